@@ -1,0 +1,3 @@
+//! Authentication of people: password hashing now; sign-in flow and sessions come later.
+
+pub mod password;

@@ -1,0 +1,234 @@
+//! Typed settings: a YAML file plus `IDENTITY__SECTION__KEY` environment overrides.
+//! Built once in `main` and passed down; nothing reads the environment after start-up.
+
+use anyhow::{bail, Context};
+use ipnet::IpNet;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::path::Path;
+
+/// Prefix of environment overrides: `IDENTITY__DATABASE__URL` sets `database.url`.
+pub const ENV_PREFIX: &str = "IDENTITY__";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub rate_limits: RateLimitSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// The externally visible base URL (used for issuer and links).
+    pub public_url: String,
+    /// Actix worker threads; defaults to the number of cores.
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// Peers whose `X-Forwarded-For` is believed. Empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_body_limit")]
+    pub max_body_bytes: usize,
+}
+
+fn default_body_limit() -> usize {
+    64 * 1024
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Runtime role (`identity_app`): NOSUPERUSER NOBYPASSRLS, DML only.
+    pub url: SecretString,
+    /// Privileged connection that runs migrations; DDL runs as `identity_owner`.
+    pub migrate_url: SecretString,
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    #[serde(default = "default_db_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+}
+
+fn default_pool_size() -> usize {
+    16
+}
+fn default_db_timeout_ms() -> u64 {
+    2_000
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: SecretString,
+    /// Prefix of every key this service writes, so environments can share a server.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// Short on purpose: a limiter that waits for Redis is a limiter that lets floods queue.
+    #[serde(default = "default_redis_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default = "default_redis_timeout_ms")]
+    pub response_timeout_ms: u64,
+}
+
+fn default_key_prefix() -> String {
+    "identity:".into()
+}
+fn default_redis_timeout_ms() -> u64 {
+    300
+}
+
+/// One budget: at most `limit` requests in any `window_secs` long window.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub limit: u32,
+    pub window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Every request from one client IP (health and metrics excepted).
+    pub global_per_ip: Budget,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `tracing` filter directive, e.g. `info` or `identity=debug,info`.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: default_log_level(),
+            format: LogFormat::Json,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `path` and applies the process environment's overrides.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        Self::from_yaml_and_env(&text, std::env::vars())
+    }
+
+    /// Parses YAML text, then applies `IDENTITY__A__B=value` pairs from `env`.
+    pub fn from_yaml_and_env(
+        yaml: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let mut tree: Value = serde_yaml::from_str(yaml).context("config file is not valid YAML")?;
+        for (key, value) in env {
+            let Some(path) = key.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let segments: Vec<String> = path.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            if segments.iter().any(String::is_empty) {
+                bail!("malformed override {key}: empty path segment");
+            }
+            set_path(&mut tree, &segments, &value)
+                .with_context(|| format!("applying override {key}"))?;
+        }
+        // The error text names the field, never its value.
+        serde_yaml::from_value(tree).context("invalid configuration")
+    }
+}
+
+/// Sets `tree[segments...] = raw`, keeping the type of an existing string value so that
+/// `IDENTITY__REDIS__KEY_PREFIX=123` stays a string while `..._PORT=8081` becomes a number.
+fn set_path(tree: &mut Value, segments: &[String], raw: &str) -> anyhow::Result<()> {
+    let mut node = tree;
+    for (i, seg) in segments.iter().enumerate() {
+        if !node.is_mapping() {
+            if node.is_null() {
+                *node = Value::Mapping(Default::default());
+            } else {
+                bail!("{} is not a section", segments[..i].join("."));
+            }
+        }
+        let map = match node.as_mapping_mut() {
+            Some(m) => m,
+            None => bail!("{} is not a section", segments[..i].join(".")),
+        };
+        node = map.entry(Value::String(seg.clone())).or_insert(Value::Null);
+    }
+    let parsed: Value = serde_yaml::from_str(raw).unwrap_or_else(|_| Value::String(raw.into()));
+    *node = match (&*node, parsed) {
+        (Value::String(_), _) => Value::String(raw.into()),
+        (_, v) => v,
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const BASE: &str = r#"
+server: { host: 127.0.0.1, port: 8080, public_url: "http://127.0.0.1:8080" }
+database: { url: "postgres://a@h/db", migrate_url: "postgres://b@h/db" }
+redis: { url: "redis://127.0.0.1:6379", key_prefix: "x:" }
+rate_limits: { global_per_ip: { limit: 300, window_secs: 60 } }
+"#;
+
+    #[test]
+    fn env_overrides_nested_keys_and_keep_types() {
+        let env = vec![
+            ("IDENTITY__SERVER__PORT".to_string(), "9090".to_string()),
+            ("IDENTITY__REDIS__KEY_PREFIX".to_string(), "123".to_string()),
+            (
+                "IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT".to_string(),
+                "5".to_string(),
+            ),
+            ("IDENTITY__DATABASE__URL".to_string(), "postgres://c@h/x".to_string()),
+            ("UNRELATED".to_string(), "1".to_string()),
+        ];
+        let s = Settings::from_yaml_and_env(BASE, env).unwrap();
+        assert_eq!(s.server.port, 9090);
+        assert_eq!(s.redis.key_prefix, "123");
+        assert_eq!(s.rate_limits.global_per_ip.limit, 5);
+        assert_eq!(s.database.url.expose_secret(), "postgres://c@h/x");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let env = vec![("IDENTITY__SERVER__PROT".to_string(), "1".to_string())];
+        let err = Settings::from_yaml_and_env(BASE, env).unwrap_err();
+        assert!(format!("{err:#}").contains("prot"), "{err:#}");
+    }
+
+    #[test]
+    fn secrets_are_not_printed_by_debug() {
+        let s = Settings::from_yaml_and_env(BASE, Vec::new()).unwrap();
+        let dump = format!("{s:?}");
+        assert!(!dump.contains("postgres://a@h/db"), "{dump}");
+    }
+}

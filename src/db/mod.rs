@@ -1,0 +1,52 @@
+//! Database access. Tenant data is reached only through [`TenantTx`], platform data only
+//! through [`PlatformTx`]; raw connections never leave this module.
+
+pub mod migrate;
+pub mod models;
+mod pool;
+pub mod schema;
+mod tenant;
+
+pub use pool::{Db, PoolSettings};
+pub use tenant::{PlatformTx, TenantTx};
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The pool could not hand out a connection in time, or the server is unreachable.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("row not found")]
+    NotFound,
+    /// A uniqueness or reference rule refused the change; the text is safe for clients.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("query failed: {0}")]
+    Query(DieselError),
+}
+
+impl From<DieselError> for DbError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => DbError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info) => {
+                DbError::Conflict(conflict_text(info.constraint_name()))
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                DbError::Unavailable("connection closed".into())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
+/// Client-facing text for a unique constraint; never the offending value.
+fn conflict_text(constraint: Option<&str>) -> &'static str {
+    match constraint {
+        Some("tenants_slug_key") => "a workspace with this slug already exists",
+        Some("users_tenant_email_key") => "a user with this email already exists",
+        Some("roles_tenant_id_name_key") => "a role with this name already exists",
+        _ => "the resource already exists",
+    }
+}

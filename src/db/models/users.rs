@@ -1,0 +1,77 @@
+//! People of one tenant.
+
+use crate::db::schema::users;
+use crate::db::{DbError, TenantTx};
+use crate::ids::{TenantId, UserId};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+diesel::define_sql_function!(fn lower(x: Text) -> Text);
+
+/// A user without the password hash, which only the sign-in code reads.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    #[diesel(deserialize_as = Uuid)]
+    pub id: UserId,
+    #[diesel(deserialize_as = Uuid)]
+    pub tenant_id: TenantId,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub display_name: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+}
+
+pub async fn insert(tx: &mut TenantTx, new: &NewUser<'_>) -> Result<User, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::insert_into(users::table)
+        .values((
+            users::id.eq(UserId::new().0),
+            users::tenant_id.eq(tenant),
+            users::email.eq(new.email),
+            users::display_name.eq(new.display_name),
+            users::password_hash.eq(new.password_hash),
+        ))
+        .returning(User::as_returning())
+        .get_result(tx.conn()?)
+        .await?)
+}
+
+/// Case-insensitive lookup within the transaction's tenant.
+pub async fn find_by_email(tx: &mut TenantTx, email: &str) -> Result<Option<User>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .select(User::as_select())
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}
+
+pub async fn get(tx: &mut TenantTx, id: UserId) -> Result<User, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0)))
+        .select(User::as_select())
+        .first(tx.conn()?)
+        .await?)
+}
+
+pub async fn count(tx: &mut TenantTx) -> Result<i64, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant))
+        .count()
+        .get_result(tx.conn()?)
+        .await?)
+}

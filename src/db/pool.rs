@@ -1,0 +1,63 @@
+//! Connection pool for the runtime role, with short acquire timeouts so a database outage
+//! turns into a clear 503 instead of piling up requests.
+
+use super::{DbError, PlatformTx, TenantTx};
+use crate::ids::TenantId;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+pub(super) type PgPool = Pool<AsyncPgConnection>;
+pub(super) type PooledConn =
+    deadpool::managed::Object<AsyncDieselConnectionManager<AsyncPgConnection>>;
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub url: SecretString,
+    pub max_size: usize,
+    pub acquire_timeout: Duration,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    pub fn connect(settings: &PoolSettings) -> anyhow::Result<Self> {
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new(settings.url.expose_secret());
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.acquire_timeout))
+            .recycle_timeout(Some(settings.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()?;
+        Ok(Self { pool })
+    }
+
+    pub(super) async fn conn(&self) -> Result<PooledConn, DbError> {
+        self.pool.get().await.map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Opens a transaction scoped to `tenant`: row-level security sees only its rows.
+    pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
+        TenantTx::begin(self.conn().await?, tenant).await
+    }
+
+    /// Opens a transaction with no tenant set: only platform tables are visible.
+    pub async fn platform(&self) -> Result<PlatformTx, DbError> {
+        PlatformTx::begin(self.conn().await?).await
+    }
+
+    /// Readiness probe: a round trip to the server.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,36 @@
+//! Fallback handlers and extractor error mapping, so even framework-level failures answer
+//! with problem+json and never echo input.
+
+use crate::error::AppError;
+use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::{web, HttpRequest};
+
+pub async fn route_not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::RouteNotFound)
+}
+
+pub async fn method_not_allowed() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::MethodNotAllowed)
+}
+
+/// JSON bodies: size limit and problem+json errors that name the problem, not the input.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err: JsonPayloadError, _req: &HttpRequest| {
+            let mapped = match err {
+                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                    AppError::PayloadTooLarge
+                }
+                JsonPayloadError::Payload(PayloadError::Overflow) => AppError::PayloadTooLarge,
+                JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+                JsonPayloadError::Deserialize(e) => AppError::InvalidRequest(format!(
+                    "body is not valid JSON for this endpoint (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )),
+                _ => AppError::InvalidRequest("unreadable request body".into()),
+            };
+            mapped.into()
+        })
+}

@@ -1,0 +1,43 @@
+//! Liveness, readiness and metrics.
+
+use crate::error::PROBLEM_JSON;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+/// The process is up.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Ready when both the database and Redis answer in time; otherwise 503, so the load
+/// balancer stops sending traffic that the fail-closed limiter would refuse anyway.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let (db, redis) = tokio::join!(state.db.ping(), state.limiter.ping());
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let checks = json!({"database": word(db.is_ok()), "redis": word(redis.is_ok())});
+    if db.is_ok() && redis.is_ok() {
+        HttpResponse::Ok().json(json!({"status": "ready", "checks": checks}))
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .insert_header((header::RETRY_AFTER, "5"))
+            .body(
+                json!({
+                    "type": "urn:identity:problem:not_ready",
+                    "title": "Not ready",
+                    "status": 503,
+                    "code": "not_ready",
+                    "checks": checks,
+                })
+                .to_string(),
+            )
+    }
+}
+
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}

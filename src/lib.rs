@@ -1,0 +1,15 @@
+//! Identity service of the multi-tenant CRM platform: library behind the `identity` binary.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod ratelimit;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,64 @@
+//! Builds the application state and the HTTP server from settings.
+
+use crate::auth::password::PasswordHasher;
+use crate::config::Settings;
+use crate::crypto::Envelope;
+use crate::db::{Db, PoolSettings};
+use crate::http::{self, middleware};
+use crate::ratelimit::Limiter;
+use crate::state::AppState;
+use crate::telemetry::metrics::Metrics;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn pool_settings(settings: &Settings) -> PoolSettings {
+    PoolSettings {
+        url: settings.database.url.clone(),
+        max_size: settings.database.pool_size,
+        acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
+    }
+}
+
+/// State shared by all workers. Connects to nothing yet: the pool and the limiter connect
+/// on first use, so the service starts (and reports not-ready) while a dependency is down.
+pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<AppState> {
+    let db = Db::connect(&pool_settings(&settings))?;
+    let limiter = Limiter::new(&settings.redis)?;
+    let blocking = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    Ok(AppState {
+        settings: Arc::new(settings),
+        db,
+        limiter,
+        envelope,
+        passwords: PasswordHasher::new(blocking),
+        metrics: Metrics::new()?,
+    })
+}
+
+/// A running server on `listener`.
+pub fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
+    let workers = state.settings.server.workers;
+    let body_limit = state.settings.server.max_body_bytes;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(http::json_config(body_limit))
+            .app_data(web::PayloadConfig::new(body_limit))
+            .wrap(from_fn(middleware::global_rate_limit))
+            .wrap(from_fn(middleware::security_headers))
+            .wrap(from_fn(middleware::record_metrics))
+            .wrap(from_fn(middleware::request_context))
+            .configure(|cfg| http::configure(cfg, &mut Vec::new()))
+            .default_service(web::to(http::route_not_found))
+    })
+    .shutdown_timeout(10);
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.listen(listener)?.run())
+}

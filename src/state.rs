@@ -1,0 +1,19 @@
+//! What every request handler can reach, built once at start-up.
+
+use crate::auth::password::PasswordHasher;
+use crate::config::Settings;
+use crate::crypto::Envelope;
+use crate::db::Db;
+use crate::ratelimit::Limiter;
+use crate::telemetry::metrics::Metrics;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub limiter: Limiter,
+    pub envelope: Envelope,
+    pub passwords: PasswordHasher,
+    pub metrics: Metrics,
+}

@@ -1,0 +1,133 @@
+//! The audit hash chain: honest chains verify; an owner's edit, deletion or reordering is
+//! named; concurrent writers never fork the chain.
+
+use crate::harness::{envelope, run_cli, tenant, TestDb};
+use identity::audit::chain::Break;
+use identity::audit::{self, Event, Origin};
+use identity::db::Db;
+use identity::ids::TenantId;
+
+async fn append(pool: &Db, tenant: TenantId, n: usize) {
+    let env = envelope(&[1]);
+    for i in 0..n {
+        let mut tx = pool.tenant(tenant).await.unwrap();
+        let origin = Origin { trace_id: format!("trace-{i}"), ip: Some("198.51.100.4".parse().unwrap()) };
+        let event = Event { actor: "user:test", action: "test.event", target: "thing", details: serde_json::json!({"i": i, "nested": {"b": 1, "a": [1, 2]}}) };
+        audit::record(&mut tx, &env, event, &origin, chrono::Utc::now()).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+async fn first_break(pool: &Db, slug: &str) -> Option<Break> {
+    audit::verify::verify(pool, Some(slug)).await.unwrap().remove(0).first_break
+}
+
+#[tokio::test]
+async fn verify_passes_an_honest_chain_and_names_tampered_entries() {
+    let db = TestDb::new().await;
+    let pool = db.db();
+    let env = envelope(&[1]);
+    let edited = tenant(&pool, &env, "edited").await;
+    let deleted = tenant(&pool, &env, "deleted").await;
+    let reordered = tenant(&pool, &env, "reordered").await;
+    let honest = tenant(&pool, &env, "honest").await;
+    for t in [&edited, &deleted, &reordered, &honest] {
+        append(&pool, t.tenant_id, 8).await;
+    }
+    for slug in ["edited", "deleted", "reordered", "honest"] {
+        assert_eq!(first_break(&pool, slug).await, None, "{slug} should verify before tampering");
+    }
+    // IPs are stored only as salted hashes.
+    let owner = db.owner().await;
+    let ips: i64 = owner
+        .query_one("SELECT count(*) FROM audit_log WHERE ip_hash LIKE '%198.51%' OR details::text LIKE '%198.51%'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ips, 0);
+
+    let t = |b: &identity::admin::bootstrap::Bootstrapped| b.tenant_id.to_string();
+    owner
+        .execute(
+            "UPDATE audit_log SET details = '{\"i\": 100}' WHERE tenant_id = $1::text::uuid AND seq = 6",
+            &[&t(&edited)],
+        )
+        .await
+        .unwrap();
+    owner
+        .execute("DELETE FROM audit_log WHERE tenant_id = $1::text::uuid AND seq = 5", &[&t(&deleted)])
+        .await
+        .unwrap();
+    for (from, to) in [(4, 1_000_004), (5, 4), (1_000_004, 5)] {
+        owner
+            .execute(
+                "UPDATE audit_log SET seq = $2 WHERE tenant_id = $1::text::uuid AND seq = $3",
+                &[&t(&reordered), &(to as i64), &(from as i64)],
+            )
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(first_break(&pool, "edited").await, Some(Break::Altered { seq: 6 }));
+    assert_eq!(first_break(&pool, "deleted").await, Some(Break::Missing { expected: 5, found: 6 }));
+    assert_eq!(first_break(&pool, "reordered").await, Some(Break::Altered { seq: 4 }));
+    assert_eq!(first_break(&pool, "honest").await, None);
+
+    // The CLI says the same and fails.
+    let (code, out, _) = run_cli(&db.env(), &["audit", "verify", "--tenant", "edited"], None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BROKEN at entry 6"), "{out}");
+    let (code, out, _) = run_cli(&db.env(), &["audit", "verify", "--tenant", "honest"], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("honest: ok (11 entries)"), "{out}");
+}
+
+#[tokio::test]
+async fn a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link() {
+    let db = TestDb::new().await;
+    let pool = db.db();
+    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    append(&pool, t.tenant_id, 4).await;
+    let mut tx = pool.tenant(t.tenant_id).await.unwrap();
+    let mut rows = identity::db::models::audit::page(&mut tx, 0, None, 100).await.unwrap();
+    drop(tx);
+    // A careful attacker edits entry 2 and recomputes its own hash.
+    let row = &mut rows[1];
+    row.actor = "someone-else".into();
+    let new_hash = audit::chain::entry_hash(&row.prev_hash, row);
+    db.owner()
+        .await
+        .execute(
+            "UPDATE audit_log SET actor = $1, hash = $2 WHERE tenant_id = $3::text::uuid AND seq = 2",
+            &[&row.actor, &new_hash, &t.tenant_id.to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(first_break(&pool, "alpha").await, Some(Break::Unlinked { seq: 3 }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_writers_produce_one_valid_chain() {
+    let db = TestDb::new().await;
+    let pool = db.db();
+    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let pool = pool.clone();
+        let tenant = t.tenant_id;
+        tasks.push(tokio::spawn(async move {
+            let env = envelope(&[1]);
+            let mut tx = pool.tenant(tenant).await.unwrap();
+            let event = Event { actor: "user:test", action: "concurrent", target: "", details: serde_json::json!({"writer": i}) };
+            audit::record(&mut tx, &env, event, &Origin::default(), chrono::Utc::now()).await.unwrap();
+            tx.commit().await.unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let report = audit::verify::verify(&pool, Some("alpha")).await.unwrap().remove(0);
+    assert_eq!(report.first_break, None);
+    // tenant.created, user.created, role.granted + 50 writers
+    assert_eq!(report.checked, 53);
+}

@@ -1,0 +1,97 @@
+//! The database catalog itself: forced row-level security everywhere, a runtime role that
+//! cannot bypass it, and an append-only audit table.
+
+use crate::harness::TestDb;
+
+/// Every table in `public` with a `tenant_id` column.
+pub const TENANT_TABLES_SQL: &str = "SELECT c.relname::text FROM pg_class c \
+    JOIN pg_namespace n ON n.oid = c.relnamespace \
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND EXISTS ( \
+      SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) \
+    ORDER BY 1";
+
+#[tokio::test]
+async fn every_tenant_table_has_forced_rls_and_a_tenant_policy() {
+    let db = TestDb::new().await;
+    let owner = db.owner().await;
+    let tables: Vec<String> = owner
+        .query(TENANT_TABLES_SQL, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(tables.len() >= 5, "expected the tenant tables, found {tables:?}");
+    for table in &tables {
+        let row = owner
+            .query_one(
+                "SELECT c.relrowsecurity, c.relforcerowsecurity, \
+                   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid \
+                      AND pg_get_expr(p.polqual, p.polrelid) LIKE '%current_setting(''app.tenant_id''%' \
+                      AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%current_setting(''app.tenant_id''%') \
+                 FROM pg_class c WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace",
+                &[table],
+            )
+            .await
+            .unwrap();
+        let (enabled, forced, policies): (bool, bool, i64) = (row.get(0), row.get(1), row.get(2));
+        assert!(enabled, "{table}: row level security not enabled");
+        assert!(forced, "{table}: row level security not forced");
+        assert!(policies >= 1, "{table}: no policy on app.tenant_id for USING and WITH CHECK");
+    }
+}
+
+#[tokio::test]
+async fn runtime_role_is_unprivileged_and_owns_nothing() {
+    let db = TestDb::new().await;
+    let owner = db.owner().await;
+    let row = owner
+        .query_one(
+            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'identity_app'",
+            &[],
+        )
+        .await
+        .unwrap();
+    for i in 0..4 {
+        assert!(!row.get::<_, bool>(i), "identity_app has attribute #{i}");
+    }
+    let owned: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relowner = 'identity_app'::regrole",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owned, 0, "the runtime role must own no relation");
+    let foreign: Vec<String> = owner
+        .query(
+            "SELECT relname::text FROM pg_class WHERE relnamespace = 'public'::regnamespace \
+             AND relkind = 'r' AND relname <> '__diesel_schema_migrations' \
+             AND relowner <> 'identity_owner'::regrole",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(foreign.is_empty(), "tables not owned by identity_owner: {foreign:?}");
+}
+
+#[tokio::test]
+async fn audit_log_is_append_only_for_the_runtime_role() {
+    let db = TestDb::new().await;
+    let owner = db.owner().await;
+    for (privilege, expected) in [("SELECT", true), ("INSERT", true), ("UPDATE", false), ("DELETE", false), ("TRUNCATE", false)] {
+        let has: bool = owner
+            .query_one("SELECT has_table_privilege('identity_app', 'audit_log', $1)", &[&privilege])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(has, expected, "identity_app {privilege} on audit_log");
+    }
+    let app = db.app().await;
+    let err = app.batch_execute("DELETE FROM audit_log").await.unwrap_err();
+    assert!(format!("{err:?}").contains("permission denied"), "{err:?}");
+}

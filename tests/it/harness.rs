@@ -1,0 +1,302 @@
+//! Test support: a database per test cloned from a migrated template, settings pointing at
+//! it, an in-process server, and raw connections as the owner or the runtime role.
+//! PostgreSQL and Redis must be running (the README's test command starts them); a missing
+//! service fails the tests, it never skips them.
+
+use identity::admin::bootstrap::{self, BootstrapRequest, Bootstrapped};
+use identity::auth::password::PasswordHasher;
+use identity::config::Settings;
+use identity::crypto::{Envelope, Keyring};
+use identity::db::Db;
+use identity::startup;
+use sha2::{Digest, Sha256};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use tokio_postgres::{Client, NoTls};
+
+/// Superuser connection to the cluster (trust auth in dev and CI).
+pub fn admin_base() -> String {
+    std::env::var("IDENTITY_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("IDENTITY_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn host_part(base: &str) -> &str {
+    base.rsplit('@').next().unwrap_or(base)
+}
+
+pub async fn connect(url: &str) -> Client {
+    let (client, conn) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must be reachable for the tests: {e}"));
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+/// Name of the template for the current migrations: a change of any migration makes a new one.
+fn template_name() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = walk(&dir);
+    files.sort();
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.to_string_lossy().as_bytes());
+        h.update(std::fs::read(&f).unwrap());
+    }
+    format!("identity_tpl_{}", &hex::encode(h.finalize())[..12])
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+static TEMPLATE: OnceLock<String> = OnceLock::new();
+
+/// Creates the migrated template once per process (under an advisory lock, so parallel
+/// test processes agree) and removes databases left by dead test processes.
+fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| {
+            std::thread::spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    let name = template_name();
+                    let admin = connect(&format!("{}/postgres", admin_base())).await;
+                    admin.execute("SELECT pg_advisory_lock(7243001)", &[]).await.unwrap();
+                    let exists = admin
+                        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                        .await
+                        .unwrap()
+                        .is_some();
+                    if !exists {
+                        admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+                        let url = format!("{}/{name}", admin_base());
+                        if let Err(e) = identity::db::migrate::run(&url.into()).await {
+                            admin.batch_execute(&format!("DROP DATABASE {name}")).await.unwrap();
+                            panic!("migrations failed: {e:#}");
+                        }
+                    }
+                    cleanup_stale(&admin, &name).await;
+                    admin.execute("SELECT pg_advisory_unlock(7243001)", &[]).await.unwrap();
+                    name
+                })
+            })
+            .join()
+            .unwrap()
+        })
+        .clone()
+}
+
+async fn cleanup_stale(admin: &Client, current_template: &str) {
+    let rows = admin
+        .query("SELECT datname FROM pg_database WHERE datname LIKE 'identity\\_t\\_%' OR datname LIKE 'identity\\_tpl\\_%'", &[])
+        .await
+        .unwrap();
+    for row in rows {
+        let name: String = row.get(0);
+        let stale = if let Some(rest) = name.strip_prefix("identity_t_") {
+            let pid = rest.split('_').next().unwrap_or("");
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        } else {
+            name != current_template
+        };
+        if stale {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh migrated database, dropped when the value is dropped.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let template = template();
+        let name = format!(
+            "identity_t_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let admin = connect(&format!("{}/postgres", admin_base())).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+            .unwrap();
+        TestDb { name }
+    }
+
+    /// As the superuser: DDL, catalog reads and tampering that the service cannot do.
+    pub fn owner_url(&self) -> String {
+        format!("{}/{}", admin_base(), self.name)
+    }
+
+    /// As the runtime role the service uses.
+    pub fn app_url(&self) -> String {
+        format!("postgres://identity_app@{}/{}", host_part(&admin_base()), self.name)
+    }
+
+    pub async fn owner(&self) -> Client {
+        connect(&self.owner_url()).await
+    }
+
+    pub async fn app(&self) -> Client {
+        connect(&self.app_url()).await
+    }
+
+    pub fn db(&self) -> Db {
+        Db::connect(&identity::db::PoolSettings {
+            url: self.app_url().into(),
+            max_size: 20,
+            acquire_timeout: std::time::Duration::from_secs(10),
+        })
+        .unwrap()
+    }
+
+    /// Settings for a service on this database, with a key prefix of its own in Redis.
+    pub fn settings(&self) -> Settings {
+        let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config/local.yaml")).unwrap();
+        let env = vec![
+            ("IDENTITY__DATABASE__URL".to_string(), self.app_url()),
+            ("IDENTITY__DATABASE__MIGRATE_URL".to_string(), self.owner_url()),
+            ("IDENTITY__REDIS__URL".to_string(), redis_url()),
+            ("IDENTITY__REDIS__KEY_PREFIX".to_string(), format!("identity:test:{}:", self.name)),
+            ("IDENTITY__SERVER__PORT".to_string(), "0".to_string()),
+            ("IDENTITY__SERVER__WORKERS".to_string(), "1".to_string()),
+        ];
+        Settings::from_yaml_and_env(&yaml, env).unwrap()
+    }
+
+    /// Environment for running the `identity` binary against this database.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("IDENTITY_CONFIG".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config/local.yaml").into()),
+            ("IDENTITY__DATABASE__URL".into(), self.app_url()),
+            ("IDENTITY__DATABASE__MIGRATE_URL".into(), self.owner_url()),
+            ("IDENTITY__REDIS__URL".into(), redis_url()),
+            ("IDENTITY__REDIS__KEY_PREFIX".into(), format!("identity:test:{}:", self.name)),
+            ("IDENTITY__SERVER__PORT".into(), "0".into()),
+            ("IDENTITY__SERVER__WORKERS".into(), "1".into()),
+            ("IDENTITY_PLATFORM_ENCRYPTION_KEY".into(), format!("1:{}", test_key_b64(1))),
+        ]
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let admin = connect(&format!("{}/postgres", admin_base())).await;
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            });
+        })
+        .join();
+    }
+}
+
+/// Deterministic test key material for a version.
+pub fn test_key(version: u32) -> [u8; 32] {
+    [version as u8; 32]
+}
+
+pub fn test_key_b64(version: u32) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(test_key(version))
+}
+
+pub fn envelope(versions: &[u32]) -> Envelope {
+    Envelope::new(Keyring::from_keys(versions.iter().map(|v| (*v, test_key(*v)))))
+}
+
+/// A tenant with its first admin, through the same code as `identity bootstrap`.
+pub async fn tenant(db: &Db, env: &Envelope, slug: &str) -> Bootstrapped {
+    let req = BootstrapRequest {
+        slug,
+        display_name: slug,
+        admin_email: &format!("admin@{slug}.example"),
+        admin_password: "correct horse battery staple",
+    };
+    bootstrap::bootstrap(db, env, &PasswordHasher::with_cost(2, 4), &req, chrono::Utc::now())
+        .await
+        .unwrap()
+}
+
+/// The service running in-process on a free port.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn(settings: Settings) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = startup::build_state(settings, envelope(&[1])).unwrap();
+        let server = startup::serve(state, listener).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// Runs the `identity` binary with `args` and `env`; returns (status, stdout, stderr).
+pub fn run_cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_identity"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
