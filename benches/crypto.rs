@@ -16,7 +16,9 @@ fn envelope(c: &mut Criterion) {
     };
     let secret = [42u8; 32];
     let stored = env.seal(&ctx, &secret);
-    c.bench_function("envelope_seal_32B", |b| b.iter(|| env.seal(black_box(&ctx), black_box(&secret))));
+    c.bench_function("envelope_seal_32B", |b| {
+        b.iter(|| env.seal(black_box(&ctx), black_box(&secret)))
+    });
     c.bench_function("envelope_open_32B", |b| {
         b.iter(|| env.open(black_box(&ctx), black_box(&stored)).unwrap())
     });

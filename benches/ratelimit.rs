@@ -7,8 +7,12 @@ use identity::config::{Budget, RedisSettings};
 use identity::ratelimit::{Decision, Limiter};
 
 fn limiter_check(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let url = std::env::var("IDENTITY_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url =
+        std::env::var("IDENTITY_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let settings = RedisSettings {
         url: url.into(),
         key_prefix: format!("identity:bench:{}:", std::process::id()),
@@ -17,8 +21,13 @@ fn limiter_check(c: &mut Criterion) {
     };
     let limiter = rt.block_on(async { Limiter::new(&settings).unwrap() });
     // A budget this run cannot exhaust, over a short window so the log stays small.
-    let budget = Budget { limit: 1_000_000, window_secs: 1 };
-    let first = rt.block_on(limiter.check("bench", "203.0.113.1", budget)).unwrap();
+    let budget = Budget {
+        limit: 1_000_000,
+        window_secs: 1,
+    };
+    let first = rt
+        .block_on(limiter.check("bench", "203.0.113.1", budget))
+        .unwrap();
     assert!(matches!(first, Decision::Allowed { .. }));
     c.bench_function("ratelimit_check_local_redis", |b| {
         b.to_async(&rt).iter(|| async {

@@ -144,7 +144,8 @@ impl Settings {
         yaml: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> anyhow::Result<Self> {
-        let mut tree: Value = serde_yaml::from_str(yaml).context("config file is not valid YAML")?;
+        let mut tree: Value =
+            serde_yaml::from_str(yaml).context("config file is not valid YAML")?;
         for (key, value) in env {
             let Some(path) = key.strip_prefix(ENV_PREFIX) else {
                 continue;
@@ -208,7 +209,10 @@ rate_limits: { global_per_ip: { limit: 300, window_secs: 60 } }
                 "IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT".to_string(),
                 "5".to_string(),
             ),
-            ("IDENTITY__DATABASE__URL".to_string(), "postgres://c@h/x".to_string()),
+            (
+                "IDENTITY__DATABASE__URL".to_string(),
+                "postgres://c@h/x".to_string(),
+            ),
             ("UNRELATED".to_string(), "1".to_string()),
         ];
         let s = Settings::from_yaml_and_env(BASE, env).unwrap();

@@ -14,10 +14,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "identity", version, about = "Identity service of the CRM platform")]
+#[command(
+    name = "identity",
+    version,
+    about = "Identity service of the CRM platform"
+)]
 struct Cli {
     /// Settings file; `IDENTITY__SECTION__KEY` variables override its values.
-    #[arg(long, env = "IDENTITY_CONFIG", default_value = "deploy/config/local.yaml")]
+    #[arg(
+        long,
+        env = "IDENTITY_CONFIG",
+        default_value = "deploy/config/local.yaml"
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -88,7 +96,10 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
@@ -150,7 +161,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 admin_email: &admin_email,
                 admin_password: &password,
             };
-            let done = bootstrap::bootstrap(&db, &envelope()?, &PasswordHasher::new(1), &req, chrono::Utc::now()).await?;
+            let done = bootstrap::bootstrap(
+                &db,
+                &envelope()?,
+                &PasswordHasher::new(1),
+                &req,
+                chrono::Utc::now(),
+            )
+            .await?;
             print_bootstrap(&done, generated.then_some(password.as_str()), json)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -173,7 +191,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            Ok(if broken { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if broken {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -191,7 +213,11 @@ fn read_password_line() -> anyhow::Result<String> {
     Ok(password)
 }
 
-fn print_bootstrap(b: &bootstrap::Bootstrapped, generated: Option<&str>, json: bool) -> anyhow::Result<()> {
+fn print_bootstrap(
+    b: &bootstrap::Bootstrapped,
+    generated: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
         let mut v = serde_json::to_value(b)?;
         if let (Some(p), Some(obj)) = (generated, v.as_object_mut()) {
@@ -215,7 +241,11 @@ async fn encryption(settings: Settings, command: EncryptionCommand) -> anyhow::R
     match command {
         EncryptionCommand::Status => {
             let counts = rotation::status(&db).await?;
-            let known: Vec<String> = envelope.keyring().versions().map(|v| v.to_string()).collect();
+            let known: Vec<String> = envelope
+                .keyring()
+                .versions()
+                .map(|v| v.to_string())
+                .collect();
             let current = envelope.keyring().current_version().to_string();
             if counts.is_empty() {
                 println!("no ciphertexts stored");

@@ -28,7 +28,9 @@ pub fn pool_settings(settings: &Settings) -> PoolSettings {
 pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<AppState> {
     let db = Db::connect(&pool_settings(&settings))?;
     let limiter = Limiter::new(&settings.redis)?;
-    let blocking = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let blocking = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     Ok(AppState {
         settings: Arc::new(settings),
         db,

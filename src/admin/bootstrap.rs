@@ -13,7 +13,9 @@ use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
-    #[error("tenant slug must be 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit")]
+    #[error(
+        "tenant slug must be 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit"
+    )]
     BadSlug,
     #[error("admin email is not a valid address")]
     BadEmail,
@@ -46,7 +48,8 @@ pub fn valid_slug(slug: &str) -> bool {
     let b = slug.as_bytes();
     (2..=63).contains(&b.len())
         && b[0].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 /// Deliberately plain: one `@`, a dot in the domain, no spaces or controls, ≤ 254 bytes.
@@ -64,13 +67,19 @@ pub fn valid_email(email: &str) -> bool {
 }
 
 /// The existing tenant and admin, for `--if-missing` runs.
-pub async fn find_existing(db: &Db, slug: &str, admin_email: &str) -> Result<Option<Bootstrapped>, BootstrapError> {
+pub async fn find_existing(
+    db: &Db,
+    slug: &str,
+    admin_email: &str,
+) -> Result<Option<Bootstrapped>, BootstrapError> {
     let mut ptx = db.platform().await?;
     let Some(tenant) = tenants::find_by_slug(&mut ptx, slug).await? else {
         return Ok(None);
     };
     let mut tx = ptx.into_tenant(tenant.id).await?;
-    let admin = users::find_by_email(&mut tx, admin_email).await?.ok_or(DbError::NotFound)?;
+    let admin = users::find_by_email(&mut tx, admin_email)
+        .await?
+        .ok_or(DbError::NotFound)?;
     tx.commit().await?;
     Ok(Some(Bootstrapped {
         tenant_id: tenant.id,

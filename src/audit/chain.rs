@@ -28,7 +28,14 @@ pub fn canonical_json(v: &Value) -> String {
             format!("{{{}}}", inner.join(","))
         }
         Value::Array(items) => {
-            format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(canonical_json)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
         }
         other => other.to_string(),
     }
@@ -77,11 +84,17 @@ impl std::fmt::Display for Break {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Break::Missing { expected, found } => {
-                write!(f, "entry {expected} is missing (next entry found is {found}): deleted")
+                write!(
+                    f,
+                    "entry {expected} is missing (next entry found is {found}): deleted"
+                )
             }
             Break::Altered { seq } => write!(f, "entry {seq} was altered or reordered"),
             Break::Unlinked { seq } => {
-                write!(f, "entry {seq} does not link to its predecessor: the chain was rewritten")
+                write!(
+                    f,
+                    "entry {seq} does not link to its predecessor: the chain was rewritten"
+                )
             }
         }
     }
@@ -137,7 +150,10 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
         let a = json!({"b": 1, "a": {"d": [1, {"z": 0, "y": 1}], "c": "x"}});
-        assert_eq!(canonical_json(&a), r#"{"a":{"c":"x","d":[1,{"y":1,"z":0}]},"b":1}"#);
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"c":"x","d":[1,{"y":1,"z":0}]},"b":1}"#
+        );
     }
 
     fn row(seq: i64, prev: &str) -> AuditRow {
@@ -173,6 +189,12 @@ mod tests {
         assert_eq!(v.push(&edited), Err(Break::Altered { seq: 2 }));
         let mut v = Verifier::default();
         v.push(&r1).unwrap();
-        assert_eq!(v.push(&r3), Err(Break::Missing { expected: 2, found: 3 }));
+        assert_eq!(
+            v.push(&r3),
+            Err(Break::Missing {
+                expected: 2,
+                found: 3
+            })
+        );
     }
 }

@@ -62,7 +62,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Hashing)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Hashing)?;
         let pre = prehash(password);
         let cost = self.cost;
         tokio::task::spawn_blocking(move || bcrypt::hash(pre.as_str(), cost))
@@ -72,7 +76,11 @@ impl PasswordHasher {
     }
 
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, PasswordError> {
-        let _permit = self.permits.acquire().await.map_err(|_| PasswordError::Hashing)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Hashing)?;
         let pre = prehash(password);
         let hash = hash.to_owned();
         tokio::task::spawn_blocking(move || bcrypt::verify(pre.as_str(), &hash))

@@ -87,7 +87,11 @@ fn parse(stored: &str) -> Result<Parsed, EnvelopeError> {
     ) else {
         return Err(EnvelopeError::Malformed);
     };
-    let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| EnvelopeError::Malformed);
+    let decode = |s: &str| {
+        URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| EnvelopeError::Malformed)
+    };
     let parsed = Parsed {
         version: version.parse().map_err(|_| EnvelopeError::Malformed)?,
         wrapped: decode(wrapped)?,
@@ -142,7 +146,13 @@ impl Envelope {
         self.encode(ctx, version, &dek, &sealed)
     }
 
-    fn encode(&self, ctx: &SecretContext<'_>, version: u32, dek: &[u8; 32], sealed: &[u8]) -> String {
+    fn encode(
+        &self,
+        ctx: &SecretContext<'_>,
+        version: u32,
+        dek: &[u8; 32],
+        sealed: &[u8],
+    ) -> String {
         let kek = self.keyring.key(version);
         let wrapped = kek
             .map(|kek| seal_with(kek, dek, &ctx.aad(b"dek", Some(version))))
@@ -154,7 +164,11 @@ impl Envelope {
         )
     }
 
-    fn unwrap_dek(&self, ctx: &SecretContext<'_>, p: &Parsed) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
+    fn unwrap_dek(
+        &self,
+        ctx: &SecretContext<'_>,
+        p: &Parsed,
+    ) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
         let kek = self
             .keyring
             .key(p.version)
@@ -168,7 +182,11 @@ impl Envelope {
         Ok(dek)
     }
 
-    pub fn open(&self, ctx: &SecretContext<'_>, stored: &str) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    pub fn open(
+        &self,
+        ctx: &SecretContext<'_>,
+        stored: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
         let p = parse(stored)?;
         let dek = self.unwrap_dek(ctx, &p)?;
         open_with(&dek, &p.sealed, &ctx.aad(b"data", None))
@@ -176,7 +194,11 @@ impl Envelope {
 
     /// Re-wraps the data key under the current platform key; the sealed secret itself is
     /// untouched. `None` when it already is under the current version.
-    pub fn rewrap(&self, ctx: &SecretContext<'_>, stored: &str) -> Result<Option<String>, EnvelopeError> {
+    pub fn rewrap(
+        &self,
+        ctx: &SecretContext<'_>,
+        stored: &str,
+    ) -> Result<Option<String>, EnvelopeError> {
         let p = parse(stored)?;
         let current = self.keyring.current_version();
         if p.version == current {
@@ -208,19 +230,31 @@ mod tests {
         let stored = env.seal(&ctx("a"), b"seed");
         assert!(stored.starts_with("ev1.1."));
         assert_eq!(&**env.open(&ctx("a"), &stored).unwrap(), b"seed");
-        assert_eq!(env.open(&ctx("b"), &stored).unwrap_err(), EnvelopeError::Rejected);
+        assert_eq!(
+            env.open(&ctx("b"), &stored).unwrap_err(),
+            EnvelopeError::Rejected
+        );
         let mut other_tenant = ctx("a");
         other_tenant.tenant = TenantId(uuid::Uuid::from_u128(2));
-        assert_eq!(env.open(&other_tenant, &stored).unwrap_err(), EnvelopeError::Rejected);
+        assert_eq!(
+            env.open(&other_tenant, &stored).unwrap_err(),
+            EnvelopeError::Rejected
+        );
         let mut other_column = ctx("a");
         other_column.column = "other";
-        assert_eq!(env.open(&other_column, &stored).unwrap_err(), EnvelopeError::Rejected);
+        assert_eq!(
+            env.open(&other_column, &stored).unwrap_err(),
+            EnvelopeError::Rejected
+        );
         let mut flipped = stored.clone().into_bytes();
         let last = flipped.len() - 2;
         flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
         let flipped = String::from_utf8(flipped).unwrap();
         assert!(env.open(&ctx("a"), &flipped).is_err());
-        assert_eq!(env.open(&ctx("a"), "ev1.1.x").unwrap_err(), EnvelopeError::Malformed);
+        assert_eq!(
+            env.open(&ctx("a"), "ev1.1.x").unwrap_err(),
+            EnvelopeError::Malformed
+        );
     }
 
     #[test]

@@ -47,8 +47,15 @@ impl Keyring {
 
     pub fn parse(raw: &str) -> Result<Self, KeyringError> {
         let mut keys = BTreeMap::new();
-        for (i, entry) in raw.split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
-            let (version, key) = entry.split_once(':').ok_or(KeyringError::Malformed(i + 1))?;
+        for (i, entry) in raw
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .enumerate()
+        {
+            let (version, key) = entry
+                .split_once(':')
+                .ok_or(KeyringError::Malformed(i + 1))?;
             let version: u32 = version
                 .trim()
                 .trim_start_matches('v')
@@ -79,7 +86,10 @@ impl Keyring {
     /// A keyring from raw keys, for tests and benchmarks.
     pub fn from_keys(keys: impl IntoIterator<Item = (u32, [u8; 32])>) -> Self {
         Self {
-            keys: keys.into_iter().map(|(v, k)| (v, Zeroizing::new(k))).collect(),
+            keys: keys
+                .into_iter()
+                .map(|(v, k)| (v, Zeroizing::new(k)))
+                .collect(),
         }
     }
 
@@ -98,7 +108,10 @@ impl Keyring {
 
     /// A fresh key in the env format, for `identity encryption new-key`.
     pub fn generate_entry(version: u32) -> String {
-        format!("{version}:{}", STANDARD.encode(super::random::bytes::<32>()))
+        format!(
+            "{version}:{}",
+            STANDARD.encode(super::random::bytes::<32>())
+        )
     }
 }
 
@@ -108,7 +121,11 @@ mod tests {
 
     #[test]
     fn newest_version_is_current() {
-        let raw = format!("{},{}", Keyring::generate_entry(1), Keyring::generate_entry(7));
+        let raw = format!(
+            "{},{}",
+            Keyring::generate_entry(1),
+            Keyring::generate_entry(7)
+        );
         let k = Keyring::parse(&raw).unwrap();
         assert_eq!(k.current_version(), 7);
         assert_eq!(k.versions().collect::<Vec<_>>(), vec![1, 7]);
@@ -116,10 +133,22 @@ mod tests {
 
     #[test]
     fn bad_entries_are_named_without_echoing_key_material() {
-        assert_eq!(Keyring::parse("1:c2hvcnQ=").unwrap_err(), KeyringError::BadKey(1));
-        assert_eq!(Keyring::parse("zero:abc").unwrap_err(), KeyringError::BadVersion(1));
-        assert_eq!(Keyring::parse("0:abc").unwrap_err(), KeyringError::BadVersion(1));
-        assert_eq!(Keyring::parse("nocolon").unwrap_err(), KeyringError::Malformed(1));
+        assert_eq!(
+            Keyring::parse("1:c2hvcnQ=").unwrap_err(),
+            KeyringError::BadKey(1)
+        );
+        assert_eq!(
+            Keyring::parse("zero:abc").unwrap_err(),
+            KeyringError::BadVersion(1)
+        );
+        assert_eq!(
+            Keyring::parse("0:abc").unwrap_err(),
+            KeyringError::BadVersion(1)
+        );
+        assert_eq!(
+            Keyring::parse("nocolon").unwrap_err(),
+            KeyringError::Malformed(1)
+        );
         assert_eq!(Keyring::parse("").unwrap_err(), KeyringError::Missing);
         let e = Keyring::generate_entry(3);
         assert_eq!(

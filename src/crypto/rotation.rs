@@ -51,7 +51,12 @@ async fn tenant_ids(db: &Db) -> Result<Vec<TenantId>, DbError> {
     Ok(list.into_iter().map(|t| t.id).collect())
 }
 
-async fn audit_platform(db: &Db, envelope: &Envelope, action: &str, details: serde_json::Value) -> Result<(), RotationError> {
+async fn audit_platform(
+    db: &Db,
+    envelope: &Envelope,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), RotationError> {
     let mut tx = db.tenant(TenantId::PLATFORM).await?;
     let event = Event {
         actor: "cli",
@@ -91,7 +96,8 @@ pub async fn rotate(
         for col in ENCRYPTED_COLUMNS {
             loop {
                 let mut tx = db.tenant(tenant).await?;
-                let batch = ciphertexts::not_under_version(&mut tx, col, current, batch_size).await?;
+                let batch =
+                    ciphertexts::not_under_version(&mut tx, col, current, batch_size).await?;
                 if batch.is_empty() {
                     tx.commit().await?;
                     break;
@@ -107,7 +113,15 @@ pub async fn rotate(
                     };
                     match envelope.rewrap(&ctx, &stored.value) {
                         Ok(Some(new)) => {
-                            if ciphertexts::replace(&mut tx, col, &stored.row_key, &stored.value, &new).await? {
+                            if ciphertexts::replace(
+                                &mut tx,
+                                col,
+                                &stored.row_key,
+                                &stored.value,
+                                &new,
+                            )
+                            .await?
+                            {
                                 rewrapped += 1;
                             }
                         }

@@ -41,7 +41,10 @@ impl Db {
     }
 
     pub(super) async fn conn(&self) -> Result<PooledConn, DbError> {
-        self.pool.get().await.map_err(|e| DbError::Unavailable(e.to_string()))
+        self.pool
+            .get()
+            .await
+            .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
     /// Opens a transaction scoped to `tenant`: row-level security sees only its rows.

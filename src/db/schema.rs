@@ -72,4 +72,11 @@ diesel::table! {
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_id));
 
-diesel::allow_tables_to_appear_in_same_query!(tenants, tenant_secrets, users, roles, user_roles, audit_log);
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    tenant_secrets,
+    users,
+    roles,
+    user_roles,
+    audit_log
+);

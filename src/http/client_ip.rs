@@ -18,7 +18,12 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> 
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     // Walk from the proxy towards the client; the first untrusted hop is the client.
-    Some(hops.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer))
+    Some(
+        hops.into_iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .unwrap_or(peer),
+    )
 }
 
 #[cfg(test)]
@@ -28,7 +33,10 @@ mod tests {
 
     fn headers(xff: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(HeaderName::from_static("x-forwarded-for"), HeaderValue::from_str(xff).unwrap());
+        h.insert(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_str(xff).unwrap(),
+        );
         h
     }
 
@@ -36,14 +44,21 @@ mod tests {
     fn untrusted_peer_cannot_spoof() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
-        assert_eq!(resolve(Some(peer), &headers("1.2.3.4"), &trusted), Some(peer));
+        assert_eq!(
+            resolve(Some(peer), &headers("1.2.3.4"), &trusted),
+            Some(peer)
+        );
     }
 
     #[test]
     fn trusted_proxy_chain_yields_nearest_untrusted_hop() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let peer: IpAddr = "10.0.0.2".parse().unwrap();
-        let got = resolve(Some(peer), &headers("6.6.6.6, 198.51.100.7, 10.0.0.5"), &trusted);
+        let got = resolve(
+            Some(peer),
+            &headers("6.6.6.6, 198.51.100.7, 10.0.0.5"),
+            &trusted,
+        );
         assert_eq!(got, Some("198.51.100.7".parse().unwrap()));
     }
 }

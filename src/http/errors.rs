@@ -15,13 +15,11 @@ pub async fn method_not_allowed() -> Result<actix_web::HttpResponse, AppError> {
 
 /// JSON bodies: size limit and problem+json errors that name the problem, not the input.
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err: JsonPayloadError, _req: &HttpRequest| {
+    web::JsonConfig::default().limit(limit).error_handler(
+        |err: JsonPayloadError, _req: &HttpRequest| {
             let mapped = match err {
-                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-                    AppError::PayloadTooLarge
-                }
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => AppError::PayloadTooLarge,
                 JsonPayloadError::Payload(PayloadError::Overflow) => AppError::PayloadTooLarge,
                 JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
                 JsonPayloadError::Deserialize(e) => AppError::InvalidRequest(format!(
@@ -32,5 +30,6 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                 _ => AppError::InvalidRequest("unreadable request body".into()),
             };
             mapped.into()
-        })
+        },
+    )
 }

@@ -11,5 +11,7 @@ const PAGE: &str = r#"<!doctype html>
 </main></body></html>"#;
 
 pub async fn index() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(PAGE)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(PAGE)
 }

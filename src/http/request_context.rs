@@ -59,7 +59,9 @@ pub fn request_id(headers: &HeaderMap) -> String {
     }
     if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
         let ok = (1..=128).contains(&id.len())
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if ok {
             return id.to_string();
         }
@@ -74,18 +76,27 @@ mod tests {
 
     fn with(name: &'static str, value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(HeaderName::from_static(name), HeaderValue::from_str(value).unwrap());
+        h.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(value).unwrap(),
+        );
         h
     }
 
     #[test]
     fn traceparent_then_request_id_then_generated() {
         let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        assert_eq!(request_id(&with("traceparent", tp)), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(
+            request_id(&with("traceparent", tp)),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
         assert_eq!(request_id(&with("x-request-id", "abc-123")), "abc-123");
         let bad = request_id(&with("x-request-id", "a b<script>"));
         assert_eq!(bad.len(), 32);
         let zero = "00-00000000000000000000000000000000-00f067aa0ba902b7-01";
-        assert_ne!(request_id(&with("traceparent", zero)), "00000000000000000000000000000000");
+        assert_ne!(
+            request_id(&with("traceparent", zero)),
+            "00000000000000000000000000000000"
+        );
     }
 }

@@ -72,7 +72,12 @@ impl Limiter {
 
     /// Counts one request against `budget` for `subject` (an IP, an account, a client).
     /// The subject is hashed into the key, so Redis never holds addresses or emails.
-    pub async fn check(&self, budget_name: &str, subject: &str, budget: Budget) -> Result<Decision, LimiterError> {
+    pub async fn check(
+        &self,
+        budget_name: &str,
+        subject: &str,
+        budget: Budget,
+    ) -> Result<Decision, LimiterError> {
         let key = format!("{}rl:{budget_name}:{}", self.prefix, subject_hash(subject));
         let window_ms = budget.window_secs.saturating_mul(1000).max(1);
         let stamp = crate::crypto::random::token::<12>();

@@ -1,6 +1,8 @@
 //! Prometheus metrics served at `/metrics`. Labels use route patterns, never raw paths.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -14,7 +16,10 @@ impl Metrics {
     pub fn new() -> anyhow::Result<Self> {
         let registry = Registry::new_custom(Some("identity".into()), None)?;
         let http_requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route pattern and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route pattern and status",
+            ),
             &["method", "route", "status"],
         )?;
         let http_duration = HistogramVec::new(
@@ -22,7 +27,10 @@ impl Metrics {
             &["method", "route"],
         )?;
         let rate_limit = IntCounterVec::new(
-            Opts::new("rate_limit_decisions_total", "Rate limiter outcomes by budget"),
+            Opts::new(
+                "rate_limit_decisions_total",
+                "Rate limiter outcomes by budget",
+            ),
             &["budget", "outcome"],
         )?;
         registry.register(Box::new(http_requests.clone()))?;

@@ -48,7 +48,9 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
         scrubber: Arc::new(scrub::Scrubber::new()),
     };
     let filter = EnvFilter::try_new(&settings.level)?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
     let result = match settings.format {
         LogFormat::Json => builder
             .json()

@@ -18,25 +18,49 @@ impl Default for Scrubber {
 /// (pattern, replacement). Order matters: credentials first, then addresses.
 const RULES: &[(&str, &str)] = &[
     // Authorization-style credentials.
-    (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*", "$1 [redacted]"),
+    (
+        r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*",
+        "$1 [redacted]",
+    ),
     // JWTs anywhere.
-    (r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", "[jwt]"),
+    (
+        r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+        "[jwt]",
+    ),
     // Cookie headers and values, `key=value` or JSON `"cookie":"..."` forms.
-    (r#"(?i)((?:set-)?cookie"?\s*[:=]\s*"?)[^"\n]*"#, "$1[redacted]"),
-    (r"(?i)(__(?:Host|Secure)-[A-Za-z0-9_-]+=)[^;\s\x22]*", "$1[redacted]"),
+    (
+        r#"(?i)((?:set-)?cookie"?\s*[:=]\s*"?)[^"\n]*"#,
+        "$1[redacted]",
+    ),
+    (
+        r"(?i)(__(?:Host|Secure)-[A-Za-z0-9_-]+=)[^;\s\x22]*",
+        "$1[redacted]",
+    ),
     // Passwords, secrets and tokens given as key/value pairs.
     (
         r#"(?i)((?:password|passwd|secret|token|api_key|apikey)"?\s*[:=]\s*"?)[^"&\s,}]*"#,
         "$1[redacted]",
     ),
     // Email addresses (also percent-encoded @).
-    (r"(?i)[A-Z0-9._%+-]+(?:@|%40)[A-Z0-9.-]+\.[A-Z]{2,}", "[email]"),
+    (
+        r"(?i)[A-Z0-9._%+-]+(?:@|%40)[A-Z0-9.-]+\.[A-Z]{2,}",
+        "[email]",
+    ),
     // IPv6: full form, or compressed with at least one group after `::`.
     (r"(?i)\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", "[ip]"),
-    (r"(?i)\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4}\b", "[ip]"),
-    (r"(?i)(^|[^0-9a-z:])::(?:ffff:)?(?:[0-9a-f]{1,4}:){0,6}[0-9a-f.]{1,15}\b", "$1[ip]"),
+    (
+        r"(?i)\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4}\b",
+        "[ip]",
+    ),
+    (
+        r"(?i)(^|[^0-9a-z:])::(?:ffff:)?(?:[0-9a-f]{1,4}:){0,6}[0-9a-f.]{1,15}\b",
+        "$1[ip]",
+    ),
     // IPv4.
-    (r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b", "[ip]"),
+    (
+        r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b",
+        "[ip]",
+    ),
     // Phone numbers: international `+…` form, or 3-3-4 groups.
     (r"\+\d[\d \-().]{6,}\d", "[phone]"),
     (r"\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b", "[phone]"),
@@ -80,16 +104,28 @@ mod tests {
     fn removes_personal_data_and_credentials() {
         let s = Scrubber::new();
         let cases = [
-            ("user alice.smith+crm@example.co.uk signed in", "alice.smith"),
+            (
+                "user alice.smith+crm@example.co.uk signed in",
+                "alice.smith",
+            ),
             ("path /users/bob%40example.com", "bob%40example"),
             ("authorization: Bearer abc.DEF-123_xyz", "abc.DEF-123_xyz"),
-            ("token eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2ln", "eyJzdWIiOiIxIn0"),
-            (r#"{"cookie":"__Host-session=s3cr3tvalue; csrf=1"}"#, "s3cr3tvalue"),
+            (
+                "token eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2ln",
+                "eyJzdWIiOiIxIn0",
+            ),
+            (
+                r#"{"cookie":"__Host-session=s3cr3tvalue; csrf=1"}"#,
+                "s3cr3tvalue",
+            ),
             ("set __Host-sid=abcdef123; Path=/", "abcdef123"),
             (r#"{"password":"hunter2hunter2"}"#, "hunter2hunter2"),
             ("password=hunter2&x=1", "hunter2"),
             ("peer 203.0.113.77 connected", "203.0.113.77"),
-            ("peer 2001:db8:85a3::8a2e:370:7334 connected", "2001:db8:85a3::8a2e:370:7334"),
+            (
+                "peer 2001:db8:85a3::8a2e:370:7334 connected",
+                "2001:db8:85a3::8a2e:370:7334",
+            ),
             (r#"{"peer":"::1"}"#, "::1"),
             ("call +44 20 7946 0958 now", "7946 0958"),
             ("call (415) 555-0100 now", "555-0100"),

@@ -11,15 +11,29 @@ async fn append(pool: &Db, tenant: TenantId, n: usize) {
     let env = envelope(&[1]);
     for i in 0..n {
         let mut tx = pool.tenant(tenant).await.unwrap();
-        let origin = Origin { trace_id: format!("trace-{i}"), ip: Some("198.51.100.4".parse().unwrap()) };
-        let event = Event { actor: "user:test", action: "test.event", target: "thing", details: serde_json::json!({"i": i, "nested": {"b": 1, "a": [1, 2]}}) };
-        audit::record(&mut tx, &env, event, &origin, chrono::Utc::now()).await.unwrap();
+        let origin = Origin {
+            trace_id: format!("trace-{i}"),
+            ip: Some("198.51.100.4".parse().unwrap()),
+        };
+        let event = Event {
+            actor: "user:test",
+            action: "test.event",
+            target: "thing",
+            details: serde_json::json!({"i": i, "nested": {"b": 1, "a": [1, 2]}}),
+        };
+        audit::record(&mut tx, &env, event, &origin, chrono::Utc::now())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
 }
 
 async fn first_break(pool: &Db, slug: &str) -> Option<Break> {
-    audit::verify::verify(pool, Some(slug)).await.unwrap().remove(0).first_break
+    audit::verify::verify(pool, Some(slug))
+        .await
+        .unwrap()
+        .remove(0)
+        .first_break
 }
 
 #[tokio::test]
@@ -35,7 +49,11 @@ async fn verify_passes_an_honest_chain_and_names_tampered_entries() {
         append(&pool, t.tenant_id, 8).await;
     }
     for slug in ["edited", "deleted", "reordered", "honest"] {
-        assert_eq!(first_break(&pool, slug).await, None, "{slug} should verify before tampering");
+        assert_eq!(
+            first_break(&pool, slug).await,
+            None,
+            "{slug} should verify before tampering"
+        );
     }
     // IPs are stored only as salted hashes.
     let owner = db.owner().await;
@@ -55,7 +73,10 @@ async fn verify_passes_an_honest_chain_and_names_tampered_entries() {
         .await
         .unwrap();
     owner
-        .execute("DELETE FROM audit_log WHERE tenant_id = $1::text::uuid AND seq = 5", &[&t(&deleted)])
+        .execute(
+            "DELETE FROM audit_log WHERE tenant_id = $1::text::uuid AND seq = 5",
+            &[&t(&deleted)],
+        )
         .await
         .unwrap();
     for (from, to) in [(4, 1_000_004), (5, 4), (1_000_004, 5)] {
@@ -68,9 +89,21 @@ async fn verify_passes_an_honest_chain_and_names_tampered_entries() {
             .unwrap();
     }
 
-    assert_eq!(first_break(&pool, "edited").await, Some(Break::Altered { seq: 6 }));
-    assert_eq!(first_break(&pool, "deleted").await, Some(Break::Missing { expected: 5, found: 6 }));
-    assert_eq!(first_break(&pool, "reordered").await, Some(Break::Altered { seq: 4 }));
+    assert_eq!(
+        first_break(&pool, "edited").await,
+        Some(Break::Altered { seq: 6 })
+    );
+    assert_eq!(
+        first_break(&pool, "deleted").await,
+        Some(Break::Missing {
+            expected: 5,
+            found: 6
+        })
+    );
+    assert_eq!(
+        first_break(&pool, "reordered").await,
+        Some(Break::Altered { seq: 4 })
+    );
     assert_eq!(first_break(&pool, "honest").await, None);
 
     // The CLI says the same and fails.
@@ -89,7 +122,9 @@ async fn a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link() {
     let t = tenant(&pool, &envelope(&[1]), "alpha").await;
     append(&pool, t.tenant_id, 4).await;
     let mut tx = pool.tenant(t.tenant_id).await.unwrap();
-    let mut rows = identity::db::models::audit::page(&mut tx, 0, None, 100).await.unwrap();
+    let mut rows = identity::db::models::audit::page(&mut tx, 0, None, 100)
+        .await
+        .unwrap();
     drop(tx);
     // A careful attacker edits entry 2 and recomputes its own hash.
     let row = &mut rows[1];
@@ -103,7 +138,10 @@ async fn a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link() {
         )
         .await
         .unwrap();
-    assert_eq!(first_break(&pool, "alpha").await, Some(Break::Unlinked { seq: 3 }));
+    assert_eq!(
+        first_break(&pool, "alpha").await,
+        Some(Break::Unlinked { seq: 3 })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -118,15 +156,25 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
         tasks.push(tokio::spawn(async move {
             let env = envelope(&[1]);
             let mut tx = pool.tenant(tenant).await.unwrap();
-            let event = Event { actor: "user:test", action: "concurrent", target: "", details: serde_json::json!({"writer": i}) };
-            audit::record(&mut tx, &env, event, &Origin::default(), chrono::Utc::now()).await.unwrap();
+            let event = Event {
+                actor: "user:test",
+                action: "concurrent",
+                target: "",
+                details: serde_json::json!({"writer": i}),
+            };
+            audit::record(&mut tx, &env, event, &Origin::default(), chrono::Utc::now())
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }));
     }
     for task in tasks {
         task.await.unwrap();
     }
-    let report = audit::verify::verify(&pool, Some("alpha")).await.unwrap().remove(0);
+    let report = audit::verify::verify(&pool, Some("alpha"))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(report.first_break, None);
     // tenant.created, user.created, role.granted + 50 writers
     assert_eq!(report.checked, 53);

@@ -21,7 +21,10 @@ async fn every_tenant_table_has_forced_rls_and_a_tenant_policy() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(tables.len() >= 5, "expected the tenant tables, found {tables:?}");
+    assert!(
+        tables.len() >= 5,
+        "expected the tenant tables, found {tables:?}"
+    );
     for table in &tables {
         let row = owner
             .query_one(
@@ -37,7 +40,10 @@ async fn every_tenant_table_has_forced_rls_and_a_tenant_policy() {
         let (enabled, forced, policies): (bool, bool, i64) = (row.get(0), row.get(1), row.get(2));
         assert!(enabled, "{table}: row level security not enabled");
         assert!(forced, "{table}: row level security not forced");
-        assert!(policies >= 1, "{table}: no policy on app.tenant_id for USING and WITH CHECK");
+        assert!(
+            policies >= 1,
+            "{table}: no policy on app.tenant_id for USING and WITH CHECK"
+        );
     }
 }
 
@@ -76,22 +82,37 @@ async fn runtime_role_is_unprivileged_and_owns_nothing() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(foreign.is_empty(), "tables not owned by identity_owner: {foreign:?}");
+    assert!(
+        foreign.is_empty(),
+        "tables not owned by identity_owner: {foreign:?}"
+    );
 }
 
 #[tokio::test]
 async fn audit_log_is_append_only_for_the_runtime_role() {
     let db = TestDb::new().await;
     let owner = db.owner().await;
-    for (privilege, expected) in [("SELECT", true), ("INSERT", true), ("UPDATE", false), ("DELETE", false), ("TRUNCATE", false)] {
+    for (privilege, expected) in [
+        ("SELECT", true),
+        ("INSERT", true),
+        ("UPDATE", false),
+        ("DELETE", false),
+        ("TRUNCATE", false),
+    ] {
         let has: bool = owner
-            .query_one("SELECT has_table_privilege('identity_app', 'audit_log', $1)", &[&privilege])
+            .query_one(
+                "SELECT has_table_privilege('identity_app', 'audit_log', $1)",
+                &[&privilege],
+            )
             .await
             .unwrap()
             .get(0);
         assert_eq!(has, expected, "identity_app {privilege} on audit_log");
     }
     let app = db.app().await;
-    let err = app.batch_execute("DELETE FROM audit_log").await.unwrap_err();
+    let err = app
+        .batch_execute("DELETE FROM audit_log")
+        .await
+        .unwrap_err();
     assert!(format!("{err:?}").contains("permission denied"), "{err:?}");
 }

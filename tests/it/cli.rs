@@ -6,42 +6,98 @@ use crate::harness::{run_cli, TestDb};
 async fn bootstrap_prints_json_and_is_idempotent_only_when_asked() {
     let db = TestDb::new().await;
     let env = db.env();
-    let (code, out, err) = run_cli(&env, &["bootstrap", "--tenant", "acme", "--admin-email", "ops@acme.example", "--json"], None);
+    let (code, out, err) = run_cli(
+        &env,
+        &[
+            "bootstrap",
+            "--tenant",
+            "acme",
+            "--admin-email",
+            "ops@acme.example",
+            "--json",
+        ],
+        None,
+    );
     assert_eq!(code, 0, "{err}");
     let first: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(first["tenant_slug"], "acme");
     assert!(first["tenant_id"].as_str().unwrap().len() == 36);
     assert!(first["admin_user_id"].as_str().unwrap().len() == 36);
-    assert!(first["admin_password"].as_str().unwrap().len() >= 20, "a generated password is shown once");
+    assert!(
+        first["admin_password"].as_str().unwrap().len() >= 20,
+        "a generated password is shown once"
+    );
 
-    let (code, _, err) = run_cli(&env, &["bootstrap", "--tenant", "acme", "--admin-email", "ops@acme.example"], None);
+    let (code, _, err) = run_cli(
+        &env,
+        &[
+            "bootstrap",
+            "--tenant",
+            "acme",
+            "--admin-email",
+            "ops@acme.example",
+        ],
+        None,
+    );
     assert_ne!(code, 0);
     assert!(err.contains("already exists"), "{err}");
 
     let (code, out, err) = run_cli(
         &env,
-        &["bootstrap", "--tenant", "acme", "--admin-email", "ops@acme.example", "--json", "--if-missing"],
+        &[
+            "bootstrap",
+            "--tenant",
+            "acme",
+            "--admin-email",
+            "ops@acme.example",
+            "--json",
+            "--if-missing",
+        ],
         None,
     );
     assert_eq!(code, 0, "{err}");
     let again: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(again["tenant_id"], first["tenant_id"]);
     assert_eq!(again["admin_user_id"], first["admin_user_id"]);
-    assert!(again.get("admin_password").is_none(), "no password for an existing admin");
+    assert!(
+        again.get("admin_password").is_none(),
+        "no password for an existing admin"
+    );
 }
 
 #[tokio::test]
 async fn bootstrap_reads_the_password_from_stdin_and_refuses_bad_input() {
     let db = TestDb::new().await;
     let env = db.env();
-    let args = ["bootstrap", "--tenant", "beta", "--admin-email", "ops@beta.example", "--password-stdin", "--json"];
+    let args = [
+        "bootstrap",
+        "--tenant",
+        "beta",
+        "--admin-email",
+        "ops@beta.example",
+        "--password-stdin",
+        "--json",
+    ];
     let (code, _, err) = run_cli(&env, &args, Some("short\n"));
     assert_ne!(code, 0);
     assert!(err.contains("at least 12"), "{err}");
     let (code, out, err) = run_cli(&env, &args, Some("a long enough passphrase\n"));
     assert_eq!(code, 0, "{err}");
-    assert!(!out.contains("passphrase"), "a given password is never printed");
-    let (code, _, err) = run_cli(&env, &["bootstrap", "--tenant", "Bad_Slug", "--admin-email", "x@y.example"], None);
+    assert!(
+        !out.contains("passphrase"),
+        "a given password is never printed"
+    );
+    let (code, _, err) = run_cli(
+        &env,
+        &[
+            "bootstrap",
+            "--tenant",
+            "Bad_Slug",
+            "--admin-email",
+            "x@y.example",
+        ],
+        None,
+    );
     assert_ne!(code, 0);
     assert!(err.contains("slug"), "{err}");
 }
@@ -51,20 +107,37 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
     let db = TestDb::new().await;
     let mut env = db.env();
     for slug in ["one", "two", "three"] {
-        let (code, _, err) = run_cli(&env, &["bootstrap", "--tenant", slug, "--admin-email", &format!("a@{slug}.example")], None);
+        let (code, _, err) = run_cli(
+            &env,
+            &[
+                "bootstrap",
+                "--tenant",
+                slug,
+                "--admin-email",
+                &format!("a@{slug}.example"),
+            ],
+            None,
+        );
         assert_eq!(code, 0, "{err}");
     }
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
     assert!(out.contains("version 1: 3 ciphertexts (current)"), "{out}");
 
-    let keyring = format!("2:{},1:{}", crate::harness::test_key_b64(2), crate::harness::test_key_b64(1));
+    let keyring = format!(
+        "2:{},1:{}",
+        crate::harness::test_key_b64(2),
+        crate::harness::test_key_b64(1)
+    );
     for (k, v) in env.iter_mut() {
         if k == "IDENTITY_PLATFORM_ENCRYPTION_KEY" {
             *v = keyring.clone();
         }
     }
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
-    assert!(out.contains("version 1: 3 ciphertexts (old, still in keyring)"), "{out}");
+    assert!(
+        out.contains("version 1: 3 ciphertexts (old, still in keyring)"),
+        "{out}"
+    );
     let (code, out, err) = run_cli(&env, &["encryption", "rotate", "--batch-size", "2"], None);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("re-wrapped 3/3"), "{out}");

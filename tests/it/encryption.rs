@@ -12,7 +12,12 @@ use std::net::IpAddr;
 const SALT: &str = "audit_ip_salt";
 
 fn ctx(tenant: TenantId, row: &str) -> SecretContext<'_> {
-    SecretContext { tenant, table: secrets::TABLE, column: secrets::COLUMN, row }
+    SecretContext {
+        tenant,
+        table: secrets::TABLE,
+        column: secrets::COLUMN,
+        row,
+    }
 }
 
 async fn stored(pool: &identity::db::Db, tenant: TenantId, name: &str) -> String {
@@ -32,7 +37,10 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
 
     let a_salt = stored(&pool, a.tenant_id, SALT).await;
     assert!(!a_salt.contains("audit"), "stored value must be ciphertext");
-    assert_eq!(env.open(&ctx(a.tenant_id, SALT), &a_salt).unwrap().len(), 32);
+    assert_eq!(
+        env.open(&ctx(a.tenant_id, SALT), &a_salt).unwrap().len(),
+        32
+    );
 
     // Copied to another tenant's row (as the database owner could): it does not open there.
     let owner = db.owner().await;
@@ -45,16 +53,35 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
         .unwrap();
     let copied = stored(&pool, b.tenant_id, SALT).await;
     assert_eq!(copied, a_salt);
-    assert_eq!(env.open(&ctx(b.tenant_id, SALT), &copied).unwrap_err(), EnvelopeError::Rejected);
+    assert_eq!(
+        env.open(&ctx(b.tenant_id, SALT), &copied).unwrap_err(),
+        EnvelopeError::Rejected
+    );
     // ...and the service refuses to use it rather than hashing with a foreign salt.
     let mut tx = pool.tenant(b.tenant_id).await.unwrap();
-    let origin = Origin { trace_id: "t".into(), ip: Some("192.0.2.1".parse::<IpAddr>().unwrap()) };
-    let event = Event { actor: "test", action: "probe", target: "", details: serde_json::json!({}) };
-    assert!(audit::record(&mut tx, &env, event, &origin, chrono::Utc::now()).await.is_err());
+    let origin = Origin {
+        trace_id: "t".into(),
+        ip: Some("192.0.2.1".parse::<IpAddr>().unwrap()),
+    };
+    let event = Event {
+        actor: "test",
+        action: "probe",
+        target: "",
+        details: serde_json::json!({}),
+    };
+    assert!(
+        audit::record(&mut tx, &env, event, &origin, chrono::Utc::now())
+            .await
+            .is_err()
+    );
     drop(tx);
 
     // Copied to another row of the same tenant: does not open either.
-    assert_eq!(env.open(&ctx(a.tenant_id, "other_secret"), &a_salt).unwrap_err(), EnvelopeError::Rejected);
+    assert_eq!(
+        env.open(&ctx(a.tenant_id, "other_secret"), &a_salt)
+            .unwrap_err(),
+        EnvelopeError::Rejected
+    );
 }
 
 #[tokio::test]
@@ -84,7 +111,9 @@ async fn rotation_rewraps_everything_resumably_and_the_old_key_can_go() {
         .unwrap();
 
     let mut progress = Vec::new();
-    let done = rotation::rotate(&pool, &both, 1, |d, t| progress.push((d, t))).await.unwrap();
+    let done = rotation::rotate(&pool, &both, 1, |d, t| progress.push((d, t)))
+        .await
+        .unwrap();
     assert_eq!(done, 3);
     assert_eq!(progress.last(), Some(&(3, 3)), "{progress:?}");
     let after = rotation::status(&pool).await.unwrap();
@@ -96,18 +125,31 @@ async fn rotation_rewraps_everything_resumably_and_the_old_key_can_go() {
     for t in &tenants {
         let value = stored(&pool, t.tenant_id, SALT).await;
         assert_eq!(Envelope::version_of(&value), Some(2));
-        assert_eq!(v2_only.open(&ctx(t.tenant_id, SALT), &value).unwrap().len(), 32);
+        assert_eq!(
+            v2_only.open(&ctx(t.tenant_id, SALT), &value).unwrap().len(),
+            32
+        );
     }
 
     // Each step is on the platform chain, and that chain verifies.
     let mut tx = pool.tenant(TenantId::PLATFORM).await.unwrap();
-    let rows = identity::db::models::audit::page(&mut tx, 0, None, 100).await.unwrap();
+    let rows = identity::db::models::audit::page(&mut tx, 0, None, 100)
+        .await
+        .unwrap();
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions.first(), Some(&"encryption.rotation_started"));
-    assert_eq!(actions.iter().filter(|a| **a == "encryption.rotation_batch").count(), 3);
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "encryption.rotation_batch")
+            .count(),
+        3
+    );
     assert_eq!(actions.last(), Some(&"encryption.rotation_completed"));
     drop(tx);
-    let reports = audit::verify::verify(&pool, Some("_platform")).await.unwrap();
+    let reports = audit::verify::verify(&pool, Some("_platform"))
+        .await
+        .unwrap();
     assert!(reports[0].first_break.is_none());
 }
 
@@ -117,7 +159,9 @@ async fn rotation_stops_clearly_when_a_key_version_is_missing() {
     let pool = db.db();
     tenant(&pool, &envelope(&[1]), "alpha").await;
     // Version 1 removed before rotating: nothing is replaced, the error says what to do.
-    let err = rotation::rotate(&pool, &envelope(&[2]), 10, |_, _| {}).await.unwrap_err();
+    let err = rotation::rotate(&pool, &envelope(&[2]), 10, |_, _| {})
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("do not open"), "{err}");
     assert_eq!(rotation::status(&pool).await.unwrap().get("1"), Some(&1));
 }

@@ -17,7 +17,8 @@ use tokio_postgres::{Client, NoTls};
 
 /// Superuser connection to the cluster (trust auth in dev and CI).
 pub fn admin_base() -> String {
-    std::env::var("IDENTITY_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("IDENTITY_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub fn redis_url() -> String {
@@ -72,26 +73,41 @@ fn template() -> String {
     TEMPLATE
         .get_or_init(|| {
             std::thread::spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     let name = template_name();
                     let admin = connect(&format!("{}/postgres", admin_base())).await;
-                    admin.execute("SELECT pg_advisory_lock(7243001)", &[]).await.unwrap();
+                    admin
+                        .execute("SELECT pg_advisory_lock(7243001)", &[])
+                        .await
+                        .unwrap();
                     let exists = admin
                         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
                         .await
                         .unwrap()
                         .is_some();
                     if !exists {
-                        admin.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+                        admin
+                            .batch_execute(&format!("CREATE DATABASE {name}"))
+                            .await
+                            .unwrap();
                         let url = format!("{}/{name}", admin_base());
                         if let Err(e) = identity::db::migrate::run(&url.into()).await {
-                            admin.batch_execute(&format!("DROP DATABASE {name}")).await.unwrap();
+                            admin
+                                .batch_execute(&format!("DROP DATABASE {name}"))
+                                .await
+                                .unwrap();
                             panic!("migrations failed: {e:#}");
                         }
                     }
                     cleanup_stale(&admin, &name).await;
-                    admin.execute("SELECT pg_advisory_unlock(7243001)", &[]).await.unwrap();
+                    admin
+                        .execute("SELECT pg_advisory_unlock(7243001)", &[])
+                        .await
+                        .unwrap();
                     name
                 })
             })
@@ -115,7 +131,9 @@ async fn cleanup_stale(admin: &Client, current_template: &str) {
             name != current_template
         };
         if stale {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
         }
     }
 }
@@ -150,7 +168,11 @@ impl TestDb {
 
     /// As the runtime role the service uses.
     pub fn app_url(&self) -> String {
-        format!("postgres://identity_app@{}/{}", host_part(&admin_base()), self.name)
+        format!(
+            "postgres://identity_app@{}/{}",
+            host_part(&admin_base()),
+            self.name
+        )
     }
 
     pub async fn owner(&self) -> Client {
@@ -172,12 +194,22 @@ impl TestDb {
 
     /// Settings for a service on this database, with a key prefix of its own in Redis.
     pub fn settings(&self) -> Settings {
-        let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config/local.yaml")).unwrap();
+        let yaml = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/config/local.yaml"
+        ))
+        .unwrap();
         let env = vec![
             ("IDENTITY__DATABASE__URL".to_string(), self.app_url()),
-            ("IDENTITY__DATABASE__MIGRATE_URL".to_string(), self.owner_url()),
+            (
+                "IDENTITY__DATABASE__MIGRATE_URL".to_string(),
+                self.owner_url(),
+            ),
             ("IDENTITY__REDIS__URL".to_string(), redis_url()),
-            ("IDENTITY__REDIS__KEY_PREFIX".to_string(), format!("identity:test:{}:", self.name)),
+            (
+                "IDENTITY__REDIS__KEY_PREFIX".to_string(),
+                format!("identity:test:{}:", self.name),
+            ),
             ("IDENTITY__SERVER__PORT".to_string(), "0".to_string()),
             ("IDENTITY__SERVER__WORKERS".to_string(), "1".to_string()),
         ];
@@ -187,14 +219,23 @@ impl TestDb {
     /// Environment for running the `identity` binary against this database.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
-            ("IDENTITY_CONFIG".into(), concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config/local.yaml").into()),
+            (
+                "IDENTITY_CONFIG".into(),
+                concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config/local.yaml").into(),
+            ),
             ("IDENTITY__DATABASE__URL".into(), self.app_url()),
             ("IDENTITY__DATABASE__MIGRATE_URL".into(), self.owner_url()),
             ("IDENTITY__REDIS__URL".into(), redis_url()),
-            ("IDENTITY__REDIS__KEY_PREFIX".into(), format!("identity:test:{}:", self.name)),
+            (
+                "IDENTITY__REDIS__KEY_PREFIX".into(),
+                format!("identity:test:{}:", self.name),
+            ),
             ("IDENTITY__SERVER__PORT".into(), "0".into()),
             ("IDENTITY__SERVER__WORKERS".into(), "1".into()),
-            ("IDENTITY_PLATFORM_ENCRYPTION_KEY".into(), format!("1:{}", test_key_b64(1))),
+            (
+                "IDENTITY_PLATFORM_ENCRYPTION_KEY".into(),
+                format!("1:{}", test_key_b64(1)),
+            ),
         ]
     }
 }
@@ -203,10 +244,15 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let name = self.name.clone();
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let admin = connect(&format!("{}/postgres", admin_base())).await;
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
             });
         })
         .join();
@@ -224,7 +270,9 @@ pub fn test_key_b64(version: u32) -> String {
 }
 
 pub fn envelope(versions: &[u32]) -> Envelope {
-    Envelope::new(Keyring::from_keys(versions.iter().map(|v| (*v, test_key(*v)))))
+    Envelope::new(Keyring::from_keys(
+        versions.iter().map(|v| (*v, test_key(*v))),
+    ))
 }
 
 /// A tenant with its first admin, through the same code as `identity bootstrap`.
@@ -235,9 +283,15 @@ pub async fn tenant(db: &Db, env: &Envelope, slug: &str) -> Bootstrapped {
         admin_email: &format!("admin@{slug}.example"),
         admin_password: "correct horse battery staple",
     };
-    bootstrap::bootstrap(db, env, &PasswordHasher::with_cost(2, 4), &req, chrono::Utc::now())
-        .await
-        .unwrap()
+    bootstrap::bootstrap(
+        db,
+        env,
+        &PasswordHasher::with_cost(2, 4),
+        &req,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
 }
 
 /// The service running in-process on a free port.
@@ -257,7 +311,10 @@ impl TestApp {
         tokio::spawn(server);
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             handle,
         }
     }
@@ -276,7 +333,11 @@ impl TestApp {
 }
 
 /// Runs the `identity` binary with `args` and `env`; returns (status, stdout, stderr).
-pub fn run_cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+pub fn run_cli(
+    env: &[(String, String)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_identity"))
@@ -289,7 +350,12 @@ pub fn run_cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> 
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }

@@ -50,13 +50,19 @@ async fn logs_carry_the_request_id_but_no_personal_data_or_credentials() {
     let logs = collector.join().unwrap();
 
     let request_lines: Vec<&str> = logs.lines().filter(|l| l.contains("log-test-1")).collect();
-    assert!(!request_lines.is_empty(), "no log line carries the request id:\n{logs}");
+    assert!(
+        !request_lines.is_empty(),
+        "no log line carries the request id:\n{logs}"
+    );
     for line in logs.lines() {
-        let parsed: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         assert!(parsed.get("level").is_some());
     }
     assert!(
-        request_lines.iter().any(|l| l.contains("/users/[email]/profile")),
+        request_lines
+            .iter()
+            .any(|l| l.contains("/users/[email]/profile")),
         "the access line should keep the path with the address removed:\n{logs}"
     );
     for secret in [

@@ -5,7 +5,8 @@ use crate::harness::{TestApp, TestDb};
 use std::collections::BTreeSet;
 
 fn spec() -> serde_yaml::Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
     serde_yaml::from_str(&text).unwrap()
 }
 
@@ -36,8 +37,14 @@ fn spec_and_routes_list_the_same_operations() {
     let served = served_operations();
     let undocumented: Vec<_> = served.difference(&spec).collect();
     let unserved: Vec<_> = spec.difference(&served).collect();
-    assert!(undocumented.is_empty(), "served but not in openapi.yaml: {undocumented:?}");
-    assert!(unserved.is_empty(), "in openapi.yaml but not served: {unserved:?}");
+    assert!(
+        undocumented.is_empty(),
+        "served but not in openapi.yaml: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "in openapi.yaml but not served: {unserved:?}"
+    );
     assert_eq!(spec_version(), "3.1.0");
 }
 

@@ -16,9 +16,16 @@ async fn the_301st_request_in_a_minute_is_refused_with_retry_after() {
     }
     let refused = app.get("/").await;
     assert_eq!(refused.status(), 429);
-    let retry: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "retry-after {retry}");
-    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "rate_limited");
     // Probes are not limited, so orchestration keeps working.
@@ -34,7 +41,16 @@ struct OwnRedis {
 impl OwnRedis {
     fn start(port: u16) -> Self {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -44,7 +60,10 @@ impl OwnRedis {
             assert!(Instant::now() < deadline, "own redis-server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        OwnRedis { port, child: Some(child) }
+        OwnRedis {
+            port,
+            child: Some(child),
+        }
     }
 
     fn kill(&mut self) {
@@ -62,7 +81,11 @@ impl Drop for OwnRedis {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -82,7 +105,11 @@ async fn with_redis_down_every_limited_request_gets_503_and_recovers_after() {
         let started = Instant::now();
         let res = app.get("/").await;
         assert_eq!(res.status(), 503, "request {i} passed while Redis was down");
-        assert!(started.elapsed() < Duration::from_secs(2), "refusal took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "refusal took {:?}",
+            started.elapsed()
+        );
         assert!(res.headers().contains_key("retry-after"));
         assert_eq!(res.headers()["content-type"], "application/problem+json");
         let body: serde_json::Value = res.json().await.unwrap();
@@ -93,7 +120,11 @@ async fn with_redis_down_every_limited_request_gets_503_and_recovers_after() {
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["checks"]["redis"], "unavailable");
     assert_eq!(body["checks"]["database"], "ok");
-    assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not depend on Redis");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "liveness does not depend on Redis"
+    );
 
     let _redis = OwnRedis::start(redis.port);
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -103,7 +134,10 @@ async fn with_redis_down_every_limited_request_gets_503_and_recovers_after() {
             break;
         }
         assert_eq!(status, 503);
-        assert!(Instant::now() < deadline, "did not recover after Redis came back");
+        assert!(
+            Instant::now() < deadline,
+            "did not recover after Redis came back"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(app.get("/readyz").await.status(), 200);

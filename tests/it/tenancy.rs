@@ -13,21 +13,45 @@ async fn runtime_role_sees_nothing_without_a_tenant_and_only_its_tenant_with_one
     let env = envelope(&[1]);
     let a = tenant(&pool, &env, "alpha").await;
     let b = tenant(&pool, &env, "bravo").await;
-    let tables: Vec<String> = db.owner().await.query(TENANT_TABLES_SQL, &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let tables: Vec<String> = db
+        .owner()
+        .await
+        .query(TENANT_TABLES_SQL, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
 
     let app = db.app().await;
     for t in &tables {
-        let n: i64 = app.query_one(&format!("SELECT count(*) FROM {t}"), &[]).await.unwrap().get(0);
+        let n: i64 = app
+            .query_one(&format!("SELECT count(*) FROM {t}"), &[])
+            .await
+            .unwrap()
+            .get(0);
         assert_eq!(n, 0, "{t} visible with no tenant set");
     }
 
     app.batch_execute("BEGIN").await.unwrap();
-    app.execute("SELECT set_config('app.tenant_id', $1, true)", &[&a.tenant_id.to_string()]).await.unwrap();
+    app.execute(
+        "SELECT set_config('app.tenant_id', $1, true)",
+        &[&a.tenant_id.to_string()],
+    )
+    .await
+    .unwrap();
     let mut seen_own = 0;
     for t in &tables {
-        let own: i64 = app.query_one(&format!("SELECT count(*) FROM {t}"), &[]).await.unwrap().get(0);
+        let own: i64 = app
+            .query_one(&format!("SELECT count(*) FROM {t}"), &[])
+            .await
+            .unwrap()
+            .get(0);
         let other: i64 = app
-            .query_one(&format!("SELECT count(*) FROM {t} WHERE tenant_id = $1::text::uuid"), &[&b.tenant_id.to_string()])
+            .query_one(
+                &format!("SELECT count(*) FROM {t} WHERE tenant_id = $1::text::uuid"),
+                &[&b.tenant_id.to_string()],
+            )
             .await
             .unwrap()
             .get(0);
@@ -49,27 +73,53 @@ async fn runtime_role_sees_nothing_without_a_tenant_and_only_its_tenant_with_one
     app.batch_execute("ROLLBACK").await.unwrap();
 
     app.batch_execute("BEGIN").await.unwrap();
-    app.execute("SELECT set_config('app.tenant_id', $1, true)", &[&a.tenant_id.to_string()]).await.unwrap();
+    app.execute(
+        "SELECT set_config('app.tenant_id', $1, true)",
+        &[&a.tenant_id.to_string()],
+    )
+    .await
+    .unwrap();
     let moved = app
         .execute("UPDATE users SET tenant_id = $1::text::uuid", &[&b_id])
         .await
         .unwrap_err();
-    assert!(format!("{moved:?}").contains("row-level security"), "{moved:?}");
+    assert!(
+        format!("{moved:?}").contains("row-level security"),
+        "{moved:?}"
+    );
     app.batch_execute("ROLLBACK").await.unwrap();
 
     app.batch_execute("BEGIN").await.unwrap();
-    app.execute("SELECT set_config('app.tenant_id', $1, true)", &[&a.tenant_id.to_string()]).await.unwrap();
+    app.execute(
+        "SELECT set_config('app.tenant_id', $1, true)",
+        &[&a.tenant_id.to_string()],
+    )
+    .await
+    .unwrap();
     let touched = app
-        .execute("UPDATE users SET display_name = 'pwned' WHERE tenant_id = $1::text::uuid", &[&b_id])
+        .execute(
+            "UPDATE users SET display_name = 'pwned' WHERE tenant_id = $1::text::uuid",
+            &[&b_id],
+        )
         .await
         .unwrap();
     assert_eq!(touched, 0);
-    let deleted = app.execute("DELETE FROM roles WHERE tenant_id = $1::text::uuid", &[&b_id]).await.unwrap();
+    let deleted = app
+        .execute(
+            "DELETE FROM roles WHERE tenant_id = $1::text::uuid",
+            &[&b_id],
+        )
+        .await
+        .unwrap();
     assert_eq!(deleted, 0);
     app.batch_execute("COMMIT").await.unwrap();
 
     // After the transaction the setting is gone: '' must read as "no tenant", not an error.
-    let n: i64 = app.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0);
+    let n: i64 = app
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 0);
 }
 
@@ -83,22 +133,44 @@ async fn model_functions_filter_on_the_tenant_even_without_rls() {
     // Simulate a dropped policy: the application layer alone must still hold.
     let owner = db.owner().await;
     for t in ["users", "roles", "user_roles"] {
-        owner.batch_execute(&format!("ALTER TABLE {t} DISABLE ROW LEVEL SECURITY")).await.unwrap();
+        owner
+            .batch_execute(&format!("ALTER TABLE {t} DISABLE ROW LEVEL SECURITY"))
+            .await
+            .unwrap();
     }
     let mut tx = pool.tenant(a.tenant_id).await.unwrap();
-    assert!(matches!(users::get(&mut tx, b.admin_user_id).await, Err(DbError::NotFound)));
-    assert!(users::find_by_email(&mut tx, "admin@bravo.example").await.unwrap().is_none());
+    assert!(matches!(
+        users::get(&mut tx, b.admin_user_id).await,
+        Err(DbError::NotFound)
+    ));
+    assert!(users::find_by_email(&mut tx, "admin@bravo.example")
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(users::count(&mut tx).await.unwrap(), 1);
-    assert!(roles::names_for_user(&mut tx, b.admin_user_id).await.unwrap().is_empty());
-    assert_eq!(roles::names_for_user(&mut tx, a.admin_user_id).await.unwrap(), vec!["admin"]);
+    assert!(roles::names_for_user(&mut tx, b.admin_user_id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        roles::names_for_user(&mut tx, a.admin_user_id)
+            .await
+            .unwrap(),
+        vec!["admin"]
+    );
     // A grant across tenants is refused by the composite foreign keys.
     let b_role = {
         let mut btx = pool.tenant(b.tenant_id).await.unwrap();
-        let r = roles::find_by_name(&mut btx, "viewer").await.unwrap().unwrap();
+        let r = roles::find_by_name(&mut btx, "viewer")
+            .await
+            .unwrap()
+            .unwrap();
         btx.commit().await.unwrap();
         r
     };
-    assert!(roles::grant(&mut tx, a.admin_user_id, b_role.id).await.is_err());
+    assert!(roles::grant(&mut tx, a.admin_user_id, b_role.id)
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -108,12 +180,26 @@ async fn email_is_unique_per_tenant_ignoring_case() {
     let env = envelope(&[1]);
     let a = tenant(&pool, &env, "alpha").await;
     let b = tenant(&pool, &env, "bravo").await;
-    let new = |email| users::NewUser { email, display_name: None, password_hash: None };
+    let new = |email| users::NewUser {
+        email,
+        display_name: None,
+        password_hash: None,
+    };
     let mut tx = pool.tenant(a.tenant_id).await.unwrap();
-    let err = users::insert(&mut tx, &new("ADMIN@Alpha.Example")).await.unwrap_err();
-    assert!(matches!(err, DbError::Conflict("a user with this email already exists")), "{err:?}");
+    let err = users::insert(&mut tx, &new("ADMIN@Alpha.Example"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DbError::Conflict("a user with this email already exists")
+        ),
+        "{err:?}"
+    );
     drop(tx);
     let mut tx = pool.tenant(b.tenant_id).await.unwrap();
-    users::insert(&mut tx, &new("admin@alpha.example")).await.unwrap();
+    users::insert(&mut tx, &new("admin@alpha.example"))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }

@@ -39,7 +39,10 @@ pub struct StoredCiphertext {
 }
 
 /// (platform key version, number of ciphertexts) in this tenant for `col`.
-pub async fn count_by_version(tx: &mut TenantTx, col: &EncryptedColumn) -> Result<Vec<(String, i64)>, DbError> {
+pub async fn count_by_version(
+    tx: &mut TenantTx,
+    col: &EncryptedColumn,
+) -> Result<Vec<(String, i64)>, DbError> {
     let sql = format!(
         "SELECT split_part({c}, '.', 2) AS version, count(*) AS n FROM {t} \
          WHERE tenant_id = $1 GROUP BY 1 ORDER BY 1",

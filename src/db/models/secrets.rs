@@ -9,10 +9,18 @@ pub const TABLE: &str = "tenant_secrets";
 pub const COLUMN: &str = "value_enc";
 
 /// Stores `value_enc` under `name` unless a value exists; returns the stored value.
-pub async fn insert_or_get(tx: &mut TenantTx, name: &str, value_enc: &str) -> Result<String, DbError> {
+pub async fn insert_or_get(
+    tx: &mut TenantTx,
+    name: &str,
+    value_enc: &str,
+) -> Result<String, DbError> {
     let tenant = tx.tenant().0;
     diesel::insert_into(ts::table)
-        .values((ts::tenant_id.eq(tenant), ts::name.eq(name), ts::value_enc.eq(value_enc)))
+        .values((
+            ts::tenant_id.eq(tenant),
+            ts::name.eq(name),
+            ts::value_enc.eq(value_enc),
+        ))
         .on_conflict_do_nothing()
         .execute(tx.conn()?)
         .await?;

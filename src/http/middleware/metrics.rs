@@ -17,7 +17,10 @@ pub async fn record_metrics(
     let res = next.call(req).await?;
     if let Some(state) = state {
         // Unmatched paths share one label so scanners cannot blow up cardinality.
-        let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
         let status = res.status().as_u16().to_string();
         state
             .metrics

@@ -18,7 +18,12 @@ pub async fn global_rate_limit<B: MessageBody>(
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(refuse(req, AppError::LimiterUnavailable { retry_after_secs: 1 }));
+        return Ok(refuse(
+            req,
+            AppError::LimiterUnavailable {
+                retry_after_secs: 1,
+            },
+        ));
     };
     let ip = req
         .extensions()
@@ -38,10 +43,19 @@ pub async fn global_rate_limit<B: MessageBody>(
         ),
         Err(e) => {
             tracing::warn!(error = %e, "rate limiter unavailable, refusing request");
-            ("unavailable", Some(AppError::LimiterUnavailable { retry_after_secs: 5 }))
+            (
+                "unavailable",
+                Some(AppError::LimiterUnavailable {
+                    retry_after_secs: 5,
+                }),
+            )
         }
     };
-    state.metrics.rate_limit.with_label_values(&["global_ip", label]).inc();
+    state
+        .metrics
+        .rate_limit
+        .with_label_values(&["global_ip", label])
+        .inc();
     match refusal {
         None => Ok(next.call(req).await?.map_into_left_body()),
         Some(err) => Ok(refuse(req, err)),
@@ -49,5 +63,6 @@ pub async fn global_rate_limit<B: MessageBody>(
 }
 
 fn refuse<B>(req: ServiceRequest, err: AppError) -> ServiceResponse<EitherBody<B>> {
-    req.into_response(err.error_response()).map_into_right_body()
+    req.into_response(err.error_response())
+        .map_into_right_body()
 }

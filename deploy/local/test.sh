@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, lints, unit and integration tests (real PostgreSQL
+# and Redis, one database per test), and one quick pass of every benchmark.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$ROOT"
+
+ensure_build_tools
+ensure_postgres
+ensure_redis
+
+if command -v rustup >/dev/null 2>&1; then
+  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
+fi
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --locked --all-targets --quiet -- -D warnings
+log "cargo test"
+cargo test --locked --all-targets
