@@ -18,8 +18,64 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub rate_limits: RateLimitSettings,
+    pub tokens: TokenSettings,
     #[serde(default)]
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    /// The exact `iss` of every token.
+    pub issuer: String,
+    /// Audience of tokens accepted by the admin API.
+    pub admin_audience: String,
+    /// Audiences an API key may be exchanged for (the admin audience is always allowed).
+    #[serde(default)]
+    pub api_key_audiences: Vec<String>,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+    /// No token lives longer; retired keys stay published this long (plus leeway).
+    #[serde(default = "default_max_ttl")]
+    pub max_token_ttl_secs: i64,
+    /// Lifetime of a JWT obtained by exchanging an API key.
+    #[serde(default = "default_api_key_token_ttl")]
+    pub api_key_token_ttl_secs: i64,
+    /// How long a new signing key is published before it signs.
+    #[serde(default = "default_publish_ahead")]
+    pub key_publish_ahead_secs: i64,
+    /// How often each instance reloads signing keys.
+    #[serde(default = "default_key_refresh")]
+    pub key_refresh_secs: u64,
+    /// `Cache-Control: max-age` of the JWKS; keep it well below `key_publish_ahead_secs`.
+    #[serde(default = "default_jwks_max_age")]
+    pub jwks_max_age_secs: u64,
+    /// Default overlap of a rotated client secret or API key.
+    #[serde(default = "default_overlap")]
+    pub rotation_overlap_secs: i64,
+}
+
+fn default_leeway() -> u64 {
+    30
+}
+fn default_max_ttl() -> i64 {
+    3600
+}
+fn default_api_key_token_ttl() -> i64 {
+    300
+}
+fn default_publish_ahead() -> i64 {
+    3600
+}
+fn default_key_refresh() -> u64 {
+    30
+}
+fn default_jwks_max_age() -> u64 {
+    300
+}
+fn default_overlap() -> i64 {
+    86_400
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +154,10 @@ pub struct Budget {
 pub struct RateLimitSettings {
     /// Every request from one client IP (health and metrics excepted).
     pub global_per_ip: Budget,
+    /// Token endpoint, per authenticated client (or per API key for exchanges).
+    pub token_per_client: Budget,
+    /// Introspection and revocation, per authenticated client.
+    pub introspect_per_client: Budget,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -197,7 +257,11 @@ mod tests {
 server: { host: 127.0.0.1, port: 8080, public_url: "http://127.0.0.1:8080" }
 database: { url: "postgres://a@h/db", migrate_url: "postgres://b@h/db" }
 redis: { url: "redis://127.0.0.1:6379", key_prefix: "x:" }
-rate_limits: { global_per_ip: { limit: 300, window_secs: 60 } }
+rate_limits:
+  global_per_ip: { limit: 300, window_secs: 60 }
+  token_per_client: { limit: 3000, window_secs: 60 }
+  introspect_per_client: { limit: 60000, window_secs: 60 }
+tokens: { issuer: "http://127.0.0.1:8080", admin_audience: "http://127.0.0.1:8080/admin" }
 "#;
 
     #[test]

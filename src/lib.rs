@@ -1,6 +1,7 @@
 //! Identity service of the multi-tenant CRM platform: library behind the `identity` binary.
 
 pub mod admin;
+pub mod apikeys;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -8,8 +9,10 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod oidc;
 pub mod ids;
 pub mod ratelimit;
 pub mod startup;
+pub mod tokens;
 pub mod state;
 pub mod telemetry;

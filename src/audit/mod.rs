@@ -6,7 +6,8 @@ pub mod verify;
 
 use crate::crypto::{Envelope, SecretContext};
 use crate::db::models::{audit as model, secrets};
-use crate::db::{DbError, TenantTx};
+use crate::db::{Db, DbError, TenantTx};
+use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -78,6 +79,20 @@ pub async fn record(
     };
     row.hash = chain::entry_hash(&row.prev_hash, &row);
     model::insert(tx, &row).await?;
+    Ok(seq)
+}
+
+/// Appends to the platform chain (key rotations and other platform-wide actions) in a
+/// transaction of its own.
+pub async fn record_platform(
+    db: &Db,
+    envelope: &Envelope,
+    event: Event<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, AuditError> {
+    let mut tx = db.tenant(TenantId::PLATFORM).await?;
+    let seq = record(&mut tx, envelope, event, &Origin::default(), now).await?;
+    tx.commit().await?;
     Ok(seq)
 }
 

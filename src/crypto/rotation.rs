@@ -4,10 +4,10 @@
 //! platform chain.
 
 use super::envelope::{Envelope, SecretContext};
-use crate::audit::{self, Event, Origin};
-use crate::db::models::ciphertexts::{self, ENCRYPTED_COLUMNS};
+use crate::audit::{self, Event};
+use crate::db::models::ciphertexts::{self, EncryptedColumn, Scope, ScopedTx, ENCRYPTED_COLUMNS};
 use crate::db::models::tenants;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, PlatformTx, TenantTx};
 use crate::ids::TenantId;
 use chrono::Utc;
 use serde_json::json;
@@ -29,26 +29,70 @@ pub enum RotationError {
     },
 }
 
+/// Where a batch runs: one tenant's rows, or the platform tables.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Tenant(TenantId),
+    Platform,
+}
+
+/// An owned transaction of either kind.
+enum OwnedTx {
+    Tenant(TenantTx),
+    Platform(PlatformTx),
+}
+
+impl OwnedTx {
+    async fn open(db: &Db, target: Target) -> Result<Self, DbError> {
+        Ok(match target {
+            Target::Tenant(t) => OwnedTx::Tenant(db.tenant(t).await?),
+            Target::Platform => OwnedTx::Platform(db.platform().await?),
+        })
+    }
+
+    fn scoped(&mut self) -> ScopedTx<'_> {
+        match self {
+            OwnedTx::Tenant(tx) => ScopedTx::Tenant(tx),
+            OwnedTx::Platform(tx) => ScopedTx::Platform(tx),
+        }
+    }
+
+    async fn commit(self) -> Result<(), DbError> {
+        match self {
+            OwnedTx::Tenant(tx) => tx.commit().await,
+            OwnedTx::Platform(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// Every (target, column) pair: each tenant with the tenant columns, then the platform.
+async fn work_list(db: &Db) -> Result<Vec<(Target, &'static EncryptedColumn)>, DbError> {
+    let mut ptx = db.platform().await?;
+    let list = tenants::list(&mut ptx).await?;
+    ptx.commit().await?;
+    let mut out = Vec::new();
+    for tenant in list {
+        for col in ENCRYPTED_COLUMNS.iter().filter(|c| c.scope == Scope::Tenant) {
+            out.push((Target::Tenant(tenant.id), col));
+        }
+    }
+    for col in ENCRYPTED_COLUMNS.iter().filter(|c| c.scope == Scope::Platform) {
+        out.push((Target::Platform, col));
+    }
+    Ok(out)
+}
+
 /// Number of stored ciphertexts per platform key version, over every tenant and column.
 pub async fn status(db: &Db) -> Result<BTreeMap<String, i64>, DbError> {
     let mut counts = BTreeMap::new();
-    for tenant in tenant_ids(db).await? {
-        let mut tx = db.tenant(tenant).await?;
-        for col in ENCRYPTED_COLUMNS {
-            for (version, n) in ciphertexts::count_by_version(&mut tx, col).await? {
-                *counts.entry(version).or_insert(0) += n;
-            }
+    for (target, col) in work_list(db).await? {
+        let mut tx = OwnedTx::open(db, target).await?;
+        for (version, n) in ciphertexts::count_by_version(&mut tx.scoped(), col).await? {
+            *counts.entry(version).or_insert(0) += n;
         }
         tx.commit().await?;
     }
     Ok(counts)
-}
-
-async fn tenant_ids(db: &Db) -> Result<Vec<TenantId>, DbError> {
-    let mut ptx = db.platform().await?;
-    let list = tenants::list(&mut ptx).await?;
-    ptx.commit().await?;
-    Ok(list.into_iter().map(|t| t.id).collect())
 }
 
 async fn audit_platform(
@@ -57,15 +101,13 @@ async fn audit_platform(
     action: &str,
     details: serde_json::Value,
 ) -> Result<(), RotationError> {
-    let mut tx = db.tenant(TenantId::PLATFORM).await?;
     let event = Event {
         actor: "cli",
         action,
         target: "platform_encryption_key",
         details,
     };
-    audit::record(&mut tx, envelope, event, &Origin::default(), Utc::now()).await?;
-    tx.commit().await?;
+    audit::record_platform(db, envelope, event, Utc::now()).await?;
     Ok(())
 }
 
@@ -92,65 +134,57 @@ pub async fn rotate(
     )
     .await?;
     let mut done = 0u64;
-    for tenant in tenant_ids(db).await? {
-        for col in ENCRYPTED_COLUMNS {
-            loop {
-                let mut tx = db.tenant(tenant).await?;
-                let batch =
-                    ciphertexts::not_under_version(&mut tx, col, current, batch_size).await?;
-                if batch.is_empty() {
-                    tx.commit().await?;
-                    break;
-                }
-                let mut rewrapped = 0u64;
-                let mut failures = Vec::new();
-                for stored in &batch {
-                    let ctx = SecretContext {
-                        tenant,
-                        table: col.table,
-                        column: col.column,
-                        row: &stored.row_key,
-                    };
-                    match envelope.rewrap(&ctx, &stored.value) {
-                        Ok(Some(new)) => {
-                            if ciphertexts::replace(
-                                &mut tx,
-                                col,
-                                &stored.row_key,
-                                &stored.value,
-                                &new,
-                            )
-                            .await?
-                            {
-                                rewrapped += 1;
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(e) => failures.push(e.to_string()),
-                    }
-                }
-                if let Some(reason) = failures.first() {
-                    tx.rollback().await?;
-                    return Err(RotationError::Unopenable {
-                        count: failures.len(),
-                        table: col.table,
-                        column: col.column,
-                        tenant: tenant.to_string(),
-                        reason: reason.clone(),
-                    });
-                }
+    for (target, col) in work_list(db).await? {
+        loop {
+            let mut tx = OwnedTx::open(db, target).await?;
+            let mut scoped = tx.scoped();
+            let aad_tenant = scoped.aad_tenant();
+            let batch = ciphertexts::not_under_version(&mut scoped, col, current, batch_size).await?;
+            if batch.is_empty() {
                 tx.commit().await?;
-                done += rewrapped;
-                progress(done, total.max(done));
-                audit_platform(
-                    db,
-                    envelope,
-                    "encryption.rotation_batch",
-                    json!({"tenant": tenant, "table": col.table, "column": col.column,
-                           "rewrapped": rewrapped, "done": done, "total": total, "to_version": current}),
-                )
-                .await?;
+                break;
             }
+            let mut rewrapped = 0u64;
+            let mut failures = Vec::new();
+            for stored in &batch {
+                let ctx = SecretContext {
+                    tenant: aad_tenant,
+                    table: col.table,
+                    column: col.column,
+                    row: &stored.row_key,
+                };
+                match envelope.rewrap(&ctx, &stored.value) {
+                    Ok(Some(new)) => {
+                        if ciphertexts::replace(&mut scoped, col, &stored.row_key, &stored.value, &new).await? {
+                            rewrapped += 1;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => failures.push(e.to_string()),
+                }
+            }
+            if let Some(reason) = failures.first() {
+                // Dropping the transaction rolls back this batch.
+                drop(tx);
+                return Err(RotationError::Unopenable {
+                    count: failures.len(),
+                    table: col.table,
+                    column: col.column,
+                    tenant: aad_tenant.to_string(),
+                    reason: reason.clone(),
+                });
+            }
+            tx.commit().await?;
+            done += rewrapped;
+            progress(done, total.max(done));
+            audit_platform(
+                db,
+                envelope,
+                "encryption.rotation_batch",
+                json!({"tenant": aad_tenant, "table": col.table, "column": col.column,
+                       "rewrapped": rewrapped, "done": done, "total": total, "to_version": current}),
+            )
+            .await?;
         }
     }
     audit_platform(

@@ -72,11 +72,95 @@ diesel::table! {
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_id));
 
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        public_jwk -> Jsonb,
+        private_enc -> Text,
+        created_at -> Timestamptz,
+        activates_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_clients (tenant_id, client_id) {
+        tenant_id -> Uuid,
+        client_id -> Text,
+        name -> Text,
+        grant_types -> Array<Text>,
+        redirect_uris -> Array<Text>,
+        audiences -> Array<Text>,
+        scopes -> Array<Text>,
+        resource_audience -> Nullable<Text>,
+        signing_alg -> Text,
+        access_token_ttl_secs -> Int4,
+        created_at -> Timestamptz,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    client_secrets (tenant_id, secret_hash) {
+        tenant_id -> Uuid,
+        client_id -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (tenant_id, jti) {
+        tenant_id -> Uuid,
+        jti -> Text,
+        expires_at -> Timestamptz,
+        revoked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        name -> Text,
+        role_id -> Uuid,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        rotated_at -> Timestamptz,
+        rotation_flagged_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    api_key_secrets (tenant_id, secret_hash) {
+        tenant_id -> Uuid,
+        key_id -> Uuid,
+        secret_hash -> Text,
+        last4 -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(api_key_secrets -> api_keys (key_id));
+diesel::joinable!(api_keys -> roles (role_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     tenant_secrets,
     users,
     roles,
     user_roles,
-    audit_log
+    audit_log,
+    signing_keys,
+    oauth_clients,
+    client_secrets,
+    revoked_tokens,
+    api_keys,
+    api_key_secrets,
 );

@@ -1,26 +1,81 @@
 //! Generic access to every envelope-encrypted column, for key rotation and its status.
 //! Identifiers come from the static [`ENCRYPTED_COLUMNS`] registry, never from input.
 
-use crate::db::{DbError, TenantTx};
+use crate::db::{DbError, PlatformTx, TenantTx};
+use crate::ids::TenantId;
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use diesel::QueryableByName;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-/// A column holding envelope ciphertexts in a tenant table.
+/// Whether a column lives in a tenant table (under row-level security) or a platform table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Tenant,
+    Platform,
+}
+
+/// A column holding envelope ciphertexts.
 #[derive(Debug, Clone, Copy)]
 pub struct EncryptedColumn {
     pub table: &'static str,
     pub column: &'static str,
     /// Column whose text form is the `row` of the ciphertext's associated data.
     pub row_key: &'static str,
+    pub scope: Scope,
 }
 
 /// Every encrypted column. A new one is registered here so rotation and status cover it.
-pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[EncryptedColumn {
-    table: super::secrets::TABLE,
-    column: super::secrets::COLUMN,
-    row_key: "name",
-}];
+pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
+    EncryptedColumn {
+        table: super::secrets::TABLE,
+        column: super::secrets::COLUMN,
+        row_key: "name",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
+        table: super::signing_keys::TABLE,
+        column: super::signing_keys::COLUMN,
+        row_key: "kid",
+        scope: Scope::Platform,
+    },
+];
+
+/// An open transaction of either kind; platform columns need a platform transaction.
+pub enum ScopedTx<'a> {
+    Tenant(&'a mut TenantTx),
+    Platform(&'a mut PlatformTx),
+}
+
+impl ScopedTx<'_> {
+    /// The tenant bound into associated data: the platform's nil id for platform tables.
+    pub fn aad_tenant(&self) -> TenantId {
+        match self {
+            ScopedTx::Tenant(tx) => tx.tenant(),
+            ScopedTx::Platform(_) => TenantId::PLATFORM,
+        }
+    }
+
+    fn conn(&mut self) -> Result<&mut AsyncPgConnection, DbError> {
+        match self {
+            ScopedTx::Tenant(tx) => tx.conn(),
+            ScopedTx::Platform(tx) => tx.conn(),
+        }
+    }
+
+    /// `sql` has `{where}` where the scope's row filter goes; tenant scope binds `$1`.
+    fn query(&self, sql: &str) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+        match self {
+            ScopedTx::Tenant(tx) => diesel::sql_query(sql.replace("{where}", "tenant_id = $1"))
+                .into_boxed()
+                .bind::<SqlUuid, _>(tx.tenant().0),
+            ScopedTx::Platform(_) => diesel::sql_query(sql.replace("{where}", "$1::uuid IS NULL"))
+                .into_boxed()
+                .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(None::<uuid::Uuid>),
+        }
+    }
+}
 
 #[derive(QueryableByName)]
 struct VersionCount {
@@ -38,70 +93,48 @@ pub struct StoredCiphertext {
     pub value: String,
 }
 
-/// (platform key version, number of ciphertexts) in this tenant for `col`.
-pub async fn count_by_version(
-    tx: &mut TenantTx,
-    col: &EncryptedColumn,
-) -> Result<Vec<(String, i64)>, DbError> {
+/// (platform key version, number of ciphertexts) for `col` in this scope.
+pub async fn count_by_version(tx: &mut ScopedTx<'_>, col: &EncryptedColumn) -> Result<Vec<(String, i64)>, DbError> {
     let sql = format!(
-        "SELECT split_part({c}, '.', 2) AS version, count(*) AS n FROM {t} \
-         WHERE tenant_id = $1 GROUP BY 1 ORDER BY 1",
+        "SELECT split_part({c}, '.', 2) AS version, count(*) AS n FROM {t} WHERE {{where}} GROUP BY 1 ORDER BY 1",
         c = col.column,
         t = col.table
     );
-    let tenant = tx.tenant().0;
-    let rows: Vec<VersionCount> = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(tenant)
-        .load(tx.conn()?)
-        .await?;
+    let rows: Vec<VersionCount> = tx.query(&sql).load(tx.conn()?).await?;
     Ok(rows.into_iter().map(|r| (r.version, r.n)).collect())
 }
 
 /// Up to `limit` ciphertexts not yet under `version`.
 pub async fn not_under_version(
-    tx: &mut TenantTx,
+    tx: &mut ScopedTx<'_>,
     col: &EncryptedColumn,
     version: u32,
     limit: i64,
 ) -> Result<Vec<StoredCiphertext>, DbError> {
     let sql = format!(
         "SELECT {k}::text AS row_key, {c} AS value FROM {t} \
-         WHERE tenant_id = $1 AND split_part({c}, '.', 2) <> $2 ORDER BY {k} LIMIT $3",
+         WHERE {{where}} AND split_part({c}, '.', 2) <> $2 ORDER BY {k} LIMIT $3",
         k = col.row_key,
         c = col.column,
         t = col.table
     );
-    let tenant = tx.tenant().0;
-    Ok(diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(tenant)
-        .bind::<Text, _>(version.to_string())
-        .bind::<BigInt, _>(limit)
-        .load(tx.conn()?)
-        .await?)
+    let q = tx.query(&sql).bind::<Text, _>(version.to_string()).bind::<BigInt, _>(limit);
+    Ok(q.load(tx.conn()?).await?)
 }
 
 /// Compare-and-swap: replaces the value only if nobody changed it meanwhile, so rotation is
 /// safe while the service writes. Returns whether the row was replaced.
-pub async fn replace(
-    tx: &mut TenantTx,
-    col: &EncryptedColumn,
-    row: &str,
-    old: &str,
-    new: &str,
-) -> Result<bool, DbError> {
+pub async fn replace(tx: &mut ScopedTx<'_>, col: &EncryptedColumn, row: &str, old: &str, new: &str) -> Result<bool, DbError> {
     let sql = format!(
-        "UPDATE {t} SET {c} = $4 WHERE tenant_id = $1 AND {k}::text = $2 AND {c} = $3",
+        "UPDATE {t} SET {c} = $4 WHERE {{where}} AND {k}::text = $2 AND {c} = $3",
         k = col.row_key,
         c = col.column,
         t = col.table
     );
-    let tenant = tx.tenant().0;
-    let n = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(tenant)
-        .bind::<Text, _>(row)
-        .bind::<Text, _>(old)
-        .bind::<Text, _>(new)
-        .execute(tx.conn()?)
-        .await?;
-    Ok(n == 1)
+    let q = tx
+        .query(&sql)
+        .bind::<Text, _>(row.to_string())
+        .bind::<Text, _>(old.to_string())
+        .bind::<Text, _>(new.to_string());
+    Ok(q.execute(tx.conn()?).await? == 1)
 }

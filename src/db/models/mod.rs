@@ -1,9 +1,13 @@
 //! Queries, one module a table. Functions taking a [`super::TenantTx`] also filter on its
 //! tenant, so isolation holds even if a row-level policy were dropped.
 
+pub mod api_keys;
 pub mod audit;
 pub mod ciphertexts;
+pub mod clients;
+pub mod revocations;
 pub mod roles;
 pub mod secrets;
+pub mod signing_keys;
 pub mod tenants;
 pub mod users;

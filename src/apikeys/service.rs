@@ -1,0 +1,217 @@
+//! Creating, using, rotating and revoking API keys; every change audited.
+
+use super::{format_key, hash, last4, parse};
+use crate::audit::{self, AuditError, Event, Origin};
+use crate::crypto::Envelope;
+use crate::db::models::{api_keys as model, roles};
+use crate::db::{Db, DbError, TenantTx};
+use crate::ids::TenantId;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Keys whose secret is older than this are flagged for rotation.
+pub const ROTATION_DUE_AFTER_DAYS: i64 = 90;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error("no such role in this workspace")]
+    UnknownRole,
+    #[error("invalid name")]
+    InvalidName,
+    #[error("expiry must be in the future")]
+    InvalidExpiry,
+    #[error("no such API key")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+impl From<ApiKeyError> for crate::error::AppError {
+    fn from(e: ApiKeyError) -> Self {
+        use crate::error::AppError;
+        match e {
+            ApiKeyError::UnknownRole => AppError::InvalidRequest("role does not exist in this workspace".into()),
+            ApiKeyError::InvalidName => AppError::InvalidRequest("name must be 1-200 characters".into()),
+            ApiKeyError::InvalidExpiry => AppError::InvalidRequest("expires_at must be in the future".into()),
+            ApiKeyError::NotFound => AppError::NotFound,
+            ApiKeyError::Db(db) => db.into(),
+            ApiKeyError::Audit(a) => a.into(),
+        }
+    }
+}
+
+/// A key as the list API shows it: never the key itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub last4: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub rotated_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub rotation_due: bool,
+}
+
+/// A key that authenticated a request.
+#[derive(Debug, Clone)]
+pub struct ApiKeyIdentity {
+    pub tenant: TenantId,
+    pub key_id: Uuid,
+    pub role: String,
+    pub permissions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+async fn audit_key(tx: &mut TenantTx, envelope: &Envelope, actor: &str, action: &str, key_id: Uuid, details: serde_json::Value, origin: &Origin, now: DateTime<Utc>) -> Result<(), ApiKeyError> {
+    let event = Event {
+        actor,
+        action,
+        target: &format!("api_key:{key_id}"),
+        details,
+    };
+    audit::record(tx, envelope, event, origin, now).await?;
+    Ok(())
+}
+
+/// Creates a key with `role`; returns its view and the key (shown once).
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    name: &str,
+    role: &str,
+    expires_at: Option<DateTime<Utc>>,
+    actor: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(ApiKeyView, String), ApiKeyError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiKeyError::InvalidName);
+    }
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(ApiKeyError::InvalidExpiry);
+    }
+    let role_row = roles::find_by_name(tx, role).await?.ok_or(ApiKeyError::UnknownRole)?;
+    let id = Uuid::new_v4();
+    let key = format_key(tx.tenant(), id);
+    model::insert(
+        tx,
+        &model::NewApiKey {
+            id,
+            name,
+            role_id: role_row.id.0,
+            created_by: actor,
+            expires_at,
+            now,
+        },
+    )
+    .await?;
+    model::add_secret(tx, id, &hash(&key), &last4(&key), now).await?;
+    audit_key(tx, envelope, actor, "api_key.created", id, json!({"name": name, "role": role}), origin, now).await?;
+    let view = ApiKeyView {
+        id,
+        name: name.to_string(),
+        role: role.to_string(),
+        last4: last4(&key),
+        created_by: actor.to_string(),
+        created_at: now,
+        rotated_at: now,
+        last_used_at: None,
+        expires_at,
+        revoked_at: None,
+        rotation_due: false,
+    };
+    Ok((view, key))
+}
+
+/// The identity a presented key stands for, if it is valid now.
+pub async fn authenticate(db: &Db, key: &str, now: DateTime<Utc>) -> Result<Option<ApiKeyIdentity>, DbError> {
+    let Some(parsed) = parse(key) else {
+        return Ok(None);
+    };
+    let mut tx = db.tenant(parsed.tenant).await?;
+    let found = model::find_usable_by_secret(&mut tx, parsed.key_id, &hash(key), now).await?;
+    if found.is_some() {
+        model::touch(&mut tx, parsed.key_id, now).await?;
+    }
+    tx.commit().await?;
+    Ok(found.map(|(row, role, permissions)| ApiKeyIdentity {
+        tenant: parsed.tenant,
+        key_id: row.id,
+        role,
+        permissions,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    }))
+}
+
+/// The key with this id if it is still usable (for tokens it was exchanged for).
+pub async fn still_valid(db: &Db, tenant: TenantId, key_id: Uuid, now: DateTime<Utc>) -> Result<Option<ApiKeyIdentity>, DbError> {
+    let mut tx = db.tenant(tenant).await?;
+    let found = model::find_usable(&mut tx, key_id, now).await?;
+    tx.commit().await?;
+    Ok(found.map(|(row, role, permissions)| ApiKeyIdentity {
+        tenant,
+        key_id: row.id,
+        role,
+        permissions,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    }))
+}
+
+/// All keys of the tenant; keys not rotated for 90 days are flagged (and audited once).
+pub async fn list(tx: &mut TenantTx, envelope: &Envelope, now: DateTime<Utc>) -> Result<Vec<ApiKeyView>, ApiKeyError> {
+    let rows = model::list(tx).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, role, last4) in rows {
+        let active = row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now);
+        let due = active && now - row.rotated_at >= Duration::days(ROTATION_DUE_AFTER_DAYS);
+        if due && row.rotation_flagged_at.is_none() {
+            model::flag_rotation_due(tx, row.id, now).await?;
+            audit_key(tx, envelope, "system", "api_key.rotation_due", row.id, json!({"rotated_at": row.rotated_at}), &Origin::default(), now).await?;
+        }
+        out.push(ApiKeyView {
+            id: row.id,
+            name: row.name,
+            role,
+            last4,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            rotated_at: row.rotated_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            rotation_due: due,
+        });
+    }
+    Ok(out)
+}
+
+/// A new secret for the key; the previous one keeps working for `overlap`.
+pub async fn rotate(tx: &mut TenantTx, envelope: &Envelope, key_id: Uuid, overlap: Duration, actor: &str, origin: &Origin, now: DateTime<Utc>) -> Result<String, ApiKeyError> {
+    model::find_usable(tx, key_id, now).await?.ok_or(ApiKeyError::NotFound)?;
+    model::mark_rotated(tx, key_id, now + overlap, now).await?;
+    let key = format_key(tx.tenant(), key_id);
+    model::add_secret(tx, key_id, &hash(&key), &last4(&key), now).await?;
+    audit_key(tx, envelope, actor, "api_key.rotated", key_id, json!({"overlap_secs": overlap.num_seconds()}), origin, now).await?;
+    Ok(key)
+}
+
+pub async fn revoke(tx: &mut TenantTx, envelope: &Envelope, key_id: Uuid, actor: &str, origin: &Origin, now: DateTime<Utc>) -> Result<(), ApiKeyError> {
+    if !model::revoke(tx, key_id, now).await? {
+        return Err(ApiKeyError::NotFound);
+    }
+    audit_key(tx, envelope, actor, "api_key.revoked", key_id, json!({}), origin, now).await?;
+    Ok(())
+}

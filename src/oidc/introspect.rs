@@ -1,0 +1,161 @@
+//! Introspection (RFC 7662) and revocation (RFC 7009). A token is active for a caller only
+//! if it is valid *for that caller*: a JWT must name the caller's own resource audience,
+//! an API key must belong to the caller's tenant (or the caller be a platform resource
+//! server). Revocations, deleted clients and revoked API keys show at once, on every
+//! instance, because they are read from the database on each call.
+
+use super::clients::{self, Client};
+use super::error::OAuthError;
+use super::token::api_key_subject;
+use crate::apikeys::{self, service as keys_service};
+use crate::config::TokenSettings;
+use crate::db::models::revocations;
+use crate::db::Db;
+use crate::ids::TenantId;
+use crate::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
+use crate::tokens::validate::{self, Expect, TokenError};
+use crate::tokens::KeyStore;
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Validates with the current keys; on an unknown `kid` reloads keys (at most once a
+/// second) and tries again, so a key another instance just started using is found.
+pub async fn validate_access(keys: &KeyStore, token: &str, expect: &Expect<'_>, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+    match validate::access_token(&keys.current(), token, expect, now) {
+        Err(TokenError::UnknownKey) if keys.refresh_if_older_than(Duration::from_secs(1)).await => {
+            validate::access_token(&keys.current(), token, expect, now)
+        }
+        other => other,
+    }
+}
+
+fn tenant_of_claims(claims: &AccessClaims) -> Option<TenantId> {
+    match &claims.tid {
+        None => Some(TenantId::PLATFORM),
+        Some(t) => uuid::Uuid::try_parse(t).ok().map(TenantId),
+    }
+}
+
+/// Whether a validated token is still honoured: not revoked, and its client or API key
+/// still exists.
+async fn still_honoured(db: &Db, claims: &AccessClaims, now: DateTime<Utc>) -> Result<bool, OAuthError> {
+    let Some(tenant) = tenant_of_claims(claims) else {
+        return Ok(false);
+    };
+    let mut tx = db.tenant(tenant).await?;
+    let revoked = revocations::is_revoked(&mut tx, &claims.jti).await?;
+    tx.commit().await?;
+    if revoked {
+        return Ok(false);
+    }
+    if let Some(key_id) = claims.sub.strip_prefix("apikey:").and_then(|k| uuid::Uuid::try_parse(k).ok()) {
+        return Ok(keys_service::still_valid(db, tenant, key_id, now).await?.is_some());
+    }
+    Ok(clients::get(db, &claims.client_id)
+        .await?
+        .is_some_and(|c| c.owner() == tenant))
+}
+
+fn inactive() -> Value {
+    json!({"active": false})
+}
+
+pub async fn introspect(db: &Db, keys: &KeyStore, settings: &TokenSettings, caller: &Client, token: &str, now: DateTime<Utc>) -> Result<Value, OAuthError> {
+    if token.starts_with(apikeys::PREFIX) {
+        let Some(key) = keys_service::authenticate(db, token, now).await? else {
+            return Ok(inactive());
+        };
+        let allowed = match caller.tenant_id {
+            Some(t) => t == key.tenant,
+            None => caller.resource_audience.is_some(),
+        };
+        if !allowed {
+            return Ok(inactive());
+        }
+        let mut out = json!({
+            "active": true,
+            "token_type": "api_key",
+            "sub": api_key_subject(key.key_id),
+            "client_id": api_key_subject(key.key_id),
+            "tid": key.tenant.to_string(),
+            "roles": [key.role],
+            "scope": key.permissions.join(" "),
+            "iat": key.created_at.timestamp(),
+            "iss": settings.issuer,
+        });
+        if let (Some(exp), Some(obj)) = (key.expires_at, out.as_object_mut()) {
+            obj.insert("exp".into(), exp.timestamp().into());
+        }
+        return Ok(out);
+    }
+    let Some(audience) = caller.resource_audience.as_deref() else {
+        return Ok(inactive());
+    };
+    let expect = Expect {
+        issuer: &settings.issuer,
+        audience: Some(audience),
+        typ: ACCESS_TOKEN_TYP,
+        leeway_secs: settings.leeway_secs,
+    };
+    let Ok(claims) = validate_access(keys, token, &expect, now).await else {
+        return Ok(inactive());
+    };
+    if caller.tenant_id.is_some() && caller.tenant_id.map(|t| t.to_string()) != claims.tid {
+        return Ok(inactive());
+    }
+    if !still_honoured(db, &claims, now).await? {
+        return Ok(inactive());
+    }
+    let mut out = json!({
+        "active": true,
+        "token_type": "Bearer",
+        "iss": claims.iss,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "client_id": claims.client_id,
+        "scope": claims.scope,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "nbf": claims.nbf,
+        "jti": claims.jti,
+    });
+    if let Some(obj) = out.as_object_mut() {
+        if let Some(tid) = claims.tid {
+            obj.insert("tid".into(), tid.into());
+        }
+        if let Some(roles) = claims.roles {
+            obj.insert("roles".into(), roles.into());
+        }
+    }
+    Ok(out)
+}
+
+/// Revokes a JWT issued to the caller (or presented to it as a resource server). Anything
+/// else is ignored, and the answer is the same either way (RFC 7009 §2.2).
+pub async fn revoke(db: &Db, keys: &KeyStore, settings: &TokenSettings, caller: &Client, token: &str, now: DateTime<Utc>) -> Result<(), OAuthError> {
+    if token.starts_with(apikeys::PREFIX) {
+        return Ok(());
+    }
+    let expect = Expect {
+        issuer: &settings.issuer,
+        audience: None,
+        typ: ACCESS_TOKEN_TYP,
+        leeway_secs: settings.leeway_secs,
+    };
+    let Ok(claims) = validate_access(keys, token, &expect, now).await else {
+        return Ok(());
+    };
+    let mine = claims.client_id == caller.client_id || caller.resource_audience.as_deref() == Some(claims.aud.as_str());
+    let Some(tenant) = tenant_of_claims(&claims) else {
+        return Ok(());
+    };
+    if !mine || caller.tenant_id.is_some_and(|t| t != tenant) {
+        return Ok(());
+    }
+    let expires_at = Utc.timestamp_opt(claims.exp, 0).single().unwrap_or(now);
+    let mut tx = db.tenant(tenant).await?;
+    revocations::insert(&mut tx, &claims.jti, expires_at).await?;
+    tx.commit().await?;
+    Ok(())
+}

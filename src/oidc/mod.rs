@@ -1,0 +1,8 @@
+//! The OAuth 2.0 / OpenID provider side: clients, the token endpoint's grants,
+//! introspection and revocation.
+
+pub mod client_auth;
+pub mod clients;
+pub mod error;
+pub mod introspect;
+pub mod token;
