@@ -8,6 +8,7 @@ use crate::http::{self, middleware};
 use crate::ratelimit::Limiter;
 use crate::state::AppState;
 use crate::telemetry::metrics::Metrics;
+use crate::tokens::{self, KeyStore};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -31,6 +32,10 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
     let blocking = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
+    let retention = chrono::Duration::seconds(
+        settings.tokens.max_token_ttl_secs + settings.tokens.leeway_secs as i64,
+    );
+    let keys = KeyStore::new(db.clone(), envelope.clone(), retention);
     Ok(AppState {
         settings: Arc::new(settings),
         db,
@@ -38,7 +43,24 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
         envelope,
         passwords: PasswordHasher::new(blocking),
         metrics: Metrics::new()?,
+        keys,
     })
+}
+
+/// Makes sure every algorithm has an active signing key, loads the keys and keeps them
+/// fresh. A database outage here is logged, not fatal: the refresher keeps trying and the
+/// token endpoint answers `temporarily_unavailable` meanwhile.
+pub async fn prepare(state: &AppState) {
+    let now = chrono::Utc::now();
+    if let Err(e) = tokens::rotation::ensure_active_keys(&state.db, &state.envelope, now).await {
+        tracing::warn!(error = %e, "could not ensure active signing keys");
+    }
+    if let Err(e) = state.keys.refresh().await {
+        tracing::warn!(error = %e, "could not load signing keys");
+    }
+    state.keys.spawn_refresher(std::time::Duration::from_secs(
+        state.settings.tokens.key_refresh_secs.max(1),
+    ));
 }
 
 /// A running server on `listener`.
@@ -51,6 +73,8 @@ pub fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .app_data(http::json_config(body_limit))
             .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(http::query_config())
+            .app_data(http::path_config())
             .wrap(from_fn(middleware::global_rate_limit))
             .wrap(from_fn(middleware::security_headers))
             .wrap(from_fn(middleware::record_metrics))

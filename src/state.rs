@@ -6,6 +6,7 @@ use crate::crypto::Envelope;
 use crate::db::Db;
 use crate::ratelimit::Limiter;
 use crate::telemetry::metrics::Metrics;
+use crate::tokens::KeyStore;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -16,4 +17,5 @@ pub struct AppState {
     pub envelope: Envelope,
     pub passwords: PasswordHasher,
     pub metrics: Metrics,
+    pub keys: KeyStore,
 }

@@ -7,6 +7,9 @@ cd "$ROOT"
 ensure_build_tools
 ensure_postgres
 ensure_redis
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+log "third-party test tools (tests/external)"
+"$ROOT/tests/external/install.sh"
 
 if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy

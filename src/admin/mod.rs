@@ -1,4 +1,7 @@
 //! Workspace administration: tenant bootstrap and built-in roles (admin API comes later).
 
+pub mod audit_export;
 pub mod bootstrap;
+pub mod principal;
 pub mod roles;
+pub mod users;

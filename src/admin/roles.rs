@@ -29,3 +29,95 @@ pub const BUILTIN: &[(&str, &str, &[&str])] = &[
     ),
     ("viewer", "Reads CRM data", &["users:read", "crm:read"]),
 ];
+
+/// Every permission a role may carry.
+pub fn known_permissions() -> Vec<&'static str> {
+    BUILTIN
+        .iter()
+        .find(|(name, _, _)| *name == "admin")
+        .map(|(_, _, p)| p.to_vec())
+        .unwrap_or_default()
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct RoleView {
+    pub id: crate::ids::RoleId,
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+    pub builtin: bool,
+}
+
+impl From<crate::db::models::roles::Role> for RoleView {
+    fn from(r: crate::db::models::roles::Role) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            permissions: r.permissions,
+            builtin: r.builtin,
+        }
+    }
+}
+
+pub async fn list(
+    db: &crate::db::Db,
+    who: &super::principal::Principal,
+) -> Result<Vec<RoleView>, crate::error::AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    let roles = crate::db::models::roles::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(roles.into_iter().map(RoleView::from).collect())
+}
+
+/// A custom role; its permissions must be known and held by the principal.
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    db: &crate::db::Db,
+    envelope: &crate::crypto::Envelope,
+    who: &super::principal::Principal,
+    name: &str,
+    description: &str,
+    permissions: &[String],
+    origin: &crate::audit::Origin,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<RoleView, crate::error::AppError> {
+    use crate::error::AppError;
+    let valid_name = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
+    if !valid_name {
+        return Err(AppError::InvalidRequest(
+            "name must be lowercase letters, digits, '_', '.', '-'".into(),
+        ));
+    }
+    let known = known_permissions();
+    if permissions.iter().any(|p| !known.contains(&p.as_str())) {
+        return Err(AppError::InvalidRequest("unknown permission".into()));
+    }
+    who.require_all(permissions)?;
+    let perms: Vec<&str> = permissions.iter().map(String::as_str).collect();
+    let mut tx = db.tenant(who.tenant).await?;
+    let role = crate::db::models::roles::insert(
+        &mut tx,
+        &crate::db::models::roles::NewRole {
+            name,
+            description,
+            permissions: &perms,
+            builtin: false,
+        },
+    )
+    .await?;
+    let event = crate::audit::Event {
+        actor: &who.actor,
+        action: "role.created",
+        target: &format!("role:{}", role.id),
+        details: serde_json::json!({"name": name, "permissions": permissions}),
+    };
+    crate::audit::record(&mut tx, envelope, event, origin, now).await?;
+    tx.commit().await?;
+    Ok(role.into())
+}

@@ -52,7 +52,9 @@ pub fn hash(key: &str) -> String {
 }
 
 pub fn last4(key: &str) -> String {
-    key.get(key.len().saturating_sub(4)..).unwrap_or_default().to_string()
+    key.get(key.len().saturating_sub(4)..)
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[cfg(test)]

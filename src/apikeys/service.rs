@@ -34,9 +34,15 @@ impl From<ApiKeyError> for crate::error::AppError {
     fn from(e: ApiKeyError) -> Self {
         use crate::error::AppError;
         match e {
-            ApiKeyError::UnknownRole => AppError::InvalidRequest("role does not exist in this workspace".into()),
-            ApiKeyError::InvalidName => AppError::InvalidRequest("name must be 1-200 characters".into()),
-            ApiKeyError::InvalidExpiry => AppError::InvalidRequest("expires_at must be in the future".into()),
+            ApiKeyError::UnknownRole => {
+                AppError::InvalidRequest("role does not exist in this workspace".into())
+            }
+            ApiKeyError::InvalidName => {
+                AppError::InvalidRequest("name must be 1-200 characters".into())
+            }
+            ApiKeyError::InvalidExpiry => {
+                AppError::InvalidRequest("expires_at must be in the future".into())
+            }
             ApiKeyError::NotFound => AppError::NotFound,
             ApiKeyError::Db(db) => db.into(),
             ApiKeyError::Audit(a) => a.into(),
@@ -71,7 +77,17 @@ pub struct ApiKeyIdentity {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-async fn audit_key(tx: &mut TenantTx, envelope: &Envelope, actor: &str, action: &str, key_id: Uuid, details: serde_json::Value, origin: &Origin, now: DateTime<Utc>) -> Result<(), ApiKeyError> {
+#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
+async fn audit_key(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    actor: &str,
+    action: &str,
+    key_id: Uuid,
+    details: serde_json::Value,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), ApiKeyError> {
     let event = Event {
         actor,
         action,
@@ -101,7 +117,9 @@ pub async fn create(
     if expires_at.is_some_and(|e| e <= now) {
         return Err(ApiKeyError::InvalidExpiry);
     }
-    let role_row = roles::find_by_name(tx, role).await?.ok_or(ApiKeyError::UnknownRole)?;
+    let role_row = roles::find_by_name(tx, role)
+        .await?
+        .ok_or(ApiKeyError::UnknownRole)?;
     let id = Uuid::new_v4();
     let key = format_key(tx.tenant(), id);
     model::insert(
@@ -117,7 +135,17 @@ pub async fn create(
     )
     .await?;
     model::add_secret(tx, id, &hash(&key), &last4(&key), now).await?;
-    audit_key(tx, envelope, actor, "api_key.created", id, json!({"name": name, "role": role}), origin, now).await?;
+    audit_key(
+        tx,
+        envelope,
+        actor,
+        "api_key.created",
+        id,
+        json!({"name": name, "role": role}),
+        origin,
+        now,
+    )
+    .await?;
     let view = ApiKeyView {
         id,
         name: name.to_string(),
@@ -135,7 +163,11 @@ pub async fn create(
 }
 
 /// The identity a presented key stands for, if it is valid now.
-pub async fn authenticate(db: &Db, key: &str, now: DateTime<Utc>) -> Result<Option<ApiKeyIdentity>, DbError> {
+pub async fn authenticate(
+    db: &Db,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ApiKeyIdentity>, DbError> {
     let Some(parsed) = parse(key) else {
         return Ok(None);
     };
@@ -156,7 +188,12 @@ pub async fn authenticate(db: &Db, key: &str, now: DateTime<Utc>) -> Result<Opti
 }
 
 /// The key with this id if it is still usable (for tokens it was exchanged for).
-pub async fn still_valid(db: &Db, tenant: TenantId, key_id: Uuid, now: DateTime<Utc>) -> Result<Option<ApiKeyIdentity>, DbError> {
+pub async fn still_valid(
+    db: &Db,
+    tenant: TenantId,
+    key_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<ApiKeyIdentity>, DbError> {
     let mut tx = db.tenant(tenant).await?;
     let found = model::find_usable(&mut tx, key_id, now).await?;
     tx.commit().await?;
@@ -171,7 +208,11 @@ pub async fn still_valid(db: &Db, tenant: TenantId, key_id: Uuid, now: DateTime<
 }
 
 /// All keys of the tenant; keys not rotated for 90 days are flagged (and audited once).
-pub async fn list(tx: &mut TenantTx, envelope: &Envelope, now: DateTime<Utc>) -> Result<Vec<ApiKeyView>, ApiKeyError> {
+pub async fn list(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Vec<ApiKeyView>, ApiKeyError> {
     let rows = model::list(tx).await?;
     let mut out = Vec::with_capacity(rows.len());
     for (row, role, last4) in rows {
@@ -179,7 +220,17 @@ pub async fn list(tx: &mut TenantTx, envelope: &Envelope, now: DateTime<Utc>) ->
         let due = active && now - row.rotated_at >= Duration::days(ROTATION_DUE_AFTER_DAYS);
         if due && row.rotation_flagged_at.is_none() {
             model::flag_rotation_due(tx, row.id, now).await?;
-            audit_key(tx, envelope, "system", "api_key.rotation_due", row.id, json!({"rotated_at": row.rotated_at}), &Origin::default(), now).await?;
+            audit_key(
+                tx,
+                envelope,
+                "system",
+                "api_key.rotation_due",
+                row.id,
+                json!({"rotated_at": row.rotated_at}),
+                &Origin::default(),
+                now,
+            )
+            .await?;
         }
         out.push(ApiKeyView {
             id: row.id,
@@ -199,19 +250,56 @@ pub async fn list(tx: &mut TenantTx, envelope: &Envelope, now: DateTime<Utc>) ->
 }
 
 /// A new secret for the key; the previous one keeps working for `overlap`.
-pub async fn rotate(tx: &mut TenantTx, envelope: &Envelope, key_id: Uuid, overlap: Duration, actor: &str, origin: &Origin, now: DateTime<Utc>) -> Result<String, ApiKeyError> {
-    model::find_usable(tx, key_id, now).await?.ok_or(ApiKeyError::NotFound)?;
+pub async fn rotate(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    key_id: Uuid,
+    overlap: Duration,
+    actor: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<String, ApiKeyError> {
+    model::find_usable(tx, key_id, now)
+        .await?
+        .ok_or(ApiKeyError::NotFound)?;
     model::mark_rotated(tx, key_id, now + overlap, now).await?;
     let key = format_key(tx.tenant(), key_id);
     model::add_secret(tx, key_id, &hash(&key), &last4(&key), now).await?;
-    audit_key(tx, envelope, actor, "api_key.rotated", key_id, json!({"overlap_secs": overlap.num_seconds()}), origin, now).await?;
+    audit_key(
+        tx,
+        envelope,
+        actor,
+        "api_key.rotated",
+        key_id,
+        json!({"overlap_secs": overlap.num_seconds()}),
+        origin,
+        now,
+    )
+    .await?;
     Ok(key)
 }
 
-pub async fn revoke(tx: &mut TenantTx, envelope: &Envelope, key_id: Uuid, actor: &str, origin: &Origin, now: DateTime<Utc>) -> Result<(), ApiKeyError> {
+pub async fn revoke(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    key_id: Uuid,
+    actor: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), ApiKeyError> {
     if !model::revoke(tx, key_id, now).await? {
         return Err(ApiKeyError::NotFound);
     }
-    audit_key(tx, envelope, actor, "api_key.revoked", key_id, json!({}), origin, now).await?;
+    audit_key(
+        tx,
+        envelope,
+        actor,
+        "api_key.revoked",
+        key_id,
+        json!({}),
+        origin,
+        now,
+    )
+    .await?;
     Ok(())
 }

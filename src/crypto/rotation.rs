@@ -72,11 +72,17 @@ async fn work_list(db: &Db) -> Result<Vec<(Target, &'static EncryptedColumn)>, D
     ptx.commit().await?;
     let mut out = Vec::new();
     for tenant in list {
-        for col in ENCRYPTED_COLUMNS.iter().filter(|c| c.scope == Scope::Tenant) {
+        for col in ENCRYPTED_COLUMNS
+            .iter()
+            .filter(|c| c.scope == Scope::Tenant)
+        {
             out.push((Target::Tenant(tenant.id), col));
         }
     }
-    for col in ENCRYPTED_COLUMNS.iter().filter(|c| c.scope == Scope::Platform) {
+    for col in ENCRYPTED_COLUMNS
+        .iter()
+        .filter(|c| c.scope == Scope::Platform)
+    {
         out.push((Target::Platform, col));
     }
     Ok(out)
@@ -139,7 +145,8 @@ pub async fn rotate(
             let mut tx = OwnedTx::open(db, target).await?;
             let mut scoped = tx.scoped();
             let aad_tenant = scoped.aad_tenant();
-            let batch = ciphertexts::not_under_version(&mut scoped, col, current, batch_size).await?;
+            let batch =
+                ciphertexts::not_under_version(&mut scoped, col, current, batch_size).await?;
             if batch.is_empty() {
                 tx.commit().await?;
                 break;
@@ -155,7 +162,15 @@ pub async fn rotate(
                 };
                 match envelope.rewrap(&ctx, &stored.value) {
                     Ok(Some(new)) => {
-                        if ciphertexts::replace(&mut scoped, col, &stored.row_key, &stored.value, &new).await? {
+                        if ciphertexts::replace(
+                            &mut scoped,
+                            col,
+                            &stored.row_key,
+                            &stored.value,
+                            &new,
+                        )
+                        .await?
+                        {
                             rewrapped += 1;
                         }
                     }

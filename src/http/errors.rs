@@ -33,3 +33,15 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
         },
     )
 }
+
+/// Query strings: problem+json that names no value.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|_err, _req| {
+        AppError::InvalidRequest("query parameters are invalid for this endpoint".into()).into()
+    })
+}
+
+/// A path id that does not parse names nothing that exists.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into())
+}

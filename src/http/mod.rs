@@ -3,18 +3,22 @@
 //! Every route is registered through [`Routes`], which also records (method, path) pairs:
 //! a test compares that table with `openapi.yaml`, so code and spec cannot drift apart.
 
+mod admin;
 pub mod client_ip;
 mod errors;
+mod extract;
 mod health;
 mod home;
 pub mod middleware;
+mod oauth;
 pub mod request_context;
+mod wellknown;
 
 use actix_web::dev::Handler;
 use actix_web::http::Method;
 use actix_web::{web, App, FromRequest, Responder, Route};
 
-pub use errors::{json_config, route_not_found};
+pub use errors::{json_config, path_config, query_config, route_not_found};
 
 /// One method on one path.
 pub struct Endpoint {
@@ -69,6 +73,44 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource("/healthz", vec![get(health::healthz)]);
     r.resource("/readyz", vec![get(health::readyz)]);
     r.resource("/metrics", vec![get(health::metrics)]);
+    r.resource(
+        "/.well-known/openid-configuration",
+        vec![get(wellknown::openid_configuration)],
+    );
+    r.resource("/.well-known/jwks.json", vec![get(wellknown::jwks)]);
+    r.resource("/oauth2/token", vec![post(oauth::token_endpoint)]);
+    r.resource("/oauth2/introspect", vec![post(oauth::introspect_endpoint)]);
+    r.resource("/oauth2/revoke", vec![post(oauth::revoke_endpoint)]);
+    r.resource(
+        "/admin/v1/users",
+        vec![get(admin::users::list), post(admin::users::create)],
+    );
+    r.resource("/admin/v1/users/{id}", vec![get(admin::users::get)]);
+    r.resource(
+        "/admin/v1/users/{id}/disable",
+        vec![post(admin::users::disable)],
+    );
+    r.resource(
+        "/admin/v1/users/{id}/roles",
+        vec![put(admin::users::set_roles)],
+    );
+    r.resource(
+        "/admin/v1/roles",
+        vec![get(admin::roles::list), post(admin::roles::create)],
+    );
+    r.resource(
+        "/admin/v1/api-keys",
+        vec![get(admin::api_keys::list), post(admin::api_keys::create)],
+    );
+    r.resource(
+        "/admin/v1/api-keys/{id}/rotate",
+        vec![post(admin::api_keys::rotate)],
+    );
+    r.resource(
+        "/admin/v1/api-keys/{id}",
+        vec![delete(admin::api_keys::revoke)],
+    );
+    r.resource("/admin/v1/audit/export", vec![get(admin::audit::export)]);
 }
 
 /// The (method, path) pairs the service serves, in registration order.

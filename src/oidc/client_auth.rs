@@ -24,24 +24,37 @@ fn form_decode(s: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-pub fn credentials(headers: &HeaderMap, form_id: Option<&str>, form_secret: Option<&str>) -> Result<Credentials, OAuthError> {
+pub fn credentials(
+    headers: &HeaderMap,
+    form_id: Option<&str>,
+    form_secret: Option<&str>,
+) -> Result<Credentials, OAuthError> {
     let basic = headers
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        });
     match (basic, form_secret) {
-        (Some(_), Some(_)) => Err(OAuthError::InvalidRequest("use one client authentication method")),
+        (Some(_), Some(_)) => Err(OAuthError::InvalidRequest(
+            "use one client authentication method",
+        )),
         (Some(b64), None) => {
             let decoded = STANDARD
                 .decode(b64.trim())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or(OAuthError::InvalidClient { basic: true })?;
-            let (id, secret) = decoded.split_once(':').ok_or(OAuthError::InvalidClient { basic: true })?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or(OAuthError::InvalidClient { basic: true })?;
             let id = form_decode(id).ok_or(OAuthError::InvalidClient { basic: true })?;
             let secret = form_decode(secret).ok_or(OAuthError::InvalidClient { basic: true })?;
             if form_id.is_some_and(|f| f != id) {
-                return Err(OAuthError::InvalidRequest("client_id does not match the credentials"));
+                return Err(OAuthError::InvalidRequest(
+                    "client_id does not match the credentials",
+                ));
             }
             Ok(Credentials {
                 client_id: id,
@@ -50,7 +63,9 @@ pub fn credentials(headers: &HeaderMap, form_id: Option<&str>, form_secret: Opti
             })
         }
         (None, Some(secret)) => Ok(Credentials {
-            client_id: form_id.ok_or(OAuthError::InvalidClient { basic: false })?.to_string(),
+            client_id: form_id
+                .ok_or(OAuthError::InvalidClient { basic: false })?
+                .to_string(),
             secret: secret.to_string(),
             basic: false,
         }),
@@ -59,7 +74,11 @@ pub fn credentials(headers: &HeaderMap, form_id: Option<&str>, form_secret: Opti
 }
 
 /// The client the credentials authenticate, or `invalid_client`.
-pub async fn authenticate(db: &Db, creds: &Credentials, now: DateTime<Utc>) -> Result<Client, OAuthError> {
+pub async fn authenticate(
+    db: &Db,
+    creds: &Credentials,
+    now: DateTime<Utc>,
+) -> Result<Client, OAuthError> {
     if creds.client_id.len() > 128 || creds.secret.len() > 256 {
         return Err(OAuthError::InvalidClient { basic: creds.basic });
     }

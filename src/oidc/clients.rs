@@ -43,7 +43,10 @@ impl Client {
         let tenant = TenantId(row.tenant_id);
         Ok(Self {
             tenant_id: (tenant != TenantId::PLATFORM).then_some(tenant),
-            signing_alg: row.signing_alg.parse().map_err(|_| ClientError::Invalid("signing_alg"))?,
+            signing_alg: row
+                .signing_alg
+                .parse()
+                .map_err(|_| ClientError::Invalid("signing_alg"))?,
             access_token_ttl_secs: i64::from(row.access_token_ttl_secs),
             client_id: row.client_id,
             name: row.name,
@@ -115,10 +118,20 @@ fn new_secret() -> String {
 fn valid_platform_id(id: &str) -> bool {
     (3..=64).contains(&id.len())
         && !id.starts_with("tc_")
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
-async fn audit_client(tx: &mut TenantTx, envelope: &Envelope, actor: &str, action: &str, client_id: &str, details: serde_json::Value, now: DateTime<Utc>) -> Result<(), ClientError> {
+async fn audit_client(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    actor: &str,
+    action: &str,
+    client_id: &str,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), ClientError> {
     let event = Event {
         actor,
         action,
@@ -130,14 +143,31 @@ async fn audit_client(tx: &mut TenantTx, envelope: &Envelope, actor: &str, actio
 }
 
 /// Registers a client and returns it with its secret (shown once).
-pub async fn create(db: &Db, envelope: &Envelope, spec: ClientSpec, max_ttl: i64, actor: &str, now: DateTime<Utc>) -> Result<(Client, String), ClientError> {
+pub async fn create(
+    db: &Db,
+    envelope: &Envelope,
+    spec: ClientSpec,
+    max_ttl: i64,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(Client, String), ClientError> {
     if spec.name.trim().is_empty() || spec.name.len() > 200 {
         return Err(ClientError::Invalid("name"));
     }
-    if spec.grant_types.is_empty() || spec.grant_types.iter().any(|g| !GRANT_TYPES.contains(&g.as_str())) {
+    if spec.grant_types.is_empty()
+        || spec
+            .grant_types
+            .iter()
+            .any(|g| !GRANT_TYPES.contains(&g.as_str()))
+    {
         return Err(ClientError::Invalid("grant_types"));
     }
-    if spec.audiences.iter().chain(spec.scopes.iter()).any(|v| v.is_empty() || v.contains(' ')) {
+    if spec
+        .audiences
+        .iter()
+        .chain(spec.scopes.iter())
+        .any(|v| v.is_empty() || v.contains(' '))
+    {
         return Err(ClientError::Invalid("audiences or scopes"));
     }
     let ttl = spec.access_token_ttl_secs.unwrap_or(900);
@@ -161,7 +191,8 @@ pub async fn create(db: &Db, envelope: &Envelope, spec: ClientSpec, max_ttl: i64
         scopes: spec.scopes,
         resource_audience: spec.resource_audience,
         signing_alg: spec.signing_alg.unwrap_or(Alg::EdDSA).as_str().to_string(),
-        access_token_ttl_secs: i32::try_from(ttl).map_err(|_| ClientError::Invalid("access_token_ttl_secs"))?,
+        access_token_ttl_secs: i32::try_from(ttl)
+            .map_err(|_| ClientError::Invalid("access_token_ttl_secs"))?,
         created_at: now,
         disabled_at: None,
     };
@@ -169,13 +200,27 @@ pub async fn create(db: &Db, envelope: &Envelope, spec: ClientSpec, max_ttl: i64
     let mut tx = db.tenant(owner).await?;
     model::insert(&mut tx, &row).await?;
     model::add_secret(&mut tx, &client_id, &hash_secret(&secret), now).await?;
-    audit_client(&mut tx, envelope, actor, "client.created", &client_id, json!({"grant_types": row.grant_types, "audiences": row.audiences}), now).await?;
+    audit_client(
+        &mut tx,
+        envelope,
+        actor,
+        "client.created",
+        &client_id,
+        json!({"grant_types": row.grant_types, "audiences": row.audiences}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok((Client::from_row(row)?, secret))
 }
 
 /// The enabled client that `secret` authenticates.
-pub async fn authenticate(db: &Db, client_id: &str, secret: &str, now: DateTime<Utc>) -> Result<Option<Client>, ClientError> {
+pub async fn authenticate(
+    db: &Db,
+    client_id: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Client>, ClientError> {
     let mut tx = db.tenant(tenant_of(client_id)).await?;
     let row = model::find_by_secret(&mut tx, client_id, &hash_secret(secret), now).await?;
     tx.commit().await?;
@@ -198,7 +243,14 @@ pub async fn list(db: &Db, tenant: Option<TenantId>) -> Result<Vec<Client>, Clie
 }
 
 /// Adds a new secret; the old ones keep working for `overlap`.
-pub async fn rotate_secret(db: &Db, envelope: &Envelope, client_id: &str, overlap: Duration, actor: &str, now: DateTime<Utc>) -> Result<String, ClientError> {
+pub async fn rotate_secret(
+    db: &Db,
+    envelope: &Envelope,
+    client_id: &str,
+    overlap: Duration,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ClientError> {
     let mut tx = db.tenant(tenant_of(client_id)).await?;
     if model::find(&mut tx, client_id).await?.is_none() {
         return Err(ClientError::NotFound);
@@ -206,18 +258,42 @@ pub async fn rotate_secret(db: &Db, envelope: &Envelope, client_id: &str, overla
     model::expire_secrets(&mut tx, client_id, now + overlap).await?;
     let secret = new_secret();
     model::add_secret(&mut tx, client_id, &hash_secret(&secret), now).await?;
-    audit_client(&mut tx, envelope, actor, "client.secret_rotated", client_id, json!({"overlap_secs": overlap.num_seconds()}), now).await?;
+    audit_client(
+        &mut tx,
+        envelope,
+        actor,
+        "client.secret_rotated",
+        client_id,
+        json!({"overlap_secs": overlap.num_seconds()}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(secret)
 }
 
 /// Deletes a client: its secrets stop working and its tokens stop introspecting as active.
-pub async fn delete(db: &Db, envelope: &Envelope, client_id: &str, actor: &str, now: DateTime<Utc>) -> Result<(), ClientError> {
+pub async fn delete(
+    db: &Db,
+    envelope: &Envelope,
+    client_id: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ClientError> {
     let mut tx = db.tenant(tenant_of(client_id)).await?;
     if !model::delete(&mut tx, client_id).await? {
         return Err(ClientError::NotFound);
     }
-    audit_client(&mut tx, envelope, actor, "client.deleted", client_id, json!({}), now).await?;
+    audit_client(
+        &mut tx,
+        envelope,
+        actor,
+        "client.deleted",
+        client_id,
+        json!({}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

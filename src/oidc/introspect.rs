@@ -21,7 +21,12 @@ use std::time::Duration;
 
 /// Validates with the current keys; on an unknown `kid` reloads keys (at most once a
 /// second) and tries again, so a key another instance just started using is found.
-pub async fn validate_access(keys: &KeyStore, token: &str, expect: &Expect<'_>, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+pub async fn validate_access(
+    keys: &KeyStore,
+    token: &str,
+    expect: &Expect<'_>,
+    now: DateTime<Utc>,
+) -> Result<AccessClaims, TokenError> {
     match validate::access_token(&keys.current(), token, expect, now) {
         Err(TokenError::UnknownKey) if keys.refresh_if_older_than(Duration::from_secs(1)).await => {
             validate::access_token(&keys.current(), token, expect, now)
@@ -39,7 +44,11 @@ fn tenant_of_claims(claims: &AccessClaims) -> Option<TenantId> {
 
 /// Whether a validated token is still honoured: not revoked, and its client or API key
 /// still exists.
-async fn still_honoured(db: &Db, claims: &AccessClaims, now: DateTime<Utc>) -> Result<bool, OAuthError> {
+async fn still_honoured(
+    db: &Db,
+    claims: &AccessClaims,
+    now: DateTime<Utc>,
+) -> Result<bool, OAuthError> {
     let Some(tenant) = tenant_of_claims(claims) else {
         return Ok(false);
     };
@@ -49,8 +58,14 @@ async fn still_honoured(db: &Db, claims: &AccessClaims, now: DateTime<Utc>) -> R
     if revoked {
         return Ok(false);
     }
-    if let Some(key_id) = claims.sub.strip_prefix("apikey:").and_then(|k| uuid::Uuid::try_parse(k).ok()) {
-        return Ok(keys_service::still_valid(db, tenant, key_id, now).await?.is_some());
+    if let Some(key_id) = claims
+        .sub
+        .strip_prefix("apikey:")
+        .and_then(|k| uuid::Uuid::try_parse(k).ok())
+    {
+        return Ok(keys_service::still_valid(db, tenant, key_id, now)
+            .await?
+            .is_some());
     }
     Ok(clients::get(db, &claims.client_id)
         .await?
@@ -61,7 +76,14 @@ fn inactive() -> Value {
     json!({"active": false})
 }
 
-pub async fn introspect(db: &Db, keys: &KeyStore, settings: &TokenSettings, caller: &Client, token: &str, now: DateTime<Utc>) -> Result<Value, OAuthError> {
+pub async fn introspect(
+    db: &Db,
+    keys: &KeyStore,
+    settings: &TokenSettings,
+    caller: &Client,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Value, OAuthError> {
     if token.starts_with(apikeys::PREFIX) {
         let Some(key) = keys_service::authenticate(db, token, now).await? else {
             return Ok(inactive());
@@ -133,7 +155,14 @@ pub async fn introspect(db: &Db, keys: &KeyStore, settings: &TokenSettings, call
 
 /// Revokes a JWT issued to the caller (or presented to it as a resource server). Anything
 /// else is ignored, and the answer is the same either way (RFC 7009 §2.2).
-pub async fn revoke(db: &Db, keys: &KeyStore, settings: &TokenSettings, caller: &Client, token: &str, now: DateTime<Utc>) -> Result<(), OAuthError> {
+pub async fn revoke(
+    db: &Db,
+    keys: &KeyStore,
+    settings: &TokenSettings,
+    caller: &Client,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OAuthError> {
     if token.starts_with(apikeys::PREFIX) {
         return Ok(());
     }
@@ -146,7 +175,8 @@ pub async fn revoke(db: &Db, keys: &KeyStore, settings: &TokenSettings, caller: 
     let Ok(claims) = validate_access(keys, token, &expect, now).await else {
         return Ok(());
     };
-    let mine = claims.client_id == caller.client_id || caller.resource_audience.as_deref() == Some(claims.aud.as_str());
+    let mine = claims.client_id == caller.client_id
+        || caller.resource_audience.as_deref() == Some(claims.aud.as_str());
     let Some(tenant) = tenant_of_claims(&claims) else {
         return Ok(());
     };

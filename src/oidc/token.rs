@@ -42,7 +42,12 @@ pub struct AccessGrant<'a> {
 }
 
 /// Signs an access token with the active key of the grant's algorithm.
-pub fn issue(keys: &KeySet, settings: &TokenSettings, grant: AccessGrant<'_>, now: DateTime<Utc>) -> Result<(String, AccessClaims), OAuthError> {
+pub fn issue(
+    keys: &KeySet,
+    settings: &TokenSettings,
+    grant: AccessGrant<'_>,
+    now: DateTime<Utc>,
+) -> Result<(String, AccessClaims), OAuthError> {
     let signer = keys
         .signer(grant.alg, now)
         .ok_or(OAuthError::Unavailable("no active signing key"))?;
@@ -67,9 +72,17 @@ pub fn issue(keys: &KeySet, settings: &TokenSettings, grant: AccessGrant<'_>, no
 
 /// Exactly one audience: `audience` (RFC 8693) or `resource` (RFC 8707), or the client's
 /// only allowed audience when it has one.
-fn pick_audience<'a>(allowed: &'a [String], audience: Option<&str>, resource: Option<&str>) -> Result<&'a str, OAuthError> {
+fn pick_audience<'a>(
+    allowed: &'a [String],
+    audience: Option<&str>,
+    resource: Option<&str>,
+) -> Result<&'a str, OAuthError> {
     let requested = match (audience, resource) {
-        (Some(_), Some(_)) => return Err(OAuthError::InvalidRequest("give audience or resource, not both")),
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::InvalidRequest(
+                "give audience or resource, not both",
+            ))
+        }
         (Some(a), None) | (None, Some(a)) => Some(a),
         (None, None) => None,
     };
@@ -78,7 +91,9 @@ fn pick_audience<'a>(allowed: &'a [String], audience: Option<&str>, resource: Op
             .iter()
             .find(|a| a.as_str() == r)
             .map(String::as_str)
-            .ok_or(OAuthError::InvalidTarget("audience not allowed for this client")),
+            .ok_or(OAuthError::InvalidTarget(
+                "audience not allowed for this client",
+            )),
         None if allowed.len() == 1 => Ok(allowed[0].as_str()),
         None => Err(OAuthError::InvalidTarget("audience is required")),
     }
@@ -92,7 +107,9 @@ fn pick_scope(allowed: &[String], requested: Option<&str>) -> Result<String, OAu
             let mut out: Vec<&str> = Vec::new();
             for s in req.split(' ').filter(|s| !s.is_empty()) {
                 if !allowed.iter().any(|a| a == s) {
-                    return Err(OAuthError::InvalidScope("scope not allowed for this client"));
+                    return Err(OAuthError::InvalidScope(
+                        "scope not allowed for this client",
+                    ));
                 }
                 if !out.contains(&s) {
                     out.push(s);
@@ -113,7 +130,9 @@ pub fn client_credentials(
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant("client_credentials") {
-        return Err(OAuthError::UnauthorizedClient("client_credentials is not allowed for this client"));
+        return Err(OAuthError::UnauthorizedClient(
+            "client_credentials is not allowed for this client",
+        ));
     }
     let aud = pick_audience(&client.audiences, audience, resource)?;
     let scope = pick_scope(&client.scopes, scope)?;
@@ -179,13 +198,20 @@ pub fn exchange_api_key(
 }
 
 /// The API key presented as `subject_token`, if valid.
-pub async fn api_key_subject_token(db: &Db, subject_token: &str, subject_token_type: &str, now: DateTime<Utc>) -> Result<ApiKeyIdentity, OAuthError> {
+pub async fn api_key_subject_token(
+    db: &Db,
+    subject_token: &str,
+    subject_token_type: &str,
+    now: DateTime<Utc>,
+) -> Result<ApiKeyIdentity, OAuthError> {
     if subject_token_type != API_KEY_TOKEN_TYPE {
         return Err(OAuthError::InvalidRequest("unsupported subject_token_type"));
     }
     apikeys::authenticate(db, subject_token, now)
         .await?
-        .ok_or(OAuthError::InvalidGrant("subject_token is not a valid API key"))
+        .ok_or(OAuthError::InvalidGrant(
+            "subject_token is not a valid API key",
+        ))
 }
 
 #[cfg(test)]
@@ -195,14 +221,23 @@ mod tests {
     #[test]
     fn audience_and_scope_selection() {
         let allowed = vec!["https://a".to_string(), "https://b".to_string()];
-        assert_eq!(pick_audience(&allowed, Some("https://b"), None).unwrap(), "https://b");
+        assert_eq!(
+            pick_audience(&allowed, Some("https://b"), None).unwrap(),
+            "https://b"
+        );
         assert!(pick_audience(&allowed, Some("https://c"), None).is_err());
         assert!(pick_audience(&allowed, None, None).is_err());
         assert!(pick_audience(&allowed, Some("https://a"), Some("https://a")).is_err());
-        assert_eq!(pick_audience(&allowed[..1], None, None).unwrap(), "https://a");
+        assert_eq!(
+            pick_audience(&allowed[..1], None, None).unwrap(),
+            "https://a"
+        );
         let scopes = vec!["read".to_string(), "write".to_string()];
         assert_eq!(pick_scope(&scopes, None).unwrap(), "read write");
-        assert_eq!(pick_scope(&scopes, Some("write read write")).unwrap(), "write read");
+        assert_eq!(
+            pick_scope(&scopes, Some("write read write")).unwrap(),
+            "write read"
+        );
         assert!(pick_scope(&scopes, Some("admin")).is_err());
     }
 }

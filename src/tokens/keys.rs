@@ -5,7 +5,8 @@ use crate::crypto::random;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+    RSA_PKCS1_SHA256,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,7 +17,9 @@ use std::str::FromStr;
 use zeroize::Zeroizing;
 
 /// Signing algorithms a client may be configured with. Ed25519 is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Alg {
     EdDSA,
     ES256,
@@ -88,14 +91,21 @@ fn b64(bytes: &[u8]) -> String {
 pub fn generate(alg: Alg) -> Result<GeneratedKey, KeyError> {
     let rng = SystemRandom::new();
     let pkcs8: Vec<u8> = match alg {
-        Alg::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::Generation)?.as_ref().to_vec(),
+        Alg::EdDSA => Ed25519KeyPair::generate_pkcs8(&rng)
+            .map_err(|_| KeyError::Generation)?
+            .as_ref()
+            .to_vec(),
         Alg::ES256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .map_err(|_| KeyError::Generation)?
             .as_ref()
             .to_vec(),
         Alg::RS256 => {
-            let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).map_err(|_| KeyError::Generation)?;
-            pair.as_der().map_err(|_| KeyError::Generation)?.as_ref().to_vec()
+            let pair = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                .map_err(|_| KeyError::Generation)?;
+            pair.as_der()
+                .map_err(|_| KeyError::Generation)?
+                .as_ref()
+                .to_vec()
         }
     };
     let kid = random::token::<16>();
@@ -124,11 +134,16 @@ pub struct Signer {
 impl Signer {
     pub fn from_pkcs8(kid: &str, alg: Alg, der: &[u8]) -> Result<Self, KeyError> {
         let pair = match alg {
-            Alg::EdDSA => Pair::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(|_| KeyError::InvalidMaterial)?),
+            Alg::EdDSA => {
+                Pair::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(|_| KeyError::InvalidMaterial)?)
+            }
             Alg::ES256 => Pair::Ec(
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(|_| KeyError::InvalidMaterial)?,
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map_err(|_| KeyError::InvalidMaterial)?,
             ),
-            Alg::RS256 => Pair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(|_| KeyError::InvalidMaterial)?),
+            Alg::RS256 => {
+                Pair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(|_| KeyError::InvalidMaterial)?)
+            }
         };
         Ok(Self {
             kid: kid.to_string(),
@@ -164,11 +179,16 @@ impl Signer {
 
     pub fn public_jwk(&self) -> Value {
         let mut jwk = match &self.pair {
-            Pair::Ed(k) => json!({"kty": "OKP", "crv": "Ed25519", "x": b64(k.public_key().as_ref())}),
+            Pair::Ed(k) => {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(k.public_key().as_ref())})
+            }
             Pair::Ec(k) => {
                 // Uncompressed point: 0x04 || x || y.
                 let p = k.public_key().as_ref();
-                let (x, y) = p.get(1..).unwrap_or_default().split_at(32.min(p.len().saturating_sub(1)));
+                let (x, y) = p
+                    .get(1..)
+                    .unwrap_or_default()
+                    .split_at(32.min(p.len().saturating_sub(1)));
                 json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)})
             }
             Pair::Rsa(k) => {
@@ -191,7 +211,11 @@ impl Signer {
 
 /// The verification key for a published JWK of algorithm `alg`.
 pub fn decoding_key(alg: Alg, jwk: &Value) -> Result<DecodingKey, KeyError> {
-    let field = |name: &str| jwk.get(name).and_then(Value::as_str).ok_or(KeyError::InvalidMaterial);
+    let field = |name: &str| {
+        jwk.get(name)
+            .and_then(Value::as_str)
+            .ok_or(KeyError::InvalidMaterial)
+    };
     let key = match alg {
         Alg::EdDSA => DecodingKey::from_ed_components(field("x")?),
         Alg::ES256 => DecodingKey::from_ec_components(field("x")?, field("y")?),

@@ -70,14 +70,19 @@ impl KeySet {
                 kid: row.kid.clone(),
                 reason,
             };
-            let alg: Alg = row.alg.parse().map_err(|e: super::keys::KeyError| fail(e.to_string()))?;
+            let alg: Alg = row
+                .alg
+                .parse()
+                .map_err(|e: super::keys::KeyError| fail(e.to_string()))?;
             let signer = match previous.get(&row.kid) {
                 Some(s) => s.clone(),
                 None => {
                     let der = envelope
                         .open(&private_context(&row.kid), &row.private_enc)
                         .map_err(|e| fail(e.to_string()))?;
-                    Arc::new(Signer::from_pkcs8(&row.kid, alg, &der).map_err(|e| fail(e.to_string()))?)
+                    Arc::new(
+                        Signer::from_pkcs8(&row.kid, alg, &der).map_err(|e| fail(e.to_string()))?,
+                    )
                 }
             };
             let superseded_at = rows
@@ -98,7 +103,10 @@ impl KeySet {
     }
 
     pub fn signers(&self) -> HashMap<String, Arc<Signer>> {
-        self.keys.iter().map(|k| (k.kid.clone(), k.signer.clone())).collect()
+        self.keys
+            .iter()
+            .map(|k| (k.kid.clone(), k.signer.clone()))
+            .collect()
     }
 
     pub fn state(&self, key: &LoadedKey, now: DateTime<Utc>) -> KeyState {

@@ -53,7 +53,10 @@ impl KeyStore {
         let envelope = self.inner.envelope.clone();
         let retention = self.inner.retention;
         // Parsing RSA keys is CPU work: off the async workers.
-        let set = tokio::task::spawn_blocking(move || KeySet::build(rows, &envelope, retention, &previous)).await??;
+        let set = tokio::task::spawn_blocking(move || {
+            KeySet::build(rows, &envelope, retention, &previous)
+        })
+        .await??;
         match self.inner.current.write() {
             Ok(mut guard) => *guard = Arc::new(set),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(set),

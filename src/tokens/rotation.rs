@@ -38,7 +38,13 @@ pub struct KeyInfo {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-async fn create(db: &Db, envelope: &Envelope, alg: Alg, activates_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<String, KeyOpError> {
+async fn create(
+    db: &Db,
+    envelope: &Envelope,
+    alg: Alg,
+    activates_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<String, KeyOpError> {
     let generated = tokio::task::spawn_blocking(move || keys::generate(alg))
         .await
         .map_err(|_| KeyOpError::Task)??;
@@ -58,13 +64,19 @@ async fn create(db: &Db, envelope: &Envelope, alg: Alg, activates_at: DateTime<U
 }
 
 /// Creates an immediately active key for each algorithm that has none (first start).
-pub async fn ensure_active_keys(db: &Db, envelope: &Envelope, now: DateTime<Utc>) -> Result<Vec<String>, KeyOpError> {
+pub async fn ensure_active_keys(
+    db: &Db,
+    envelope: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, KeyOpError> {
     let mut tx = db.platform().await?;
     signing_keys::lock(&mut tx).await?;
     let rows = signing_keys::list_usable(&mut tx).await?;
     let mut created = Vec::new();
     for alg in Alg::ALL {
-        let has_active = rows.iter().any(|r| r.alg == alg.as_str() && r.activates_at <= now);
+        let has_active = rows
+            .iter()
+            .any(|r| r.alg == alg.as_str() && r.activates_at <= now);
         if has_active {
             continue;
         }
@@ -98,7 +110,14 @@ pub async fn ensure_active_keys(db: &Db, envelope: &Envelope, now: DateTime<Utc>
 
 /// Publishes a new key of `alg` now; it signs from `now + publish_ahead`, when the current
 /// key retires.
-pub async fn rotate(db: &Db, envelope: &Envelope, alg: Alg, publish_ahead: Duration, actor: &str, now: DateTime<Utc>) -> Result<KeyInfo, KeyOpError> {
+pub async fn rotate(
+    db: &Db,
+    envelope: &Envelope,
+    alg: Alg,
+    publish_ahead: Duration,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<KeyInfo, KeyOpError> {
     let activates_at = now + publish_ahead;
     let kid = create(db, envelope, alg, activates_at, now).await?;
     let event = Event {
@@ -120,7 +139,13 @@ pub async fn rotate(db: &Db, envelope: &Envelope, alg: Alg, publish_ahead: Durat
 }
 
 /// Withdraws a key at once: tokens it signed stop validating on the next refresh.
-pub async fn revoke(db: &Db, envelope: &Envelope, kid: &str, actor: &str, now: DateTime<Utc>) -> Result<(), KeyOpError> {
+pub async fn revoke(
+    db: &Db,
+    envelope: &Envelope,
+    kid: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), KeyOpError> {
     let mut tx = db.platform().await?;
     if !signing_keys::revoke(&mut tx, kid, now).await? {
         return Err(KeyOpError::NotFound);
@@ -137,18 +162,30 @@ pub async fn revoke(db: &Db, envelope: &Envelope, kid: &str, actor: &str, now: D
 }
 
 /// Every key with its state as of `now`.
-pub async fn list(db: &Db, envelope: &Envelope, retention: Duration, now: DateTime<Utc>) -> Result<Vec<KeyInfo>, KeyOpError> {
+pub async fn list(
+    db: &Db,
+    envelope: &Envelope,
+    retention: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<KeyInfo>, KeyOpError> {
     let mut tx = db.platform().await?;
     let all = signing_keys::list_all(&mut tx).await?;
     tx.commit().await?;
-    let usable: Vec<SigningKeyRow> = all.iter().filter(|r| r.revoked_at.is_none()).cloned().collect();
-    let set = KeySet::build(usable, envelope, retention, &HashMap::new()).map_err(|_| keys::KeyError::InvalidMaterial)?;
+    let usable: Vec<SigningKeyRow> = all
+        .iter()
+        .filter(|r| r.revoked_at.is_none())
+        .cloned()
+        .collect();
+    let set = KeySet::build(usable, envelope, retention, &HashMap::new())
+        .map_err(|_| keys::KeyError::InvalidMaterial)?;
     let mut out = Vec::new();
     for row in all {
         let alg: Alg = row.alg.parse()?;
         let loaded = set.keys().iter().find(|k| k.kid == row.kid);
         out.push(KeyInfo {
-            state: loaded.map(|k| set.state(k, now)).unwrap_or(KeyState::Expired),
+            state: loaded
+                .map(|k| set.state(k, now))
+                .unwrap_or(KeyState::Expired),
             retires_at: loaded.and_then(|k| k.superseded_at),
             published_until: loaded.and_then(|k| k.superseded_at).map(|s| s + retention),
             kid: row.kid,

@@ -54,9 +54,15 @@ fn typ_matches(actual: Option<&str>, expected: &str) -> bool {
 }
 
 /// Validates `token` against the keys of `keys` as of `now`.
-pub fn validate<C: DeserializeOwned>(keys: &KeySet, token: &str, expect: &Expect<'_>, now: DateTime<Utc>) -> Result<C, TokenError> {
+pub fn validate<C: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    expect: &Expect<'_>,
+    now: DateTime<Utc>,
+) -> Result<C, TokenError> {
     let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
-    if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some() {
+    if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some()
+    {
         return Err(TokenError::UntrustedHeader);
     }
     if !typ_matches(header.typ.as_deref(), expect.typ) {
@@ -92,7 +98,12 @@ pub fn validate<C: DeserializeOwned>(keys: &KeySet, token: &str, expect: &Expect
 }
 
 /// An access token for `expect.audience`.
-pub fn access_token(keys: &KeySet, token: &str, expect: &Expect<'_>, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
+pub fn access_token(
+    keys: &KeySet,
+    token: &str,
+    expect: &Expect<'_>,
+    now: DateTime<Utc>,
+) -> Result<AccessClaims, TokenError> {
     let claims: AccessClaims = validate(keys, token, expect, now)?;
     // jsonwebtoken compares the clock itself; `iat` far in the future is refused here.
     if claims.iat > now.timestamp() + expect.leeway_secs as i64 {

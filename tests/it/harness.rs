@@ -212,6 +212,10 @@ impl TestDb {
             ),
             ("IDENTITY__SERVER__PORT".to_string(), "0".to_string()),
             ("IDENTITY__SERVER__WORKERS".to_string(), "1".to_string()),
+            (
+                "IDENTITY__TOKENS__KEY_REFRESH_SECS".to_string(),
+                "1".to_string(),
+            ),
         ];
         Settings::from_yaml_and_env(&yaml, env).unwrap()
     }
@@ -306,6 +310,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = startup::build_state(settings, envelope(&[1])).unwrap();
+        startup::prepare(&state).await;
         let server = startup::serve(state, listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);

@@ -1,13 +1,19 @@
 //! Integration tests against real PostgreSQL and Redis: one binary, one database per test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin_api;
+mod api_keys;
 mod audit;
 mod catalog;
 mod cli;
 mod encryption;
 mod harness;
 mod http_basics;
+mod introspection;
+mod key_rotation;
 mod logs;
 mod openapi;
 mod ratelimit;
+mod support;
 mod tenancy;
+mod tokens;

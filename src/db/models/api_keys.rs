@@ -49,7 +49,13 @@ pub async fn insert(tx: &mut TenantTx, new: &NewApiKey<'_>) -> Result<(), DbErro
     Ok(())
 }
 
-pub async fn add_secret(tx: &mut TenantTx, key_id: Uuid, hash: &str, last4: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn add_secret(
+    tx: &mut TenantTx,
+    key_id: Uuid,
+    hash: &str,
+    last4: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     diesel::insert_into(aks::table)
         .values((
@@ -75,7 +81,11 @@ pub async fn find_usable_by_secret(
     let tenant = tx.tenant().0;
     Ok(ak::table
         .inner_join(aks::table.on(aks::tenant_id.eq(ak::tenant_id).and(aks::key_id.eq(ak::id))))
-        .inner_join(roles::table.on(roles::tenant_id.eq(ak::tenant_id).and(roles::id.eq(ak::role_id))))
+        .inner_join(
+            roles::table.on(roles::tenant_id
+                .eq(ak::tenant_id)
+                .and(roles::id.eq(ak::role_id))),
+        )
         .filter(ak::tenant_id.eq(tenant).and(ak::id.eq(key_id)))
         .filter(aks::secret_hash.eq(hash))
         .filter(aks::expires_at.is_null().or(aks::expires_at.gt(now)))
@@ -95,7 +105,11 @@ pub async fn find_usable(
 ) -> Result<Option<(ApiKeyRow, String, Vec<String>)>, DbError> {
     let tenant = tx.tenant().0;
     Ok(ak::table
-        .inner_join(roles::table.on(roles::tenant_id.eq(ak::tenant_id).and(roles::id.eq(ak::role_id))))
+        .inner_join(
+            roles::table.on(roles::tenant_id
+                .eq(ak::tenant_id)
+                .and(roles::id.eq(ak::role_id))),
+        )
         .filter(ak::tenant_id.eq(tenant).and(ak::id.eq(key_id)))
         .filter(ak::revoked_at.is_null())
         .filter(ak::expires_at.is_null().or(ak::expires_at.gt(now)))
@@ -119,7 +133,11 @@ pub async fn get(tx: &mut TenantTx, key_id: Uuid) -> Result<Option<ApiKeyRow>, D
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<(ApiKeyRow, String, String)>, DbError> {
     let tenant = tx.tenant().0;
     let keys: Vec<(ApiKeyRow, String)> = ak::table
-        .inner_join(roles::table.on(roles::tenant_id.eq(ak::tenant_id).and(roles::id.eq(ak::role_id))))
+        .inner_join(
+            roles::table.on(roles::tenant_id
+                .eq(ak::tenant_id)
+                .and(roles::id.eq(ak::role_id))),
+        )
         .filter(ak::tenant_id.eq(tenant))
         .order(ak::created_at.asc())
         .select((ApiKeyRow::as_select(), roles::name))
@@ -156,18 +174,30 @@ pub async fn touch(tx: &mut TenantTx, key_id: Uuid, now: DateTime<Utc>) -> Resul
 }
 
 /// Starts a new secret generation: older secrets live until `overlap_until`.
-pub async fn mark_rotated(tx: &mut TenantTx, key_id: Uuid, overlap_until: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn mark_rotated(
+    tx: &mut TenantTx,
+    key_id: Uuid,
+    overlap_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     diesel::update(
         aks::table
             .filter(aks::tenant_id.eq(tenant).and(aks::key_id.eq(key_id)))
-            .filter(aks::expires_at.is_null().or(aks::expires_at.gt(overlap_until))),
+            .filter(
+                aks::expires_at
+                    .is_null()
+                    .or(aks::expires_at.gt(overlap_until)),
+            ),
     )
     .set(aks::expires_at.eq(overlap_until))
     .execute(tx.conn()?)
     .await?;
     diesel::update(ak::table.filter(ak::tenant_id.eq(tenant).and(ak::id.eq(key_id))))
-        .set((ak::rotated_at.eq(now), ak::rotation_flagged_at.eq(None::<DateTime<Utc>>)))
+        .set((
+            ak::rotated_at.eq(now),
+            ak::rotation_flagged_at.eq(None::<DateTime<Utc>>),
+        ))
         .execute(tx.conn()?)
         .await?;
     Ok(())
@@ -186,7 +216,11 @@ pub async fn revoke(tx: &mut TenantTx, key_id: Uuid, now: DateTime<Utc>) -> Resu
     Ok(n == 1)
 }
 
-pub async fn flag_rotation_due(tx: &mut TenantTx, key_id: Uuid, now: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn flag_rotation_due(
+    tx: &mut TenantTx,
+    key_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     diesel::update(ak::table.filter(ak::tenant_id.eq(tenant).and(ak::id.eq(key_id))))
         .set(ak::rotation_flagged_at.eq(now))

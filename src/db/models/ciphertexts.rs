@@ -94,7 +94,10 @@ pub struct StoredCiphertext {
 }
 
 /// (platform key version, number of ciphertexts) for `col` in this scope.
-pub async fn count_by_version(tx: &mut ScopedTx<'_>, col: &EncryptedColumn) -> Result<Vec<(String, i64)>, DbError> {
+pub async fn count_by_version(
+    tx: &mut ScopedTx<'_>,
+    col: &EncryptedColumn,
+) -> Result<Vec<(String, i64)>, DbError> {
     let sql = format!(
         "SELECT split_part({c}, '.', 2) AS version, count(*) AS n FROM {t} WHERE {{where}} GROUP BY 1 ORDER BY 1",
         c = col.column,
@@ -118,13 +121,22 @@ pub async fn not_under_version(
         c = col.column,
         t = col.table
     );
-    let q = tx.query(&sql).bind::<Text, _>(version.to_string()).bind::<BigInt, _>(limit);
+    let q = tx
+        .query(&sql)
+        .bind::<Text, _>(version.to_string())
+        .bind::<BigInt, _>(limit);
     Ok(q.load(tx.conn()?).await?)
 }
 
 /// Compare-and-swap: replaces the value only if nobody changed it meanwhile, so rotation is
 /// safe while the service writes. Returns whether the row was replaced.
-pub async fn replace(tx: &mut ScopedTx<'_>, col: &EncryptedColumn, row: &str, old: &str, new: &str) -> Result<bool, DbError> {
+pub async fn replace(
+    tx: &mut ScopedTx<'_>,
+    col: &EncryptedColumn,
+    row: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, DbError> {
     let sql = format!(
         "UPDATE {t} SET {c} = $4 WHERE {{where}} AND {k}::text = $2 AND {c} = $3",
         k = col.row_key,

@@ -67,7 +67,11 @@ pub async fn find_by_secret(
 ) -> Result<Option<ClientRow>, DbError> {
     let tenant = tx.tenant().0;
     Ok(oc::table
-        .inner_join(cs::table.on(cs::tenant_id.eq(oc::tenant_id).and(cs::client_id.eq(oc::client_id))))
+        .inner_join(
+            cs::table.on(cs::tenant_id
+                .eq(oc::tenant_id)
+                .and(cs::client_id.eq(oc::client_id))),
+        )
         .filter(oc::tenant_id.eq(tenant).and(oc::client_id.eq(client_id)))
         .filter(oc::disabled_at.is_null())
         .filter(cs::secret_hash.eq(secret_hash))
@@ -90,13 +94,19 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ClientRow>, DbError> {
 
 pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<bool, DbError> {
     let tenant = tx.tenant().0;
-    let n = diesel::delete(oc::table.filter(oc::tenant_id.eq(tenant).and(oc::client_id.eq(client_id))))
-        .execute(tx.conn()?)
-        .await?;
+    let n =
+        diesel::delete(oc::table.filter(oc::tenant_id.eq(tenant).and(oc::client_id.eq(client_id))))
+            .execute(tx.conn()?)
+            .await?;
     Ok(n == 1)
 }
 
-pub async fn add_secret(tx: &mut TenantTx, client_id: &str, secret_hash: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn add_secret(
+    tx: &mut TenantTx,
+    client_id: &str,
+    secret_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     diesel::insert_into(cs::table)
         .values((
@@ -111,7 +121,11 @@ pub async fn add_secret(tx: &mut TenantTx, client_id: &str, secret_hash: &str, n
 }
 
 /// Lets every current secret of the client live until `until` at the latest.
-pub async fn expire_secrets(tx: &mut TenantTx, client_id: &str, until: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn expire_secrets(
+    tx: &mut TenantTx,
+    client_id: &str,
+    until: DateTime<Utc>,
+) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     diesel::update(
         cs::table

@@ -6,10 +6,18 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-pub async fn insert(tx: &mut TenantTx, jti: &str, expires_at: DateTime<Utc>) -> Result<(), DbError> {
+pub async fn insert(
+    tx: &mut TenantTx,
+    jti: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     diesel::insert_into(rt::table)
-        .values((rt::tenant_id.eq(tenant), rt::jti.eq(jti), rt::expires_at.eq(expires_at)))
+        .values((
+            rt::tenant_id.eq(tenant),
+            rt::jti.eq(jti),
+            rt::expires_at.eq(expires_at),
+        ))
         .on_conflict_do_nothing()
         .execute(tx.conn()?)
         .await?;

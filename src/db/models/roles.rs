@@ -85,3 +85,55 @@ pub async fn names_for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<Strin
         .load(tx.conn()?)
         .await?)
 }
+
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<Role>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(roles::table
+        .filter(roles::tenant_id.eq(tenant))
+        .order(roles::name.asc())
+        .select(Role::as_select())
+        .load(tx.conn()?)
+        .await?)
+}
+
+/// The roles granted to `user`.
+pub async fn for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<Role>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(user_roles::table
+        .inner_join(
+            roles::table.on(roles::id
+                .eq(user_roles::role_id)
+                .and(roles::tenant_id.eq(user_roles::tenant_id))),
+        )
+        .filter(
+            user_roles::tenant_id
+                .eq(tenant)
+                .and(user_roles::user_id.eq(user.0)),
+        )
+        .select(Role::as_select())
+        .order(roles::name.asc())
+        .load(tx.conn()?)
+        .await?)
+}
+
+/// Replaces the user's roles with `role_ids`.
+pub async fn set_for_user(
+    tx: &mut TenantTx,
+    user: UserId,
+    role_ids: &[RoleId],
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::delete(
+        user_roles::table.filter(
+            user_roles::tenant_id
+                .eq(tenant)
+                .and(user_roles::user_id.eq(user.0)),
+        ),
+    )
+    .execute(tx.conn()?)
+    .await?;
+    for role in role_ids {
+        grant(tx, user, *role).await?;
+    }
+    Ok(())
+}

@@ -75,3 +75,37 @@ pub async fn count(tx: &mut TenantTx) -> Result<i64, DbError> {
         .get_result(tx.conn()?)
         .await?)
 }
+
+/// Users of the tenant, oldest first, at most `limit` after `after` (keyset pagination).
+pub async fn list(
+    tx: &mut TenantTx,
+    after: Option<UserId>,
+    limit: i64,
+) -> Result<Vec<User>, DbError> {
+    let tenant = tx.tenant().0;
+    let mut q = users::table
+        .filter(users::tenant_id.eq(tenant))
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(users::id.gt(after.0));
+    }
+    Ok(q.order(users::id.asc())
+        .limit(limit)
+        .select(User::as_select())
+        .load(tx.conn()?)
+        .await?)
+}
+
+pub async fn set_status(tx: &mut TenantTx, id: UserId, status: &str) -> Result<User, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(
+        diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0))))
+            .set((
+                users::status.eq(status),
+                users::updated_at.eq(chrono::Utc::now()),
+            ))
+            .returning(User::as_returning())
+            .get_result(tx.conn()?)
+            .await?,
+    )
+}

@@ -1,0 +1,120 @@
+//! Who is calling the admin API. Accepted: a JWT for the admin audience whose subject is a
+//! user or an API key of the token's tenant, or an API key itself. Permissions always come
+//! from the database at request time (a token's `roles` claim is informational), so
+//! disabling a user, changing roles or revoking a key takes effect at once.
+
+use crate::apikeys::{self, service as keys_service};
+use crate::db::models::{revocations, roles, users};
+use crate::error::AppError;
+use crate::ids::{TenantId, UserId};
+use crate::oidc::introspect::validate_access;
+use crate::state::AppState;
+use crate::tokens::claims::ACCESS_TOKEN_TYP;
+use crate::tokens::validate::Expect;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub tenant: TenantId,
+    /// `user:<id>` or `api_key:<id>`, as written to the audit log.
+    pub actor: String,
+    pub permissions: BTreeSet<String>,
+}
+
+impl Principal {
+    pub fn require(&self, permission: &str) -> Result<(), AppError> {
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// A principal may only hand out permissions it holds itself.
+    pub fn require_all<'a>(
+        &self,
+        permissions: impl IntoIterator<Item = &'a String>,
+    ) -> Result<(), AppError> {
+        for p in permissions {
+            self.require(p)?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn resolve(
+    state: &AppState,
+    bearer: &str,
+    now: DateTime<Utc>,
+) -> Result<Principal, AppError> {
+    if bearer.starts_with(apikeys::PREFIX) {
+        let key = keys_service::authenticate(&state.db, bearer, now)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        return Ok(Principal {
+            tenant: key.tenant,
+            actor: format!("api_key:{}", key.key_id),
+            permissions: key.permissions.into_iter().collect(),
+        });
+    }
+    let settings = &state.settings.tokens;
+    let expect = Expect {
+        issuer: &settings.issuer,
+        audience: Some(&settings.admin_audience),
+        typ: ACCESS_TOKEN_TYP,
+        leeway_secs: settings.leeway_secs,
+    };
+    let claims = validate_access(&state.keys, bearer, &expect, now)
+        .await
+        .map_err(|_| AppError::Unauthorized)?;
+    let tenant = claims
+        .tid
+        .as_deref()
+        .and_then(|t| uuid::Uuid::try_parse(t).ok())
+        .map(TenantId)
+        .ok_or(AppError::Unauthorized)?;
+    let mut tx = state.db.tenant(tenant).await?;
+    if revocations::is_revoked(&mut tx, &claims.jti).await? {
+        return Err(AppError::Unauthorized);
+    }
+    if let Some(id) = claims
+        .sub
+        .strip_prefix("user:")
+        .and_then(|s| uuid::Uuid::try_parse(s).ok())
+    {
+        let user = users::get(&mut tx, UserId(id))
+            .await
+            .map_err(|_| AppError::Unauthorized)?;
+        if user.status != "active" {
+            return Err(AppError::Unauthorized);
+        }
+        let permissions = roles::for_user(&mut tx, user.id)
+            .await?
+            .into_iter()
+            .flat_map(|r| r.permissions)
+            .collect();
+        tx.commit().await?;
+        return Ok(Principal {
+            tenant,
+            actor: format!("user:{id}"),
+            permissions,
+        });
+    }
+    tx.commit().await?;
+    if let Some(id) = claims
+        .sub
+        .strip_prefix("apikey:")
+        .and_then(|s| uuid::Uuid::try_parse(s).ok())
+    {
+        let key = keys_service::still_valid(&state.db, tenant, id, now)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        return Ok(Principal {
+            tenant,
+            actor: format!("api_key:{id}"),
+            permissions: key.permissions.into_iter().collect(),
+        });
+    }
+    Err(AppError::Unauthorized)
+}

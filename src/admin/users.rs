@@ -1,0 +1,227 @@
+//! Users and role assignments, as the admin API drives them. Every change is audited with
+//! the principal as actor, in the same transaction.
+
+use super::principal::Principal;
+use crate::audit::{self, Event, Origin};
+use crate::auth::password::PasswordHasher;
+use crate::crypto::Envelope;
+use crate::db::models::{roles, users};
+use crate::db::{Db, DbError, TenantTx};
+use crate::error::AppError;
+use crate::ids::{RoleId, UserId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub status: String,
+    pub roles: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError> {
+    let roles = roles::names_for_user(tx, user.id).await?;
+    Ok(UserView {
+        id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        status: user.status,
+        roles,
+        created_at: user.created_at,
+    })
+}
+
+#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
+async fn audit(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    who: &Principal,
+    action: &str,
+    user: UserId,
+    details: serde_json::Value,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let event = Event {
+        actor: &who.actor,
+        action,
+        target: &format!("user:{user}"),
+        details,
+    };
+    audit::record(tx, envelope, event, origin, now).await?;
+    Ok(())
+}
+
+/// Resolves role names to ids, refusing unknown roles and roles with permissions the
+/// principal does not hold itself (no escalation).
+async fn grantable_roles(
+    tx: &mut TenantTx,
+    who: &Principal,
+    names: &[String],
+) -> Result<Vec<RoleId>, AppError> {
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        let role = roles::find_by_name(tx, name)
+            .await?
+            .ok_or_else(|| AppError::InvalidRequest("unknown role".into()))?;
+        who.require_all(&role.permissions)?;
+        ids.push(role.id);
+    }
+    Ok(ids)
+}
+
+pub async fn list(
+    db: &Db,
+    who: &Principal,
+    after: Option<UserId>,
+    limit: i64,
+) -> Result<Vec<UserView>, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    let mut out = Vec::new();
+    for user in users::list(&mut tx, after, limit.clamp(1, 200)).await? {
+        out.push(view(&mut tx, user).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn get(db: &Db, who: &Principal, id: UserId) -> Result<UserView, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    let user = users::get(&mut tx, id).await?;
+    let v = view(&mut tx, user).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+pub struct NewUserRequest<'a> {
+    pub email: &'a str,
+    pub display_name: Option<&'a str>,
+    pub password: Option<&'a str>,
+    pub roles: &'a [String],
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    db: &Db,
+    envelope: &Envelope,
+    hasher: &PasswordHasher,
+    who: &Principal,
+    req: NewUserRequest<'_>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<UserView, AppError> {
+    if !super::bootstrap::valid_email(req.email) {
+        return Err(AppError::InvalidRequest(
+            "email is not a valid address".into(),
+        ));
+    }
+    if req.display_name.is_some_and(|n| n.chars().count() > 200) {
+        return Err(AppError::InvalidRequest(
+            "display_name is longer than 200 characters".into(),
+        ));
+    }
+    let password_hash = match req.password {
+        Some(p) => {
+            crate::auth::password::check_policy(p)
+                .map_err(|e| AppError::InvalidRequest(e.to_string()))?;
+            Some(hasher.hash(p).await.map_err(AppError::internal)?)
+        }
+        None => None,
+    };
+    let mut tx = db.tenant(who.tenant).await?;
+    let role_ids = grantable_roles(&mut tx, who, req.roles).await?;
+    let user = users::insert(
+        &mut tx,
+        &users::NewUser {
+            email: req.email,
+            display_name: req.display_name,
+            password_hash: password_hash.as_deref(),
+        },
+    )
+    .await?;
+    roles::set_for_user(&mut tx, user.id, &role_ids).await?;
+    audit(
+        &mut tx,
+        envelope,
+        who,
+        "user.created",
+        user.id,
+        json!({"roles": req.roles}),
+        origin,
+        now,
+    )
+    .await?;
+    let v = view(&mut tx, user).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+pub async fn disable(
+    db: &Db,
+    envelope: &Envelope,
+    who: &Principal,
+    id: UserId,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<UserView, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    users::get(&mut tx, id).await?;
+    let user = users::set_status(&mut tx, id, "disabled").await?;
+    audit(
+        &mut tx,
+        envelope,
+        who,
+        "user.disabled",
+        id,
+        json!({}),
+        origin,
+        now,
+    )
+    .await?;
+    let v = view(&mut tx, user).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+pub async fn set_roles(
+    db: &Db,
+    envelope: &Envelope,
+    who: &Principal,
+    id: UserId,
+    names: &[String],
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<UserView, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    let user = users::get(&mut tx, id).await?;
+    let before = roles::names_for_user(&mut tx, id).await?;
+    // Taking a role away also needs its permissions: otherwise a limited admin could strip
+    // a stronger one.
+    for name in &before {
+        if let Some(role) = roles::find_by_name(&mut tx, name).await? {
+            if !names.contains(name) {
+                who.require_all(&role.permissions)?;
+            }
+        }
+    }
+    let role_ids = grantable_roles(&mut tx, who, names).await?;
+    roles::set_for_user(&mut tx, id, &role_ids).await?;
+    audit(
+        &mut tx,
+        envelope,
+        who,
+        "user.roles_changed",
+        id,
+        json!({"before": before, "after": names}),
+        origin,
+        now,
+    )
+    .await?;
+    let v = view(&mut tx, user).await?;
+    tx.commit().await?;
+    Ok(v)
+}

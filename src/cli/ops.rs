@@ -1,0 +1,216 @@
+//! Operator commands: serve, migrate, bootstrap, encryption, audit.
+
+use super::{db, envelope};
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use identity::admin::bootstrap::{self, BootstrapRequest};
+use identity::auth::password::PasswordHasher;
+use identity::config::Settings;
+use identity::crypto::rotation;
+use identity::{audit, startup, telemetry};
+use std::io::{BufRead, IsTerminal};
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct BootstrapArgs {
+    #[arg(long)]
+    tenant: String,
+    #[arg(long)]
+    admin_email: String,
+    /// Display name of the workspace (defaults to the slug).
+    #[arg(long)]
+    name: Option<String>,
+    /// Read the admin password from the first line of standard input instead of
+    /// generating one.
+    #[arg(long)]
+    password_stdin: bool,
+    /// Succeed without changes when the tenant exists already.
+    #[arg(long)]
+    if_missing: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum EncryptionCommand {
+    /// Re-wrap every stored data key under the newest platform key version.
+    Rotate {
+        #[arg(long, default_value_t = 500)]
+        batch_size: i64,
+    },
+    /// How many ciphertexts each platform key version protects.
+    Status,
+    /// Print a new key entry for IDENTITY_PLATFORM_ENCRYPTION_KEY.
+    GenerateKey {
+        #[arg(long)]
+        version: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of one tenant or all of them; exit 1 on the first break.
+    Verify {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    telemetry::init(&settings.log)?;
+    let envelope = envelope()?;
+    let addr = format!("{}:{}", settings.server.host, settings.server.port);
+    let listener = TcpListener::bind(&addr).with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    let state = startup::build_state(settings, envelope)?;
+    startup::prepare(&state).await;
+    // stderr, so the JSON log stream on stdout stays machine-readable.
+    eprintln!("identity service listening on http://{local}");
+    startup::serve(state, listener)?.await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
+    let applied = identity::db::migrate::run(&settings.database.migrate_url).await?;
+    println!("migrations applied: {}", applied.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn bootstrap(settings: Settings, a: BootstrapArgs) -> anyhow::Result<ExitCode> {
+    let db = db(&settings)?;
+    if a.if_missing {
+        if let Some(found) = bootstrap::find_existing(&db, &a.tenant, &a.admin_email).await? {
+            print_bootstrap(&found, None, a.json)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let (password, generated) = if a.password_stdin {
+        (read_password_line()?, false)
+    } else {
+        (identity::crypto::random::token::<18>(), true)
+    };
+    let req = BootstrapRequest {
+        slug: &a.tenant,
+        display_name: a.name.as_deref().unwrap_or(&a.tenant),
+        admin_email: &a.admin_email,
+        admin_password: &password,
+    };
+    let done = bootstrap::bootstrap(
+        &db,
+        &envelope()?,
+        &PasswordHasher::new(1),
+        &req,
+        chrono::Utc::now(),
+    )
+    .await?;
+    print_bootstrap(&done, generated.then_some(password.as_str()), a.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprint!("admin password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}
+
+fn print_bootstrap(
+    b: &bootstrap::Bootstrapped,
+    generated: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        let mut v = serde_json::to_value(b)?;
+        if let (Some(p), Some(obj)) = (generated, v.as_object_mut()) {
+            obj.insert("admin_password".into(), p.into());
+        }
+        println!("{v}");
+    } else {
+        let verb = if b.created { "created" } else { "exists" };
+        println!("tenant {} {verb} (id {})", b.tenant_slug, b.tenant_id);
+        println!("admin user id {}", b.admin_user_id);
+        if let Some(p) = generated {
+            println!("admin password (shown once): {p}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn encryption(
+    settings: Settings,
+    command: EncryptionCommand,
+) -> anyhow::Result<ExitCode> {
+    let db = db(&settings)?;
+    let envelope = envelope()?;
+    match command {
+        EncryptionCommand::Status => {
+            let counts = rotation::status(&db).await?;
+            let known: Vec<String> = envelope
+                .keyring()
+                .versions()
+                .map(|v| v.to_string())
+                .collect();
+            let current = envelope.keyring().current_version().to_string();
+            if counts.is_empty() {
+                println!("no ciphertexts stored");
+            }
+            for (version, n) in &counts {
+                let note = if *version == current {
+                    "current"
+                } else if known.contains(version) {
+                    "old, still in keyring"
+                } else {
+                    "MISSING from keyring"
+                };
+                println!("version {version}: {n} ciphertexts ({note})");
+            }
+        }
+        EncryptionCommand::Rotate { batch_size } => {
+            if batch_size < 1 {
+                bail!("--batch-size must be at least 1");
+            }
+            let done = rotation::rotate(&db, &envelope, batch_size, |done, total| {
+                println!("re-wrapped {done}/{total}");
+            })
+            .await?;
+            println!(
+                "rotation complete: {done} re-wrapped, all under version {}",
+                envelope.keyring().current_version()
+            );
+        }
+        EncryptionCommand::GenerateKey { .. } => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let AuditCommand::Verify { tenant } = command;
+    let db = db(&settings)?;
+    let reports = match audit::verify::verify(&db, tenant.as_deref()).await {
+        Err(identity::db::DbError::NotFound) => bail!("no such tenant"),
+        other => other?,
+    };
+    let mut broken = false;
+    for r in reports {
+        match r.first_break {
+            None => println!("{}: ok ({} entries)", r.tenant_slug, r.checked),
+            Some(b) => {
+                broken = true;
+                println!("{}: BROKEN at entry {}: {b}", r.tenant_slug, b.seq());
+            }
+        }
+    }
+    Ok(if broken {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,116 @@
+//! `/admin/v1/api-keys`. The key itself appears only in the create and rotate answers.
+
+use crate::admin::principal::Principal;
+use crate::apikeys::service;
+use crate::db::models::roles;
+use crate::error::AppError;
+use crate::http::request_context::RequestContext;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+pub async fn list(who: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    who.require("apikeys:read")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    let keys = service::list(&mut tx, &state.envelope, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(json!({ "api_keys": keys })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    name: String,
+    role: String,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create(
+    who: Principal,
+    ctx: RequestContext,
+    body: web::Json<CreateKey>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("apikeys:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    // A key can only carry permissions its creator holds.
+    let role = roles::find_by_name(&mut tx, &body.role)
+        .await?
+        .ok_or_else(|| AppError::InvalidRequest("role does not exist in this workspace".into()))?;
+    who.require_all(&role.permissions)?;
+    let (view, key) = service::create(
+        &mut tx,
+        &state.envelope,
+        &body.name,
+        &body.role,
+        body.expires_at,
+        &who.actor,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(json!({ "api_key": view, "key": key })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKey {
+    overlap_secs: Option<i64>,
+}
+
+pub async fn rotate(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    body: Option<web::Json<RotateKey>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("apikeys:write")?;
+    let overlap = body
+        .and_then(|b| b.overlap_secs)
+        .unwrap_or(state.settings.tokens.rotation_overlap_secs);
+    if !(0..=30 * 86_400).contains(&overlap) {
+        return Err(AppError::InvalidRequest(
+            "overlap_secs must be between 0 and 2592000".into(),
+        ));
+    }
+    let mut tx = state.db.tenant(who.tenant).await?;
+    let key = service::rotate(
+        &mut tx,
+        &state.envelope,
+        *id,
+        Duration::seconds(overlap),
+        &who.actor,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "id": *id, "key": key, "previous_key_valid_for_secs": overlap })))
+}
+
+pub async fn revoke(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("apikeys:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    service::revoke(
+        &mut tx,
+        &state.envelope,
+        *id,
+        &who.actor,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,119 @@
+//! `/admin/v1/users`.
+
+use crate::admin::principal::Principal;
+use crate::admin::users::{self, NewUserRequest};
+use crate::error::AppError;
+use crate::http::request_context::RequestContext;
+use crate::ids::UserId;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    after: Option<Uuid>,
+    limit: Option<i64>,
+}
+
+pub async fn list(
+    who: Principal,
+    q: web::Query<ListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:read")?;
+    let users = users::list(&state.db, &who, q.after.map(UserId), q.limit.unwrap_or(50)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "users": users })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    email: String,
+    display_name: Option<String>,
+    password: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+pub async fn create(
+    who: Principal,
+    ctx: RequestContext,
+    body: web::Json<CreateUser>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let req = NewUserRequest {
+        email: &body.email,
+        display_name: body.display_name.as_deref(),
+        password: body.password.as_deref(),
+        roles: &body.roles,
+    };
+    let user = users::create(
+        &state.db,
+        &state.envelope,
+        &state.passwords,
+        &who,
+        req,
+        &ctx.origin(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+pub async fn get(
+    who: Principal,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:read")?;
+    Ok(HttpResponse::Ok().json(users::get(&state.db, &who, UserId(*id)).await?))
+}
+
+pub async fn disable(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let user = users::disable(
+        &state.db,
+        &state.envelope,
+        &who,
+        UserId(*id),
+        &ctx.origin(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoles {
+    roles: Vec<String>,
+}
+
+pub async fn set_roles(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    body: web::Json<SetRoles>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("roles:write")?;
+    let user = users::set_roles(
+        &state.db,
+        &state.envelope,
+        &who,
+        UserId(*id),
+        &body.roles,
+        &ctx.origin(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}

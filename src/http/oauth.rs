@@ -1,0 +1,205 @@
+//! The OAuth endpoints: token, introspection, revocation. Bodies are form-encoded; a
+//! parameter given twice is refused (RFC 6749 §3.2); errors follow RFC 6749 §5.2.
+
+use crate::oidc::client_auth;
+use crate::oidc::clients::Client;
+use crate::oidc::error::OAuthError;
+use crate::oidc::{introspect, token};
+use crate::ratelimit::Decision;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+
+/// Form parameters, each at most once.
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn parse(req: &HttpRequest, body: &[u8]) -> Result<Self, OAuthError> {
+        let form_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !form_type {
+            return Err(OAuthError::InvalidRequest(
+                "body must be application/x-www-form-urlencoded",
+            ));
+        }
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| OAuthError::InvalidRequest("malformed form body"))?;
+        let mut map = HashMap::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            if map.insert(k, v).is_some() {
+                return Err(OAuthError::InvalidRequest("a parameter is repeated"));
+            }
+        }
+        Ok(Params(map))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn require(&self, name: &'static str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or(OAuthError::InvalidRequest(name))
+    }
+}
+
+async fn limit(
+    state: &AppState,
+    budget_name: &str,
+    subject: &str,
+    budget: crate::config::Budget,
+) -> Result<(), OAuthError> {
+    match state.limiter.check(budget_name, subject, budget).await {
+        Ok(Decision::Allowed { .. }) => Ok(()),
+        Ok(Decision::Limited { retry_after }) => Err(OAuthError::RateLimited {
+            retry_after_secs: retry_after.as_secs().max(1),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limiter unavailable, refusing");
+            Err(OAuthError::Unavailable(
+                "request limits cannot be checked right now",
+            ))
+        }
+    }
+}
+
+async fn authenticated_client(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &Params,
+    budget_name: &str,
+    budget: crate::config::Budget,
+) -> Result<Client, OAuthError> {
+    let creds = client_auth::credentials(
+        req.headers(),
+        params.get("client_id"),
+        params.get("client_secret"),
+    )?;
+    // Counted before the secret is checked, so guessing secrets spends the budget too.
+    limit(state, budget_name, &creds.client_id, budget).await?;
+    client_auth::authenticate(&state.db, &creds, chrono::Utc::now()).await
+}
+
+fn no_store(resp: &mut HttpResponse) {
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    resp.headers_mut()
+        .insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+}
+
+pub async fn token_endpoint(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::parse(&req, &body)?;
+    let now = chrono::Utc::now();
+    let settings = &state.settings.tokens;
+    let budget = state.settings.rate_limits.token_per_client;
+    let response = match params.require("grant_type")? {
+        "client_credentials" => {
+            let client =
+                authenticated_client(&state, &req, &params, "token_client", budget).await?;
+            token::client_credentials(
+                &state.keys.current(),
+                settings,
+                &client,
+                params.get("audience"),
+                params.get("resource"),
+                params.get("scope"),
+                now,
+            )?
+        }
+        token::TOKEN_EXCHANGE => {
+            let subject = params.require("subject_token")?;
+            let subject_type = params.require("subject_token_type")?;
+            if params
+                .get("requested_token_type")
+                .is_some_and(|t| t != token::ACCESS_TOKEN_TYPE)
+            {
+                return Err(OAuthError::InvalidRequest(
+                    "only access tokens can be requested",
+                ));
+            }
+            let key_id = crate::apikeys::parse(subject).map(|p| p.key_id.to_string());
+            limit(
+                &state,
+                "token_api_key",
+                key_id.as_deref().unwrap_or("invalid"),
+                budget,
+            )
+            .await?;
+            let identity =
+                token::api_key_subject_token(&state.db, subject, subject_type, now).await?;
+            token::exchange_api_key(
+                &state.keys.current(),
+                settings,
+                &identity,
+                params.get("audience"),
+                params.get("resource"),
+                now,
+            )?
+        }
+        _ => return Err(OAuthError::UnsupportedGrantType),
+    };
+    let mut resp = HttpResponse::Ok().json(response);
+    no_store(&mut resp);
+    Ok(resp)
+}
+
+pub async fn introspect_endpoint(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::parse(&req, &body)?;
+    let budget = state.settings.rate_limits.introspect_per_client;
+    let caller = authenticated_client(&state, &req, &params, "introspect_client", budget).await?;
+    let token = params.require("token")?;
+    let answer = introspect::introspect(
+        &state.db,
+        &state.keys,
+        &state.settings.tokens,
+        &caller,
+        token,
+        chrono::Utc::now(),
+    )
+    .await?;
+    let mut resp = HttpResponse::Ok().json(answer);
+    no_store(&mut resp);
+    Ok(resp)
+}
+
+pub async fn revoke_endpoint(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let params = Params::parse(&req, &body)?;
+    let budget = state.settings.rate_limits.introspect_per_client;
+    let caller = authenticated_client(&state, &req, &params, "introspect_client", budget).await?;
+    let token = params.require("token")?;
+    introspect::revoke(
+        &state.db,
+        &state.keys,
+        &state.settings.tokens,
+        &caller,
+        token,
+        chrono::Utc::now(),
+    )
+    .await?;
+    let mut resp = HttpResponse::Ok().finish();
+    no_store(&mut resp);
+    Ok(resp)
+}

@@ -1,0 +1,175 @@
+//! Introspection and revocation: a token is active only for the service it was minted for,
+//! and revoking a token or deleting a client shows at once on every instance.
+
+use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::support::*;
+use identity::oidc::clients;
+use identity::tokens::Alg;
+
+#[tokio::test]
+async fn a_token_is_active_only_for_its_own_audience() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let caller = platform_client(&pool, Alg::EdDSA, &[API], None).await;
+    let api = platform_client(&pool, Alg::EdDSA, &[], Some(API)).await;
+    let billing = platform_client(&pool, Alg::EdDSA, &[], Some(BILLING)).await;
+    let token = client_token(&app, &caller, API).await;
+
+    let seen_by_api = introspect(&app, &api, &token).await;
+    assert_eq!(seen_by_api["active"], true);
+    assert_eq!(seen_by_api["aud"], API);
+    assert_eq!(seen_by_api["client_id"], caller.id.as_str());
+    assert_eq!(
+        introspect(&app, &billing, &token).await["active"],
+        false,
+        "billing must not accept an API token"
+    );
+    // A client that is no resource server learns nothing.
+    assert_eq!(introspect(&app, &caller, &token).await["active"], false);
+    assert_eq!(introspect(&app, &api, "garbage").await["active"], false);
+
+    let anonymous = app
+        .http
+        .post(app.url("/oauth2/introspect"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn revocation_and_client_deletion_show_at_once_on_every_instance() {
+    let db = TestDb::new().await;
+    let a = TestApp::spawn(db.settings()).await;
+    let b = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let caller = platform_client(&pool, Alg::ES256, &[API], None).await;
+    let api = platform_client(&pool, Alg::EdDSA, &[], Some(API)).await;
+    let t1 = client_token(&a, &caller, API).await;
+    let t2 = client_token(&b, &caller, API).await;
+    assert_eq!(introspect(&b, &api, &t1).await["active"], true);
+
+    let res = a
+        .http
+        .post(a.url("/oauth2/revoke"))
+        .basic_auth(&caller.id, Some(&caller.secret))
+        .form(&[("token", t1.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        introspect(&b, &api, &t1).await["active"],
+        false,
+        "revoked on A, still active on B"
+    );
+    assert_eq!(
+        introspect(&a, &api, &t2).await["active"],
+        true,
+        "revoking one token must not touch others"
+    );
+
+    // Another client cannot revoke someone else's token.
+    let other = platform_client(&pool, Alg::EdDSA, &[BILLING], None).await;
+    let res = a
+        .http
+        .post(a.url("/oauth2/revoke"))
+        .basic_auth(&other.id, Some(&other.secret))
+        .form(&[("token", t2.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(introspect(&a, &api, &t2).await["active"], true);
+
+    clients::delete(
+        &pool,
+        &envelope(&[1]),
+        &caller.id,
+        "test",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        introspect(&b, &api, &t2).await["active"],
+        false,
+        "tokens of a deleted client stay active"
+    );
+    let res = token_response(
+        &a,
+        &caller,
+        &[("grant_type", "client_credentials"), ("audience", API)],
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn client_secret_rotation_keeps_the_old_secret_only_for_the_overlap() {
+    let db = TestDb::new().await;
+    let pool = db.db();
+    let c = platform_client(&pool, Alg::EdDSA, &[API], None).await;
+    let now = chrono::Utc::now();
+    let overlap = chrono::Duration::hours(1);
+    let new_secret = clients::rotate_secret(&pool, &envelope(&[1]), &c.id, overlap, "test", now)
+        .await
+        .unwrap();
+    assert!(new_secret.starts_with("ics_"));
+    let ok = |secret: &str, at| {
+        let pool = pool.clone();
+        let id = c.id.clone();
+        let secret = secret.to_string();
+        async move {
+            clients::authenticate(&pool, &id, &secret, at)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(ok(&c.secret, now).await, "old secret within the overlap");
+    assert!(ok(&new_secret, now).await);
+    let later = now + overlap + chrono::Duration::seconds(1);
+    assert!(!ok(&c.secret, later).await, "old secret after the overlap");
+    assert!(ok(&new_secret, later).await);
+}
+
+#[tokio::test]
+async fn tenant_clients_get_tenant_scoped_tokens_and_see_only_their_tenant() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let env = envelope(&[1]);
+    let a = tenant(&pool, &env, "alpha").await;
+    let b = tenant(&pool, &env, "bravo").await;
+    let a_client = tenant_client(&pool, a.tenant_id, &[API], Some(API)).await;
+    let b_client = tenant_client(&pool, b.tenant_id, &[API], Some(API)).await;
+    assert!(a_client.id.starts_with("tc_"));
+    let token = client_token(&app, &a_client, API).await;
+    let (_, claims) = peek(&token);
+    assert_eq!(claims["tid"], a.tenant_id.to_string());
+    assert_eq!(introspect(&app, &a_client, &token).await["active"], true);
+    assert_eq!(
+        introspect(&app, &b_client, &token).await["active"],
+        false,
+        "tenant B's client introspected A's token"
+    );
+    // A forged client id naming tenant B with A's secret authenticates nothing.
+    let forged = TestClient {
+        id: b_client.id.clone(),
+        secret: a_client.secret.clone(),
+    };
+    let res = token_response(
+        &app,
+        &forged,
+        &[("grant_type", "client_credentials"), ("audience", API)],
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    app.stop().await;
+}
