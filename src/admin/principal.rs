@@ -74,7 +74,7 @@ pub async fn resolve(
         .and_then(|t| uuid::Uuid::try_parse(t).ok())
         .map(TenantId)
         .ok_or(AppError::Unauthorized)?;
-    let mut tx = state.db.tenant(tenant).await?;
+    let mut tx = state.db.tenant_read(tenant).await?;
     if revocations::is_revoked(&mut tx, &claims.jti).await? {
         return Err(AppError::Unauthorized);
     }

@@ -171,7 +171,7 @@ pub async fn authenticate(
     let Some(parsed) = parse(key) else {
         return Ok(None);
     };
-    let mut tx = db.tenant(parsed.tenant).await?;
+    let mut tx = db.tenant_read(parsed.tenant).await?;
     let found = model::find_usable_by_secret(&mut tx, parsed.key_id, &hash(key), now).await?;
     if found.is_some() {
         model::touch(&mut tx, parsed.key_id, now).await?;
@@ -194,7 +194,7 @@ pub async fn still_valid(
     key_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<ApiKeyIdentity>, DbError> {
-    let mut tx = db.tenant(tenant).await?;
+    let mut tx = db.tenant_read(tenant).await?;
     let found = model::find_usable(&mut tx, key_id, now).await?;
     tx.commit().await?;
     Ok(found.map(|(row, role, permissions)| ApiKeyIdentity {

@@ -1,21 +1,31 @@
-//! The two ways into the database. [`TenantTx`] opens a transaction and sets
-//! `app.tenant_id` with `SET LOCAL` semantics, so row-level security limits every statement
-//! to that tenant; model functions also filter on [`TenantTx::tenant`] (second layer).
-//! [`PlatformTx`] sets no tenant: tenant tables read as empty there.
+//! The two ways into the database. [`TenantTx`] sets `app.tenant_id`, so row-level
+//! security limits every statement to that tenant; model functions also filter on
+//! [`TenantTx::tenant`] (second layer). [`PlatformTx`] clears the setting: tenant tables
+//! read as empty there.
 //!
-//! A transaction that is dropped without `commit` is rolled back by closing its connection,
-//! so a tenant setting can never leak into the next user of a pooled connection.
+//! A `TenantTx` is either a transaction (`SET LOCAL` semantics: the setting ends with it) or,
+//! for hot read paths, a read session: the setting is made for the session and each
+//! statement commits on its own, which halves the round trips. Every way in sets or clears
+//! the tenant first, so a value left on a pooled connection is always overwritten before
+//! use. A transaction dropped without `commit` is rolled back by closing its connection, so
+//! it never returns to the pool half-done.
 
 use super::pool::PooledConn;
 use super::DbError;
 use crate::ids::TenantId;
-use diesel::sql_types::Text;
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
-/// An open transaction bound to one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Transaction,
+    ReadSession,
+}
+
+/// An open transaction (or read session) bound to one tenant.
 pub struct TenantTx {
     conn: Option<PooledConn>,
     tenant: TenantId,
+    mode: Mode,
 }
 
 /// An open transaction with no tenant: the tenant registry and platform-owned tables.
@@ -23,18 +33,13 @@ pub struct PlatformTx {
     conn: Option<PooledConn>,
 }
 
-async fn begin(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
-    AnsiTransactionManager::begin_transaction(conn).await?;
-    Ok(())
-}
-
-async fn set_tenant(conn: &mut AsyncPgConnection, tenant: TenantId) -> Result<(), DbError> {
-    // `is_local = true`: the setting ends with the transaction.
-    diesel::sql_query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind::<Text, _>(tenant.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
+/// The statement that binds `tenant`. A `Uuid` renders as hex and dashes only, so it is
+/// safe to place in SQL text; this lets BEGIN and the setting share one round trip.
+fn set_tenant_sql(tenant: TenantId, local: bool) -> String {
+    format!(
+        "SELECT set_config('app.tenant_id', '{}', {local})",
+        tenant.0.hyphenated()
+    )
 }
 
 fn live(conn: &mut Option<PooledConn>) -> Result<&mut AsyncPgConnection, DbError> {
@@ -43,13 +48,8 @@ fn live(conn: &mut Option<PooledConn>) -> Result<&mut AsyncPgConnection, DbError
         .ok_or_else(|| DbError::Unavailable("transaction already finished".into()))
 }
 
-async fn finish(conn: &mut Option<PooledConn>, commit: bool) -> Result<(), DbError> {
-    let c = live(conn)?;
-    if commit {
-        AnsiTransactionManager::commit_transaction(c).await?;
-    } else {
-        AnsiTransactionManager::rollback_transaction(c).await?;
-    }
+async fn finish(conn: &mut Option<PooledConn>, sql: &str) -> Result<(), DbError> {
+    live(conn)?.batch_execute(sql).await?;
     // Only a cleanly finished transaction returns its connection to the pool.
     conn.take();
     Ok(())
@@ -64,16 +64,37 @@ fn discard(conn: &mut Option<PooledConn>) {
 
 impl TenantTx {
     pub(super) async fn begin(mut conn: PooledConn, tenant: TenantId) -> Result<Self, DbError> {
-        begin(&mut conn).await?;
+        let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true));
         let mut tx = TenantTx {
-            conn: Some(conn),
+            conn: None,
             tenant,
+            mode: Mode::Transaction,
         };
-        set_tenant(tx.conn()?, tenant).await?;
-        Ok(tx)
+        match conn.batch_execute(&sql).await {
+            Ok(()) => {
+                tx.conn = Some(conn);
+                Ok(tx)
+            }
+            Err(e) => {
+                tx.conn = Some(conn);
+                Err(e.into())
+            }
+        }
     }
 
-    /// The tenant every statement in this transaction is limited to.
+    pub(super) async fn begin_read(
+        mut conn: PooledConn,
+        tenant: TenantId,
+    ) -> Result<Self, DbError> {
+        conn.batch_execute(&set_tenant_sql(tenant, false)).await?;
+        Ok(TenantTx {
+            conn: Some(conn),
+            tenant,
+            mode: Mode::ReadSession,
+        })
+    }
+
+    /// The tenant every statement here is limited to.
     pub fn tenant(&self) -> TenantId {
         self.tenant
     }
@@ -83,18 +104,35 @@ impl TenantTx {
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {
-        finish(&mut self.conn, true).await
+        match self.mode {
+            Mode::Transaction => finish(&mut self.conn, "COMMIT").await,
+            Mode::ReadSession => {
+                self.conn.take();
+                Ok(())
+            }
+        }
     }
 
     pub async fn rollback(mut self) -> Result<(), DbError> {
-        finish(&mut self.conn, false).await
+        match self.mode {
+            Mode::Transaction => finish(&mut self.conn, "ROLLBACK").await,
+            Mode::ReadSession => {
+                self.conn.take();
+                Ok(())
+            }
+        }
     }
 }
 
 impl PlatformTx {
     pub(super) async fn begin(mut conn: PooledConn) -> Result<Self, DbError> {
-        begin(&mut conn).await?;
-        Ok(PlatformTx { conn: Some(conn) })
+        // Clear any tenant a read session left on this connection.
+        let result = conn
+            .batch_execute("BEGIN; SELECT set_config('app.tenant_id', '', true)")
+            .await;
+        let tx = PlatformTx { conn: Some(conn) };
+        result?;
+        Ok(tx)
     }
 
     pub(in crate::db) fn conn(&mut self) -> Result<&mut AsyncPgConnection, DbError> {
@@ -111,19 +149,24 @@ impl PlatformTx {
         let mut tx = TenantTx {
             conn: Some(conn),
             tenant,
+            mode: Mode::Transaction,
         };
-        set_tenant(tx.conn()?, tenant).await?;
+        tx.conn()?
+            .batch_execute(&set_tenant_sql(tenant, true))
+            .await?;
         Ok(tx)
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {
-        finish(&mut self.conn, true).await
+        finish(&mut self.conn, "COMMIT").await
     }
 }
 
 impl Drop for TenantTx {
     fn drop(&mut self) {
-        discard(&mut self.conn);
+        if self.mode == Mode::Transaction {
+            discard(&mut self.conn);
+        }
     }
 }
 

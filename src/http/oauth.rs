@@ -111,15 +111,29 @@ pub async fn token_endpoint(
         "client_credentials" => {
             let client =
                 authenticated_client(&state, &req, &params, "token_client", budget).await?;
-            token::client_credentials(
-                &state.keys.current(),
-                settings,
-                &client,
-                params.get("audience"),
-                params.get("resource"),
-                params.get("scope"),
-                now,
-            )?
+            // RSA signing costs about a millisecond: off the async workers (DESIGN).
+            let slow = client.signing_alg == crate::tokens::Alg::RS256;
+            let keys = state.keys.current();
+            let owned = |name: &str| params.get(name).map(str::to_string);
+            let (audience, resource, scope) =
+                (owned("audience"), owned("resource"), owned("scope"));
+            let settings = settings.clone();
+            let issue = move || {
+                token::client_credentials(
+                    &keys,
+                    &settings,
+                    &client,
+                    audience.as_deref(),
+                    resource.as_deref(),
+                    scope.as_deref(),
+                    now,
+                )
+            };
+            if slow {
+                web::block(issue).await.map_err(OAuthError::server)??
+            } else {
+                issue()?
+            }
         }
         token::TOKEN_EXCHANGE => {
             let subject = params.require("subject_token")?;

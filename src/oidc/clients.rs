@@ -229,7 +229,7 @@ pub async fn authenticate(
 
 /// An enabled client by id.
 pub async fn get(db: &Db, client_id: &str) -> Result<Option<Client>, ClientError> {
-    let mut tx = db.tenant(tenant_of(client_id)).await?;
+    let mut tx = db.tenant_read(tenant_of(client_id)).await?;
     let row = model::find(&mut tx, client_id).await?;
     tx.commit().await?;
     row.map(Client::from_row).transpose()

@@ -9,7 +9,7 @@ use super::error::OAuthError;
 use super::token::api_key_subject;
 use crate::apikeys::{self, service as keys_service};
 use crate::config::TokenSettings;
-use crate::db::models::revocations;
+use crate::db::models::{api_keys, clients as client_model, revocations};
 use crate::db::Db;
 use crate::ids::TenantId;
 use crate::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
@@ -43,7 +43,7 @@ fn tenant_of_claims(claims: &AccessClaims) -> Option<TenantId> {
 }
 
 /// Whether a validated token is still honoured: not revoked, and its client or API key
-/// still exists.
+/// still exists. One read session of the token's tenant.
 async fn still_honoured(
     db: &Db,
     claims: &AccessClaims,
@@ -52,24 +52,25 @@ async fn still_honoured(
     let Some(tenant) = tenant_of_claims(claims) else {
         return Ok(false);
     };
-    let mut tx = db.tenant(tenant).await?;
-    let revoked = revocations::is_revoked(&mut tx, &claims.jti).await?;
-    tx.commit().await?;
-    if revoked {
+    let mut tx = db.tenant_read(tenant).await?;
+    if revocations::is_revoked(&mut tx, &claims.jti).await? {
         return Ok(false);
     }
-    if let Some(key_id) = claims
-        .sub
-        .strip_prefix("apikey:")
-        .and_then(|k| uuid::Uuid::try_parse(k).ok())
-    {
-        return Ok(keys_service::still_valid(db, tenant, key_id, now)
-            .await?
-            .is_some());
-    }
-    Ok(clients::get(db, &claims.client_id)
-        .await?
-        .is_some_and(|c| c.owner() == tenant))
+    let honoured = match claims.sub.strip_prefix("apikey:") {
+        Some(key) => match uuid::Uuid::try_parse(key) {
+            Ok(key_id) => api_keys::find_usable(&mut tx, key_id, now).await?.is_some(),
+            Err(_) => false,
+        },
+        // A client's tokens live in the client's own tenant.
+        None => {
+            clients::tenant_of(&claims.client_id) == tenant
+                && client_model::find(&mut tx, &claims.client_id)
+                    .await?
+                    .is_some()
+        }
+    };
+    tx.commit().await?;
+    Ok(honoured)
 }
 
 fn inactive() -> Value {

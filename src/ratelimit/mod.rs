@@ -1,12 +1,45 @@
-//! Redis-backed rate limiter shared by every instance. One Lua script per check keeps the
-//! sliding-window log atomic. It fails closed: when Redis is unreachable or slower than
-//! the configured timeouts, callers get [`LimiterError::Unavailable`] and must refuse.
+//! Redis-backed rate limiter shared by every instance: one atomic Lua script per check.
+//! Small budgets (up to [`EXACT_LIMIT_MAX`], e.g. sign-in, reset, per-IP) use an exact
+//! sliding-window log; large throughput budgets (per-client token and introspection) use a
+//! sliding-window counter, O(1) in memory, which weighs the previous window by how much of
+//! it still overlaps. It fails closed: when Redis is unreachable or slower than the
+//! configured timeouts, callers get [`LimiterError::Unavailable`] and must refuse.
 
 use crate::config::{Budget, RedisSettings};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+
+/// Budgets up to this many requests per window are counted exactly.
+pub const EXACT_LIMIT_MAX: u32 = 1_000;
+
+/// Sliding-window counter in one hash (fields are window numbers), so the script touches
+/// only its declared key.
+const COUNTER_SCRIPT: &str = r#"
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local idx = math.floor(now / window)
+local cur = tonumber(redis.call('HGET', key, idx) or '0')
+local prev = tonumber(redis.call('HGET', key, idx - 1) or '0')
+local elapsed = (now % window) / window
+local estimate = prev * (1 - elapsed) + cur
+if estimate + 1 > limit then
+  local retry = window - (now % window)
+  if cur < limit and prev > 0 then
+    local needed = 1 - (limit - cur - 1) / prev
+    retry = math.max(1, math.ceil((needed - elapsed) * window))
+  end
+  return {0, 0, retry}
+end
+redis.call('HINCRBY', key, idx, 1)
+redis.call('HDEL', key, idx - 2)
+redis.call('PEXPIRE', key, window * 2)
+return {1, math.floor(limit - estimate - 1), 0}
+"#;
 
 /// Sliding-window log: members are request stamps scored by Redis server time (ms), so
 /// instances with skewed clocks agree. Refused requests are not recorded.
@@ -48,6 +81,7 @@ pub struct Limiter {
     prefix: String,
     deadline: Duration,
     script: redis::Script,
+    counter_script: redis::Script,
 }
 
 impl Limiter {
@@ -67,6 +101,7 @@ impl Limiter {
             prefix: settings.key_prefix.clone(),
             deadline: connect + respond,
             script: redis::Script::new(SCRIPT),
+            counter_script: redis::Script::new(COUNTER_SCRIPT),
         })
     }
 
@@ -78,11 +113,22 @@ impl Limiter {
         subject: &str,
         budget: Budget,
     ) -> Result<Decision, LimiterError> {
-        let key = format!("{}rl:{budget_name}:{}", self.prefix, subject_hash(subject));
         let window_ms = budget.window_secs.saturating_mul(1000).max(1);
         let stamp = crate::crypto::random::token::<12>();
         let mut conn = self.conn.clone();
-        let mut invocation = self.script.key(key);
+        // The mode is part of the key: a budget moving across the threshold never finds a
+        // value of the other type.
+        let (script, mode) = if budget.limit <= EXACT_LIMIT_MAX {
+            (&self.script, "log")
+        } else {
+            (&self.counter_script, "ctr")
+        };
+        let key = format!(
+            "{}rl:{budget_name}:{mode}:{}",
+            self.prefix,
+            subject_hash(subject)
+        );
+        let mut invocation = script.key(key);
         invocation.arg(budget.limit).arg(window_ms).arg(stamp);
         let call = invocation.invoke_async::<(i64, i64, i64)>(&mut conn);
         let (allowed, remaining, retry_ms) = tokio::time::timeout(self.deadline, call)

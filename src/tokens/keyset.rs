@@ -151,3 +151,63 @@ impl KeySet {
         &self.keys
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Keyring;
+    use crate::tokens::keys::generate;
+
+    fn row(env: &Envelope, alg: Alg, activates_at: DateTime<Utc>) -> SigningKeyRow {
+        let k = generate(alg).unwrap();
+        SigningKeyRow {
+            private_enc: env.seal(&private_context(&k.kid), &k.pkcs8),
+            kid: k.kid,
+            alg: alg.as_str().into(),
+            public_jwk: k.public_jwk,
+            created_at: activates_at,
+            activates_at,
+            revoked_at: None,
+        }
+    }
+
+    fn published(set: &KeySet, kid: &str, now: DateTime<Utc>) -> bool {
+        set.jwks(now).to_string().contains(kid)
+    }
+
+    #[test]
+    fn next_active_retired_expired_follow_the_clock() {
+        let env = Envelope::new(Keyring::from_keys([(1, [9u8; 32])]));
+        let t0 = Utc::now();
+        let old = row(&env, Alg::EdDSA, t0);
+        let new = row(&env, Alg::EdDSA, t0 + Duration::minutes(10));
+        let other_alg = row(&env, Alg::ES256, t0);
+        let (old_kid, new_kid) = (old.kid.clone(), new.kid.clone());
+        let set = KeySet::build(
+            vec![new, old, other_alg],
+            &env,
+            Duration::hours(1),
+            &HashMap::new(),
+        )
+        .unwrap();
+
+        // Before activation the new key is published but neither signs nor verifies.
+        let t = t0 + Duration::minutes(5);
+        assert_eq!(set.signer(Alg::EdDSA, t).unwrap().kid(), old_kid);
+        assert!(published(&set, &new_kid, t));
+        assert!(set.verifier(&new_kid, t).is_none());
+
+        // After activation it signs; the old key retires but still verifies and is published.
+        let t = t0 + Duration::minutes(11);
+        assert_eq!(set.signer(Alg::EdDSA, t).unwrap().kid(), new_kid);
+        assert!(set.verifier(&old_kid, t).is_some());
+        assert!(published(&set, &old_kid, t));
+        // Another algorithm's key is not retired by it.
+        assert!(set.signer(Alg::ES256, t).is_some());
+
+        // Once every token it signed has expired, the old key is gone.
+        let t = t0 + Duration::minutes(10) + Duration::hours(1) + Duration::seconds(1);
+        assert!(set.verifier(&old_kid, t).is_none());
+        assert!(!published(&set, &old_kid, t));
+    }
+}

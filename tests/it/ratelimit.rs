@@ -143,3 +143,43 @@ async fn with_redis_down_every_limited_request_gets_503_and_recovers_after() {
     assert_eq!(app.get("/readyz").await.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn large_budgets_count_with_a_sliding_counter_and_refuse_past_the_limit() {
+    use identity::config::{Budget, RedisSettings};
+    use identity::ratelimit::{Decision, Limiter, EXACT_LIMIT_MAX};
+    let settings = RedisSettings {
+        url: crate::harness::redis_url().into(),
+        key_prefix: format!("identity:test:counter:{}:", std::process::id()),
+        connect_timeout_ms: 300,
+        response_timeout_ms: 300,
+    };
+    let limiter = Limiter::new(&settings).unwrap();
+    // A day-long window, so the run cannot straddle two windows.
+    let budget = Budget {
+        limit: EXACT_LIMIT_MAX + 1,
+        window_secs: 86_400,
+    };
+    let subject = identity::crypto::random::token::<8>();
+    for i in 0..budget.limit {
+        let d = limiter
+            .check("counter_test", &subject, budget)
+            .await
+            .unwrap();
+        assert!(matches!(d, Decision::Allowed { .. }), "request {i} refused");
+    }
+    match limiter
+        .check("counter_test", &subject, budget)
+        .await
+        .unwrap()
+    {
+        Decision::Limited { retry_after } => assert!(retry_after.as_secs() > 0),
+        other => panic!("request past the budget allowed: {other:?}"),
+    }
+    // Another subject has its own budget.
+    let other = limiter
+        .check("counter_test", "someone-else", budget)
+        .await
+        .unwrap();
+    assert!(matches!(other, Decision::Allowed { .. }));
+}

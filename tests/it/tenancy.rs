@@ -203,3 +203,67 @@ async fn email_is_unique_per_tenant_ignoring_case() {
         .unwrap();
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_tenant_left_on_a_pooled_connection_never_leaks_into_the_next_use() {
+    let db = TestDb::new().await;
+    let env = envelope(&[1]);
+    let setup = db.db();
+    let a = tenant(&setup, &env, "alpha").await;
+    let b = tenant(&setup, &env, "bravo").await;
+    // One connection, so every use below gets the one the previous use left behind.
+    let pool = identity::db::Db::connect(&identity::db::PoolSettings {
+        url: db.app_url().into(),
+        max_size: 1,
+        acquire_timeout: std::time::Duration::from_secs(5),
+    })
+    .unwrap();
+    let mut read = pool.tenant_read(a.tenant_id).await.unwrap();
+    assert_eq!(users::count(&mut read).await.unwrap(), 1);
+    read.commit().await.unwrap();
+    // A platform transaction clears the tenant on the same connection and still works.
+    let mut ptx = pool.platform().await.unwrap();
+    let tenants = identity::db::models::tenants::list(&mut ptx).await.unwrap();
+    assert!(tenants.len() >= 3);
+    drop(ptx);
+    let mut read = pool.tenant_read(b.tenant_id).await.unwrap();
+    assert!(users::get(&mut read, a.admin_user_id).await.is_err());
+    assert!(users::get(&mut read, b.admin_user_id).await.is_ok());
+    read.commit().await.unwrap();
+    // A transaction dropped half-way is not reused: the next use starts clean.
+    let mut tx = pool.tenant(a.tenant_id).await.unwrap();
+    users::insert(
+        &mut tx,
+        &users::NewUser {
+            email: "ghost@alpha.example",
+            display_name: None,
+            password_hash: None,
+        },
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    let mut read = pool.tenant_read(a.tenant_id).await.unwrap();
+    assert!(
+        users::find_by_email(&mut read, "ghost@alpha.example")
+            .await
+            .unwrap()
+            .is_none(),
+        "uncommitted insert survived"
+    );
+    read.commit().await.unwrap();
+    // A platform transaction really has no tenant: raw count through the same pool's role.
+    let app = db.app().await;
+    app.execute(
+        "SELECT set_config('app.tenant_id', $1, false)",
+        &[&a.tenant_id.to_string()],
+    )
+    .await
+    .unwrap();
+    let n: i64 = app
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1, "a session setting scopes reads to that tenant");
+}
