@@ -15,10 +15,15 @@ pub const BCRYPT_COST: u32 = 12;
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 1024;
 
+/// The 10,000 most common passwords (zxcvbn's list, see assets/common-passwords.LICENSE).
+const COMMON: &str = include_str!("../../assets/common-passwords.txt");
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PasswordError {
     #[error("password must be at least {MIN_LENGTH} characters")]
     TooShort,
+    #[error("password is too common; choose another")]
+    TooCommon,
     #[error("password must be at most {MAX_LENGTH} characters")]
     TooLong,
     #[error("password hashing failed")]
@@ -29,7 +34,8 @@ fn prehash(password: &str) -> Zeroizing<String> {
     Zeroizing::new(STANDARD.encode(Sha256::digest(password.as_bytes())))
 }
 
-/// Length rules (more rules arrive with the sign-in pages).
+/// Length between [`MIN_LENGTH`] and [`MAX_LENGTH`] characters, and not one of the common
+/// passwords (compared case-insensitively).
 pub fn check_policy(password: &str) -> Result<(), PasswordError> {
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
@@ -37,6 +43,10 @@ pub fn check_policy(password: &str) -> Result<(), PasswordError> {
     }
     if chars > MAX_LENGTH {
         return Err(PasswordError::TooLong);
+    }
+    let lower = password.to_lowercase();
+    if COMMON.lines().any(|common| common == lower) {
+        return Err(PasswordError::TooCommon);
     }
     Ok(())
 }
@@ -46,6 +56,9 @@ pub fn check_policy(password: &str) -> Result<(), PasswordError> {
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     cost: u32,
+    /// A hash of a random value, checked when there is no real hash (unknown user), so
+    /// that answer takes as long as a wrong password.
+    dummy: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl PasswordHasher {
@@ -58,6 +71,30 @@ impl PasswordHasher {
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             cost,
+            dummy: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    /// Checks `password` against `stored`, or against a dummy hash when there is none,
+    /// so unknown accounts cost the same time as known ones.
+    pub async fn verify_or_dummy(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<bool, PasswordError> {
+        match stored {
+            Some(hash) => self.verify(password, hash).await,
+            None => {
+                let dummy = self
+                    .dummy
+                    .get_or_try_init(|| async {
+                        let random = crate::crypto::random::token::<16>();
+                        self.hash(&random).await
+                    })
+                    .await?;
+                self.verify(password, dummy).await?;
+                Ok(false)
+            }
         }
     }
 
@@ -104,9 +141,22 @@ mod tests {
     }
 
     #[test]
-    fn production_cost_is_12() {
+    fn production_cost_is_12_and_policy_refuses_short_and_common() {
         assert_eq!(PasswordHasher::new(1).cost, 12);
         assert_eq!(check_policy("short"), Err(PasswordError::TooShort));
+        assert_eq!(check_policy("1qaz2wsx3edc"), Err(PasswordError::TooCommon));
+        assert_eq!(check_policy("Q1W2E3R4T5Y6"), Err(PasswordError::TooCommon));
+        assert!(check_policy("correct horse battery staple").is_ok());
         assert!(check_policy(&"x".repeat(128)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn unknown_accounts_are_checked_against_a_dummy_hash() {
+        let hasher = PasswordHasher::with_cost(1, 4);
+        assert!(!hasher
+            .verify_or_dummy("anything at all", None)
+            .await
+            .unwrap());
+        assert!(hasher.dummy.get().is_some(), "the dummy hash was used");
     }
 }
