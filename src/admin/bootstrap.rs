@@ -19,6 +19,8 @@ pub enum BootstrapError {
     BadSlug,
     #[error("admin email is not a valid address")]
     BadEmail,
+    #[error("workspace name must be 1-200 printable characters")]
+    BadName,
     #[error("a tenant with this slug already exists")]
     TenantExists,
     #[error(transparent)]
@@ -101,6 +103,9 @@ pub async fn bootstrap(
     }
     if !valid_email(req.admin_email) {
         return Err(BootstrapError::BadEmail);
+    }
+    if !crate::text::is_plain(req.display_name, 200) {
+        return Err(BootstrapError::BadName);
     }
     check_policy(req.admin_password)?;
     let password_hash = hasher.hash(req.admin_password).await?;

@@ -94,6 +94,11 @@ pub async fn create(
             "name must be lowercase letters, digits, '_', '.', '-'".into(),
         ));
     }
+    if !crate::text::is_plain_or_empty(description, 500) {
+        return Err(AppError::InvalidRequest(
+            "description must be at most 500 printable characters".into(),
+        ));
+    }
     let known = known_permissions();
     if permissions.iter().any(|p| !known.contains(&p.as_str())) {
         return Err(AppError::InvalidRequest("unknown permission".into()));

@@ -119,9 +119,12 @@ pub async fn create(
             "email is not a valid address".into(),
         ));
     }
-    if req.display_name.is_some_and(|n| n.chars().count() > 200) {
+    if req
+        .display_name
+        .is_some_and(|n| !crate::text::is_plain(n, 200))
+    {
         return Err(AppError::InvalidRequest(
-            "display_name is longer than 200 characters".into(),
+            "display_name must be 1-200 printable characters".into(),
         ));
     }
     let password_hash = match req.password {
@@ -170,6 +173,18 @@ pub async fn disable(
 ) -> Result<UserView, AppError> {
     let mut tx = db.tenant(who.tenant).await?;
     users::get(&mut tx, id).await?;
+    // Only someone at least as powerful may disable a user, and never the last admin.
+    let target_roles = roles::for_user(&mut tx, id).await?;
+    for role in &target_roles {
+        who.require_all(&role.permissions)?;
+    }
+    if target_roles.iter().any(|r| r.name == "admin")
+        && roles::active_holders(&mut tx, "admin").await? <= 1
+    {
+        return Err(AppError::Conflict(
+            "the workspace's last admin cannot be disabled",
+        ));
+    }
     let user = users::set_status(&mut tx, id, "disabled").await?;
     audit(
         &mut tx,

@@ -111,7 +111,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<(ApiKeyView, String), ApiKeyError> {
     let name = name.trim();
-    if name.is_empty() || name.len() > 200 {
+    if !crate::text::is_plain(name, 200) {
         return Err(ApiKeyError::InvalidName);
     }
     if expires_at.is_some_and(|e| e <= now) {

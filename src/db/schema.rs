@@ -163,4 +163,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     api_keys,
     api_key_secrets,
+    mail_outbox,
 );
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        recipient_enc -> Text,
+        subject -> Text,
+        body_enc -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}

@@ -63,23 +63,17 @@ fn discard(conn: &mut Option<PooledConn>) {
 }
 
 impl TenantTx {
-    pub(super) async fn begin(mut conn: PooledConn, tenant: TenantId) -> Result<Self, DbError> {
-        let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true));
+    pub(super) async fn begin(conn: PooledConn, tenant: TenantId) -> Result<Self, DbError> {
+        // The guard owns the connection before the first await: if this future is dropped
+        // half-way, Drop closes the connection instead of pooling an open transaction.
         let mut tx = TenantTx {
-            conn: None,
+            conn: Some(conn),
             tenant,
             mode: Mode::Transaction,
         };
-        match conn.batch_execute(&sql).await {
-            Ok(()) => {
-                tx.conn = Some(conn);
-                Ok(tx)
-            }
-            Err(e) => {
-                tx.conn = Some(conn);
-                Err(e.into())
-            }
-        }
+        let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true));
+        tx.conn()?.batch_execute(&sql).await?;
+        Ok(tx)
     }
 
     pub(super) async fn begin_read(
@@ -125,13 +119,12 @@ impl TenantTx {
 }
 
 impl PlatformTx {
-    pub(super) async fn begin(mut conn: PooledConn) -> Result<Self, DbError> {
+    pub(super) async fn begin(conn: PooledConn) -> Result<Self, DbError> {
+        let mut tx = PlatformTx { conn: Some(conn) };
         // Clear any tenant a read session left on this connection.
-        let result = conn
+        tx.conn()?
             .batch_execute("BEGIN; SELECT set_config('app.tenant_id', '', true)")
-            .await;
-        let tx = PlatformTx { conn: Some(conn) };
-        result?;
+            .await?;
         Ok(tx)
     }
 

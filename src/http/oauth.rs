@@ -72,6 +72,9 @@ async fn limit(
     }
 }
 
+/// The authenticated client, charged against its own budget. Only authenticated requests
+/// count, so nobody can spend a client's budget by presenting its id with wrong secrets
+/// (those are bounded by the per-IP limit instead).
 async fn authenticated_client(
     state: &AppState,
     req: &HttpRequest,
@@ -84,9 +87,9 @@ async fn authenticated_client(
         params.get("client_id"),
         params.get("client_secret"),
     )?;
-    // Counted before the secret is checked, so guessing secrets spends the budget too.
-    limit(state, budget_name, &creds.client_id, budget).await?;
-    client_auth::authenticate(&state.db, &creds, chrono::Utc::now()).await
+    let client = client_auth::authenticate(&state.db, &creds, chrono::Utc::now()).await?;
+    limit(state, budget_name, &client.client_id, budget).await?;
+    Ok(client)
 }
 
 fn no_store(resp: &mut HttpResponse) {
@@ -146,16 +149,15 @@ pub async fn token_endpoint(
                     "only access tokens can be requested",
                 ));
             }
-            let key_id = crate::apikeys::parse(subject).map(|p| p.key_id.to_string());
+            let identity =
+                token::api_key_subject_token(&state.db, subject, subject_type, now).await?;
             limit(
                 &state,
                 "token_api_key",
-                key_id.as_deref().unwrap_or("invalid"),
+                &identity.key_id.to_string(),
                 budget,
             )
             .await?;
-            let identity =
-                token::api_key_subject_token(&state.db, subject, subject_type, now).await?;
             token::exchange_api_key(
                 &state.keys.current(),
                 settings,

@@ -79,7 +79,13 @@ pub async fn authenticate(
     creds: &Credentials,
     now: DateTime<Utc>,
 ) -> Result<Client, OAuthError> {
-    if creds.client_id.len() > 128 || creds.secret.len() > 256 {
+    // The same shape the database accepts: anything else (a NUL byte, say) never reaches it.
+    let id_ok = (3..=128).contains(&creds.client_id.len())
+        && creds
+            .client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
+    if !id_ok || creds.secret.len() > 256 || creds.secret.contains('\0') {
         return Err(OAuthError::InvalidClient { basic: creds.basic });
     }
     clients::authenticate(db, &creds.client_id, &creds.secret, now)

@@ -151,7 +151,7 @@ pub async fn create(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(Client, String), ClientError> {
-    if spec.name.trim().is_empty() || spec.name.len() > 200 {
+    if !crate::text::is_plain(&spec.name, 200) {
         return Err(ClientError::Invalid("name"));
     }
     if spec.grant_types.is_empty()

@@ -22,6 +22,8 @@ const RULES: &[(&str, &str)] = &[
         r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*",
         "$1 [redacted]",
     ),
+    // This service's own secrets by their prefixes: API keys and client secrets.
+    (r"\b(?:idk|ics)_[A-Za-z0-9_-]{20,}", "[secret]"),
     // JWTs anywhere.
     (
         r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
@@ -38,7 +40,7 @@ const RULES: &[(&str, &str)] = &[
     ),
     // Passwords, secrets and tokens given as key/value pairs.
     (
-        r#"(?i)((?:password|passwd|secret|token|api_key|apikey)"?\s*[:=]\s*"?)[^"&\s,}]*"#,
+        r#"(?i)((?:password|passwd|secret|token|api_key|apikey)\\?"?\s*[:=]\s*\\?"?)[^"\\&\s,}]*"#,
         "$1[redacted]",
     ),
     // Email addresses (also percent-encoded @).
@@ -121,6 +123,18 @@ mod tests {
             ("set __Host-sid=abcdef123; Path=/", "abcdef123"),
             (r#"{"password":"hunter2hunter2"}"#, "hunter2hunter2"),
             ("password=hunter2&x=1", "hunter2"),
+            (
+                r#"{"message":"body {\"password\":\"s3cretpass\"}"}"#,
+                "s3cretpass",
+            ),
+            (
+                "key idk_AAAAAAAAAAAAAAAAAAAAAAbbbbbbbbbbbbbbbbbbbbbbcccc in use",
+                "idk_AAAA",
+            ),
+            (
+                "secret ics_0123456789abcdefghijklmnopqrstuv rotated",
+                "ics_0123",
+            ),
             ("peer 203.0.113.77 connected", "203.0.113.77"),
             (
                 "peer 2001:db8:85a3::8a2e:370:7334 connected",

@@ -56,7 +56,9 @@ pub enum KeySetError {
 }
 
 impl KeySet {
-    /// Builds from non-revoked rows; `previous` signers are reused to avoid re-parsing.
+    /// Builds from every row, revoked ones included: a revoked key is left out, but still
+    /// supersedes the keys before it (revoking the newest key never revives an older one).
+    /// `previous` signers are reused to avoid re-parsing.
     pub fn build(
         mut rows: Vec<SigningKeyRow>,
         envelope: &Envelope,
@@ -66,6 +68,9 @@ impl KeySet {
         rows.sort_by(|a, b| (&a.alg, a.activates_at).cmp(&(&b.alg, b.activates_at)));
         let mut keys = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
+            if row.revoked_at.is_some() {
+                continue;
+            }
             let fail = |reason: String| KeySetError::Key {
                 kid: row.kid.clone(),
                 reason,
@@ -204,6 +209,24 @@ mod tests {
         assert!(published(&set, &old_kid, t));
         // Another algorithm's key is not retired by it.
         assert!(set.signer(Alg::ES256, t).is_some());
+
+        // Revoking the newest key does not bring the older one back.
+        let mut rows_again = vec![
+            row(&env, Alg::EdDSA, t0),
+            row(&env, Alg::EdDSA, t0 + Duration::minutes(10)),
+        ];
+        rows_again[1].revoked_at = Some(t0 + Duration::minutes(20));
+        let older = rows_again[0].kid.clone();
+        let revoked = KeySet::build(rows_again, &env, Duration::hours(1), &HashMap::new()).unwrap();
+        let t = t0 + Duration::minutes(30);
+        assert!(
+            revoked.signer(Alg::EdDSA, t).is_none(),
+            "a retired key signs again"
+        );
+        assert!(
+            revoked.verifier(&older, t).is_some(),
+            "still within its retention"
+        );
 
         // Once every token it signed has expired, the old key is gone.
         let t = t0 + Duration::minutes(10) + Duration::hours(1) + Duration::seconds(1);

@@ -47,7 +47,7 @@ impl KeyStore {
 
     pub async fn refresh(&self) -> anyhow::Result<()> {
         let mut tx = self.inner.db.platform().await?;
-        let rows = signing_keys::list_usable(&mut tx).await?;
+        let rows = signing_keys::list_all(&mut tx).await?;
         tx.commit().await?;
         let previous = self.current().signers();
         let envelope = self.inner.envelope.clone();

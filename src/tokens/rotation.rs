@@ -71,13 +71,15 @@ pub async fn ensure_active_keys(
 ) -> Result<Vec<String>, KeyOpError> {
     let mut tx = db.platform().await?;
     signing_keys::lock(&mut tx).await?;
-    let rows = signing_keys::list_usable(&mut tx).await?;
+    let rows = signing_keys::list_all(&mut tx).await?;
     let mut created = Vec::new();
     for alg in Alg::ALL {
-        let has_active = rows
+        // The newest activated key of the algorithm signs, unless it was revoked.
+        let newest = rows
             .iter()
-            .any(|r| r.alg == alg.as_str() && r.activates_at <= now);
-        if has_active {
+            .filter(|r| r.alg == alg.as_str() && r.activates_at <= now)
+            .max_by_key(|r| r.activates_at);
+        if newest.is_some_and(|r| r.revoked_at.is_none()) {
             continue;
         }
         let generated = tokio::task::spawn_blocking(move || keys::generate(alg))
@@ -158,6 +160,9 @@ pub async fn revoke(
         details: json!({}),
     };
     audit::record_platform(db, envelope, event, now).await?;
+    // If that key was the one signing, a fresh key takes over at once (no publish-ahead:
+    // a compromised key must stop signing now; verifiers refetch on an unknown kid).
+    ensure_active_keys(db, envelope, now).await?;
     Ok(())
 }
 
@@ -171,12 +176,8 @@ pub async fn list(
     let mut tx = db.platform().await?;
     let all = signing_keys::list_all(&mut tx).await?;
     tx.commit().await?;
-    let usable: Vec<SigningKeyRow> = all
-        .iter()
-        .filter(|r| r.revoked_at.is_none())
-        .cloned()
-        .collect();
-    let set = KeySet::build(usable, envelope, retention, &HashMap::new())
+
+    let set = KeySet::build(all.clone(), envelope, retention, &HashMap::new())
         .map_err(|_| keys::KeyError::InvalidMaterial)?;
     let mut out = Vec::new();
     for row in all {

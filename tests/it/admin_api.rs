@@ -382,3 +382,119 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_manager_cannot_take_over_stronger_keys_or_users() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    let root = admin_key(&pool, t.tenant_id, "admin").await;
+    let root_id = identity::apikeys::parse(&root).unwrap().key_id;
+    let res = call(&app, &root, Method::POST, "/admin/v1/roles", Some(json!({"name": "operator", "permissions": ["apikeys:read", "apikeys:write", "users:read", "users:write"]}))).await;
+    assert_eq!(res.status(), 201);
+    let res = call(
+        &app,
+        &root,
+        Method::POST,
+        "/admin/v1/api-keys",
+        Some(json!({"name": "op", "role": "operator"})),
+    )
+    .await;
+    let operator = res.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Rotating the admin key would hand the operator an admin secret; revoking it would lock
+    // the owner out. Both refused, and the admin key keeps working.
+    let rotate = call(
+        &app,
+        &operator,
+        Method::POST,
+        &format!("/admin/v1/api-keys/{root_id}/rotate"),
+        Some(json!({"overlap_secs": 0})),
+    )
+    .await;
+    assert_eq!(rotate.status(), 403);
+    assert_eq!(
+        call(
+            &app,
+            &operator,
+            Method::DELETE,
+            &format!("/admin/v1/api-keys/{root_id}"),
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        call(&app, &root, Method::GET, "/admin/v1/users", None)
+            .await
+            .status(),
+        200
+    );
+
+    // Disabling the workspace admin needs the admin's permissions.
+    let admin_user = format!("/admin/v1/users/{}/disable", t.admin_user_id);
+    assert_eq!(
+        call(&app, &operator, Method::POST, &admin_user, None)
+            .await
+            .status(),
+        403
+    );
+    // Even an admin cannot disable the last admin.
+    let res = call(&app, &root, Method::POST, &admin_user, None).await;
+    assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "conflict");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn control_characters_get_a_clear_400_not_a_500() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    let root = admin_key(&pool, t.tenant_id, "admin").await;
+    for body in [
+        json!({"email": "nul@alpha.example", "display_name": "bad\u{0}name"}),
+        json!({"email": "nul\u{0}@alpha.example"}),
+    ] {
+        let res = call(&app, &root, Method::POST, "/admin/v1/users", Some(body)).await;
+        assert_eq!(res.status(), 400);
+    }
+    let res = call(
+        &app,
+        &root,
+        Method::POST,
+        "/admin/v1/api-keys",
+        Some(json!({"name": "x\u{0}", "role": "viewer"})),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let res = call(
+        &app,
+        &root,
+        Method::POST,
+        "/admin/v1/roles",
+        Some(json!({"name": "r", "description": "a\u{0}b", "permissions": []})),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    // The OAuth endpoints too: a NUL in a client id is simply an unknown client.
+    for path in ["/oauth2/token", "/oauth2/introspect", "/oauth2/revoke"] {
+        let res = app
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&token=x&client_id=%00abc&client_secret=y")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{path}");
+    }
+    app.stop().await;
+}

@@ -173,3 +173,50 @@ async fn tenant_clients_get_tenant_scoped_tokens_and_see_only_their_tenant() {
     assert_eq!(res.status(), 401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn wrong_secrets_do_not_spend_a_clients_token_budget() {
+    let db = TestDb::new().await;
+    let mut settings = db.settings();
+    settings.rate_limits.token_per_client = identity::config::Budget {
+        limit: 3,
+        window_secs: 60,
+    };
+    let app = TestApp::spawn(settings).await;
+    let c = platform_client(&db.db(), Alg::EdDSA, &[API], None).await;
+    let attacker = TestClient {
+        id: c.id.clone(),
+        secret: "ics_guess".into(),
+    };
+    for _ in 0..5 {
+        let res = token_response(
+            &app,
+            &attacker,
+            &[("grant_type", "client_credentials"), ("audience", API)],
+        )
+        .await;
+        assert_eq!(res.status(), 401);
+    }
+    for i in 0..3 {
+        let res = token_response(
+            &app,
+            &c,
+            &[("grant_type", "client_credentials"), ("audience", API)],
+        )
+        .await;
+        assert_eq!(res.status(), 200, "request {i} of the real client refused");
+    }
+    // The real client's own budget still applies.
+    let res = token_response(
+        &app,
+        &c,
+        &[("grant_type", "client_credentials"), ("audience", API)],
+    )
+    .await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"],
+        "slow_down"
+    );
+    app.stop().await;
+}

@@ -281,17 +281,18 @@ async fn a_token_signed_by_a_removed_key_is_rejected() {
     let r = rig().await;
     let token = r.signed(ACCESS_TOKEN_TYP, &r.claims());
     assert!(r.active(&token).await);
-    let db = &r._db;
+    let removed = r.signer().kid().to_string();
+    let pool = r._db.db();
     identity::tokens::rotation::revoke(
-        &db.db(),
+        &pool,
         &envelope(&[1]),
-        r.signer().kid(),
+        &removed,
         "test",
         chrono::Utc::now(),
     )
     .await
     .unwrap();
-    // Every instance drops the key within its refresh interval; an unknown kid forces one.
+    // Every instance drops the key within its refresh interval.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
     while r.active(&token).await {
         assert!(
@@ -308,9 +309,14 @@ async fn a_token_signed_by_a_removed_key_is_rejected() {
         .await
         .unwrap();
     assert!(
-        !jwks.to_string().contains(r.signer().kid()),
+        !jwks.to_string().contains(&removed),
         "removed key still published"
     );
+    // A fresh key took over at once: new tokens are signed by it and valid.
+    let caller = platform_client(&pool, Alg::EdDSA, &[API], None).await;
+    let fresh = client_token(&r.app, &caller, API).await;
+    assert_ne!(peek(&fresh).0["kid"], removed.as_str());
+    assert!(r.active(&fresh).await);
 }
 
 #[tokio::test]

@@ -228,3 +228,22 @@ pub async fn flag_rotation_due(
         .await?;
     Ok(())
 }
+
+/// Permissions of the role a key carries (whether or not the key is still usable).
+pub async fn role_permissions(
+    tx: &mut TenantTx,
+    key_id: Uuid,
+) -> Result<Option<Vec<String>>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(ak::table
+        .inner_join(
+            roles::table.on(roles::tenant_id
+                .eq(ak::tenant_id)
+                .and(roles::id.eq(ak::role_id))),
+        )
+        .filter(ak::tenant_id.eq(tenant).and(ak::id.eq(key_id)))
+        .select(roles::permissions)
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}

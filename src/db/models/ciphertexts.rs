@@ -35,6 +35,18 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         scope: Scope::Tenant,
     },
     EncryptedColumn {
+        table: super::outbox::TABLE,
+        column: super::outbox::RECIPIENT_COLUMN,
+        row_key: "id",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
+        table: super::outbox::TABLE,
+        column: super::outbox::BODY_COLUMN,
+        row_key: "id",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
         table: super::signing_keys::TABLE,
         column: super::signing_keys::COLUMN,
         row_key: "kid",

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod ciphertexts;
 pub mod clients;
+pub mod outbox;
 pub mod revocations;
 pub mod roles;
 pub mod secrets;

@@ -137,3 +137,29 @@ pub async fn set_for_user(
     }
     Ok(())
 }
+
+/// How many active users hold the role `name`.
+pub async fn active_holders(tx: &mut TenantTx, name: &str) -> Result<i64, DbError> {
+    use crate::db::schema::users;
+    let tenant = tx.tenant().0;
+    Ok(user_roles::table
+        .inner_join(
+            roles::table.on(roles::id
+                .eq(user_roles::role_id)
+                .and(roles::tenant_id.eq(user_roles::tenant_id))),
+        )
+        .inner_join(
+            users::table.on(users::id
+                .eq(user_roles::user_id)
+                .and(users::tenant_id.eq(user_roles::tenant_id))),
+        )
+        .filter(
+            user_roles::tenant_id
+                .eq(tenant)
+                .and(roles::name.eq(name))
+                .and(users::status.eq("active")),
+        )
+        .count()
+        .get_result(tx.conn()?)
+        .await?)
+}

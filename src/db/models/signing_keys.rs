@@ -36,16 +36,6 @@ pub async fn insert(tx: &mut PlatformTx, row: &SigningKeyRow) -> Result<(), DbEr
     Ok(())
 }
 
-/// Every key not revoked, oldest activation first.
-pub async fn list_usable(tx: &mut PlatformTx) -> Result<Vec<SigningKeyRow>, DbError> {
-    Ok(sk::table
-        .filter(sk::revoked_at.is_null())
-        .order((sk::alg.asc(), sk::activates_at.asc()))
-        .select(SigningKeyRow::as_select())
-        .load(tx.conn()?)
-        .await?)
-}
-
 pub async fn list_all(tx: &mut PlatformTx) -> Result<Vec<SigningKeyRow>, DbError> {
     Ok(sk::table
         .order((sk::alg.asc(), sk::activates_at.asc()))

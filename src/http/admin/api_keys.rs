@@ -2,7 +2,8 @@
 
 use crate::admin::principal::Principal;
 use crate::apikeys::service;
-use crate::db::models::roles;
+use crate::db::models::{api_keys as key_model, roles};
+use crate::db::TenantTx;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::state::AppState;
@@ -56,6 +57,19 @@ pub async fn create(
     Ok(HttpResponse::Created().json(json!({ "api_key": view, "key": key })))
 }
 
+/// Acting on a key (rotating hands out a new secret for it) needs every permission the key
+/// carries, like creating it does: otherwise a key manager could mint itself an admin key.
+async fn require_key_permissions(
+    tx: &mut TenantTx,
+    who: &Principal,
+    id: Uuid,
+) -> Result<(), AppError> {
+    let permissions = key_model::role_permissions(tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    who.require_all(&permissions)
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RotateKey {
@@ -79,6 +93,7 @@ pub async fn rotate(
         ));
     }
     let mut tx = state.db.tenant(who.tenant).await?;
+    require_key_permissions(&mut tx, &who, *id).await?;
     let key = service::rotate(
         &mut tx,
         &state.envelope,
@@ -102,6 +117,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     who.require("apikeys:write")?;
     let mut tx = state.db.tenant(who.tenant).await?;
+    require_key_permissions(&mut tx, &who, *id).await?;
     service::revoke(
         &mut tx,
         &state.envelope,
