@@ -19,8 +19,54 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub rate_limits: RateLimitSettings,
     pub tokens: TokenSettings,
+    pub mail: MailSettings,
     #[serde(default)]
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP: only for a relay on the same host or a test server.
+    None,
+    /// STARTTLS upgrade on the submission port.
+    #[default]
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `From` of every message, e.g. `Identity <no-reply@example.com>`.
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// How often the sender looks for due messages.
+    #[serde(default = "default_mail_poll")]
+    pub poll_interval_ms: u64,
+    /// Attempts before a message is marked failed; retries back off exponentially.
+    #[serde(default = "default_mail_attempts")]
+    pub max_attempts: i32,
+    #[serde(default = "default_mail_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_mail_poll() -> u64 {
+    1_000
+}
+fn default_mail_attempts() -> i32 {
+    8
+}
+fn default_mail_timeout() -> u64 {
+    10_000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -262,6 +308,7 @@ rate_limits:
   token_per_client: { limit: 3000, window_secs: 60 }
   introspect_per_client: { limit: 60000, window_secs: 60 }
 tokens: { issuer: "http://127.0.0.1:8080", admin_audience: "http://127.0.0.1:8080/admin" }
+mail: { from: "Identity <no-reply@identity.test>", smtp_host: 127.0.0.1, smtp_port: 2525, tls: none }
 "#;
 
     #[test]

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod mail;
 pub mod oidc;
 pub mod ratelimit;
 pub mod startup;

@@ -58,6 +58,14 @@ pub async fn prepare(state: &AppState) {
     if let Err(e) = state.keys.refresh().await {
         tracing::warn!(error = %e, "could not load signing keys");
     }
+    match crate::mail::sender::SmtpSender::new(&state.settings.mail) {
+        Ok(sender) => sender.spawn(
+            state.db.clone(),
+            state.envelope.clone(),
+            std::time::Duration::from_millis(state.settings.mail.poll_interval_ms.max(100)),
+        ),
+        Err(e) => tracing::error!(error = %e, "mail settings are invalid; no mail will be sent"),
+    }
     state.keys.spawn_refresher(std::time::Duration::from_secs(
         state.settings.tokens.key_refresh_secs.max(1),
     ));

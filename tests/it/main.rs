@@ -12,6 +12,7 @@ mod http_basics;
 mod introspection;
 mod key_rotation;
 mod logs;
+mod mail;
 mod openapi;
 mod ratelimit;
 mod support;
