@@ -174,21 +174,30 @@ pub async fn token_endpoint(
     Ok(resp)
 }
 
+/// The caller of introspection or revocation and the `token` it presents.
+async fn token_caller(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Client, String), OAuthError> {
+    let params = Params::parse(req, body)?;
+    let budget = state.settings.rate_limits.introspect_per_client;
+    let caller = authenticated_client(state, req, &params, "introspect_client", budget).await?;
+    Ok((caller, params.require("token")?.to_string()))
+}
+
 pub async fn introspect_endpoint(
     req: HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::parse(&req, &body)?;
-    let budget = state.settings.rate_limits.introspect_per_client;
-    let caller = authenticated_client(&state, &req, &params, "introspect_client", budget).await?;
-    let token = params.require("token")?;
+    let (caller, token) = token_caller(&state, &req, &body).await?;
     let answer = introspect::introspect(
         &state.db,
         &state.keys,
         &state.settings.tokens,
         &caller,
-        token,
+        &token,
         chrono::Utc::now(),
     )
     .await?;
@@ -202,16 +211,13 @@ pub async fn revoke_endpoint(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::parse(&req, &body)?;
-    let budget = state.settings.rate_limits.introspect_per_client;
-    let caller = authenticated_client(&state, &req, &params, "introspect_client", budget).await?;
-    let token = params.require("token")?;
+    let (caller, token) = token_caller(&state, &req, &body).await?;
     introspect::revoke(
         &state.db,
         &state.keys,
         &state.settings.tokens,
         &caller,
-        token,
+        &token,
         chrono::Utc::now(),
     )
     .await?;

@@ -68,22 +68,11 @@ pub async fn grant(tx: &mut TenantTx, user: UserId, role: RoleId) -> Result<(), 
 
 /// Names of the roles granted to `user`, sorted.
 pub async fn names_for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<String>, DbError> {
-    let tenant = tx.tenant().0;
-    Ok(user_roles::table
-        .inner_join(
-            roles::table.on(roles::id
-                .eq(user_roles::role_id)
-                .and(roles::tenant_id.eq(user_roles::tenant_id))),
-        )
-        .filter(
-            user_roles::tenant_id
-                .eq(tenant)
-                .and(user_roles::user_id.eq(user.0)),
-        )
-        .select(roles::name)
-        .order(roles::name.asc())
-        .load(tx.conn()?)
-        .await?)
+    Ok(for_user(tx, user)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect())
 }
 
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Role>, DbError> {
