@@ -54,6 +54,7 @@ fn validation(c: &mut Criterion) {
             scope: "crm.read".into(),
             tid: None,
             roles: None,
+            sid: None,
         };
         let token = sign(&signer, ACCESS_TOKEN_TYP, &claims).unwrap();
         assert!(access_token(&set, &token, &expect, now).is_ok());

@@ -21,7 +21,27 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub mail: MailSettings,
     #[serde(default)]
+    pub sessions: SessionSettings,
+    #[serde(default)]
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// A session unused this long ends.
+    pub idle_timeout_secs: i64,
+    /// No session lives longer than this after sign-in.
+    pub absolute_timeout_secs: i64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 2 * 3600,
+            absolute_timeout_secs: 12 * 3600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

@@ -186,6 +186,17 @@ pub async fn disable(
         ));
     }
     let user = users::set_status(&mut tx, id, "disabled").await?;
+    // A disabled user keeps no way in.
+    crate::auth::sessions::end_all(
+        &mut tx,
+        envelope,
+        &who.actor,
+        id,
+        "user_disabled",
+        origin,
+        now,
+    )
+    .await?;
     audit(
         &mut tx,
         envelope,
@@ -239,4 +250,47 @@ pub async fn set_roles(
     let v = view(&mut tx, user).await?;
     tx.commit().await?;
     Ok(v)
+}
+
+pub async fn sessions(
+    db: &Db,
+    who: &Principal,
+    id: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::auth::sessions::SessionView>, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    users::get(&mut tx, id).await?;
+    let list = crate::auth::sessions::list(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn end_session(
+    db: &Db,
+    envelope: &Envelope,
+    who: &Principal,
+    id: UserId,
+    session: uuid::Uuid,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    users::get(&mut tx, id).await?;
+    if !crate::auth::sessions::end(
+        &mut tx,
+        envelope,
+        &who.actor,
+        id,
+        session,
+        "ended_by_admin",
+        origin,
+        now,
+    )
+    .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -1,3 +1,4 @@
 //! Authentication of people: password hashing now; sign-in flow and sessions come later.
 
 pub mod password;
+pub mod sessions;

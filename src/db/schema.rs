@@ -164,6 +164,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     api_key_secrets,
     mail_outbox,
+    sessions,
 );
 
 diesel::table! {
@@ -179,5 +180,22 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        secret_hash -> Text,
+        amr -> Array<Text>,
+        auth_time -> Timestamptz,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        idle_expires_at -> Timestamptz,
+        absolute_expires_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+        end_reason -> Nullable<Text>,
     }
 }

@@ -95,6 +95,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         vec![put(admin::users::set_roles)],
     );
     r.resource(
+        "/admin/v1/users/{id}/sessions",
+        vec![get(admin::users::sessions)],
+    );
+    r.resource(
+        "/admin/v1/users/{id}/sessions/{session_id}",
+        vec![delete(admin::users::end_session)],
+    );
+    r.resource(
         "/admin/v1/roles",
         vec![get(admin::roles::list), post(admin::roles::create)],
     );

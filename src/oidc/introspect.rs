@@ -9,7 +9,7 @@ use super::error::OAuthError;
 use super::token::api_key_subject;
 use crate::apikeys::{self, service as keys_service};
 use crate::config::TokenSettings;
-use crate::db::models::{api_keys, clients as client_model, revocations};
+use crate::db::models::{api_keys, clients as client_model, revocations, sessions};
 use crate::db::Db;
 use crate::ids::TenantId;
 use crate::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
@@ -55,6 +55,15 @@ async fn still_honoured(
     let mut tx = db.tenant_read(tenant).await?;
     if revocations::is_revoked(&mut tx, &claims.jti).await? {
         return Ok(false);
+    }
+    if let Some(sid) = &claims.sid {
+        let live = match uuid::Uuid::try_parse(sid) {
+            Ok(id) => sessions::is_active(&mut tx, id, now).await?,
+            Err(_) => false,
+        };
+        if !live {
+            return Ok(false);
+        }
     }
     let honoured = match claims.sub.strip_prefix("apikey:") {
         Some(key) => match uuid::Uuid::try_parse(key) {

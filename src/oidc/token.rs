@@ -65,6 +65,7 @@ pub fn issue(
         scope: grant.scope,
         tid: grant.tid,
         roles: grant.roles,
+        sid: None,
     };
     let token = sign::sign(&signer, ACCESS_TOKEN_TYP, &claims).map_err(OAuthError::server)?;
     Ok((token, claims))

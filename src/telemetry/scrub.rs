@@ -23,7 +23,7 @@ const RULES: &[(&str, &str)] = &[
         "$1 [redacted]",
     ),
     // This service's own secrets by their prefixes: API keys and client secrets.
-    (r"\b(?:idk|ics)_[A-Za-z0-9_-]{20,}", "[secret]"),
+    (r"\b(?:idk|ics|ids)_[A-Za-z0-9_-]{20,}", "[secret]"),
     // JWTs anywhere.
     (
         r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",

@@ -23,6 +23,9 @@ pub struct AccessClaims {
     /// The tenant, for tenant-scoped tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tid: Option<String>,
+    /// The sign-in session the token belongs to; ending the session ends the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Role names in the tenant, for tokens that act for a person or an API key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,

@@ -15,6 +15,7 @@ mod logs;
 mod mail;
 mod openapi;
 mod ratelimit;
+mod sessions;
 mod support;
 mod tenancy;
 mod tokens;

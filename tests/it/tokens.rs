@@ -92,6 +92,7 @@ impl Rig {
             scope: "crm.read".into(),
             tid: None,
             roles: None,
+            sid: None,
         }
     }
 

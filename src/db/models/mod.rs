@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod revocations;
 pub mod roles;
 pub mod secrets;
+pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
 pub mod users;

@@ -117,3 +117,34 @@ pub async fn set_roles(
     .await?;
     Ok(HttpResponse::Ok().json(user))
 }
+
+pub async fn sessions(
+    who: Principal,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sessions:read")?;
+    let list = users::sessions(&state.db, &who, UserId(*id), chrono::Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": list })))
+}
+
+pub async fn end_session(
+    who: Principal,
+    ctx: RequestContext,
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sessions:write")?;
+    let (user, session) = path.into_inner();
+    users::end_session(
+        &state.db,
+        &state.envelope,
+        &who,
+        UserId(user),
+        session,
+        &ctx.origin(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

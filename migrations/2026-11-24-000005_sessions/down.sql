@@ -1,0 +1,3 @@
+SET LOCAL ROLE identity_owner;
+DROP TABLE sessions;
+RESET ROLE;

@@ -1,0 +1,217 @@
+//! Server-side sessions. The cookie value is `ids_` + the tenant (22 base64url characters)
+//! + a 256-bit secret (43): the tenant is readable without a lookup, only SHA-256 of the
+//! whole value is stored, and a new value is made at every sign-in. Sessions end at their
+//! idle or absolute timeout, or when ended; ending is audited.
+
+use crate::audit::{self, AuditError, Event, Origin};
+use crate::config::SessionSettings;
+use crate::crypto::{random, Envelope};
+use crate::db::models::sessions as model;
+use crate::db::{Db, DbError, TenantTx};
+use crate::ids::{TenantId, UserId};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+const PREFIX: &str = "ids_";
+const TENANT_LEN: usize = 22;
+
+/// A session as its owner or an admin sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Vec<String>,
+    pub idle_expires_at: DateTime<Utc>,
+    pub absolute_expires_at: DateTime<Utc>,
+}
+
+impl From<model::SessionRow> for SessionView {
+    fn from(r: model::SessionRow) -> Self {
+        Self {
+            id: r.id,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            auth_time: r.auth_time,
+            amr: r.amr,
+            idle_expires_at: r.idle_expires_at,
+            absolute_expires_at: r.absolute_expires_at,
+        }
+    }
+}
+
+/// The session behind a valid cookie.
+#[derive(Debug, Clone)]
+pub struct ActiveSession {
+    pub tenant: TenantId,
+    pub id: Uuid,
+    pub user: UserId,
+    pub amr: Vec<String>,
+    pub auth_time: DateTime<Utc>,
+}
+
+fn hash(cookie: &str) -> String {
+    hex::encode(Sha256::digest(cookie.as_bytes()))
+}
+
+fn tenant_of(cookie: &str) -> Option<TenantId> {
+    let body = cookie.strip_prefix(PREFIX)?;
+    if body.len() != TENANT_LEN + 43 || !body.is_ascii() {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(body.get(..TENANT_LEN)?).ok()?;
+    Uuid::from_slice(&bytes).ok().map(TenantId)
+}
+
+/// Starts a session for `user`; returns it and the cookie value (never stored).
+pub async fn start(
+    tx: &mut TenantTx,
+    settings: &SessionSettings,
+    user: UserId,
+    amr: &[String],
+    now: DateTime<Utc>,
+) -> Result<(SessionView, String), DbError> {
+    let cookie = format!(
+        "{PREFIX}{}{}",
+        URL_SAFE_NO_PAD.encode(tx.tenant().0.as_bytes()),
+        random::token::<32>()
+    );
+    let absolute = now + Duration::seconds(settings.absolute_timeout_secs);
+    let idle = (now + Duration::seconds(settings.idle_timeout_secs)).min(absolute);
+    let id = Uuid::new_v4();
+    model::insert(
+        tx,
+        &model::NewSession {
+            id,
+            user_id: user.0,
+            secret_hash: &hash(&cookie),
+            amr,
+            now,
+            idle_expires_at: idle,
+            absolute_expires_at: absolute,
+        },
+    )
+    .await?;
+    let view = SessionView {
+        id,
+        created_at: now,
+        last_seen_at: now,
+        auth_time: now,
+        amr: amr.to_vec(),
+        idle_expires_at: idle,
+        absolute_expires_at: absolute,
+    };
+    Ok((view, cookie))
+}
+
+/// The active session a cookie names, its idle timeout pushed out.
+pub async fn resolve(
+    db: &Db,
+    settings: &SessionSettings,
+    cookie: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<ActiveSession>, DbError> {
+    let Some(tenant) = tenant_of(cookie) else {
+        return Ok(None);
+    };
+    let mut tx = db.tenant_read(tenant).await?;
+    let Some(row) = model::find_active_by_secret(&mut tx, &hash(cookie), now).await? else {
+        return Ok(None);
+    };
+    let idle = (now + Duration::seconds(settings.idle_timeout_secs)).min(row.absolute_expires_at);
+    model::touch(&mut tx, row.id, idle, now).await?;
+    tx.commit().await?;
+    Ok(Some(ActiveSession {
+        tenant,
+        id: row.id,
+        user: UserId(row.user_id),
+        amr: row.amr,
+        auth_time: row.auth_time,
+    }))
+}
+
+pub async fn list(
+    tx: &mut TenantTx,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionView>, DbError> {
+    Ok(model::list_active_for_user(tx, user.0, now)
+        .await?
+        .into_iter()
+        .map(SessionView::from)
+        .collect())
+}
+
+/// Ends one session of `user`; `false` if there was no such open session.
+#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
+pub async fn end(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    actor: &str,
+    user: UserId,
+    id: Uuid,
+    reason: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<bool, AuditError> {
+    if !model::end(tx, user.0, id, reason, now).await? {
+        return Ok(false);
+    }
+    let event = Event {
+        actor,
+        action: "session.ended",
+        target: &format!("user:{user}"),
+        details: json!({"session": id, "reason": reason}),
+    };
+    audit::record(tx, envelope, event, origin, now).await?;
+    Ok(true)
+}
+
+/// Ends every session of `user` (disabled, password reset, deprovisioned).
+#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
+pub async fn end_all(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    actor: &str,
+    user: UserId,
+    reason: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<usize, AuditError> {
+    let n = model::end_all_for_user(tx, user.0, reason, now).await?;
+    if n > 0 {
+        let event = Event {
+            actor,
+            action: "session.ended_all",
+            target: &format!("user:{user}"),
+            details: json!({"sessions": n, "reason": reason}),
+        };
+        audit::record(tx, envelope, event, origin, now).await?;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_values_carry_their_tenant_and_nothing_else_parses() {
+        let t = TenantId::new();
+        let cookie = format!(
+            "{PREFIX}{}{}",
+            URL_SAFE_NO_PAD.encode(t.0.as_bytes()),
+            random::token::<32>()
+        );
+        assert_eq!(tenant_of(&cookie), Some(t));
+        assert_eq!(tenant_of("ids_short"), None);
+        assert_eq!(tenant_of(&cookie.replacen("ids_", "xyz_", 1)), None);
+        assert_ne!(hash(&cookie), cookie);
+    }
+}
