@@ -1,7 +1,7 @@
-//! Server-side sessions. The cookie value is `ids_` + the tenant (22 base64url characters)
-//! + a 256-bit secret (43): the tenant is readable without a lookup, only SHA-256 of the
-//! whole value is stored, and a new value is made at every sign-in. Sessions end at their
-//! idle or absolute timeout, or when ended; ending is audited.
+//! Server-side sessions. The cookie value is `ids_`, the tenant (22 base64url characters)
+//! and a 256-bit secret (43 characters): the tenant is readable without a lookup, only
+//! SHA-256 of the whole value is stored, and every sign-in makes a new value. Sessions end
+//! at their idle or absolute timeout, or when ended; ending is audited.
 
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::config::SessionSettings;
