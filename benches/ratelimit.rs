@@ -1,4 +1,5 @@
-//! One limiter check (one Lua script round trip) against the local Redis.
+//! One limiter check (one Lua script round trip) against the local Redis, in both modes:
+//! the sliding-window counter of large budgets and the exact sliding log of small ones.
 //! Needs Redis on IDENTITY_BENCH_REDIS (default redis://127.0.0.1:6379).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -29,9 +30,22 @@ fn limiter_check(c: &mut Criterion) {
         .block_on(limiter.check("bench", "203.0.113.1", budget))
         .unwrap();
     assert!(matches!(first, Decision::Allowed { .. }));
-    c.bench_function("ratelimit_check_local_redis", |b| {
+    c.bench_function("ratelimit_check_local_redis_counter", |b| {
         b.to_async(&rt).iter(|| async {
             let d = limiter.check("bench", "203.0.113.1", budget).await.unwrap();
+            assert!(matches!(d, Decision::Allowed { .. }));
+        })
+    });
+
+    // Exact mode: a small budget, a fresh subject per check so none is refused.
+    let small = Budget {
+        limit: 20,
+        window_secs: 900,
+    };
+    c.bench_function("ratelimit_check_local_redis_exact", |b| {
+        b.to_async(&rt).iter(|| async {
+            let subject = identity::crypto::random::token::<8>();
+            let d = limiter.check("bench_exact", &subject, small).await.unwrap();
             assert!(matches!(d, Decision::Allowed { .. }));
         })
     });
