@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod catalog;
 mod cli;
+mod config_files;
 mod encryption;
 mod harness;
 mod http_basics;
