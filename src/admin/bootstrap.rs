@@ -121,7 +121,7 @@ pub async fn bootstrap(
             other => other.into(),
         })?;
     let mut tx = ptx.into_tenant(tenant.id).await?;
-    audit::ensure_ip_salt(&mut tx, envelope).await?;
+    audit::prepare_tenant(&mut tx, envelope).await?;
     let origin = Origin::default();
     audit::record(
         &mut tx,

@@ -1,10 +1,12 @@
-//! The per-tenant hash chain: each entry's hash covers the previous hash and a canonical
-//! encoding of the entry, so any edit, deletion or reordering breaks the chain.
+//! The per-tenant hash chain: each entry's hash is an HMAC-SHA256, under the tenant's chain
+//! key, of the previous hash and a canonical encoding of the entry. Any edit, deletion or
+//! reordering breaks the chain, and because the key is envelope-encrypted, not even the
+//! database owner can recompute a rewritten chain.
 
 use crate::db::models::audit::AuditRow;
+use aws_lc_rs::hmac;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// `prev_hash` of the first entry of every chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -42,7 +44,7 @@ pub fn canonical_json(v: &Value) -> String {
 }
 
 /// The hash of `row` (its own `hash` field is ignored) given its predecessor's hash.
-pub fn entry_hash(prev_hash: &str, row: &AuditRow) -> String {
+pub fn entry_hash(key: &[u8], prev_hash: &str, row: &AuditRow) -> String {
     let body = serde_json::json!({
         "seq": row.seq,
         "time": to_micros(row.occurred_at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
@@ -53,11 +55,11 @@ pub fn entry_hash(prev_hash: &str, row: &AuditRow) -> String {
         "ip_hash": row.ip_hash,
         "details": row.details,
     });
-    let mut h = Sha256::new();
-    h.update(prev_hash.as_bytes());
-    h.update(b"\n");
-    h.update(canonical_json(&body).as_bytes());
-    hex::encode(h.finalize())
+    let mut mac = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, key));
+    mac.update(prev_hash.as_bytes());
+    mac.update(b"\n");
+    mac.update(canonical_json(&body).as_bytes());
+    hex::encode(mac.sign().as_ref())
 }
 
 /// The first place where a chain stops being honest.
@@ -102,22 +104,22 @@ impl std::fmt::Display for Break {
 
 /// Walks a chain in sequence order.
 pub struct Verifier {
+    key: Vec<u8>,
     next_seq: i64,
     prev_hash: String,
     checked: u64,
 }
 
-impl Default for Verifier {
-    fn default() -> Self {
+impl Verifier {
+    pub fn new(key: &[u8]) -> Self {
         Self {
+            key: key.to_vec(),
             next_seq: 1,
             prev_hash: GENESIS.to_string(),
             checked: 0,
         }
     }
-}
 
-impl Verifier {
     pub fn push(&mut self, row: &AuditRow) -> Result<(), Break> {
         if row.seq != self.next_seq {
             return Err(Break::Missing {
@@ -125,7 +127,7 @@ impl Verifier {
                 found: row.seq,
             });
         }
-        if entry_hash(&row.prev_hash, row) != row.hash {
+        if entry_hash(&self.key, &row.prev_hash, row) != row.hash {
             return Err(Break::Altered { seq: row.seq });
         }
         if row.prev_hash != self.prev_hash {
@@ -156,6 +158,8 @@ mod tests {
         );
     }
 
+    const KEY: &[u8] = b"test chain key";
+
     fn row(seq: i64, prev: &str) -> AuditRow {
         let mut r = AuditRow {
             seq,
@@ -169,7 +173,7 @@ mod tests {
             prev_hash: prev.into(),
             hash: String::new(),
         };
-        r.hash = entry_hash(prev, &r);
+        r.hash = entry_hash(KEY, prev, &r);
         r
     }
 
@@ -178,16 +182,16 @@ mod tests {
         let r1 = row(1, GENESIS);
         let r2 = row(2, &r1.hash);
         let r3 = row(3, &r2.hash);
-        let mut v = Verifier::default();
+        let mut v = Verifier::new(KEY);
         for r in [&r1, &r2, &r3] {
             v.push(r).unwrap();
         }
         let mut edited = r2.clone();
         edited.details = json!({"n": 99});
-        let mut v = Verifier::default();
+        let mut v = Verifier::new(KEY);
         v.push(&r1).unwrap();
         assert_eq!(v.push(&edited), Err(Break::Altered { seq: 2 }));
-        let mut v = Verifier::default();
+        let mut v = Verifier::new(KEY);
         v.push(&r1).unwrap();
         assert_eq!(
             v.push(&r3),

@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 
 const IP_SALT: &str = "audit_ip_salt";
+/// Name of the tenant secret that keys the chain's HMAC.
+pub const CHAIN_KEY: &str = "audit_chain_key";
 
 /// Who did it, e.g. `user:<id>`, `cli`, `scim_token:<id>`.
 #[derive(Debug, Clone)]
@@ -57,9 +59,10 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<i64, AuditError> {
     let ip_hash = match origin.ip {
-        Some(ip) => Some(hash_ip(&ensure_ip_salt(tx, envelope).await?, ip)),
+        Some(ip) => Some(hash_ip(&ensure_secret(tx, envelope, IP_SALT).await?, ip)),
         None => None,
     };
+    let key = ensure_secret(tx, envelope, CHAIN_KEY).await?;
     model::lock_chain(tx).await?;
     let (seq, prev_hash) = match model::head(tx).await? {
         Some((seq, hash)) => (seq + 1, hash),
@@ -77,7 +80,7 @@ pub async fn record(
         prev_hash,
         hash: String::new(),
     };
-    row.hash = chain::entry_hash(&row.prev_hash, &row);
+    row.hash = chain::entry_hash(&key, &row.prev_hash, &row);
     model::insert(tx, &row).await?;
     Ok(seq)
 }
@@ -96,26 +99,38 @@ pub async fn record_platform(
     Ok(seq)
 }
 
-fn salt_context(tx: &TenantTx) -> SecretContext<'static> {
+pub fn secret_context(tx: &TenantTx, name: &'static str) -> SecretContext<'static> {
     SecretContext {
         tenant: tx.tenant(),
         table: secrets::TABLE,
         column: secrets::COLUMN,
-        row: IP_SALT,
+        row: name,
     }
 }
 
-/// The tenant's IP salt, created on first use; kept envelope-encrypted.
-pub async fn ensure_ip_salt(tx: &mut TenantTx, envelope: &Envelope) -> Result<Vec<u8>, AuditError> {
-    let ctx = salt_context(tx);
-    let stored = match secrets::get(tx, IP_SALT).await? {
+/// The tenant's secret `name` (IP salt, chain key), 32 random bytes made on first use and
+/// kept envelope-encrypted.
+pub async fn ensure_secret(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    name: &'static str,
+) -> Result<Vec<u8>, AuditError> {
+    let ctx = secret_context(tx, name);
+    let stored = match secrets::get(tx, name).await? {
         Some(s) => s,
         None => {
             let fresh = envelope.seal(&ctx, &crate::crypto::random::bytes::<32>());
-            secrets::insert_or_get(tx, IP_SALT, &fresh).await?
+            secrets::insert_or_get(tx, name, &fresh).await?
         }
     };
     Ok(envelope.open(&ctx, &stored)?.to_vec())
+}
+
+/// Creates the secrets a new tenant's audit log needs.
+pub async fn prepare_tenant(tx: &mut TenantTx, envelope: &Envelope) -> Result<(), AuditError> {
+    ensure_secret(tx, envelope, IP_SALT).await?;
+    ensure_secret(tx, envelope, CHAIN_KEY).await?;
+    Ok(())
 }
 
 fn hash_ip(salt: &[u8], ip: IpAddr) -> String {

@@ -1,7 +1,9 @@
 //! `identity audit verify`: walks each tenant's chain and reports the first broken entry.
 
 use super::chain::{Break, Verifier};
-use crate::db::models::{audit as model, tenants};
+use super::{secret_context, CHAIN_KEY};
+use crate::crypto::Envelope;
+use crate::db::models::{audit as model, secrets, tenants};
 use crate::db::{Db, DbError};
 
 const PAGE: i64 = 1_000;
@@ -13,8 +15,22 @@ pub struct ChainReport {
     pub first_break: Option<Break>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("no such tenant")]
+    NoSuchTenant,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("the chain key of tenant {0} does not open with this keyring")]
+    Key(String),
+}
+
 /// Verifies one tenant (by slug) or all of them, the platform chain included.
-pub async fn verify(db: &Db, slug: Option<&str>) -> Result<Vec<ChainReport>, DbError> {
+pub async fn verify(
+    db: &Db,
+    envelope: &Envelope,
+    slug: Option<&str>,
+) -> Result<Vec<ChainReport>, VerifyError> {
     let mut ptx = db.platform().await?;
     let all = tenants::list(&mut ptx).await?;
     ptx.commit().await?;
@@ -23,11 +39,22 @@ pub async fn verify(db: &Db, slug: Option<&str>) -> Result<Vec<ChainReport>, DbE
         .filter(|t| slug.is_none_or(|s| s == t.slug))
         .collect();
     if selected.is_empty() {
-        return Err(DbError::NotFound);
+        return Err(VerifyError::NoSuchTenant);
     }
     let mut reports = Vec::with_capacity(selected.len());
     for tenant in selected {
-        let mut verifier = Verifier::default();
+        let mut tx = db.tenant_read(tenant.id).await?;
+        let stored = secrets::get(&mut tx, CHAIN_KEY).await?;
+        let key = match stored {
+            // No key yet means no entry was ever written: an empty chain verifies.
+            None => Vec::new(),
+            Some(s) => envelope
+                .open(&secret_context(&tx, CHAIN_KEY), &s)
+                .map_err(|_| VerifyError::Key(tenant.slug.clone()))?
+                .to_vec(),
+        };
+        tx.commit().await?;
+        let mut verifier = Verifier::new(&key);
         let mut after = 0;
         let mut first_break = None;
         'pages: loop {

@@ -29,7 +29,7 @@ async fn append(pool: &Db, tenant: TenantId, n: usize) {
 }
 
 async fn first_break(pool: &Db, slug: &str) -> Option<Break> {
-    audit::verify::verify(pool, Some(slug))
+    audit::verify::verify(pool, &envelope(&[1]), Some(slug))
         .await
         .unwrap()
         .remove(0)
@@ -119,25 +119,49 @@ async fn verify_passes_an_honest_chain_and_names_tampered_entries() {
 async fn a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link() {
     let db = TestDb::new().await;
     let pool = db.db();
-    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    let env = envelope(&[1]);
+    let t = tenant(&pool, &env, "alpha").await;
     append(&pool, t.tenant_id, 4).await;
     let mut tx = pool.tenant(t.tenant_id).await.unwrap();
     let mut rows = identity::db::models::audit::page(&mut tx, 0, None, 100)
         .await
         .unwrap();
+    // The database owner sees only the sealed chain key, so it has to guess one.
+    let sealed = identity::db::models::secrets::get(&mut tx, audit::CHAIN_KEY)
+        .await
+        .unwrap()
+        .unwrap();
+    let real_key = env
+        .open(&audit::secret_context(&tx, audit::CHAIN_KEY), &sealed)
+        .unwrap()
+        .to_vec();
     drop(tx);
-    // A careful attacker edits entry 2 and recomputes its own hash.
+    let owner = db.owner().await;
+    let rewrite = |row: &identity::db::models::audit::AuditRow, hash: String| {
+        let owner = &owner;
+        let actor = row.actor.clone();
+        let tenant = t.tenant_id.to_string();
+        async move {
+            owner
+                .execute(
+                    "UPDATE audit_log SET actor = $1, hash = $2 WHERE tenant_id = $3::text::uuid AND seq = 2",
+                    &[&actor, &hash, &tenant],
+                )
+                .await
+                .unwrap();
+        }
+    };
     let row = &mut rows[1];
     row.actor = "someone-else".into();
-    let new_hash = audit::chain::entry_hash(&row.prev_hash, row);
-    db.owner()
-        .await
-        .execute(
-            "UPDATE audit_log SET actor = $1, hash = $2 WHERE tenant_id = $3::text::uuid AND seq = 2",
-            &[&row.actor, &new_hash, &t.tenant_id.to_string()],
-        )
-        .await
-        .unwrap();
+    let guessed = audit::chain::entry_hash(b"guessed key", &row.prev_hash, row);
+    rewrite(row, guessed).await;
+    assert_eq!(
+        first_break(&pool, "alpha").await,
+        Some(Break::Altered { seq: 2 })
+    );
+    // Even with the real key (which only the service holds), the next link gives it away.
+    let with_key = audit::chain::entry_hash(&real_key, &row.prev_hash, row);
+    rewrite(row, with_key).await;
     assert_eq!(
         first_break(&pool, "alpha").await,
         Some(Break::Unlinked { seq: 3 })
@@ -171,7 +195,7 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
     for task in tasks {
         task.await.unwrap();
     }
-    let report = audit::verify::verify(&pool, Some("alpha"))
+    let report = audit::verify::verify(&pool, &envelope(&[1]), Some("alpha"))
         .await
         .unwrap()
         .remove(0);

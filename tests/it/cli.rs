@@ -121,7 +121,7 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
         assert_eq!(code, 0, "{err}");
     }
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
-    assert!(out.contains("version 1: 3 ciphertexts (current)"), "{out}");
+    assert!(out.contains("version 1: 6 ciphertexts (current)"), "{out}");
 
     let keyring = format!(
         "2:{},1:{}",
@@ -135,13 +135,13 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
     }
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
     assert!(
-        out.contains("version 1: 3 ciphertexts (old, still in keyring)"),
+        out.contains("version 1: 6 ciphertexts (old, still in keyring)"),
         "{out}"
     );
     let (code, out, err) = run_cli(&env, &["encryption", "rotate", "--batch-size", "2"], None);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("re-wrapped 3/3"), "{out}");
+    assert!(out.contains("re-wrapped 6/6"), "{out}");
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
-    assert!(out.contains("version 2: 3 ciphertexts (current)"), "{out}");
+    assert!(out.contains("version 2: 7 ciphertexts (current)"), "{out}");
     assert!(!out.contains("version 1"), "{out}");
 }

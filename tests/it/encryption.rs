@@ -93,8 +93,9 @@ async fn rotation_rewraps_everything_resumably_and_the_old_key_can_go() {
     for slug in ["alpha", "bravo", "charlie", "delta"] {
         tenants.push(tenant(&pool, &v1, slug).await);
     }
+    // Each tenant holds two secrets: the audit IP salt and the audit chain key.
     let before = rotation::status(&pool).await.unwrap();
-    assert_eq!(before.get("1"), Some(&4), "{before:?}");
+    assert_eq!(before.get("1"), Some(&8), "{before:?}");
 
     let both = envelope(&[1, 2]);
     // A previous run that stopped after one row: rotation resumes with the rest.
@@ -114,10 +115,11 @@ async fn rotation_rewraps_everything_resumably_and_the_old_key_can_go() {
     let done = rotation::rotate(&pool, &both, 1, |d, t| progress.push((d, t)))
         .await
         .unwrap();
-    assert_eq!(done, 3);
-    assert_eq!(progress.last(), Some(&(3, 3)), "{progress:?}");
+    assert_eq!(done, 7);
+    assert_eq!(progress.last(), Some(&(7, 7)), "{progress:?}");
     let after = rotation::status(&pool).await.unwrap();
-    assert_eq!(after.get("2"), Some(&4), "{after:?}");
+    // ...plus the platform chain's key, made (under version 2) by the first rotation entry.
+    assert_eq!(after.get("2"), Some(&9), "{after:?}");
     assert_eq!(after.get("1"), None, "{after:?}");
 
     // Only the new key left: every secret still opens and every tenant can still audit.
@@ -143,11 +145,12 @@ async fn rotation_rewraps_everything_resumably_and_the_old_key_can_go() {
             .iter()
             .filter(|a| **a == "encryption.rotation_batch")
             .count(),
-        3
+        7,
+        "one batch of one per re-wrapped secret (batch size 1)"
     );
     assert_eq!(actions.last(), Some(&"encryption.rotation_completed"));
     drop(tx);
-    let reports = audit::verify::verify(&pool, Some("_platform"))
+    let reports = audit::verify::verify(&pool, &v2_only, Some("_platform"))
         .await
         .unwrap();
     assert!(reports[0].first_break.is_none());
@@ -163,5 +166,5 @@ async fn rotation_stops_clearly_when_a_key_version_is_missing() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("do not open"), "{err}");
-    assert_eq!(rotation::status(&pool).await.unwrap().get("1"), Some(&1));
+    assert_eq!(rotation::status(&pool).await.unwrap().get("1"), Some(&2));
 }
