@@ -5,20 +5,16 @@
 
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::config::SessionSettings;
-use crate::crypto::{random, Envelope};
+use crate::crypto::{tenant_token, Envelope};
 use crate::db::models::sessions as model;
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::{TenantId, UserId};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const PREFIX: &str = "ids_";
-const TENANT_LEN: usize = 22;
 
 /// A session as its owner or an admin sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -57,16 +53,11 @@ pub struct ActiveSession {
 }
 
 fn hash(cookie: &str) -> String {
-    hex::encode(Sha256::digest(cookie.as_bytes()))
+    tenant_token::hash(cookie)
 }
 
 fn tenant_of(cookie: &str) -> Option<TenantId> {
-    let body = cookie.strip_prefix(PREFIX)?;
-    if body.len() != TENANT_LEN + 43 || !body.is_ascii() {
-        return None;
-    }
-    let bytes = URL_SAFE_NO_PAD.decode(body.get(..TENANT_LEN)?).ok()?;
-    Uuid::from_slice(&bytes).ok().map(TenantId)
+    tenant_token::tenant_of(PREFIX, cookie)
 }
 
 /// Starts a session for `user`; returns it and the cookie value (never stored).
@@ -77,11 +68,7 @@ pub async fn start(
     amr: &[String],
     now: DateTime<Utc>,
 ) -> Result<(SessionView, String), DbError> {
-    let cookie = format!(
-        "{PREFIX}{}{}",
-        URL_SAFE_NO_PAD.encode(tx.tenant().0.as_bytes()),
-        random::token::<32>()
-    );
+    let cookie = tenant_token::mint(PREFIX, tx.tenant());
     let absolute = now + Duration::seconds(settings.absolute_timeout_secs);
     let idle = (now + Duration::seconds(settings.idle_timeout_secs)).min(absolute);
     let id = Uuid::new_v4();
@@ -204,11 +191,7 @@ mod tests {
     #[test]
     fn cookie_values_carry_their_tenant_and_nothing_else_parses() {
         let t = TenantId::new();
-        let cookie = format!(
-            "{PREFIX}{}{}",
-            URL_SAFE_NO_PAD.encode(t.0.as_bytes()),
-            random::token::<32>()
-        );
+        let cookie = tenant_token::mint(PREFIX, t);
         assert_eq!(tenant_of(&cookie), Some(t));
         assert_eq!(tenant_of("ids_short"), None);
         assert_eq!(tenant_of(&cookie.replacen("ids_", "xyz_", 1)), None);

@@ -5,6 +5,7 @@ pub mod envelope;
 pub mod keyring;
 pub mod random;
 pub mod rotation;
+pub mod tenant_token;
 
 pub use envelope::{Envelope, SecretContext};
 pub use keyring::{Keyring, KEYRING_ENV};

@@ -165,6 +165,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_key_secrets,
     mail_outbox,
     sessions,
+    authorization_codes,
+    refresh_tokens,
 );
 
 diesel::table! {
@@ -197,5 +199,42 @@ diesel::table! {
         absolute_expires_at -> Timestamptz,
         ended_at -> Nullable<Timestamptz>,
         end_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (tenant_id, code_hash) {
+        tenant_id -> Uuid,
+        code_hash -> Text,
+        client_id -> Text,
+        redirect_uri -> Text,
+        user_id -> Uuid,
+        session_id -> Uuid,
+        code_challenge -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        auth_time -> Timestamptz,
+        amr -> Array<Text>,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        issued_family -> Nullable<Uuid>,
+        issued_jti -> Nullable<Text>,
+        issued_exp -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (tenant_id, token_hash) {
+        tenant_id -> Uuid,
+        token_hash -> Text,
+        family_id -> Uuid,
+        client_id -> Text,
+        user_id -> Uuid,
+        session_id -> Uuid,
+        scope -> Text,
+        created_at -> Timestamptz,
+        family_expires_at -> Timestamptz,
+        rotated_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
     }
 }

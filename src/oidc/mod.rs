@@ -3,6 +3,8 @@
 
 pub mod client_auth;
 pub mod clients;
+pub mod codes;
 pub mod error;
 pub mod introspect;
+pub mod refresh;
 pub mod token;

@@ -1,0 +1,74 @@
+//! Refresh tokens of one tenant.
+
+use crate::db::schema::refresh_tokens as rt;
+use crate::db::{DbError, TenantTx};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = rt)]
+pub struct RefreshRow {
+    pub token_hash: String,
+    pub family_id: Uuid,
+    pub client_id: String,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
+    pub family_expires_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert(tx: &mut TenantTx, row: &RefreshRow) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::insert_into(rt::table)
+        .values((rt::tenant_id.eq(tenant), row))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+/// The token, locked until the transaction ends (concurrent uses serialise).
+pub async fn lock(tx: &mut TenantTx, token_hash: &str) -> Result<Option<RefreshRow>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(rt::table
+        .filter(rt::tenant_id.eq(tenant).and(rt::token_hash.eq(token_hash)))
+        .for_update()
+        .select(RefreshRow::as_select())
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}
+
+pub async fn mark_rotated(
+    tx: &mut TenantTx,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::update(rt::table.filter(rt::tenant_id.eq(tenant).and(rt::token_hash.eq(token_hash))))
+        .set(rt::rotated_at.eq(now))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every token of the family; returns how many were still live.
+pub async fn revoke_family(
+    tx: &mut TenantTx,
+    family: Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        rt::table
+            .filter(rt::tenant_id.eq(tenant).and(rt::family_id.eq(family)))
+            .filter(rt::revoked_at.is_null()),
+    )
+    .set(rt::revoked_at.eq(now))
+    .execute(tx.conn()?)
+    .await?)
+}
