@@ -12,6 +12,7 @@ mod home;
 pub mod middleware;
 mod oauth;
 pub mod request_context;
+mod userinfo;
 mod wellknown;
 
 use actix_web::dev::Handler;
@@ -80,6 +81,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource("/.well-known/jwks.json", vec![get(wellknown::jwks)]);
     r.resource("/oauth2/token", vec![post(oauth::token_endpoint)]);
     r.resource("/oauth2/introspect", vec![post(oauth::introspect_endpoint)]);
+    r.resource(
+        "/oauth2/userinfo",
+        vec![get(userinfo::userinfo), post(userinfo::userinfo)],
+    );
     r.resource("/oauth2/revoke", vec![post(oauth::revoke_endpoint)]);
     r.resource(
         "/admin/v1/users",

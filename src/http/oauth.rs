@@ -4,11 +4,11 @@
 use crate::oidc::client_auth;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
-use crate::oidc::{introspect, token};
+use crate::oidc::{introspect, token, user_tokens};
 use crate::ratelimit::Decision;
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use std::collections::HashMap;
 
 /// Form parameters, each at most once.
@@ -166,6 +166,42 @@ pub async fn token_endpoint(
                 params.get("resource"),
                 now,
             )?
+        }
+        "authorization_code" => {
+            let client =
+                authenticated_client(&state, &req, &params, "token_client", budget).await?;
+            user_tokens::authorization_code(
+                &state.db,
+                &state.keys.current(),
+                settings,
+                &client,
+                params.require("code")?,
+                params.require("redirect_uri")?,
+                params.require("code_verifier")?,
+                params.get("resource"),
+                now,
+            )
+            .await?
+        }
+        "refresh_token" => {
+            let client =
+                authenticated_client(&state, &req, &params, "token_client", budget).await?;
+            let origin = req
+                .extensions()
+                .get::<crate::http::request_context::RequestContext>()
+                .map(|c| c.origin())
+                .unwrap_or_default();
+            user_tokens::refresh_token(
+                &state.db,
+                &state.envelope,
+                &state.keys.current(),
+                settings,
+                &client,
+                params.require("refresh_token")?,
+                &origin,
+                now,
+            )
+            .await?
         }
         _ => return Err(OAuthError::UnsupportedGrantType),
     };

@@ -44,7 +44,7 @@ fn tenant_of_claims(claims: &AccessClaims) -> Option<TenantId> {
 
 /// Whether a validated token is still honoured: not revoked, and its client or API key
 /// still exists. One read session of the token's tenant.
-async fn still_honoured(
+pub async fn still_honoured(
     db: &Db,
     claims: &AccessClaims,
     now: DateTime<Utc>,
@@ -70,13 +70,15 @@ async fn still_honoured(
             Ok(key_id) => api_keys::find_usable(&mut tx, key_id, now).await?.is_some(),
             Err(_) => false,
         },
-        // A client's tokens live in the client's own tenant.
-        None => {
-            clients::tenant_of(&claims.client_id) == tenant
-                && client_model::find(&mut tx, &claims.client_id)
-                    .await?
-                    .is_some()
-        }
+        // A tenant client's tokens stay in its tenant; a platform client (a CRM front end)
+        // holds tokens of any tenant's people. Either way the client must still exist.
+        None => match clients::tenant_of(&claims.client_id) {
+            owner if owner == tenant => client_model::find(&mut tx, &claims.client_id)
+                .await?
+                .is_some(),
+            TenantId::PLATFORM => clients::get(db, &claims.client_id).await?.is_some(),
+            _ => false,
+        },
     };
     tx.commit().await?;
     Ok(honoured)

@@ -8,3 +8,4 @@ pub mod error;
 pub mod introspect;
 pub mod refresh;
 pub mod token;
+pub mod user_tokens;

@@ -27,11 +27,17 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// Everything an access token says.
 pub struct AccessGrant<'a> {
     pub alg: Alg,
+    /// The sign-in session behind the token, for tokens that act for a person.
+    pub sid: Option<String>,
     pub sub: String,
     pub client_id: String,
     pub audience: &'a str,
@@ -65,7 +71,7 @@ pub fn issue(
         scope: grant.scope,
         tid: grant.tid,
         roles: grant.roles,
-        sid: None,
+        sid: grant.sid,
     };
     let token = sign::sign(&signer, ACCESS_TOKEN_TYP, &claims).map_err(OAuthError::server)?;
     Ok((token, claims))
@@ -73,7 +79,7 @@ pub fn issue(
 
 /// Exactly one audience: `audience` (RFC 8693) or `resource` (RFC 8707), or the client's
 /// only allowed audience when it has one.
-fn pick_audience<'a>(
+pub(crate) fn pick_audience<'a>(
     allowed: &'a [String],
     audience: Option<&str>,
     resource: Option<&str>,
@@ -138,6 +144,7 @@ pub fn client_credentials(
     let aud = pick_audience(&client.audiences, audience, resource)?;
     let scope = pick_scope(&client.scopes, scope)?;
     let grant = AccessGrant {
+        sid: None,
         alg: client.signing_alg,
         sub: client.client_id.clone(),
         client_id: client.client_id.clone(),
@@ -154,6 +161,8 @@ pub fn client_credentials(
         expires_in: claims.exp - claims.iat,
         scope,
         issued_token_type: None,
+        id_token: None,
+        refresh_token: None,
     })
 }
 
@@ -179,6 +188,7 @@ pub fn exchange_api_key(
     };
     let sub = api_key_subject(identity.key_id);
     let grant = AccessGrant {
+        sid: None,
         alg: Alg::EdDSA,
         sub: sub.clone(),
         client_id: sub,
@@ -195,6 +205,8 @@ pub fn exchange_api_key(
         expires_in: claims.exp - claims.iat,
         scope: claims.scope,
         issued_token_type: Some(ACCESS_TOKEN_TYPE),
+        id_token: None,
+        refresh_token: None,
     })
 }
 

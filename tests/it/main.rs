@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod catalog;
 mod cli;
+mod code_grant;
 mod codes;
 mod config_files;
 mod encryption;

@@ -170,3 +170,19 @@ pub async fn end_all_for_user(
     .execute(tx.conn()?)
     .await?)
 }
+
+/// An active session by id.
+pub async fn get_active(
+    tx: &mut TenantTx,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionRow>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(se::table
+        .filter(se::tenant_id.eq(tenant).and(se::id.eq(id)))
+        .filter(active_at(now))
+        .select(SessionRow::as_select())
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}
