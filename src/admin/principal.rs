@@ -4,7 +4,7 @@
 //! disabling a user, changing roles or revoking a key takes effect at once.
 
 use crate::apikeys::{self, service as keys_service};
-use crate::db::models::{revocations, roles, users};
+use crate::db::models::{revocations, roles, sessions, users};
 use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
 use crate::oidc::introspect::validate_access;
@@ -77,6 +77,13 @@ pub async fn resolve(
     let mut tx = state.db.tenant_read(tenant).await?;
     if revocations::is_revoked(&mut tx, &claims.jti).await? {
         return Err(AppError::Unauthorized);
+    }
+    // A person's token dies with its sign-in session.
+    if let Some(sid) = &claims.sid {
+        let session = uuid::Uuid::try_parse(sid).map_err(|_| AppError::Unauthorized)?;
+        if !sessions::is_active(&mut tx, session, now).await? {
+            return Err(AppError::Unauthorized);
+        }
     }
     if let Some(id) = claims
         .sub

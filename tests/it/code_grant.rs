@@ -248,3 +248,106 @@ async fn code_exchange_refuses_a_wrong_verifier_or_redirect() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_persons_admin_token_works_until_the_session_ends() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let env = envelope(&[1]);
+    let t = tenant(&pool, &env, "alpha").await;
+    let spec = ClientSpec {
+        name: "Admin console".into(),
+        client_id: Some("crm-admin".into()),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![REDIRECT.into()],
+        audiences: vec![ADMIN.into()],
+        ..Default::default()
+    };
+    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+        .await
+        .unwrap();
+    let console = TestClient {
+        id: "crm-admin".into(),
+        secret,
+    };
+    let mut tx = pool.tenant(t.tenant_id).await.unwrap();
+    let settings = SessionSettings {
+        idle_timeout_secs: 3600,
+        absolute_timeout_secs: 36_000,
+    };
+    let (session, _) = sessions::start(
+        &mut tx,
+        &settings,
+        t.admin_user_id,
+        &["pwd".into()],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let grant = CodeGrant {
+        client_id: "crm-admin",
+        redirect_uri: REDIRECT,
+        user: t.admin_user_id,
+        session: session.id,
+        code_challenge: CHALLENGE,
+        scope: "openid",
+        nonce: None,
+        auth_time: chrono::Utc::now(),
+        amr: &["pwd".to_string()],
+    };
+    let code = codes::issue(&mut tx, &grant, chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let res = token_response(
+        &app,
+        &console,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("resource", ADMIN),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let access = res.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(peek(&access).1["aud"], ADMIN);
+    let users = app
+        .http
+        .get(app.url("/admin/v1/users"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+
+    let mut tx = pool.tenant(t.tenant_id).await.unwrap();
+    sessions::end(
+        &mut tx,
+        &env,
+        "test",
+        t.admin_user_id,
+        session.id,
+        "signed_out",
+        &identity::audit::Origin::default(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let users = app
+        .http
+        .get(app.url("/admin/v1/users"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 401, "admin token outlived its session");
+    app.stop().await;
+}
