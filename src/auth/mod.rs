@@ -2,3 +2,4 @@
 
 pub mod password;
 pub mod sessions;
+pub mod signin;

@@ -11,7 +11,9 @@ mod health;
 mod home;
 pub mod middleware;
 mod oauth;
+pub mod pages;
 pub mod request_context;
+pub mod signin;
 mod userinfo;
 mod wellknown;
 
@@ -80,6 +82,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     );
     r.resource("/.well-known/jwks.json", vec![get(wellknown::jwks)]);
     r.resource("/oauth2/token", vec![post(oauth::token_endpoint)]);
+    r.resource("/oauth2/authorize", vec![get(signin::authorize_page)]);
+    r.resource("/signin", vec![post(signin::sign_in)]);
+    r.resource("/assets/identity.css", vec![get(signin::stylesheet)]);
     r.resource("/oauth2/introspect", vec![post(oauth::introspect_endpoint)]);
     r.resource(
         "/oauth2/userinfo",

@@ -42,6 +42,7 @@ pub async fn openid_configuration(req: HttpRequest, state: web::Data<AppState>) 
     let body = json!({
         "issuer": state.settings.tokens.issuer,
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "authorization_endpoint": format!("{base}/oauth2/authorize"),
         "token_endpoint": format!("{base}/oauth2/token"),
         "introspection_endpoint": format!("{base}/oauth2/introspect"),
         "revocation_endpoint": format!("{base}/oauth2/revoke"),

@@ -1,6 +1,7 @@
 //! The OAuth 2.0 / OpenID provider side: clients, the token endpoint's grants,
 //! introspection and revocation.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod clients;
 pub mod codes;

@@ -19,6 +19,7 @@ mod mail;
 mod openapi;
 mod ratelimit;
 mod sessions;
+mod signin_flow;
 mod support;
 mod tenancy;
 mod tokens;

@@ -53,3 +53,12 @@ pub async fn list(tx: &mut PlatformTx) -> Result<Vec<Tenant>, DbError> {
         .load(tx.conn()?)
         .await?)
 }
+
+pub async fn get(tx: &mut PlatformTx, id: TenantId) -> Result<Option<Tenant>, DbError> {
+    Ok(tenants::table
+        .filter(tenants::id.eq(id.0))
+        .select(Tenant::as_select())
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}

@@ -109,3 +109,18 @@ pub async fn set_status(tx: &mut TenantTx, id: UserId, status: &str) -> Result<U
             .await?,
     )
 }
+
+/// The user with this email and their password hash, for sign-in only.
+pub async fn credentials(
+    tx: &mut TenantTx,
+    email: &str,
+) -> Result<Option<(User, Option<String>)>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .select((User::as_select(), users::password_hash))
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}

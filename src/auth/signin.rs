@@ -1,0 +1,154 @@
+//! The password step of sign-in. Unknown email, wrong password and disabled account get
+//! the same answer after the same work (a bcrypt check against a dummy hash when there is
+//! no real one). Limits, fail closed: 20 tries per 15 minutes per IP and 10 per account.
+//! Attempts are audited without the password or the email in clear.
+
+use super::password::PasswordHasher;
+use super::sessions::{self, SessionView};
+use crate::audit::{self, Event, Origin};
+use crate::config::{Budget, SessionSettings};
+use crate::crypto::Envelope;
+use crate::db::models::{tenants, users};
+use crate::db::{Db, DbError};
+use crate::ids::{TenantId, UserId};
+use crate::ratelimit::{Decision, Limiter};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+pub const PER_IP: Budget = Budget {
+    limit: 20,
+    window_secs: 900,
+};
+pub const PER_ACCOUNT: Budget = Budget {
+    limit: 10,
+    window_secs: 900,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("unknown workspace")]
+    UnknownWorkspace,
+    #[error("email or password is incorrect")]
+    Invalid,
+    #[error("too many attempts")]
+    Limited { retry_after_secs: u64 },
+    #[error("sign-in is unavailable")]
+    Unavailable,
+}
+
+impl From<DbError> for SignInError {
+    fn from(_: DbError) -> Self {
+        SignInError::Unavailable
+    }
+}
+
+pub struct SignedIn {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub session: SessionView,
+    pub cookie: String,
+}
+
+pub struct Attempt<'a> {
+    pub tenant_slug: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub origin: &'a Origin,
+}
+
+async fn check(
+    limiter: &Limiter,
+    name: &str,
+    subject: &str,
+    budget: Budget,
+) -> Result<(), SignInError> {
+    match limiter.check(name, subject, budget).await {
+        Ok(Decision::Allowed { .. }) => Ok(()),
+        Ok(Decision::Limited { retry_after }) => Err(SignInError::Limited {
+            retry_after_secs: retry_after.as_secs().max(1),
+        }),
+        Err(_) => Err(SignInError::Unavailable),
+    }
+}
+
+pub async fn tenant_by_slug(db: &Db, slug: &str) -> Result<Option<TenantId>, DbError> {
+    let mut tx = db.platform().await?;
+    let t = tenants::find_by_slug(&mut tx, slug).await?;
+    tx.commit().await?;
+    Ok(
+        t.filter(|t| t.id != TenantId::PLATFORM && t.status == "active")
+            .map(|t| t.id),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in(
+    db: &Db,
+    envelope: &Envelope,
+    hasher: &PasswordHasher,
+    limiter: &Limiter,
+    settings: &SessionSettings,
+    attempt: &Attempt<'_>,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SignInError> {
+    let ip = attempt
+        .origin
+        .ip
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    check(limiter, "signin_ip", &ip, PER_IP).await?;
+    let tenant = tenant_by_slug(db, attempt.tenant_slug)
+        .await?
+        .ok_or(SignInError::UnknownWorkspace)?;
+    let account = format!("{tenant}:{}", attempt.email.trim().to_lowercase());
+    check(limiter, "signin_account", &account, PER_ACCOUNT).await?;
+
+    let mut tx = db.tenant_read(tenant).await?;
+    let found = users::credentials(&mut tx, attempt.email.trim()).await?;
+    tx.commit().await?;
+    let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
+    let password_ok = hasher
+        .verify_or_dummy(attempt.password, hash)
+        .await
+        .map_err(|_| SignInError::Unavailable)?;
+    let user = found.map(|(u, _)| u);
+    let mut tx = db.tenant(tenant).await?;
+    match user {
+        Some(u) if password_ok && u.status == "active" => {
+            let amr = vec!["pwd".to_string()];
+            let (session, cookie) = sessions::start(&mut tx, settings, u.id, &amr, now).await?;
+            let event = Event {
+                actor: &format!("user:{}", u.id),
+                action: "signin.succeeded",
+                target: &format!("user:{}", u.id),
+                details: json!({"session": session.id, "amr": amr}),
+            };
+            audit::record(&mut tx, envelope, event, attempt.origin, now)
+                .await
+                .map_err(|_| SignInError::Unavailable)?;
+            tx.commit().await?;
+            Ok(SignedIn {
+                tenant,
+                user: u.id,
+                session,
+                cookie,
+            })
+        }
+        other => {
+            let target = other
+                .map(|u| format!("user:{}", u.id))
+                .unwrap_or_else(|| "unknown_account".into());
+            let event = Event {
+                actor: "anonymous",
+                action: "signin.failed",
+                target: &target,
+                details: json!({"method": "password"}),
+            };
+            audit::record(&mut tx, envelope, event, attempt.origin, now)
+                .await
+                .map_err(|_| SignInError::Unavailable)?;
+            tx.commit().await?;
+            Err(SignInError::Invalid)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Server-rendered pages: templates compiled into the binary, every value HTML-escaped, no
+//! JavaScript. Styles come from `/assets/identity.css` (the CSP allows same-origin styles).
+
+use actix_web::http::header;
+use actix_web::{http::StatusCode, HttpResponse};
+
+pub const CSS: &str = include_str!("identity.css");
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/assets/identity.css\"></head>\
+         <body><main>{body}</main></body></html>",
+        escape(title)
+    );
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html)
+}
+
+/// A friendly error page; `message` is fixed text, never input.
+pub fn error(status: StatusCode, message: &str) -> HttpResponse {
+    page(
+        status,
+        "Sign-in problem",
+        &format!(
+            "<h1>Something went wrong</h1><p role=\"alert\" class=\"error\">{}</p>",
+            escape(message)
+        ),
+    )
+}
+
+pub struct SignInForm<'a> {
+    pub hidden: &'a [(String, String)],
+    pub workspace: Option<&'a str>,
+    pub email: &'a str,
+    pub csrf: &'a str,
+    pub error: Option<&'a str>,
+}
+
+pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
+    let mut hidden = String::new();
+    for (k, v) in form.hidden {
+        hidden.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            escape(k),
+            escape(v)
+        ));
+    }
+    let error = form
+        .error
+        .map(|e| format!("<p role=\"alert\" class=\"error\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let (subtitle, workspace_field) = match form.workspace {
+        Some(slug) => (
+            format!("<p class=\"workspace\">Workspace <strong>{}</strong></p>", escape(slug)),
+            format!("<input type=\"hidden\" name=\"workspace\" value=\"{}\">", escape(slug)),
+        ),
+        None => (
+            String::new(),
+            "<label for=\"workspace\">Workspace</label><input id=\"workspace\" name=\"workspace\" required autocomplete=\"organization\">".to_string(),
+        ),
+    };
+    let body = format!(
+        "<h1>Sign in</h1>{subtitle}{error}\
+         <form method=\"post\" action=\"/signin\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{hidden}{workspace_field}\
+         <label for=\"email\">Email</label>\
+         <input id=\"email\" name=\"email\" type=\"email\" required autocomplete=\"username\" value=\"{email}\">\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" required autocomplete=\"current-password\" maxlength=\"1024\">\
+         <button type=\"submit\">Sign in</button></form>",
+        csrf = escape(form.csrf),
+        email = escape(form.email),
+    );
+    page(status, "Sign in", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(
+            escape("<script>\"x\"&'y'</script>"),
+            "&lt;script&gt;&quot;x&quot;&amp;&#x27;y&#x27;&lt;/script&gt;"
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! The browser side of sign-in: `GET /oauth2/authorize` (answers at once for a signed-in
+//! browser, otherwise shows the sign-in form) and `POST /signin` (checks the CSRF token,
+//! validates the authorization request again, runs the password step, starts the session
+//! and redirects back with a one-time code). The MFA step will sit between password and code.
+
+use super::pages::{self, SignInForm};
+use super::request_context::RequestContext;
+use crate::auth::sessions;
+use crate::auth::signin::{self, Attempt, SignInError};
+use crate::crypto::random;
+use crate::db::models::tenants;
+use crate::oidc::authorize::{self, AuthRequest, AuthorizeError, CARRIED};
+use crate::oidc::codes::{self, CodeGrant};
+use crate::state::AppState;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use std::collections::HashMap;
+
+pub const SESSION_COOKIE: &str = "__Host-identity-session";
+pub const CSRF_COOKIE: &str = "__Host-identity-csrf";
+
+/// `__Host-` cookie: Secure, Path=/, no Domain; HttpOnly; SameSite=Lax.
+fn host_cookie(name: &'static str, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+fn parse_unique(raw: &str) -> Option<HashMap<String, String>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).ok()?;
+    let mut map = HashMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if map.insert(k, v).is_some() {
+            return None;
+        }
+    }
+    Some(map)
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn authorize_error(state: &AppState, e: AuthorizeError) -> HttpResponse {
+    match e {
+        AuthorizeError::Page(msg) => pages::error(StatusCode::BAD_REQUEST, msg),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            state: st,
+            error,
+            description,
+        } => {
+            let mut pairs = vec![("error", error), ("error_description", description)];
+            if let Some(s) = st.as_deref() {
+                pairs.push(("state", s));
+            }
+            pairs.push(("iss", state.settings.tokens.issuer.as_str()));
+            see_other(&authorize::redirect_with(&redirect_uri, &pairs))
+        }
+    }
+}
+
+/// Issues a code for the session and sends the browser back to the client.
+async fn code_redirect(
+    state: &AppState,
+    req: &AuthRequest,
+    session: &sessions::ActiveSession,
+) -> Result<HttpResponse, HttpResponse> {
+    let unavailable = || {
+        pages::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable right now. Please try again shortly.",
+        )
+    };
+    let now = Utc::now();
+    let mut tx = state
+        .db
+        .tenant(session.tenant)
+        .await
+        .map_err(|_| unavailable())?;
+    let grant = CodeGrant {
+        client_id: &req.client.client_id,
+        redirect_uri: &req.redirect_uri,
+        user: session.user,
+        session: session.id,
+        code_challenge: &req.code_challenge,
+        scope: &req.scope,
+        nonce: req.nonce.as_deref(),
+        auth_time: session.auth_time,
+        amr: &session.amr,
+    };
+    let code = codes::issue(&mut tx, &grant, now)
+        .await
+        .map_err(|_| unavailable())?;
+    tx.commit().await.map_err(|_| unavailable())?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = req.state.as_deref() {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", state.settings.tokens.issuer.as_str()));
+    Ok(see_other(&authorize::redirect_with(
+        &req.redirect_uri,
+        &pairs,
+    )))
+}
+
+async fn slug_of(state: &AppState, tenant: crate::ids::TenantId) -> Option<String> {
+    let mut tx = state.db.platform().await.ok()?;
+    let t = tenants::get(&mut tx, tenant).await.ok()??;
+    tx.commit().await.ok()?;
+    Some(t.slug)
+}
+
+fn form_page(
+    status: StatusCode,
+    params: &HashMap<String, String>,
+    workspace: Option<&str>,
+    email: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let csrf = random::token::<32>();
+    let hidden: Vec<(String, String)> = CARRIED
+        .iter()
+        .filter(|k| **k != "tenant")
+        .filter_map(|k| params.get(*k).map(|v| (k.to_string(), v.clone())))
+        .collect();
+    let mut resp = pages::sign_in(
+        status,
+        &SignInForm {
+            hidden: &hidden,
+            workspace,
+            email,
+            csrf: &csrf,
+            error,
+        },
+    );
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    resp
+}
+
+pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(params) = parse_unique(req.query_string()) else {
+        return pages::error(StatusCode::BAD_REQUEST, "The sign-in request is malformed.");
+    };
+    let auth = match authorize::validate(&state.db, &params).await {
+        Ok(a) => a,
+        Err(e) => return authorize_error(&state, e),
+    };
+    let client_tenant = auth.client.tenant_id;
+    let signed_in = match req.cookie(SESSION_COOKIE) {
+        Some(c) => sessions::resolve(&state.db, &state.settings.sessions, c.value(), Utc::now())
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let wanted_tenant = match (&auth.tenant_slug, client_tenant) {
+        (_, Some(t)) => Some(t),
+        (Some(slug), None) => signin::tenant_by_slug(&state.db, slug).await.ok().flatten(),
+        (None, None) => None,
+    };
+    if let Some(session) = signed_in {
+        let fresh_enough = auth
+            .max_age
+            .is_none_or(|age| (Utc::now() - session.auth_time).num_seconds() <= age);
+        let same_tenant = wanted_tenant.is_none_or(|t| t == session.tenant);
+        if auth.prompt.as_deref() != Some("login") && fresh_enough && same_tenant {
+            return code_redirect(&state, &auth, &session)
+                .await
+                .unwrap_or_else(|page| page);
+        }
+    }
+    if auth.prompt.as_deref() == Some("none") {
+        return authorize_error(
+            &state,
+            AuthorizeError::Redirect {
+                redirect_uri: auth.redirect_uri.clone(),
+                state: auth.state.clone(),
+                error: "login_required",
+                description: "the user is not signed in",
+            },
+        );
+    }
+    let workspace = match client_tenant {
+        Some(t) => slug_of(&state, t).await,
+        None => auth.tenant_slug.clone(),
+    };
+    let email = auth.login_hint.clone().unwrap_or_default();
+    form_page(StatusCode::OK, &params, workspace.as_deref(), &email, None)
+}
+
+fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
+    let (Some(cookie), Some(field)) = (req.cookie(CSRF_COOKIE), form.get("csrf")) else {
+        return false;
+    };
+    let (a, b) = (cookie.value().as_bytes(), field.as_bytes());
+    !a.is_empty()
+        && a.len() == b.len()
+        && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub async fn sign_in(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
+        return pages::error(StatusCode::BAD_REQUEST, "The sign-in form is malformed.");
+    };
+    if !csrf_ok(&req, &form) {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "This form has expired. Go back and sign in again.",
+        );
+    }
+    let auth = match authorize::validate(&state.db, &form).await {
+        Ok(a) => a,
+        Err(e) => return authorize_error(&state, e),
+    };
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let workspace = field("workspace").trim().to_lowercase();
+    let email = field("email");
+    if let Some(t) = auth.client.tenant_id {
+        if signin::tenant_by_slug(&state.db, &workspace)
+            .await
+            .ok()
+            .flatten()
+            != Some(t)
+        {
+            return form_page(
+                StatusCode::BAD_REQUEST,
+                &form,
+                None,
+                email,
+                Some("This application belongs to another workspace."),
+            );
+        }
+    }
+    let attempt = Attempt {
+        tenant_slug: &workspace,
+        email,
+        password: field("password"),
+        origin: &ctx.origin(),
+    };
+    let now = Utc::now();
+    let result = signin::sign_in(
+        &state.db,
+        &state.envelope,
+        &state.passwords,
+        &state.limiter,
+        &state.settings.sessions,
+        &attempt,
+        now,
+    )
+    .await;
+    let shown_workspace = (!workspace.is_empty()).then_some(workspace.as_str());
+    match result {
+        Ok(done) => {
+            let session = sessions::ActiveSession {
+                tenant: done.tenant,
+                id: done.session.id,
+                user: done.user,
+                amr: done.session.amr.clone(),
+                auth_time: done.session.auth_time,
+            };
+            let mut resp = code_redirect(&state, &auth, &session)
+                .await
+                .unwrap_or_else(|page| page);
+            let max_age = state.settings.sessions.absolute_timeout_secs;
+            let _ = resp.add_cookie(&host_cookie(SESSION_COOKIE, done.cookie, max_age));
+            // A new CSRF token after sign-in.
+            let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, random::token::<32>(), 3600));
+            resp
+        }
+        Err(SignInError::Invalid) => form_page(
+            StatusCode::UNAUTHORIZED,
+            &form,
+            shown_workspace,
+            email,
+            Some("Email or password is incorrect."),
+        ),
+        Err(SignInError::UnknownWorkspace) => form_page(
+            StatusCode::BAD_REQUEST,
+            &form,
+            None,
+            email,
+            Some("There is no workspace with that name."),
+        ),
+        Err(SignInError::Limited { retry_after_secs }) => {
+            let mut resp = pages::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-in attempts. Wait a few minutes and try again.",
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+        Err(SignInError::Unavailable) => {
+            let mut resp = pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is unavailable right now. Please try again shortly.",
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            resp
+        }
+    }
+}
+
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(pages::CSS)
+}

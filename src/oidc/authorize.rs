@@ -1,0 +1,161 @@
+//! Validation of authorization requests (`/oauth2/authorize`, and again when the sign-in
+//! form comes back). A bad client or redirect URI is never redirected to: it gets an error
+//! page. Everything else is reported to the client's redirect URI with `state` and `iss`
+//! (RFC 9207). PKCE S256 is required for every client; `plain` is refused.
+
+use super::clients::{self, Client};
+use crate::db::Db;
+use std::collections::HashMap;
+
+/// A validated request.
+#[derive(Debug, Clone)]
+pub struct AuthRequest {
+    pub client: Client,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub scope: String,
+    pub prompt: Option<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    /// The workspace, when the request or the client names it.
+    pub tenant_slug: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Shown on a page; never redirected (unknown client, unregistered redirect URI).
+    Page(&'static str),
+    /// Sent back to the client's redirect URI.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: &'static str,
+    },
+}
+
+/// The parameters the sign-in form carries back, so the request is validated again there.
+pub const CARRIED: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "scope",
+    "prompt",
+    "max_age",
+    "tenant",
+];
+
+pub async fn validate(
+    db: &Db,
+    params: &HashMap<String, String>,
+) -> Result<AuthRequest, AuthorizeError> {
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let client_id =
+        get("client_id").ok_or(AuthorizeError::Page("The request names no application."))?;
+    let client_ok = client_id.len() <= 128
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
+    let client = match client_ok {
+        true => clients::get(db, client_id)
+            .await
+            .map_err(|_| AuthorizeError::Page("Sign-in is unavailable right now."))?,
+        false => None,
+    }
+    .ok_or(AuthorizeError::Page(
+        "The application that sent you here is not registered.",
+    ))?;
+    let redirect_uri =
+        get("redirect_uri").ok_or(AuthorizeError::Page("The request names no return address."))?;
+    // Exact string match: no prefix, port or path leeway.
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(AuthorizeError::Page(
+            "The return address is not registered for this application.",
+        ));
+    }
+    let state = get("state").map(str::to_string);
+    let fail = |error: &'static str, description: &'static str| AuthorizeError::Redirect {
+        redirect_uri: redirect_uri.to_string(),
+        state: state.clone(),
+        error,
+        description,
+    };
+    if get("response_type") != Some("code") {
+        return Err(fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if !client.allows_grant("authorization_code") {
+        return Err(fail(
+            "unauthorized_client",
+            "this client may not use the authorization code flow",
+        ));
+    }
+    let challenge = get("code_challenge")
+        .ok_or_else(|| fail("invalid_request", "code_challenge (PKCE S256) is required"))?;
+    if get("code_challenge_method") != Some("S256") {
+        return Err(fail(
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ));
+    }
+    if challenge.len() != 43
+        || !challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
+        return Err(fail(
+            "invalid_request",
+            "code_challenge is not a base64url SHA-256",
+        ));
+    }
+    let scope = get("scope").unwrap_or("openid").to_string();
+    if !scope.split(' ').any(|s| s == "openid") {
+        return Err(fail("invalid_scope", "scope must include openid"));
+    }
+    let prompt = get("prompt").map(str::to_string);
+    if prompt
+        .as_deref()
+        .is_some_and(|p| p != "login" && p != "none")
+    {
+        return Err(fail("invalid_request", "prompt must be login or none"));
+    }
+    let max_age =
+        match get("max_age") {
+            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                fail("invalid_request", "max_age must be a non-negative integer")
+            })?),
+            None => None,
+        };
+    let text = |k: &str| {
+        get(k)
+            .filter(|v| v.len() <= 512 && !v.chars().any(char::is_control))
+            .map(str::to_string)
+    };
+    Ok(AuthRequest {
+        tenant_slug: get("tenant").map(str::to_string),
+        redirect_uri: redirect_uri.to_string(),
+        state: text("state"),
+        nonce: text("nonce"),
+        code_challenge: challenge.to_string(),
+        scope,
+        prompt,
+        max_age,
+        login_hint: text("login_hint"),
+        client,
+    })
+}
+
+/// `redirect_uri` with the response parameters added (`code` or `error`, `state`, `iss`).
+pub fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{sep}{query}")
+}

@@ -1,0 +1,386 @@
+//! The browser sign-in over HTTP, cookies handled by hand as a browser would: authorize →
+//! sign-in form (CSRF) → session cookie → code → tokens; single sign-on on the next visit;
+//! and the refusals: bad redirect URIs (page, no redirect), PKCE missing or plain, CSRF
+//! missing or wrong, wrong password, the 21st attempt from one IP.
+
+use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::support::*;
+use identity::oidc::clients::{self, ClientSpec};
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REDIRECT: &str = "https://crm.example/callback";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Rig {
+    app: TestApp,
+    web: TestClient,
+    db: TestDb,
+}
+
+async fn rig() -> Rig {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let env = envelope(&[1]);
+    tenant(&pool, &env, "alpha").await;
+    let spec = ClientSpec {
+        name: "CRM web".into(),
+        client_id: Some("crm-web".into()),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        redirect_uris: vec![REDIRECT.into()],
+        ..Default::default()
+    };
+    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+        .await
+        .unwrap();
+    Rig {
+        app,
+        web: TestClient {
+            id: "crm-web".into(),
+            secret,
+        },
+        db,
+    }
+}
+
+fn authorize_url(extra: &[(&str, &str)]) -> String {
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", "crm-web"),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid email"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+        ("tenant", "alpha"),
+    ];
+    for (k, v) in extra {
+        pairs.retain(|(key, _)| key != k);
+        if !v.is_empty() {
+            pairs.push((k, v));
+        }
+    }
+    format!(
+        "/oauth2/authorize?{}",
+        serde_urlencoded::to_string(&pairs).unwrap()
+    )
+}
+
+/// name → (value, full Set-Cookie line)
+fn cookies(headers: &HeaderMap) -> Vec<(String, String, String)> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|line| {
+            let first = line.split(';').next().unwrap();
+            let (n, v) = first.split_once('=').unwrap();
+            (n.to_string(), v.to_string(), line.to_string())
+        })
+        .collect()
+}
+
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let re = regex::Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)">"#).unwrap();
+    re.captures_iter(html)
+        .map(|c| {
+            (
+                c[1].to_string(),
+                c[2].replace("&amp;", "&").replace("&quot;", "\""),
+            )
+        })
+        .collect()
+}
+
+impl Rig {
+    async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self.app.http.get(self.app.url(path));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Loads the form and posts it back with `email`/`password`; `csrf` overrides the cookie.
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        csrf_cookie: Option<&str>,
+        ip: &str,
+    ) -> reqwest::Response {
+        let page = self.get(&authorize_url(&[]), None).await;
+        assert_eq!(page.status(), 200);
+        let csrf = cookies(page.headers())
+            .into_iter()
+            .find(|c| c.0 == "__Host-identity-csrf")
+            .unwrap()
+            .1;
+        let html = page.text().await.unwrap();
+        let mut form = hidden_fields(&html);
+        form.push(("email".into(), email.into()));
+        form.push(("password".into(), password.into()));
+        let cookie = match csrf_cookie {
+            Some(c) => c.to_string(),
+            None => format!("__Host-identity-csrf={csrf}"),
+        };
+        self.app
+            .http
+            .post(self.app.url("/signin"))
+            .header("cookie", cookie)
+            .header("x-forwarded-for", ip)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn session_count(&self) -> i64 {
+        self.db
+            .owner()
+            .await
+            .query_one("SELECT count(*) FROM sessions", &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap()
+}
+
+#[tokio::test]
+async fn a_browser_signs_in_gets_a_code_and_is_signed_in_on_the_next_visit() {
+    let r = rig().await;
+    let page = r
+        .get(
+            &authorize_url(&[("login_hint", "admin@alpha.example")]),
+            None,
+        )
+        .await;
+    assert_eq!(page.status(), 200);
+    let csrf_cookie = cookies(page.headers())
+        .into_iter()
+        .find(|c| c.0 == "__Host-identity-csrf")
+        .unwrap();
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(
+            csrf_cookie.2.contains(attr),
+            "CSRF cookie lacks {attr}: {}",
+            csrf_cookie.2
+        );
+    }
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Workspace <strong>alpha</strong>"),
+        "the tenant is shown"
+    );
+    assert!(
+        html.contains(r#"value="admin@alpha.example""#),
+        "login_hint prefills the email"
+    );
+    assert!(!html.contains("<script"), "no JavaScript");
+
+    let res = r
+        .sign_in("admin@alpha.example", PASSWORD, None, "198.51.100.1")
+        .await;
+    assert_eq!(res.status(), 303);
+    let jar = cookies(res.headers());
+    let session = jar
+        .iter()
+        .find(|c| c.0 == "__Host-identity-session")
+        .expect("a session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(
+            session.2.contains(attr),
+            "session cookie lacks {attr}: {}",
+            session.2
+        );
+    }
+    assert!(
+        !session.2.contains("Domain"),
+        "__Host- cookies have no Domain"
+    );
+    let new_csrf = jar
+        .iter()
+        .find(|c| c.0 == "__Host-identity-csrf")
+        .expect("CSRF rotated at sign-in");
+    assert_ne!(new_csrf.1, csrf_cookie.1);
+    let location = res.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(location.starts_with(REDIRECT));
+    let q = query_of(&location);
+    assert_eq!(q["state"], "st-1");
+    assert_eq!(q["iss"], ISSUER);
+
+    let res = token_response(
+        &r.app,
+        &r.web,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let tokens: Value = res.json().await.unwrap();
+    assert_eq!(peek(tokens["id_token"].as_str().unwrap()).1["nonce"], "n-1");
+
+    // Next visit with the session cookie: straight back with a new code.
+    let cookie = format!("__Host-identity-session={}", session.1);
+    let res = r
+        .get(&authorize_url(&[("state", "st-2")]), Some(&cookie))
+        .await;
+    assert_eq!(res.status(), 303);
+    let q2 = query_of(res.headers()[LOCATION].to_str().unwrap());
+    assert_eq!(q2["state"], "st-2");
+    assert_ne!(q2["code"], q["code"]);
+    // prompt=login shows the form even so; prompt=none without a session says login_required.
+    assert_eq!(
+        r.get(&authorize_url(&[("prompt", "login")]), Some(&cookie))
+            .await
+            .status(),
+        200
+    );
+    let res = r.get(&authorize_url(&[("prompt", "none")]), None).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        query_of(res.headers()[LOCATION].to_str().unwrap())["error"],
+        "login_required"
+    );
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_redirect_uris_get_a_page_and_are_never_redirected_to() {
+    let r = rig().await;
+    for uri in [
+        "https://evil.example/callback",
+        "https://crm.example/callback/../evil",
+        "https://crm.example/callbackx",
+        "https://crm.example:8443/callback",
+    ] {
+        let res = r.get(&authorize_url(&[("redirect_uri", uri)]), None).await;
+        assert_eq!(res.status(), 400, "{uri}");
+        assert!(res.headers().get(LOCATION).is_none(), "redirected to {uri}");
+        assert!(res.text().await.unwrap().contains("not registered"));
+    }
+    let res = r
+        .get(&authorize_url(&[("client_id", "nobody")]), None)
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get(LOCATION).is_none());
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn pkce_is_required_and_plain_is_refused() {
+    let r = rig().await;
+    for extra in [
+        vec![("code_challenge", ""), ("code_challenge_method", "")],
+        vec![("code_challenge_method", "plain")],
+        vec![("code_challenge_method", "")],
+    ] {
+        let res = r.get(&authorize_url(&extra), None).await;
+        assert_eq!(res.status(), 303, "{extra:?}");
+        let q = query_of(res.headers()[LOCATION].to_str().unwrap());
+        assert_eq!(q["error"], "invalid_request", "{extra:?}");
+        assert_eq!(q["state"], "st-1");
+    }
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_csrf_token_changes_nothing() {
+    let r = rig().await;
+    for cookie in [
+        "",
+        "__Host-identity-csrf=forged-value-forged-value-forged-value-xx",
+    ] {
+        let res = r
+            .sign_in(
+                "admin@alpha.example",
+                PASSWORD,
+                Some(cookie),
+                "198.51.100.2",
+            )
+            .await;
+        assert_eq!(res.status(), 403);
+        assert!(cookies(res.headers())
+            .iter()
+            .all(|c| c.0 != "__Host-identity-session"));
+    }
+    assert_eq!(
+        r.session_count().await,
+        0,
+        "a session was created without a valid CSRF token"
+    );
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_answer() {
+    let r = rig().await;
+    let wrong = r
+        .sign_in(
+            "admin@alpha.example",
+            "not the password at all",
+            None,
+            "198.51.100.3",
+        )
+        .await;
+    let unknown = r
+        .sign_in(
+            "nobody@alpha.example",
+            "not the password at all",
+            None,
+            "198.51.100.3",
+        )
+        .await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(unknown.status(), 401);
+    let (a, b) = (wrong.text().await.unwrap(), unknown.text().await.unwrap());
+    assert!(a.contains("Email or password is incorrect."));
+    let strip = |s: &str| {
+        regex::Regex::new(r#"value="[^"]*""#)
+            .unwrap()
+            .replace_all(s, "")
+            .to_string()
+    };
+    assert_eq!(
+        strip(&a).replace("admin@", "X@"),
+        strip(&b).replace("nobody@", "X@"),
+        "the pages differ"
+    );
+    assert_eq!(r.session_count().await, 0);
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_21st_sign_in_attempt_from_one_ip_is_refused() {
+    let r = rig().await;
+    for i in 0..20 {
+        let res = r
+            .sign_in(
+                &format!("user{i}@alpha.example"),
+                "not the password at all",
+                None,
+                "203.0.113.21",
+            )
+            .await;
+        assert_eq!(res.status(), 401, "attempt {}", i + 1);
+    }
+    let res = r
+        .sign_in("admin@alpha.example", PASSWORD, None, "203.0.113.21")
+        .await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(r.session_count().await, 0);
+    r.app.stop().await;
+}
