@@ -324,6 +324,28 @@ impl TestApp {
         }
     }
 
+    /// The service with its issuer and public URL set to its own address, as third-party
+    /// clients that run discovery require.
+    pub async fn spawn_as_issuer(mut settings: Settings) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        settings.tokens.issuer = base.clone();
+        settings.server.public_url = base.clone();
+        let state = startup::build_state(settings, envelope(&[1])).unwrap();
+        startup::prepare(&state).await;
+        let server = startup::serve(state, listener).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            base,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            handle,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

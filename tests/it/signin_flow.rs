@@ -384,3 +384,42 @@ async fn the_21st_sign_in_attempt_from_one_ip_is_refused() {
     assert_eq!(r.session_count().await, 0);
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn openid_client_runs_the_whole_flow_and_its_checks_pass() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_as_issuer(db.settings()).await;
+    let pool = db.db();
+    let env = envelope(&[1]);
+    tenant(&pool, &env, "alpha").await;
+    let spec = ClientSpec {
+        name: "CRM web".into(),
+        client_id: Some("crm-web".into()),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        redirect_uris: vec![REDIRECT.into()],
+        ..Default::default()
+    };
+    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+        .await
+        .unwrap();
+    let (ok, out) = run_verifier(
+        "node",
+        "oidc_flow.mjs",
+        &[
+            &app.base,
+            "crm-web",
+            &secret,
+            REDIRECT,
+            "alpha",
+            "admin@alpha.example",
+            PASSWORD,
+        ],
+    );
+    assert!(ok, "openid-client refused the flow: {out}");
+    let result: Value = serde_json::from_str(out.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(result["email"], "admin@alpha.example");
+    assert_eq!(result["refreshed"], true);
+    assert_eq!(result["sessionCookie"], true);
+    assert!(result["sub"].as_str().unwrap().starts_with("user:"));
+    app.stop().await;
+}
