@@ -26,6 +26,8 @@ pub struct CreateArgs {
     scopes: Vec<String>,
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
     /// The audience this client is, as a resource server (lets it introspect such tokens).
     #[arg(long)]
     resource_audience: Option<String>,
@@ -41,7 +43,7 @@ pub struct CreateArgs {
 #[derive(Subcommand)]
 pub enum ClientsCommand {
     /// Register a client; prints its secret once.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     List {
         #[arg(long)]
         tenant: Option<String>,
@@ -78,6 +80,7 @@ pub async fn run(settings: Settings, command: ClientsCommand) -> anyhow::Result<
                 name: a.name,
                 grant_types: a.grant_types,
                 redirect_uris: a.redirect_uris,
+                post_logout_redirect_uris: a.post_logout_redirect_uris,
                 audiences: a.audiences,
                 scopes: a.scopes,
                 resource_audience: a.resource_audience,

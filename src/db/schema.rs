@@ -98,6 +98,7 @@ diesel::table! {
         access_token_ttl_secs -> Int4,
         created_at -> Timestamptz,
         disabled_at -> Nullable<Timestamptz>,
+        post_logout_redirect_uris -> Array<Text>,
     }
 }
 

@@ -9,6 +9,7 @@ mod errors;
 mod extract;
 mod health;
 mod home;
+mod logout;
 pub mod middleware;
 mod oauth;
 pub mod pages;
@@ -84,6 +85,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource("/oauth2/token", vec![post(oauth::token_endpoint)]);
     r.resource("/oauth2/authorize", vec![get(signin::authorize_page)]);
     r.resource("/signin", vec![post(signin::sign_in)]);
+    r.resource(
+        "/oauth2/logout",
+        vec![get(logout::logout), post(logout::logout)],
+    );
     r.resource("/assets/identity.css", vec![get(signin::stylesheet)]);
     r.resource("/oauth2/introspect", vec![post(oauth::introspect_endpoint)]);
     r.resource(

@@ -47,6 +47,7 @@ pub async fn openid_configuration(req: HttpRequest, state: web::Data<AppState>) 
         "introspection_endpoint": format!("{base}/oauth2/introspect"),
         "revocation_endpoint": format!("{base}/oauth2/revoke"),
         "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
+        "end_session_endpoint": format!("{base}/oauth2/logout"),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::oidc::token::TOKEN_EXCHANGE],
         "claims_supported": ["sub", "tid", "email", "name", "auth_time", "amr", "sid", "nonce"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

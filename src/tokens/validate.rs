@@ -60,6 +60,24 @@ pub fn validate<C: DeserializeOwned>(
     expect: &Expect<'_>,
     now: DateTime<Utc>,
 ) -> Result<C, TokenError> {
+    check(
+        keys,
+        token,
+        expect,
+        now,
+        &["iss", "aud", "exp", "nbf", "sub"],
+        true,
+    )
+}
+
+fn check<C: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    expect: &Expect<'_>,
+    now: DateTime<Utc>,
+    required: &[&str],
+    check_exp: bool,
+) -> Result<C, TokenError> {
     let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
     if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some()
     {
@@ -79,9 +97,9 @@ pub fn validate<C: DeserializeOwned>(
         Some(aud) => validation.set_audience(&[aud]),
         None => validation.validate_aud = false,
     }
-    validation.set_required_spec_claims(&["iss", "aud", "exp", "nbf", "sub"]);
+    validation.set_required_spec_claims(required);
     validation.leeway = expect.leeway_secs;
-    validation.validate_exp = true;
+    validation.validate_exp = check_exp;
     validation.validate_nbf = true;
     use jsonwebtoken::errors::ErrorKind;
     decode::<C>(token, &key.decoding, &validation)
@@ -95,6 +113,32 @@ pub fn validate<C: DeserializeOwned>(
             ErrorKind::InvalidAlgorithm => TokenError::AlgorithmMismatch,
             _ => TokenError::BadClaims,
         })
+}
+
+/// What logout needs from an `id_token_hint`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct IdTokenHint {
+    pub sub: String,
+    pub aud: String,
+    #[serde(default)]
+    pub sid: Option<String>,
+}
+
+/// An ID token handed back at logout: our signature, our issuer, `typ: JWT`; an expired one
+/// is still a fine hint (OIDC RP-Initiated Logout), so expiry is not checked.
+pub fn id_token_hint(
+    keys: &KeySet,
+    token: &str,
+    issuer: &str,
+    now: DateTime<Utc>,
+) -> Result<IdTokenHint, TokenError> {
+    let expect = Expect {
+        issuer,
+        audience: None,
+        typ: super::claims::ID_TOKEN_TYP,
+        leeway_secs: 0,
+    };
+    check(keys, token, &expect, now, &["iss", "aud", "sub"], false)
 }
 
 /// An access token for `expect.audience`.

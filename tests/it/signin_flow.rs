@@ -13,6 +13,7 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "https://crm.example/callback";
 const PASSWORD: &str = "correct horse battery staple";
+const SIGNED_OUT: &str = "https://crm.example/signed-out";
 
 struct Rig {
     app: TestApp,
@@ -31,6 +32,7 @@ async fn rig() -> Rig {
         client_id: Some("crm-web".into()),
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: vec![SIGNED_OUT.into()],
         ..Default::default()
     };
     let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
@@ -422,4 +424,101 @@ async fn openid_client_runs_the_whole_flow_and_its_checks_pass() {
     assert_eq!(result["sessionCookie"], true);
     assert!(result["sub"].as_str().unwrap().starts_with("user:"));
     app.stop().await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_returns_only_to_a_registered_uri() {
+    let r = rig().await;
+    let res = r
+        .sign_in("admin@alpha.example", PASSWORD, None, "198.51.100.9")
+        .await;
+    assert_eq!(res.status(), 303);
+    let session = cookies(res.headers())
+        .into_iter()
+        .find(|c| c.0 == "__Host-identity-session")
+        .unwrap()
+        .1;
+    let code = query_of(res.headers()[LOCATION].to_str().unwrap())["code"].clone();
+    let res = token_response(
+        &r.app,
+        &r.web,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let tokens: Value = res.json().await.unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap().to_string();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    let cookie = format!("__Host-identity-session={session}");
+
+    // An unregistered place to go afterwards: a page, no redirect, still signed in.
+    let bad = format!(
+        "/oauth2/logout?{}",
+        serde_urlencoded::to_string([
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", "https://evil.example/")
+        ])
+        .unwrap()
+    );
+    let res = r.get(&bad, Some(&cookie)).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get(LOCATION).is_none());
+    assert_eq!(
+        r.get(&authorize_url(&[]), Some(&cookie)).await.status(),
+        303,
+        "a refused logout signed the user out"
+    );
+
+    let good = format!(
+        "/oauth2/logout?{}",
+        serde_urlencoded::to_string([
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+            ("state", "bye")
+        ])
+        .unwrap()
+    );
+    let res = r.get(&good, Some(&cookie)).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()[LOCATION],
+        format!("{SIGNED_OUT}?state=bye").as_str()
+    );
+    let cleared = cookies(res.headers())
+        .into_iter()
+        .find(|c| c.0 == "__Host-identity-session")
+        .expect("cookie cleared");
+    assert!(
+        cleared.1.is_empty() && cleared.2.contains("Max-Age=0"),
+        "{}",
+        cleared.2
+    );
+    // The session is over server-side: the old cookie no longer signs in, its refresh token is dead.
+    assert_eq!(
+        r.get(&authorize_url(&[]), Some(&cookie)).await.status(),
+        200
+    );
+    let res = token_response(
+        &r.app,
+        &r.web,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let ended: i64 =
+        r.db.owner()
+            .await
+            .query_one(
+                "SELECT count(*) FROM sessions WHERE end_reason = 'signed_out'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(ended, 1);
+    r.app.stop().await;
 }

@@ -23,6 +23,7 @@ pub struct ClientRow {
     pub access_token_ttl_secs: i32,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 pub async fn insert(tx: &mut TenantTx, row: &ClientRow) -> Result<(), DbError> {
@@ -40,6 +41,7 @@ pub async fn insert(tx: &mut TenantTx, row: &ClientRow) -> Result<(), DbError> {
             oc::signing_alg.eq(&row.signing_alg),
             oc::access_token_ttl_secs.eq(row.access_token_ttl_secs),
             oc::created_at.eq(row.created_at),
+            oc::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
         ))
         .execute(tx.conn()?)
         .await?;
