@@ -168,6 +168,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     authorization_codes,
     refresh_tokens,
+    password_resets,
 );
 
 diesel::table! {
@@ -237,5 +238,16 @@ diesel::table! {
         family_expires_at -> Timestamptz,
         rotated_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    password_resets (tenant_id, token_hash) {
+        tenant_id -> Uuid,
+        token_hash -> Text,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
     }
 }

@@ -13,6 +13,7 @@ mod logout;
 pub mod middleware;
 mod oauth;
 pub mod pages;
+mod password;
 pub mod request_context;
 pub mod signin;
 mod userinfo;
@@ -90,6 +91,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         vec![get(logout::logout), post(logout::logout)],
     );
     r.resource("/assets/identity.css", vec![get(signin::stylesheet)]);
+    r.resource(
+        "/password/forgot",
+        vec![get(password::forgot_page), post(password::forgot)],
+    );
+    r.resource(
+        "/password/reset",
+        vec![get(password::reset_page), post(password::reset)],
+    );
     r.resource("/oauth2/introspect", vec![post(oauth::introspect_endpoint)]);
     r.resource(
         "/oauth2/userinfo",

@@ -22,7 +22,7 @@ pub const SESSION_COOKIE: &str = "__Host-identity-session";
 pub const CSRF_COOKIE: &str = "__Host-identity-csrf";
 
 /// `__Host-` cookie: Secure, Path=/, no Domain; HttpOnly; SameSite=Lax.
-fn host_cookie(name: &'static str, value: String, max_age_secs: i64) -> Cookie<'static> {
+pub(crate) fn host_cookie(name: &'static str, value: String, max_age_secs: i64) -> Cookie<'static> {
     Cookie::build(name, value)
         .http_only(true)
         .secure(true)
@@ -32,7 +32,7 @@ fn host_cookie(name: &'static str, value: String, max_age_secs: i64) -> Cookie<'
         .finish()
 }
 
-fn parse_unique(raw: &str) -> Option<HashMap<String, String>> {
+pub(crate) fn parse_unique(raw: &str) -> Option<HashMap<String, String>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).ok()?;
     let mut map = HashMap::with_capacity(pairs.len());
     for (k, v) in pairs {
@@ -198,7 +198,7 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
     form_page(StatusCode::OK, &params, workspace.as_deref(), &email, None)
 }
 
-fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
+pub(crate) fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
     let (Some(cookie), Some(field)) = (req.cookie(CSRF_COOKIE), form.get("csrf")) else {
         return false;
     };

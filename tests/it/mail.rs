@@ -9,12 +9,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct SmtpServer {
+pub struct SmtpServer {
     child: Child,
 }
 
 impl SmtpServer {
-    fn start(port: u16, maildir: &Path) -> Self {
+    pub fn start(port: u16, maildir: &Path) -> Self {
         let python = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/external/.venv/bin/python"
@@ -64,7 +64,7 @@ fn settings(port: u16, max_attempts: i32) -> MailSettings {
     }
 }
 
-fn received(maildir: &Path) -> Vec<String> {
+pub fn received(maildir: &Path) -> Vec<String> {
     let new = maildir.join("new");
     std::fs::read_dir(&new)
         .map(|d| {

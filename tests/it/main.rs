@@ -17,6 +17,7 @@ mod key_rotation;
 mod logs;
 mod mail;
 mod openapi;
+mod password_reset;
 mod ratelimit;
 mod sessions;
 mod signin_flow;

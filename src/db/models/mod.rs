@@ -8,6 +8,7 @@ pub mod clients;
 pub mod codes;
 pub mod outbox;
 pub mod refresh;
+pub mod resets;
 pub mod revocations;
 pub mod roles;
 pub mod secrets;

@@ -124,3 +124,19 @@ pub async fn credentials(
         .await
         .optional()?)
 }
+
+pub async fn set_password(
+    tx: &mut TenantTx,
+    id: UserId,
+    password_hash: &str,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0))))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}

@@ -87,11 +87,50 @@ pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
          <input id=\"email\" name=\"email\" type=\"email\" required autocomplete=\"username\" value=\"{email}\">\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" required autocomplete=\"current-password\" maxlength=\"1024\">\
-         <button type=\"submit\">Sign in</button></form>",
+         <button type=\"submit\">Sign in</button></form>\
+         <p><a href=\"/password/forgot\">Forgot your password?</a></p>",
         csrf = escape(form.csrf),
         email = escape(form.email),
     );
     page(status, "Sign in", &body)
+}
+
+/// A small form page: a heading, fixed fields, the CSRF field and hidden values.
+pub struct SimpleForm<'a> {
+    pub title: &'a str,
+    pub action: &'a str,
+    /// Fixed markup of the visible fields (no input in it).
+    pub fields: &'a str,
+    pub hidden: &'a [(&'a str, &'a str)],
+    pub csrf: &'a str,
+    pub error: Option<&'a str>,
+    pub button: &'a str,
+}
+
+pub fn simple_form(status: StatusCode, form: &SimpleForm<'_>) -> HttpResponse {
+    let mut hidden_html = format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(form.csrf)
+    );
+    for (k, v) in form.hidden {
+        hidden_html.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            escape(k),
+            escape(v)
+        ));
+    }
+    let error = form
+        .error
+        .map(|e| format!("<p role=\"alert\" class=\"error\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>{}</h1>{error}<form method=\"post\" action=\"{}\">{hidden_html}{}<button type=\"submit\">{}</button></form>",
+        escape(form.title),
+        escape(form.action),
+        form.fields,
+        escape(form.button)
+    );
+    page(status, form.title, &body)
 }
 
 #[cfg(test)]

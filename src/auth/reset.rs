@@ -1,0 +1,189 @@
+//! Password reset: a request answers the same whether or not the account exists; when it
+//! does, a one-time link valid for 30 minutes goes out through the mail outbox. Setting the
+//! new password ends every session of the user (and with them their refresh tokens).
+//! Limits, fail closed: 20 requests per 15 minutes per IP, 5 per hour per account.
+
+use super::password::{check_policy, PasswordError, PasswordHasher};
+use super::sessions;
+use super::signin::tenant_by_slug;
+use crate::audit::{self, Event, Origin};
+use crate::config::Budget;
+use crate::crypto::{tenant_token, Envelope};
+use crate::db::models::{resets, users};
+use crate::db::{Db, DbError};
+use crate::ids::UserId;
+use crate::mail::outbox;
+use crate::ratelimit::{Decision, Limiter};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+const PREFIX: &str = "idw_";
+pub const LINK_TTL_MINUTES: i64 = 30;
+pub const PER_IP: Budget = Budget {
+    limit: 20,
+    window_secs: 900,
+};
+pub const PER_ACCOUNT: Budget = Budget {
+    limit: 5,
+    window_secs: 3600,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error("too many requests")]
+    Limited { retry_after_secs: u64 },
+    #[error("unavailable")]
+    Unavailable,
+    #[error("the link is invalid or has expired")]
+    BadLink,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+impl From<DbError> for ResetError {
+    fn from(_: DbError) -> Self {
+        ResetError::Unavailable
+    }
+}
+
+impl From<audit::AuditError> for ResetError {
+    fn from(_: audit::AuditError) -> Self {
+        ResetError::Unavailable
+    }
+}
+
+async fn check(
+    limiter: &Limiter,
+    name: &str,
+    subject: &str,
+    budget: Budget,
+) -> Result<(), ResetError> {
+    match limiter.check(name, subject, budget).await {
+        Ok(Decision::Allowed { .. }) => Ok(()),
+        Ok(Decision::Limited { retry_after }) => Err(ResetError::Limited {
+            retry_after_secs: retry_after.as_secs().max(1),
+        }),
+        Err(_) => Err(ResetError::Unavailable),
+    }
+}
+
+/// Sends a reset link if (and only if) the account exists and is active.
+#[allow(clippy::too_many_arguments)]
+pub async fn request(
+    db: &Db,
+    envelope: &Envelope,
+    limiter: &Limiter,
+    public_url: &str,
+    workspace: &str,
+    email: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), ResetError> {
+    let ip = origin.ip.map(|ip| ip.to_string()).unwrap_or_default();
+    check(limiter, "reset_ip", &ip, PER_IP).await?;
+    let Some(tenant) = tenant_by_slug(db, workspace).await? else {
+        return Ok(());
+    };
+    check(
+        limiter,
+        "reset_account",
+        &format!("{tenant}:{}", email.trim().to_lowercase()),
+        PER_ACCOUNT,
+    )
+    .await?;
+    let mut tx = db.tenant(tenant).await?;
+    let Some(user) = users::find_by_email(&mut tx, email.trim())
+        .await?
+        .filter(|u| u.status == "active")
+    else {
+        return Ok(());
+    };
+    let token = tenant_token::mint(PREFIX, tenant);
+    resets::insert(
+        &mut tx,
+        &tenant_token::hash(&token),
+        user.id.0,
+        now,
+        now + Duration::minutes(LINK_TTL_MINUTES),
+    )
+    .await?;
+    let link = format!(
+        "{}/password/reset?token={token}",
+        public_url.trim_end_matches('/')
+    );
+    let body = format!(
+        "Someone asked to reset the password of your account.\n\nTo choose a new password, open this link within {LINK_TTL_MINUTES} minutes:\n\n{link}\n\nIf this was not you, ignore this message; your password stays as it is.\n"
+    );
+    outbox::enqueue(
+        &mut tx,
+        envelope,
+        &user.email,
+        "Reset your password",
+        &body,
+        now,
+    )
+    .await?;
+    let event = Event {
+        actor: "anonymous",
+        action: "password.reset_requested",
+        target: &format!("user:{}", user.id),
+        details: json!({}),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a link can still be used (to show the form or a clear error).
+pub async fn link_is_usable(db: &Db, token: &str, now: DateTime<Utc>) -> Result<bool, ResetError> {
+    let Some(tenant) = tenant_token::tenant_of(PREFIX, token) else {
+        return Ok(false);
+    };
+    let mut tx = db.tenant_read(tenant).await?;
+    let usable = resets::is_usable(&mut tx, &tenant_token::hash(token), now).await?;
+    tx.commit().await?;
+    Ok(usable)
+}
+
+/// Sets the new password and ends every session of the user.
+pub async fn complete(
+    db: &Db,
+    envelope: &Envelope,
+    hasher: &PasswordHasher,
+    token: &str,
+    new_password: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), ResetError> {
+    check_policy(new_password)?;
+    let tenant = tenant_token::tenant_of(PREFIX, token).ok_or(ResetError::BadLink)?;
+    // Hash first (slow, off the workers), then spend the link in one transaction.
+    let hash = hasher.hash(new_password).await?;
+    let mut tx = db.tenant(tenant).await?;
+    let user = UserId(
+        resets::consume(&mut tx, &tenant_token::hash(token), now)
+            .await?
+            .ok_or(ResetError::BadLink)?,
+    );
+    users::set_password(&mut tx, user, &hash).await?;
+    let actor = format!("user:{user}");
+    sessions::end_all(
+        &mut tx,
+        envelope,
+        &actor,
+        user,
+        "password_reset",
+        origin,
+        now,
+    )
+    .await?;
+    let event = Event {
+        actor: &actor,
+        action: "password.changed",
+        target: &actor,
+        details: json!({"via": "reset_link"}),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}

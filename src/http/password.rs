@@ -1,0 +1,160 @@
+//! Forgot-password and set-new-password pages. Both forms carry the double-submit CSRF token.
+
+use super::pages::{self, SimpleForm};
+use super::request_context::RequestContext;
+use super::signin::{csrf_ok, host_cookie, parse_unique, CSRF_COOKIE};
+use crate::auth::reset::{self, ResetError};
+use crate::crypto::random;
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+
+const FORGOT_FIELDS: &str = "<label for=\"workspace\">Workspace</label><input id=\"workspace\" name=\"workspace\" required autocomplete=\"organization\">\
+    <label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" required autocomplete=\"username\">";
+const RESET_FIELDS: &str = "<label for=\"password\">New password</label>\
+    <input id=\"password\" name=\"password\" type=\"password\" required minlength=\"12\" maxlength=\"1024\" autocomplete=\"new-password\">";
+
+fn forgot_form(csrf: &str) -> HttpResponse {
+    let form = SimpleForm {
+        title: "Reset your password",
+        action: "/password/forgot",
+        fields: FORGOT_FIELDS,
+        hidden: &[],
+        csrf,
+        error: None,
+        button: "Send me a link",
+    };
+    pages::simple_form(StatusCode::OK, &form)
+}
+
+fn reset_form(status: StatusCode, token: &str, csrf: &str, error: Option<&str>) -> HttpResponse {
+    let form = SimpleForm {
+        title: "Choose a new password",
+        action: "/password/reset",
+        fields: RESET_FIELDS,
+        hidden: &[("token", token)],
+        csrf,
+        error,
+        button: "Set password",
+    };
+    pages::simple_form(status, &form)
+}
+
+fn with_csrf(build: impl FnOnce(&str) -> HttpResponse) -> HttpResponse {
+    let csrf = random::token::<32>();
+    let mut resp = build(&csrf);
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    resp
+}
+
+fn refused(e: &ResetError) -> HttpResponse {
+    match e {
+        ResetError::Limited { retry_after_secs } => {
+            let mut resp = pages::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests. Wait a while and try again.",
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+        ResetError::BadLink => pages::error(
+            StatusCode::BAD_REQUEST,
+            "This link is invalid or has expired. Ask for a new one.",
+        ),
+        _ => {
+            let mut resp = pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This is unavailable right now. Please try again shortly.",
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            resp
+        }
+    }
+}
+
+pub async fn forgot_page() -> HttpResponse {
+    with_csrf(forgot_form)
+}
+
+pub async fn forgot(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
+        return pages::error(StatusCode::BAD_REQUEST, "The form is malformed.");
+    };
+    if !csrf_ok(&req, &form) {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "This form has expired. Go back and try again.",
+        );
+    }
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let result = reset::request(
+        &state.db,
+        &state.envelope,
+        &state.limiter,
+        &state.settings.server.public_url,
+        &field("workspace").trim().to_lowercase(),
+        field("email"),
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await;
+    match result {
+        // The same answer whether or not the account exists.
+        Ok(()) => pages::page(
+            StatusCode::OK,
+            "Check your email",
+            "<h1>Check your email</h1><p>If an account exists for that address, we sent it a link to choose a new password. The link works once, for 30 minutes.</p>",
+        ),
+        Err(e) => refused(&e),
+    }
+}
+
+pub async fn reset_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let token = parse_unique(req.query_string())
+        .and_then(|q| q.get("token").cloned())
+        .unwrap_or_default();
+    match reset::link_is_usable(&state.db, &token, Utc::now()).await {
+        Ok(true) => with_csrf(|csrf| reset_form(StatusCode::OK, &token, csrf, None)),
+        Ok(false) => refused(&ResetError::BadLink),
+        Err(e) => refused(&e),
+    }
+}
+
+pub async fn reset(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
+        return pages::error(StatusCode::BAD_REQUEST, "The form is malformed.");
+    };
+    if !csrf_ok(&req, &form) {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "This form has expired. Go back and try again.",
+        );
+    }
+    let token = form.get("token").cloned().unwrap_or_default();
+    let password = form.get("password").cloned().unwrap_or_default();
+    match reset::complete(&state.db, &state.envelope, &state.passwords, &token, &password, &ctx.origin(), Utc::now()).await {
+        Ok(()) => pages::page(
+            StatusCode::OK,
+            "Password changed",
+            "<h1>Password changed</h1><p>Your password was changed and you were signed out everywhere. Sign in again from your application.</p>",
+        ),
+        Err(ResetError::Password(e)) => with_csrf(|csrf| {
+            reset_form(StatusCode::BAD_REQUEST, &token, csrf, Some(&e.to_string()))
+        }),
+        Err(e) => refused(&e),
+    }
+}
