@@ -8,6 +8,8 @@ ensure_build_tools
 ensure_postgres
 ensure_redis
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+# Debian's Chromium for the real-browser test (driven by playwright-core).
+[ -x /usr/bin/chromium ] || apt_install chromium
 log "third-party test tools (tests/external)"
 "$ROOT/tests/external/install.sh"
 

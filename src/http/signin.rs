@@ -143,6 +143,17 @@ fn form_page(
             error,
         },
     );
+    // The form's answer redirects to the client: the page's CSP must allow that target.
+    let target = params
+        .get("redirect_uri")
+        .and_then(|u| crate::oidc::clients::origin_of(u))
+        .unwrap_or("'none'");
+    if let Ok(csp) =
+        header::HeaderValue::from_str(&crate::http::middleware::csp_with_form_target(target))
+    {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
     resp
 }

@@ -100,6 +100,27 @@ pub struct ClientSpec {
     pub access_token_ttl_secs: Option<i64>,
 }
 
+/// `scheme://host[:port]` of an acceptable redirect URI: absolute, no fragment, no spaces
+/// or quotes, https (plain http only for loopback development).
+pub fn origin_of(uri: &str) -> Option<&str> {
+    if uri.len() > 2000
+        || uri.contains(['#', ' ', '"', '\'', ';', ','])
+        || uri.chars().any(char::is_control)
+    {
+        return None;
+    }
+    let rest = uri.strip_prefix("https://").or_else(|| {
+        uri.strip_prefix("http://").filter(|r| {
+            r.starts_with("127.0.0.1") || r.starts_with("localhost") || r.starts_with("[::1]")
+        })
+    })?;
+    let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    if host_end == 0 {
+        return None;
+    }
+    Some(&uri[..uri.len() - rest.len() + host_end])
+}
+
 /// The tenant a client id belongs to.
 pub fn tenant_of(client_id: &str) -> TenantId {
     client_id
@@ -172,6 +193,14 @@ pub async fn create(
         .any(|v| v.is_empty() || v.contains(' '))
     {
         return Err(ClientError::Invalid("audiences or scopes"));
+    }
+    if spec
+        .redirect_uris
+        .iter()
+        .chain(spec.post_logout_redirect_uris.iter())
+        .any(|u| origin_of(u).is_none())
+    {
+        return Err(ClientError::Invalid("redirect URIs"));
     }
     let ttl = spec.access_token_ttl_secs.unwrap_or(900);
     if !(30..=max_ttl.min(3600)).contains(&ttl) {
@@ -305,6 +334,30 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_uri_origins() {
+        assert_eq!(
+            origin_of("https://crm.example/cb?x=1"),
+            Some("https://crm.example")
+        );
+        assert_eq!(
+            origin_of("https://crm.example:8443"),
+            Some("https://crm.example:8443")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000/cb"),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(
+            origin_of("http://crm.example/cb"),
+            None,
+            "plain http only for loopback"
+        );
+        assert_eq!(origin_of("https://crm.example/cb#frag"), None);
+        assert_eq!(origin_of("https://x.example/a b"), None);
+        assert_eq!(origin_of("javascript:alert(1)"), None);
+    }
 
     #[test]
     fn tenant_is_read_from_tenant_client_ids_only() {

@@ -522,3 +522,37 @@ async fn logout_ends_the_session_and_returns_only_to_a_registered_uri() {
     assert_eq!(ended, 1);
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn headless_chromium_signs_in_and_lands_on_the_redirect_uri_with_a_code() {
+    let r = rig().await;
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("signin-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let url = r.app.url(&authorize_url(&[]));
+    let (ok, out) = run_verifier(
+        "node",
+        "browser_signin.mjs",
+        &[
+            &url,
+            REDIRECT,
+            "admin@alpha.example",
+            PASSWORD,
+            shot.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "the browser could not sign in: {out}");
+    let result: Value = serde_json::from_str(out.trim().lines().last().unwrap()).unwrap();
+    let landed = result["landed"].as_str().unwrap();
+    assert!(landed.starts_with(REDIRECT), "{landed}");
+    let q = query_of(landed);
+    assert!(q["code"].starts_with("idc_"));
+    assert_eq!(q["state"], "st-1");
+    assert_eq!(result["session"]["httpOnly"], true);
+    assert_eq!(result["session"]["secure"], true);
+    assert_eq!(result["session"]["sameSite"], "Lax");
+    let png = std::fs::read(&shot).expect("a screenshot of the sign-in page");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000);
+    r.app.stop().await;
+}

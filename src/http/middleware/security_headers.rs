@@ -11,14 +11,30 @@ const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
+/// The default policy with `form-action` extended by `origin` (for forms whose response
+/// redirects to a client).
+pub fn csp_with_form_target(origin: &str) -> String {
+    CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    )
+}
+
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
-    let fixed: [(HeaderName, &'static str); 6] = [
-        (header::CONTENT_SECURITY_POLICY, CSP),
+    // A page may narrow or extend the policy itself (the sign-in form must be allowed to
+    // redirect to its client's origin after posting).
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
+    let fixed: [(HeaderName, &'static str); 5] = [
         (
             header::STRICT_TRANSPORT_SECURITY,
             "max-age=63072000; includeSubDomains",
