@@ -56,14 +56,29 @@ pub struct Attempt<'a> {
     pub origin: &'a Origin,
 }
 
+/// Attempts on one account before answers slow down.
+const FREE_ATTEMPTS: u32 = 3;
+
+/// The growing delay before answering attempt `n` (1-based) on one account: none for the
+/// first few, then 250 ms doubling up to 4 s. It slows guessing without locking the real
+/// user out; the per-account budget still caps the total.
+pub fn delay_for_attempt(n: u32) -> std::time::Duration {
+    if n <= FREE_ATTEMPTS {
+        return std::time::Duration::ZERO;
+    }
+    let ms = 250u64.saturating_mul(1 << (n - FREE_ATTEMPTS - 1).min(4));
+    std::time::Duration::from_millis(ms.min(4_000))
+}
+
+/// Counts one attempt; returns its number within the window.
 async fn check(
     limiter: &Limiter,
     name: &str,
     subject: &str,
     budget: Budget,
-) -> Result<(), SignInError> {
+) -> Result<u32, SignInError> {
     match limiter.check(name, subject, budget).await {
-        Ok(Decision::Allowed { .. }) => Ok(()),
+        Ok(Decision::Allowed { remaining }) => Ok(budget.limit.saturating_sub(remaining)),
         Ok(Decision::Limited { retry_after }) => Err(SignInError::Limited {
             retry_after_secs: retry_after.as_secs().max(1),
         }),
@@ -101,7 +116,9 @@ pub async fn sign_in(
         .await?
         .ok_or(SignInError::UnknownWorkspace)?;
     let account = format!("{tenant}:{}", attempt.email.trim().to_lowercase());
-    check(limiter, "signin_account", &account, PER_ACCOUNT).await?;
+    let attempt_no = check(limiter, "signin_account", &account, PER_ACCOUNT).await?;
+    // Same delay whether or not the account exists, so it reveals nothing.
+    tokio::time::sleep(delay_for_attempt(attempt_no)).await;
 
     let mut tx = db.tenant_read(tenant).await?;
     let found = users::credentials(&mut tx, attempt.email.trim()).await?;
@@ -150,5 +167,21 @@ pub async fn sign_in(
             tx.commit().await?;
             Err(SignInError::Invalid)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delay_for_attempt;
+    use std::time::Duration;
+
+    #[test]
+    fn delays_grow_after_a_few_free_attempts_and_stay_bounded() {
+        assert_eq!(delay_for_attempt(1), Duration::ZERO);
+        assert_eq!(delay_for_attempt(3), Duration::ZERO);
+        assert_eq!(delay_for_attempt(4), Duration::from_millis(250));
+        assert_eq!(delay_for_attempt(5), Duration::from_millis(500));
+        assert_eq!(delay_for_attempt(10), Duration::from_millis(4_000));
+        assert_eq!(delay_for_attempt(100), Duration::from_millis(4_000));
     }
 }

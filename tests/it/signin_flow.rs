@@ -556,3 +556,87 @@ async fn headless_chromium_signs_in_and_lands_on_the_redirect_uri_with_a_code() 
     assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000);
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn unknown_and_known_emails_take_the_same_time() {
+    let r = rig().await;
+    let pool = r.db.db();
+    let mut read = pool
+        .tenant_read(
+            identity::auth::signin::tenant_by_slug(&pool, "alpha")
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let tenant = read.tenant();
+    read.commit().await.unwrap();
+    // Five known accounts, each tried once (no per-account delay), against five unknown ones.
+    let hash = identity::auth::password::PasswordHasher::new(1)
+        .hash(PASSWORD)
+        .await
+        .unwrap();
+    let mut tx = pool.tenant(tenant).await.unwrap();
+    for i in 0..5 {
+        let email = format!("known{i}@alpha.example");
+        identity::db::models::users::insert(
+            &mut tx,
+            &identity::db::models::users::NewUser {
+                email: &email,
+                display_name: None,
+                password_hash: Some(&hash),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..5 {
+        for (email, times) in [
+            (format!("known{i}@alpha.example"), &mut known),
+            (format!("ghost{i}@alpha.example"), &mut unknown),
+        ] {
+            let page = r.get(&authorize_url(&[]), None).await;
+            let csrf = cookies(page.headers())
+                .into_iter()
+                .find(|c| c.0 == "__Host-identity-csrf")
+                .unwrap()
+                .1;
+            let mut form = hidden_fields(&page.text().await.unwrap());
+            form.push(("email".into(), email));
+            form.push(("password".into(), "not the password at all".into()));
+            let started = std::time::Instant::now();
+            let res = r
+                .app
+                .http
+                .post(r.app.url("/signin"))
+                .header("cookie", format!("__Host-identity-csrf={csrf}"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401);
+            res.text().await.unwrap();
+            times.push(started.elapsed().as_secs_f64());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    let gap = (k - u).abs() / k.max(u);
+    println!(
+        "median known {k:.3}s unknown {u:.3}s gap {:.1}%",
+        gap * 100.0
+    );
+    assert!(
+        gap < 0.10,
+        "answer times differ by {:.1}% (known {k:.3}s, unknown {u:.3}s)",
+        gap * 100.0
+    );
+    r.app.stop().await;
+}
