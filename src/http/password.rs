@@ -2,7 +2,7 @@
 
 use super::pages::{self, SimpleForm};
 use super::request_context::RequestContext;
-use super::signin::{csrf_ok, host_cookie, parse_unique, CSRF_COOKIE};
+use super::signin::{checked_form, host_cookie, parse_unique, CSRF_COOKIE};
 use crate::auth::reset::{self, ResetError};
 use crate::crypto::random;
 use crate::state::AppState;
@@ -86,15 +86,10 @@ pub async fn forgot(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
-        return pages::error(StatusCode::BAD_REQUEST, "The form is malformed.");
+    let form = match checked_form(&req, &body) {
+        Ok(f) => f,
+        Err(page) => return *page,
     };
-    if !csrf_ok(&req, &form) {
-        return pages::error(
-            StatusCode::FORBIDDEN,
-            "This form has expired. Go back and try again.",
-        );
-    }
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let result = reset::request(
         &state.db,
@@ -135,15 +130,10 @@ pub async fn reset(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
-        return pages::error(StatusCode::BAD_REQUEST, "The form is malformed.");
+    let form = match checked_form(&req, &body) {
+        Ok(f) => f,
+        Err(page) => return *page,
     };
-    if !csrf_ok(&req, &form) {
-        return pages::error(
-            StatusCode::FORBIDDEN,
-            "This form has expired. Go back and try again.",
-        );
-    }
     let token = form.get("token").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     match reset::complete(&state.db, &state.envelope, &state.passwords, &token, &password, &ctx.origin(), Utc::now()).await {

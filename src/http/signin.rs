@@ -209,6 +209,30 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
     form_page(StatusCode::OK, &params, workspace.as_deref(), &email, None)
 }
 
+/// A posted form, each field once, whose CSRF field matches its cookie; otherwise the page
+/// to answer with (400 malformed, 403 CSRF).
+pub(crate) fn checked_form(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<HashMap<String, String>, Box<HttpResponse>> {
+    let form = std::str::from_utf8(body)
+        .ok()
+        .and_then(parse_unique)
+        .ok_or_else(|| {
+            Box::new(pages::error(
+                StatusCode::BAD_REQUEST,
+                "The form is malformed.",
+            ))
+        })?;
+    if !csrf_ok(req, &form) {
+        return Err(Box::new(pages::error(
+            StatusCode::FORBIDDEN,
+            "This form has expired. Go back and try again.",
+        )));
+    }
+    Ok(form)
+}
+
 pub(crate) fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
     let (Some(cookie), Some(field)) = (req.cookie(CSRF_COOKIE), form.get("csrf")) else {
         return false;
@@ -225,15 +249,10 @@ pub async fn sign_in(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
-        return pages::error(StatusCode::BAD_REQUEST, "The sign-in form is malformed.");
+    let form = match checked_form(&req, &body) {
+        Ok(f) => f,
+        Err(page) => return *page,
     };
-    if !csrf_ok(&req, &form) {
-        return pages::error(
-            StatusCode::FORBIDDEN,
-            "This form has expired. Go back and sign in again.",
-        );
-    }
     let auth = match authorize::validate(&state.db, &form).await {
         Ok(a) => a,
         Err(e) => return authorize_error(&state, e),
