@@ -113,17 +113,25 @@ async fn code_redirect(
     )))
 }
 
-async fn slug_of(state: &AppState, tenant: crate::ids::TenantId) -> Option<String> {
+/// (slug, display name) of an active workspace.
+type Workspace = Option<(String, String)>;
+
+async fn workspace_of(state: &AppState, tenant: crate::ids::TenantId) -> Workspace {
     let mut tx = state.db.platform().await.ok()?;
     let t = tenants::get(&mut tx, tenant).await.ok()??;
     tx.commit().await.ok()?;
-    Some(t.slug)
+    Some((t.slug, t.display_name))
+}
+
+async fn workspace_named(state: &AppState, slug: &str) -> Workspace {
+    let tenant = signin::tenant_by_slug(&state.db, slug).await.ok()??;
+    workspace_of(state, tenant).await
 }
 
 fn form_page(
     status: StatusCode,
     params: &HashMap<String, String>,
-    workspace: Option<&str>,
+    workspace: &Workspace,
     email: &str,
     error: Option<&str>,
 ) -> HttpResponse {
@@ -137,7 +145,9 @@ fn form_page(
         status,
         &SignInForm {
             hidden: &hidden,
-            workspace,
+            workspace: workspace
+                .as_ref()
+                .map(|(slug, name)| (slug.as_str(), name.as_str())),
             email,
             csrf: &csrf,
             error,
@@ -201,12 +211,13 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
             },
         );
     }
-    let workspace = match client_tenant {
-        Some(t) => slug_of(&state, t).await,
-        None => auth.tenant_slug.clone(),
+    let workspace = match (client_tenant, &auth.tenant_slug) {
+        (Some(t), _) => workspace_of(&state, t).await,
+        (None, Some(slug)) => workspace_named(&state, slug).await,
+        (None, None) => None,
     };
     let email = auth.login_hint.clone().unwrap_or_default();
-    form_page(StatusCode::OK, &params, workspace.as_deref(), &email, None)
+    form_page(StatusCode::OK, &params, &workspace, &email, None)
 }
 
 /// A posted form, each field once, whose CSRF field matches its cookie; otherwise the page
@@ -270,7 +281,7 @@ pub async fn sign_in(
             return form_page(
                 StatusCode::BAD_REQUEST,
                 &form,
-                None,
+                &None,
                 email,
                 Some("This application belongs to another workspace."),
             );
@@ -293,7 +304,10 @@ pub async fn sign_in(
         now,
     )
     .await;
-    let shown_workspace = (!workspace.is_empty()).then_some(workspace.as_str());
+    let shown_workspace = match &result {
+        Err(SignInError::Invalid) => workspace_named(&state, &workspace).await,
+        _ => None,
+    };
     match result {
         Ok(done) => {
             let session = sessions::ActiveSession {
@@ -315,14 +329,14 @@ pub async fn sign_in(
         Err(SignInError::Invalid) => form_page(
             StatusCode::UNAUTHORIZED,
             &form,
-            shown_workspace,
+            &shown_workspace,
             email,
             Some("Email or password is incorrect."),
         ),
         Err(SignInError::UnknownWorkspace) => form_page(
             StatusCode::BAD_REQUEST,
             &form,
-            None,
+            &None,
             email,
             Some("There is no workspace with that name."),
         ),

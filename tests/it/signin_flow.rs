@@ -633,3 +633,64 @@ async fn unknown_and_known_emails_take_the_same_time() {
     );
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn sign_in_is_refused_while_redis_is_down_and_never_let_through() {
+    use crate::ratelimit::{free_port, OwnRedis};
+    let db = TestDb::new().await;
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let mut settings = db.settings();
+    settings.redis.url = format!("redis://127.0.0.1:{port}").into();
+    let app = TestApp::spawn(settings).await;
+    let pool = db.db();
+    let env = envelope(&[1]);
+    tenant(&pool, &env, "alpha").await;
+    let spec = ClientSpec {
+        name: "CRM web".into(),
+        client_id: Some("crm-web".into()),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![REDIRECT.into()],
+        ..Default::default()
+    };
+    clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+        .await
+        .unwrap();
+    let page = app.get(&authorize_url(&[])).await;
+    assert_eq!(page.status(), 200);
+    let csrf = cookies(page.headers())
+        .into_iter()
+        .find(|c| c.0 == "__Host-identity-csrf")
+        .unwrap()
+        .1;
+    let mut form = hidden_fields(&page.text().await.unwrap());
+    form.push(("email".into(), "admin@alpha.example".into()));
+    form.push(("password".into(), PASSWORD.into()));
+
+    redis.kill();
+    for _ in 0..3 {
+        let res = app
+            .http
+            .post(app.url("/signin"))
+            .header("cookie", format!("__Host-identity-csrf={csrf}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            503,
+            "a sign-in went through without its limits"
+        );
+        assert!(res.headers().contains_key("retry-after"));
+    }
+    let sessions: i64 = db
+        .owner()
+        .await
+        .query_one("SELECT count(*) FROM sessions", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(sessions, 0);
+    app.stop().await;
+}

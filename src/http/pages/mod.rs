@@ -50,7 +50,8 @@ pub fn error(status: StatusCode, message: &str) -> HttpResponse {
 
 pub struct SignInForm<'a> {
     pub hidden: &'a [(String, String)],
-    pub workspace: Option<&'a str>,
+    /// (slug, display name) of the workspace, when known.
+    pub workspace: Option<(&'a str, &'a str)>,
     pub email: &'a str,
     pub csrf: &'a str,
     pub error: Option<&'a str>,
@@ -70,8 +71,8 @@ pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
         .map(|e| format!("<p role=\"alert\" class=\"error\">{}</p>", escape(e)))
         .unwrap_or_default();
     let (subtitle, workspace_field) = match form.workspace {
-        Some(slug) => (
-            format!("<p class=\"workspace\">Workspace <strong>{}</strong></p>", escape(slug)),
+        Some((slug, name)) => (
+            format!("<p class=\"workspace\">Workspace <strong>{}</strong></p>", escape(name)),
             format!("<input type=\"hidden\" name=\"workspace\" value=\"{}\">", escape(slug)),
         ),
         None => (
