@@ -3,6 +3,7 @@
 //! Every route is registered through [`Routes`], which also records (method, path) pairs:
 //! a test compares that table with `openapi.yaml`, so code and spec cannot drift apart.
 
+mod account;
 mod admin;
 pub mod client_ip;
 mod errors;
@@ -86,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource("/oauth2/token", vec![post(oauth::token_endpoint)]);
     r.resource("/oauth2/authorize", vec![get(signin::authorize_page)]);
     r.resource("/signin", vec![post(signin::sign_in)]);
+    r.resource("/account/sessions", vec![get(account::list)]);
+    r.resource("/account/sessions/{id}", vec![delete(account::end)]);
     r.resource(
         "/oauth2/logout",
         vec![get(logout::logout), post(logout::logout)],

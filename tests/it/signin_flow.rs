@@ -694,3 +694,66 @@ async fn sign_in_is_refused_while_redis_is_down_and_never_let_through() {
     assert_eq!(sessions, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_person_lists_and_ends_their_own_sessions_with_the_csrf_token() {
+    let r = rig().await;
+    let mut jars = Vec::new();
+    for ip in ["198.51.100.20", "198.51.100.21"] {
+        let res = r.sign_in("admin@alpha.example", PASSWORD, None, ip).await;
+        assert_eq!(res.status(), 303);
+        let jar = cookies(res.headers());
+        let get = |name: &str| jar.iter().find(|c| c.0 == name).unwrap().1.clone();
+        jars.push((get("__Host-identity-session"), get("__Host-identity-csrf")));
+    }
+    let (mine, my_csrf) = &jars[0];
+    let cookie = format!("__Host-identity-session={mine}; __Host-identity-csrf={my_csrf}");
+    let listed: Value = r
+        .get("/account/sessions", Some(&cookie))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all = listed["sessions"].as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    let other = all
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .find(|id| *id != listed["current"].as_str().unwrap())
+        .unwrap()
+        .to_string();
+
+    let end = |csrf: Option<&str>| {
+        let mut req = r
+            .app
+            .http
+            .delete(r.app.url(&format!("/account/sessions/{other}")))
+            .header("cookie", &cookie);
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        req.send()
+    };
+    assert_eq!(
+        end(None).await.unwrap().status(),
+        403,
+        "ended without the CSRF token"
+    );
+    assert_eq!(end(Some("forged")).await.unwrap().status(), 403);
+    assert_eq!(end(Some(my_csrf)).await.unwrap().status(), 204);
+    let listed: Value = r
+        .get("/account/sessions", Some(&cookie))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 1);
+    // The other browser is signed out; without any cookie there is nothing to list.
+    let theirs = format!("__Host-identity-session={}", jars[1].0);
+    assert_eq!(
+        r.get("/account/sessions", Some(&theirs)).await.status(),
+        401
+    );
+    assert_eq!(r.get("/account/sessions", None).await.status(), 401);
+    r.app.stop().await;
+}
