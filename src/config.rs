@@ -157,6 +157,10 @@ pub struct ServerSettings {
     /// Peers whose `X-Forwarded-For` is believed. Empty: the TCP peer is the client.
     #[serde(default)]
     pub trusted_proxies: Vec<IpNet>,
+    /// Threads that may run bcrypt at once (sign-in throughput is this divided by the time
+    /// of one bcrypt check); defaults to the number of cores.
+    #[serde(default)]
+    pub password_hash_threads: Option<usize>,
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_body_limit")]
     pub max_body_bytes: usize,
@@ -224,6 +228,37 @@ pub struct RateLimitSettings {
     pub token_per_client: Budget,
     /// Introspection and revocation, per authenticated client.
     pub introspect_per_client: Budget,
+    /// Sign-in attempts per client IP.
+    #[serde(default = "default_signin_per_ip")]
+    pub signin_per_ip: Budget,
+    /// Sign-in attempts per account (the answer slows down after a few).
+    #[serde(default = "default_signin_per_account")]
+    pub signin_per_account: Budget,
+    /// Password reset requests per client IP.
+    #[serde(default = "default_signin_per_ip")]
+    pub reset_per_ip: Budget,
+    /// Password reset requests per account.
+    #[serde(default = "default_reset_per_account")]
+    pub reset_per_account: Budget,
+}
+
+fn default_signin_per_ip() -> Budget {
+    Budget {
+        limit: 20,
+        window_secs: 900,
+    }
+}
+fn default_signin_per_account() -> Budget {
+    Budget {
+        limit: 10,
+        window_secs: 900,
+    }
+}
+fn default_reset_per_account() -> Budget {
+    Budget {
+        limit: 5,
+        window_secs: 3600,
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

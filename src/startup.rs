@@ -36,12 +36,13 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
         settings.tokens.max_token_ttl_secs + settings.tokens.leeway_secs as i64,
     );
     let keys = KeyStore::new(db.clone(), envelope.clone(), retention);
+    let hash_threads = settings.server.password_hash_threads.unwrap_or(blocking);
     Ok(AppState {
         settings: Arc::new(settings),
         db,
         limiter,
         envelope,
-        passwords: PasswordHasher::new(blocking),
+        passwords: PasswordHasher::new(hash_threads),
         metrics: Metrics::new()?,
         keys,
     })

@@ -73,6 +73,7 @@ pub async fn request(
     db: &Db,
     envelope: &Envelope,
     limiter: &Limiter,
+    limits: &crate::config::RateLimitSettings,
     public_url: &str,
     workspace: &str,
     email: &str,
@@ -80,7 +81,7 @@ pub async fn request(
     now: DateTime<Utc>,
 ) -> Result<(), ResetError> {
     let ip = origin.ip.map(|ip| ip.to_string()).unwrap_or_default();
-    check(limiter, "reset_ip", &ip, PER_IP).await?;
+    check(limiter, "reset_ip", &ip, limits.reset_per_ip).await?;
     let Some(tenant) = tenant_by_slug(db, workspace).await? else {
         return Ok(());
     };
@@ -88,7 +89,7 @@ pub async fn request(
         limiter,
         "reset_account",
         &format!("{tenant}:{}", email.trim().to_lowercase()),
-        PER_ACCOUNT,
+        limits.reset_per_account,
     )
     .await?;
     let mut tx = db.tenant(tenant).await?;

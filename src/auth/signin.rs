@@ -6,7 +6,7 @@
 use super::password::PasswordHasher;
 use super::sessions::{self, SessionView};
 use crate::audit::{self, Event, Origin};
-use crate::config::{Budget, SessionSettings};
+use crate::config::{Budget, RateLimitSettings, SessionSettings};
 use crate::crypto::Envelope;
 use crate::db::models::{tenants, users};
 use crate::db::{Db, DbError};
@@ -103,6 +103,7 @@ pub async fn sign_in(
     hasher: &PasswordHasher,
     limiter: &Limiter,
     settings: &SessionSettings,
+    limits: &RateLimitSettings,
     attempt: &Attempt<'_>,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, SignInError> {
@@ -111,12 +112,18 @@ pub async fn sign_in(
         .ip
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    check(limiter, "signin_ip", &ip, PER_IP).await?;
+    check(limiter, "signin_ip", &ip, limits.signin_per_ip).await?;
     let tenant = tenant_by_slug(db, attempt.tenant_slug)
         .await?
         .ok_or(SignInError::UnknownWorkspace)?;
     let account = format!("{tenant}:{}", attempt.email.trim().to_lowercase());
-    let attempt_no = check(limiter, "signin_account", &account, PER_ACCOUNT).await?;
+    let attempt_no = check(
+        limiter,
+        "signin_account",
+        &account,
+        limits.signin_per_account,
+    )
+    .await?;
     // Same delay whether or not the account exists, so it reveals nothing.
     tokio::time::sleep(delay_for_attempt(attempt_no)).await;
 

@@ -95,6 +95,7 @@ pub async fn forgot(
         &state.db,
         &state.envelope,
         &state.limiter,
+        &state.settings.rate_limits,
         &state.settings.server.public_url,
         &field("workspace").trim().to_lowercase(),
         field("email"),

@@ -300,6 +300,7 @@ pub async fn sign_in(
         &state.passwords,
         &state.limiter,
         &state.settings.sessions,
+        &state.settings.rate_limits,
         &attempt,
         now,
     )
