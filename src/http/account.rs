@@ -3,7 +3,7 @@
 //! (double submit with the `__Host-identity-csrf` cookie).
 
 use super::request_context::RequestContext;
-use super::signin::{CSRF_COOKIE, SESSION_COOKIE};
+use super::signin::{csrf_matches, SESSION_COOKIE};
 use crate::auth::sessions::{self, ActiveSession};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -24,22 +24,6 @@ async fn current(req: &HttpRequest, state: &AppState) -> Result<ActiveSession, A
     .ok_or(AppError::Unauthorized)
 }
 
-fn csrf_header_ok(req: &HttpRequest) -> bool {
-    let header = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok());
-    match (req.cookie(CSRF_COOKIE), header) {
-        (Some(c), Some(h)) => {
-            let (a, b) = (c.value().as_bytes(), h.as_bytes());
-            !a.is_empty()
-                && a.len() == b.len()
-                && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-        }
-        _ => false,
-    }
-}
-
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let me = current(&req, &state).await?;
     let mut tx = state.db.tenant_read(me.tenant).await?;
@@ -55,7 +39,12 @@ pub async fn end(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let me = current(&req, &state).await?;
-    if !csrf_header_ok(&req) {
+    if !csrf_matches(
+        &req,
+        req.headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok()),
+    ) {
         return Err(AppError::Forbidden);
     }
     let mut tx = state.db.tenant(me.tenant).await?;

@@ -4,7 +4,7 @@
 
 use super::pages;
 use super::request_context::RequestContext;
-use super::signin::SESSION_COOKIE;
+use super::signin::{parse_unique, SESSION_COOKIE};
 use crate::auth::sessions;
 use crate::oidc::authorize::redirect_with;
 use crate::oidc::clients;
@@ -17,19 +17,11 @@ use chrono::Utc;
 use std::collections::HashMap;
 
 fn params(req: &HttpRequest, body: &[u8]) -> Option<HashMap<String, String>> {
-    let raw = if req.method() == actix_web::http::Method::POST {
-        std::str::from_utf8(body).ok()?.to_string()
+    if req.method() == actix_web::http::Method::POST {
+        parse_unique(std::str::from_utf8(body).ok()?)
     } else {
-        req.query_string().to_string()
-    };
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&raw).ok()?;
-    let mut map = HashMap::new();
-    for (k, v) in pairs {
-        if map.insert(k, v).is_some() {
-            return None;
-        }
+        parse_unique(req.query_string())
     }
-    Some(map)
 }
 
 fn cleared_cookie() -> Cookie<'static> {

@@ -29,14 +29,13 @@ impl Params {
                 "body must be application/x-www-form-urlencoded",
             ));
         }
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-            .map_err(|_| OAuthError::InvalidRequest("malformed form body"))?;
-        let mut map = HashMap::with_capacity(pairs.len());
-        for (k, v) in pairs {
-            if map.insert(k, v).is_some() {
-                return Err(OAuthError::InvalidRequest("a parameter is repeated"));
-            }
-        }
+        // Each parameter at most once (RFC 6749 §3.2).
+        let map = std::str::from_utf8(body)
+            .ok()
+            .and_then(super::signin::parse_unique)
+            .ok_or(OAuthError::InvalidRequest(
+                "malformed form body, or a parameter given twice",
+            ))?;
         Ok(Params(map))
     }
 

@@ -245,10 +245,16 @@ pub(crate) fn checked_form(
 }
 
 pub(crate) fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
-    let (Some(cookie), Some(field)) = (req.cookie(CSRF_COOKIE), form.get("csrf")) else {
+    csrf_matches(req, form.get("csrf").map(String::as_str))
+}
+
+/// Double submit: the presented token (form field or header) equals the CSRF cookie,
+/// compared in constant time.
+pub(crate) fn csrf_matches(req: &HttpRequest, presented: Option<&str>) -> bool {
+    let (Some(cookie), Some(presented)) = (req.cookie(CSRF_COOKIE), presented) else {
         return false;
     };
-    let (a, b) = (cookie.value().as_bytes(), field.as_bytes());
+    let (a, b) = (cookie.value().as_bytes(), presented.as_bytes());
     !a.is_empty()
         && a.len() == b.len()
         && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

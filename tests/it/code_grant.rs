@@ -14,6 +14,39 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "https://crm.example/callback";
 
+/// A signed-in person (a fresh session) and the code the authorization endpoint hands out.
+async fn signed_in_code(
+    pool: &identity::db::Db,
+    t: &identity::admin::bootstrap::Bootstrapped,
+    client_id: &str,
+    scope: &str,
+    nonce: Option<&str>,
+) -> (uuid::Uuid, String) {
+    let mut tx = pool.tenant(t.tenant_id).await.unwrap();
+    let settings = SessionSettings {
+        idle_timeout_secs: 3600,
+        absolute_timeout_secs: 36_000,
+    };
+    let now = chrono::Utc::now();
+    let (session, _) = sessions::start(&mut tx, &settings, t.admin_user_id, &["pwd".into()], now)
+        .await
+        .unwrap();
+    let grant = CodeGrant {
+        client_id,
+        redirect_uri: REDIRECT,
+        user: t.admin_user_id,
+        session: session.id,
+        code_challenge: CHALLENGE,
+        scope,
+        nonce,
+        auth_time: now,
+        amr: &["pwd".to_string()],
+    };
+    let code = codes::issue(&mut tx, &grant, now).await.unwrap();
+    tx.commit().await.unwrap();
+    (session.id, code)
+}
+
 #[tokio::test]
 async fn a_code_becomes_tokens_that_userinfo_and_pyjwt_accept_and_reuse_is_punished() {
     let db = TestDb::new().await;
@@ -37,36 +70,8 @@ async fn a_code_becomes_tokens_that_userinfo_and_pyjwt_accept_and_reuse_is_punis
         secret,
     };
 
-    // A signed-in person and the code the authorization endpoint hands out.
-    let mut tx = pool.tenant(t.tenant_id).await.unwrap();
-    let settings = SessionSettings {
-        idle_timeout_secs: 3600,
-        absolute_timeout_secs: 36_000,
-    };
-    let (session, _) = sessions::start(
-        &mut tx,
-        &settings,
-        t.admin_user_id,
-        &["pwd".into()],
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    let grant = CodeGrant {
-        client_id: "crm-web",
-        redirect_uri: REDIRECT,
-        user: t.admin_user_id,
-        session: session.id,
-        code_challenge: CHALLENGE,
-        scope: "openid email",
-        nonce: Some("nonce-42"),
-        auth_time: chrono::Utc::now(),
-        amr: &["pwd".to_string()],
-    };
-    let code = codes::issue(&mut tx, &grant, chrono::Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let (session, code) =
+        signed_in_code(&pool, &t, "crm-web", "openid email", Some("nonce-42")).await;
 
     let exchange = |code: String, verifier: &'static str| {
         let app = &app;
@@ -97,7 +102,7 @@ async fn a_code_becomes_tokens_that_userinfo_and_pyjwt_accept_and_reuse_is_punis
     assert_eq!(header["typ"], "JWT");
     assert_eq!(id["aud"], "crm-web");
     assert_eq!(id["nonce"], "nonce-42");
-    assert_eq!(id["sid"], session.id.to_string());
+    assert_eq!(id["sid"], session.to_string());
     assert_eq!(id["amr"], serde_json::json!(["pwd"]));
     assert!(id["auth_time"].is_i64());
     let (ok, out) = pyjwt(
@@ -204,34 +209,11 @@ async fn code_exchange_refuses_a_wrong_verifier_or_redirect() {
         id: "crm-web".into(),
         secret,
     };
-    let settings = SessionSettings {
-        idle_timeout_secs: 3600,
-        absolute_timeout_secs: 36_000,
-    };
     for (redirect, verifier) in [
         ("https://crm.example/callback-evil", VERIFIER),
         (REDIRECT, "a-different-verifier-a-different-verifier-xyz"),
     ] {
-        let mut tx = pool.tenant(t.tenant_id).await.unwrap();
-        let (session, _) =
-            sessions::start(&mut tx, &settings, t.admin_user_id, &[], chrono::Utc::now())
-                .await
-                .unwrap();
-        let grant = CodeGrant {
-            client_id: "crm-web",
-            redirect_uri: REDIRECT,
-            user: t.admin_user_id,
-            session: session.id,
-            code_challenge: CHALLENGE,
-            scope: "openid",
-            nonce: None,
-            auth_time: chrono::Utc::now(),
-            amr: &[],
-        };
-        let code = codes::issue(&mut tx, &grant, chrono::Utc::now())
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        let (_, code) = signed_in_code(&pool, &t, "crm-web", "openid", None).await;
         let res = token_response(
             &app,
             &web,
@@ -271,35 +253,7 @@ async fn a_persons_admin_token_works_until_the_session_ends() {
         id: "crm-admin".into(),
         secret,
     };
-    let mut tx = pool.tenant(t.tenant_id).await.unwrap();
-    let settings = SessionSettings {
-        idle_timeout_secs: 3600,
-        absolute_timeout_secs: 36_000,
-    };
-    let (session, _) = sessions::start(
-        &mut tx,
-        &settings,
-        t.admin_user_id,
-        &["pwd".into()],
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
-    let grant = CodeGrant {
-        client_id: "crm-admin",
-        redirect_uri: REDIRECT,
-        user: t.admin_user_id,
-        session: session.id,
-        code_challenge: CHALLENGE,
-        scope: "openid",
-        nonce: None,
-        auth_time: chrono::Utc::now(),
-        amr: &["pwd".to_string()],
-    };
-    let code = codes::issue(&mut tx, &grant, chrono::Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let (session, code) = signed_in_code(&pool, &t, "crm-admin", "openid", None).await;
     let res = token_response(
         &app,
         &console,
@@ -333,7 +287,7 @@ async fn a_persons_admin_token_works_until_the_session_ends() {
         &env,
         "test",
         t.admin_user_id,
-        session.id,
+        session,
         "signed_out",
         &identity::audit::Origin::default(),
         chrono::Utc::now(),
