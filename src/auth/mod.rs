@@ -1,5 +1,7 @@
-//! Authentication of people: password hashing now; sign-in flow and sessions come later.
+//! Authentication of people: passwords, sign-in, sessions, resets and workspace domains.
 
+pub mod domains;
+pub mod hash_pool;
 pub mod password;
 pub mod reset;
 pub mod sessions;

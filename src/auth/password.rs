@@ -1,14 +1,15 @@
 //! Password hashing: bcrypt cost 12 over a SHA-256 pre-hash.
 //!
 //! bcrypt reads at most 72 bytes; the pre-hash (base64 of SHA-256, 44 bytes) lets
-//! passwords of any accepted length count in full. Hashing runs on the blocking pool behind
-//! a semaphore, so a burst of sign-ins cannot starve the async workers or each other.
+//! passwords of any accepted length count in full. Hashing runs on a few dedicated
+//! low-priority threads ([`super::hash_pool`]), so a burst of sign-ins cannot starve the
+//! async workers.
 
+use super::hash_pool::HashPool;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 pub const BCRYPT_COST: u32 = 12;
@@ -51,10 +52,10 @@ pub fn check_policy(password: &str) -> Result<(), PasswordError> {
     Ok(())
 }
 
-/// Bounded access to bcrypt on the blocking pool.
+/// bcrypt on a bounded pool of hashing threads.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    pool: HashPool,
     cost: u32,
     /// A hash of a random value, checked when there is no real hash (unknown user), so
     /// that answer takes as long as a wrong password.
@@ -69,7 +70,7 @@ impl PasswordHasher {
     /// A lower cost is for benchmarks of surrounding code only.
     pub fn with_cost(max_concurrent: usize, cost: u32) -> Self {
         Self {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            pool: HashPool::new(max_concurrent),
             cost,
             dummy: Arc::new(tokio::sync::OnceCell::new()),
         }
@@ -99,28 +100,20 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| PasswordError::Hashing)?;
         let pre = prehash(password);
         let cost = self.cost;
-        tokio::task::spawn_blocking(move || bcrypt::hash(pre.as_str(), cost))
+        self.pool
+            .run(move || bcrypt::hash(pre.as_str(), cost))
             .await
             .map_err(|_| PasswordError::Hashing)?
             .map_err(|_| PasswordError::Hashing)
     }
 
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| PasswordError::Hashing)?;
         let pre = prehash(password);
         let hash = hash.to_owned();
-        tokio::task::spawn_blocking(move || bcrypt::verify(pre.as_str(), &hash))
+        self.pool
+            .run(move || bcrypt::verify(pre.as_str(), &hash))
             .await
             .map_err(|_| PasswordError::Hashing)?
             .map_err(|_| PasswordError::Hashing)

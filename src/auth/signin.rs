@@ -50,7 +50,8 @@ pub struct SignedIn {
 }
 
 pub struct Attempt<'a> {
-    pub tenant_slug: &'a str,
+    /// The workspace's slug; empty to find it from the email's domain.
+    pub workspace: &'a str,
     pub email: &'a str,
     pub password: &'a str,
     pub origin: &'a Origin,
@@ -90,10 +91,27 @@ pub async fn tenant_by_slug(db: &Db, slug: &str) -> Result<Option<TenantId>, DbE
     let mut tx = db.platform().await?;
     let t = tenants::find_by_slug(&mut tx, slug).await?;
     tx.commit().await?;
-    Ok(
-        t.filter(|t| t.id != TenantId::PLATFORM && t.status == "active")
-            .map(|t| t.id),
-    )
+    Ok(t.filter(is_open).map(|t| t.id))
+}
+
+fn is_open(t: &tenants::Tenant) -> bool {
+    t.id != TenantId::PLATFORM && t.status == "active"
+}
+
+/// The workspace a sign-in names: by its slug, or, when no slug is given, the active
+/// workspace that claims the email's domain.
+pub async fn workspace_for(db: &Db, slug: &str, email: &str) -> Result<Option<TenantId>, DbError> {
+    let slug = slug.trim();
+    if !slug.is_empty() {
+        return tenant_by_slug(db, &slug.to_lowercase()).await;
+    }
+    let Some(tenant) = super::domains::tenant_for_email(db, email).await? else {
+        return Ok(None);
+    };
+    let mut tx = db.platform().await?;
+    let t = tenants::get(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(t.filter(is_open).map(|t| t.id))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -113,7 +131,7 @@ pub async fn sign_in(
         .map(|ip| ip.to_string())
         .unwrap_or_default();
     check(limiter, "signin_ip", &ip, limits.signin_per_ip).await?;
-    let tenant = tenant_by_slug(db, attempt.tenant_slug)
+    let tenant = workspace_for(db, attempt.workspace, attempt.email)
         .await?
         .ok_or(SignInError::UnknownWorkspace)?;
     let account = format!("{tenant}:{}", attempt.email.trim().to_lowercase());

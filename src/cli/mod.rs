@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod clients;
+mod domains;
 mod keys;
 mod ops;
 
@@ -50,6 +51,11 @@ enum Command {
     Clients {
         #[command(subcommand)]
         command: clients::ClientsCommand,
+    },
+    /// Email domains that route sign-in to a workspace.
+    Domains {
+        #[command(subcommand)]
+        command: domains::DomainsCommand,
     },
     /// Workspace API keys.
     ApiKeys {
@@ -105,6 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bootstrap(args) => ops::bootstrap(settings, args).await,
         Command::Keys { command } => keys::run(settings, command).await,
         Command::Clients { command } => clients::run(settings, command).await,
+        Command::Domains { command } => domains::run(settings, command).await,
         Command::ApiKeys { command } => api_keys::run(settings, command).await,
         Command::Encryption { command } => ops::encryption(settings, command).await,
         Command::Audit { command } => ops::audit(settings, command).await,

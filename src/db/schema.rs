@@ -251,3 +251,11 @@ diesel::table! {
         used_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    tenant_domains (tenant_id, domain) {
+        tenant_id -> Uuid,
+        domain -> Text,
+        created_at -> Timestamptz,
+    }
+}

@@ -1,7 +1,9 @@
 //! The browser side of sign-in: `GET /oauth2/authorize` (answers at once for a signed-in
 //! browser, otherwise shows the sign-in form) and `POST /signin` (checks the CSRF token,
 //! validates the authorization request again, runs the password step, starts the session
-//! and redirects back with a one-time code). The MFA step will sit between password and code.
+//! and redirects back with a one-time code). The workspace comes from the client, the
+//! `tenant` parameter, the form, or the domain of the email when a workspace claims it.
+//! The MFA step will sit between password and code.
 
 use super::pages::{self, SignInForm};
 use super::request_context::RequestContext;
@@ -211,10 +213,14 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
             },
         );
     }
-    let workspace = match (client_tenant, &auth.tenant_slug) {
-        (Some(t), _) => workspace_of(&state, t).await,
-        (None, Some(slug)) => workspace_named(&state, slug).await,
-        (None, None) => None,
+    let workspace = match (client_tenant, &auth.tenant_slug, &auth.login_hint) {
+        (Some(t), _, _) => workspace_of(&state, t).await,
+        (None, Some(slug), _) => workspace_named(&state, slug).await,
+        (None, None, Some(hint)) => match signin::workspace_for(&state.db, "", hint).await {
+            Ok(Some(t)) => workspace_of(&state, t).await,
+            _ => None,
+        },
+        (None, None, None) => None,
     };
     let email = auth.login_hint.clone().unwrap_or_default();
     form_page(StatusCode::OK, &params, &workspace, &email, None)
@@ -277,13 +283,12 @@ pub async fn sign_in(
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let workspace = field("workspace").trim().to_lowercase();
     let email = field("email");
+    let named = signin::workspace_for(&state.db, &workspace, email)
+        .await
+        .ok()
+        .flatten();
     if let Some(t) = auth.client.tenant_id {
-        if signin::tenant_by_slug(&state.db, &workspace)
-            .await
-            .ok()
-            .flatten()
-            != Some(t)
-        {
+        if named != Some(t) {
             return form_page(
                 StatusCode::BAD_REQUEST,
                 &form,
@@ -294,7 +299,7 @@ pub async fn sign_in(
         }
     }
     let attempt = Attempt {
-        tenant_slug: &workspace,
+        workspace: &workspace,
         email,
         password: field("password"),
         origin: &ctx.origin(),
@@ -311,8 +316,8 @@ pub async fn sign_in(
         now,
     )
     .await;
-    let shown_workspace = match &result {
-        Err(SignInError::Invalid) => workspace_named(&state, &workspace).await,
+    let shown_workspace = match (&result, named) {
+        (Err(SignInError::Invalid), Some(t)) => workspace_of(&state, t).await,
         _ => None,
     };
     match result {
@@ -345,7 +350,11 @@ pub async fn sign_in(
             &form,
             &None,
             email,
-            Some("There is no workspace with that name."),
+            Some(if workspace.is_empty() {
+                "Enter your workspace: no workspace is registered for that email's domain."
+            } else {
+                "There is no workspace with that name."
+            }),
         ),
         Err(SignInError::Limited { retry_after_secs }) => {
             let mut resp = pages::error(

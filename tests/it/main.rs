@@ -9,6 +9,7 @@ mod cli;
 mod code_grant;
 mod codes;
 mod config_files;
+mod domains;
 mod encryption;
 mod harness;
 mod http_basics;

@@ -11,17 +11,17 @@ use serde_json::Value;
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const REDIRECT: &str = "https://crm.example/callback";
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const REDIRECT: &str = "https://crm.example/callback";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 const SIGNED_OUT: &str = "https://crm.example/signed-out";
 
-struct Rig {
-    app: TestApp,
-    web: TestClient,
-    db: TestDb,
+pub(crate) struct Rig {
+    pub(crate) app: TestApp,
+    pub(crate) web: TestClient,
+    pub(crate) db: TestDb,
 }
 
-async fn rig() -> Rig {
+pub(crate) async fn rig() -> Rig {
     let db = TestDb::new().await;
     let app = TestApp::spawn(db.settings()).await;
     let pool = db.db();
@@ -48,7 +48,7 @@ async fn rig() -> Rig {
     }
 }
 
-fn authorize_url(extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_url(extra: &[(&str, &str)]) -> String {
     let mut pairs = vec![
         ("response_type", "code"),
         ("client_id", "crm-web"),
@@ -73,7 +73,7 @@ fn authorize_url(extra: &[(&str, &str)]) -> String {
 }
 
 /// name → (value, full Set-Cookie line)
-fn cookies(headers: &HeaderMap) -> Vec<(String, String, String)> {
+pub(crate) fn cookies(headers: &HeaderMap) -> Vec<(String, String, String)> {
     headers
         .get_all(SET_COOKIE)
         .iter()
@@ -86,7 +86,7 @@ fn cookies(headers: &HeaderMap) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
     let re = regex::Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)">"#).unwrap();
     re.captures_iter(html)
         .map(|c| {
@@ -99,7 +99,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
 }
 
 impl Rig {
-    async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
         let mut req = self.app.http.get(self.app.url(path));
         if let Some(c) = cookie {
             req = req.header("cookie", c);
@@ -152,7 +152,7 @@ impl Rig {
     }
 }
 
-fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap()
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod ciphertexts;
 pub mod clients;
 pub mod codes;
+pub mod domains;
 pub mod outbox;
 pub mod refresh;
 pub mod resets;

@@ -77,7 +77,10 @@ pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
         ),
         None => (
             String::new(),
-            "<label for=\"workspace\">Workspace</label><input id=\"workspace\" name=\"workspace\" required autocomplete=\"organization\">".to_string(),
+            "<label for=\"workspace\">Workspace</label>\
+             <input id=\"workspace\" name=\"workspace\" autocomplete=\"organization\" aria-describedby=\"workspace-help\">\
+             <p id=\"workspace-help\" class=\"help\">Leave empty if your company's email domain is registered.</p>"
+                .to_string(),
         ),
     };
     let body = format!(
