@@ -55,6 +55,8 @@ fn validation(c: &mut Criterion) {
             tid: None,
             roles: None,
             sid: None,
+            amr: None,
+            acr: None,
         };
         let token = sign(&signer, ACCESS_TOKEN_TYP, &claims).unwrap();
         assert!(access_token(&set, &token, &expect, now).is_ok());

@@ -240,6 +240,16 @@ pub struct RateLimitSettings {
     /// Password reset requests per account.
     #[serde(default = "default_reset_per_account")]
     pub reset_per_account: Budget,
+    /// TOTP and recovery-code tries per account: a budget of its own, apart from passwords.
+    #[serde(default = "default_mfa_per_account")]
+    pub mfa_per_account: Budget,
+}
+
+fn default_mfa_per_account() -> Budget {
+    Budget {
+        limit: 5,
+        window_secs: 300,
+    }
 }
 
 fn default_signin_per_ip() -> Budget {

@@ -16,6 +16,9 @@ pub enum AppError {
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
+    /// The workspace requires a second factor the caller's sign-in has not passed.
+    #[error("multi-factor authentication required")]
+    MfaRequired,
     #[error("not found")]
     NotFound,
     #[error("no such route")]
@@ -50,6 +53,7 @@ impl AppError {
             AppError::InvalidRequest(_) => "invalid_request",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
+            AppError::MfaRequired => "mfa_required",
             AppError::NotFound => "not_found",
             AppError::RouteNotFound => "route_not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
@@ -68,6 +72,7 @@ impl AppError {
             AppError::InvalidRequest(_) => "The request is invalid",
             AppError::Unauthorized => "Authentication is required",
             AppError::Forbidden => "You are not allowed to do this",
+            AppError::MfaRequired => "Multi-factor authentication required",
             AppError::NotFound => "Not found",
             AppError::RouteNotFound => "No such endpoint",
             AppError::MethodNotAllowed => "Method not allowed on this endpoint",
@@ -86,6 +91,10 @@ impl AppError {
         match self {
             AppError::InvalidRequest(d) => Some(d.clone()),
             AppError::Conflict(d) => Some((*d).to_string()),
+            AppError::MfaRequired => Some(
+                "This workspace requires multi-factor authentication: sign in with your second factor first."
+                    .into(),
+            ),
             AppError::RateLimited { retry_after_secs } => {
                 Some(format!("Retry after {retry_after_secs} seconds."))
             }
@@ -123,7 +132,7 @@ impl ResponseError for AppError {
         match self {
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::MfaRequired => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::RouteNotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,

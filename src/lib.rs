@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod mail;
+pub mod mfa;
 pub mod oidc;
 pub mod ratelimit;
 pub mod startup;

@@ -20,6 +20,8 @@ pub struct Principal {
     /// `user:<id>` or `api_key:<id>`, as written to the audit log.
     pub actor: String,
     pub permissions: BTreeSet<String>,
+    /// For a person's token: the person and how their session signed in (`amr`).
+    pub signed_in: Option<(UserId, Vec<String>)>,
 }
 
 impl Principal {
@@ -56,6 +58,7 @@ pub async fn resolve(
             tenant: key.tenant,
             actor: format!("api_key:{}", key.key_id),
             permissions: key.permissions.into_iter().collect(),
+            signed_in: None,
         });
     }
     let settings = &state.settings.tokens;
@@ -79,11 +82,13 @@ pub async fn resolve(
         return Err(AppError::Unauthorized);
     }
     // A person's token dies with its sign-in session.
+    let mut session_amr = None;
     if let Some(sid) = &claims.sid {
         let session = uuid::Uuid::try_parse(sid).map_err(|_| AppError::Unauthorized)?;
-        if !sessions::is_active(&mut tx, session, now).await? {
-            return Err(AppError::Unauthorized);
-        }
+        let row = sessions::get_active(&mut tx, session, now)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        session_amr = Some(row.amr);
     }
     if let Some(id) = claims
         .sub
@@ -106,6 +111,7 @@ pub async fn resolve(
             tenant,
             actor: format!("user:{id}"),
             permissions,
+            signed_in: Some((UserId(id), session_amr.unwrap_or_default())),
         });
     }
     tx.commit().await?;
@@ -121,6 +127,7 @@ pub async fn resolve(
             tenant,
             actor: format!("api_key:{id}"),
             permissions: key.permissions.into_iter().collect(),
+            signed_in: None,
         });
     }
     Err(AppError::Unauthorized)

@@ -21,10 +21,14 @@ pub struct UserView {
     pub status: String,
     pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
+    pub mfa_enrolled: bool,
+    /// A break-glass account the workspace's MFA rule does not apply to.
+    pub mfa_exempt: bool,
 }
 
 async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError> {
     let roles = roles::names_for_user(tx, user.id).await?;
+    let mfa_enrolled = crate::mfa::factors::status(tx, user.id).await?.enrolled;
     Ok(UserView {
         id: user.id,
         email: user.email,
@@ -32,6 +36,8 @@ async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError>
         status: user.status,
         roles,
         created_at: user.created_at,
+        mfa_enrolled,
+        mfa_exempt: user.mfa_exempt,
     })
 }
 

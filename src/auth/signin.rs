@@ -1,7 +1,8 @@
 //! The password step of sign-in. Unknown email, wrong password and disabled account get
 //! the same answer after the same work (a bcrypt check against a dummy hash when there is
 //! no real one). Limits, fail closed: 20 tries per 15 minutes per IP and 10 per account.
-//! Attempts are audited without the password or the email in clear.
+//! Attempts are audited without the password or the email in clear. The second factor, if
+//! any, comes between [`check_password`] and [`start_session`] (see `crate::mfa`).
 
 use super::password::PasswordHasher;
 use super::sessions::{self, SessionView};
@@ -9,7 +10,7 @@ use crate::audit::{self, Event, Origin};
 use crate::config::{Budget, RateLimitSettings, SessionSettings};
 use crate::crypto::Envelope;
 use crate::db::models::{tenants, users};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, TenantTx};
 use crate::ids::{TenantId, UserId};
 use crate::ratelimit::{Decision, Limiter};
 use chrono::{DateTime, Utc};
@@ -114,17 +115,24 @@ pub async fn workspace_for(db: &Db, slug: &str, email: &str) -> Result<Option<Te
     Ok(t.filter(is_open).map(|t| t.id))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn sign_in(
+/// A password that matched an active account.
+pub struct PasswordChecked {
+    pub tenant: TenantId,
+    pub user: users::User,
+}
+
+/// The password step: budgets, the growing delay, and one bcrypt check whatever the
+/// account's state. A failure is audited here; success is audited when the session starts
+/// (after the second factor, if there is one).
+pub async fn check_password(
     db: &Db,
     envelope: &Envelope,
     hasher: &PasswordHasher,
     limiter: &Limiter,
-    settings: &SessionSettings,
     limits: &RateLimitSettings,
     attempt: &Attempt<'_>,
     now: DateTime<Utc>,
-) -> Result<SignedIn, SignInError> {
+) -> Result<PasswordChecked, SignInError> {
     let ip = attempt
         .origin
         .ip
@@ -153,29 +161,8 @@ pub async fn sign_in(
         .verify_or_dummy(attempt.password, hash)
         .await
         .map_err(|_| SignInError::Unavailable)?;
-    let user = found.map(|(u, _)| u);
-    let mut tx = db.tenant(tenant).await?;
-    match user {
-        Some(u) if password_ok && u.status == "active" => {
-            let amr = vec!["pwd".to_string()];
-            let (session, cookie) = sessions::start(&mut tx, settings, u.id, &amr, now).await?;
-            let event = Event {
-                actor: &format!("user:{}", u.id),
-                action: "signin.succeeded",
-                target: &format!("user:{}", u.id),
-                details: json!({"session": session.id, "amr": amr}),
-            };
-            audit::record(&mut tx, envelope, event, attempt.origin, now)
-                .await
-                .map_err(|_| SignInError::Unavailable)?;
-            tx.commit().await?;
-            Ok(SignedIn {
-                tenant,
-                user: u.id,
-                session,
-                cookie,
-            })
-        }
+    match found.map(|(u, _)| u) {
+        Some(u) if password_ok && u.status == "active" => Ok(PasswordChecked { tenant, user: u }),
         other => {
             let target = other
                 .map(|u| format!("user:{}", u.id))
@@ -186,6 +173,7 @@ pub async fn sign_in(
                 target: &target,
                 details: json!({"method": "password"}),
             };
+            let mut tx = db.tenant(tenant).await?;
             audit::record(&mut tx, envelope, event, attempt.origin, now)
                 .await
                 .map_err(|_| SignInError::Unavailable)?;
@@ -193,6 +181,62 @@ pub async fn sign_in(
             Err(SignInError::Invalid)
         }
     }
+}
+
+/// Audits a failed second step (`method`: otp) of a known person.
+pub async fn record_failure(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    user: UserId,
+    method: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), audit::AuditError> {
+    let event = Event {
+        actor: "anonymous",
+        action: "signin.failed",
+        target: &format!("user:{user}"),
+        details: json!({ "method": method }),
+    };
+    audit::record(tx, envelope, event, origin, now).await?;
+    Ok(())
+}
+
+/// Starts the session of a finished sign-in (a new id every time) and audits it. A
+/// password-only session that this sign-in stepped up ends.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_session(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    settings: &SessionSettings,
+    user: UserId,
+    amr: &[String],
+    replaces: Option<uuid::Uuid>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SignInError> {
+    let (session, cookie) = sessions::start(tx, settings, user, amr, now).await?;
+    let actor = format!("user:{user}");
+    if let Some(old) = replaces {
+        sessions::end(tx, envelope, &actor, user, old, "stepped_up", origin, now)
+            .await
+            .map_err(|_| SignInError::Unavailable)?;
+    }
+    let event = Event {
+        actor: &actor,
+        action: "signin.succeeded",
+        target: &actor,
+        details: json!({"session": session.id, "amr": amr}),
+    };
+    audit::record(tx, envelope, event, origin, now)
+        .await
+        .map_err(|_| SignInError::Unavailable)?;
+    Ok(SignedIn {
+        tenant: tx.tenant(),
+        user,
+        session,
+        cookie,
+    })
 }
 
 #[cfg(test)]

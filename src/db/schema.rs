@@ -29,6 +29,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        mfa_exempt -> Bool,
     }
 }
 
@@ -257,5 +258,50 @@ diesel::table! {
         tenant_id -> Uuid,
         domain -> Text,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mfa_totp (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        secret_enc -> Text,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_step -> Nullable<BigInt>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (tenant_id, user_id, code_hash) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        code_hash -> Text,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    mfa_policies (tenant_id) {
+        tenant_id -> Uuid,
+        required -> Bool,
+        grace_period_days -> Integer,
+        enforced_since -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mfa_pending (tenant_id, token_hash) {
+        tenant_id -> Uuid,
+        token_hash -> Text,
+        user_id -> Uuid,
+        purpose -> Text,
+        request -> Jsonb,
+        replaces_session -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
     }
 }

@@ -12,7 +12,10 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-async fn current(req: &HttpRequest, state: &AppState) -> Result<ActiveSession, AppError> {
+pub(crate) async fn current(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<ActiveSession, AppError> {
     let cookie = req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
     sessions::resolve(
         &state.db,

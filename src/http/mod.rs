@@ -4,6 +4,7 @@
 //! a test compares that table with `openapi.yaml`, so code and spec cannot drift apart.
 
 mod account;
+mod account_mfa;
 mod admin;
 pub mod client_ip;
 mod errors;
@@ -11,6 +12,7 @@ mod extract;
 mod health;
 mod home;
 mod logout;
+mod mfa_step;
 pub mod middleware;
 mod oauth;
 pub mod pages;
@@ -87,7 +89,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource("/oauth2/token", vec![post(oauth::token_endpoint)]);
     r.resource("/oauth2/authorize", vec![get(signin::authorize_page)]);
     r.resource("/signin", vec![post(signin::sign_in)]);
+    r.resource("/signin/mfa", vec![post(mfa_step::verify)]);
+    r.resource("/signin/mfa/enrol", vec![post(mfa_step::enrol)]);
+    r.resource("/signin/mfa/skip", vec![post(mfa_step::skip)]);
     r.resource("/account/sessions", vec![get(account::list)]);
+    r.resource("/account/mfa", vec![get(account_mfa::show)]);
+    r.resource("/account/mfa/enrol", vec![post(account_mfa::enrol)]);
+    r.resource("/account/mfa/confirm", vec![post(account_mfa::confirm)]);
+    r.resource("/account/mfa/remove", vec![post(account_mfa::remove)]);
+    r.resource(
+        "/account/mfa/recovery-codes",
+        vec![post(account_mfa::regenerate)],
+    );
+    r.resource(
+        "/account/mfa/recovery-codes.txt",
+        vec![post(account_mfa::download)],
+    );
     r.resource("/account/sessions/{id}", vec![delete(account::end)]);
     r.resource(
         "/oauth2/logout",
@@ -128,6 +145,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource(
         "/admin/v1/users/{id}/sessions/{session_id}",
         vec![delete(admin::users::end_session)],
+    );
+    r.resource("/admin/v1/users/{id}/mfa", vec![delete(admin::mfa::reset)]);
+    r.resource(
+        "/admin/v1/users/{id}/mfa-exemption",
+        vec![put(admin::mfa::put_exemption)],
+    );
+    r.resource(
+        "/admin/v1/mfa-policy",
+        vec![get(admin::mfa::get_policy), put(admin::mfa::put_policy)],
     );
     r.resource(
         "/admin/v1/roles",

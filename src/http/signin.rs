@@ -3,7 +3,7 @@
 //! validates the authorization request again, runs the password step, starts the session
 //! and redirects back with a one-time code). The workspace comes from the client, the
 //! `tenant` parameter, the form, or the domain of the email when a workspace claims it.
-//! The MFA step will sit between password and code.
+//! After the password comes the second factor when needed (`super::mfa_step`).
 
 use super::pages::{self, SignInForm};
 use super::request_context::RequestContext;
@@ -45,14 +45,14 @@ pub(crate) fn parse_unique(raw: &str) -> Option<HashMap<String, String>> {
     Some(map)
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }
 
-fn authorize_error(state: &AppState, e: AuthorizeError) -> HttpResponse {
+pub(crate) fn authorize_error(state: &AppState, e: AuthorizeError) -> HttpResponse {
     match e {
         AuthorizeError::Page(msg) => pages::error(StatusCode::BAD_REQUEST, msg),
         AuthorizeError::Redirect {
@@ -72,7 +72,7 @@ fn authorize_error(state: &AppState, e: AuthorizeError) -> HttpResponse {
 }
 
 /// Issues a code for the session and sends the browser back to the client.
-async fn code_redirect(
+pub(crate) async fn code_redirect(
     state: &AppState,
     req: &AuthRequest,
     session: &sessions::ActiveSession,
@@ -118,7 +118,7 @@ async fn code_redirect(
 /// (slug, display name) of an active workspace.
 type Workspace = Option<(String, String)>;
 
-async fn workspace_of(state: &AppState, tenant: crate::ids::TenantId) -> Workspace {
+pub(crate) async fn workspace_of(state: &AppState, tenant: crate::ids::TenantId) -> Workspace {
     let mut tx = state.db.platform().await.ok()?;
     let t = tenants::get(&mut tx, tenant).await.ok()??;
     tx.commit().await.ok()?;
@@ -155,10 +155,15 @@ fn form_page(
             error,
         },
     );
-    // The form's answer redirects to the client: the page's CSP must allow that target.
-    let target = params
-        .get("redirect_uri")
-        .and_then(|u| crate::oidc::clients::origin_of(u))
+    allow_form_target(&mut resp, params.get("redirect_uri").map(String::as_str));
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    resp
+}
+
+/// A page whose form's answer redirects to the client: its CSP must allow that target.
+pub(crate) fn allow_form_target(resp: &mut HttpResponse, redirect_uri: Option<&str>) {
+    let target = redirect_uri
+        .and_then(crate::oidc::clients::origin_of)
         .unwrap_or("'none'");
     if let Ok(csp) =
         header::HeaderValue::from_str(&crate::http::middleware::csp_with_form_target(target))
@@ -166,11 +171,48 @@ fn form_page(
         resp.headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, csp);
     }
-    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
-    resp
 }
 
-pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+/// A signed-in browser: a code at once, unless the request (`acr_values`) or the
+/// workspace's MFA rule needs a second factor the session has not passed.
+async fn signed_in_answer(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    auth: &AuthRequest,
+    session: &sessions::ActiveSession,
+    ctx: &RequestContext,
+) -> HttpResponse {
+    let user = match state.db.tenant_read(session.tenant).await {
+        Ok(mut tx) => crate::db::models::users::get(&mut tx, session.user)
+            .await
+            .ok(),
+        Err(_) => None,
+    };
+    match user {
+        Some(user) => {
+            super::mfa_step::after_password(
+                state,
+                params,
+                auth,
+                session.tenant,
+                &user,
+                Some(session),
+                &ctx.origin(),
+            )
+            .await
+        }
+        None => pages::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable right now. Please try again shortly.",
+        ),
+    }
+}
+
+pub async fn authorize_page(
+    req: HttpRequest,
+    ctx: RequestContext,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let Some(params) = parse_unique(req.query_string()) else {
         return pages::error(StatusCode::BAD_REQUEST, "The sign-in request is malformed.");
     };
@@ -197,9 +239,7 @@ pub async fn authorize_page(req: HttpRequest, state: web::Data<AppState>) -> Htt
             .is_none_or(|age| (Utc::now() - session.auth_time).num_seconds() <= age);
         let same_tenant = wanted_tenant.is_none_or(|t| t == session.tenant);
         if auth.prompt.as_deref() != Some("login") && fresh_enough && same_tenant {
-            return code_redirect(&state, &auth, &session)
-                .await
-                .unwrap_or_else(|page| page);
+            return signed_in_answer(&state, &params, &auth, &session, &ctx).await;
         }
     }
     if auth.prompt.as_deref() == Some("none") {
@@ -304,47 +344,42 @@ pub async fn sign_in(
         password: field("password"),
         origin: &ctx.origin(),
     };
-    let now = Utc::now();
-    let result = signin::sign_in(
+    let result = signin::check_password(
         &state.db,
         &state.envelope,
         &state.passwords,
         &state.limiter,
-        &state.settings.sessions,
         &state.settings.rate_limits,
         &attempt,
-        now,
+        Utc::now(),
     )
     .await;
-    let shown_workspace = match (&result, named) {
-        (Err(SignInError::Invalid), Some(t)) => workspace_of(&state, t).await,
-        _ => None,
-    };
     match result {
-        Ok(done) => {
-            let session = sessions::ActiveSession {
-                tenant: done.tenant,
-                id: done.session.id,
-                user: done.user,
-                amr: done.session.amr.clone(),
-                auth_time: done.session.auth_time,
-            };
-            let mut resp = code_redirect(&state, &auth, &session)
-                .await
-                .unwrap_or_else(|page| page);
-            let max_age = state.settings.sessions.absolute_timeout_secs;
-            let _ = resp.add_cookie(&host_cookie(SESSION_COOKIE, done.cookie, max_age));
-            // A new CSRF token after sign-in.
-            let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, random::token::<32>(), 3600));
-            resp
+        Ok(checked) => {
+            super::mfa_step::after_password(
+                &state,
+                &form,
+                &auth,
+                checked.tenant,
+                &checked.user,
+                None,
+                &ctx.origin(),
+            )
+            .await
         }
-        Err(SignInError::Invalid) => form_page(
-            StatusCode::UNAUTHORIZED,
-            &form,
-            &shown_workspace,
-            email,
-            Some("Email or password is incorrect."),
-        ),
+        Err(SignInError::Invalid) => {
+            let shown = match named {
+                Some(t) => workspace_of(&state, t).await,
+                None => None,
+            };
+            form_page(
+                StatusCode::UNAUTHORIZED,
+                &form,
+                &shown,
+                email,
+                Some("Email or password is incorrect."),
+            )
+        }
         Err(SignInError::UnknownWorkspace) => form_page(
             StatusCode::BAD_REQUEST,
             &form,

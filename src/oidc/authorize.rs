@@ -21,6 +21,21 @@ pub struct AuthRequest {
     pub login_hint: Option<String>,
     /// The workspace, when the request or the client names it.
     pub tenant_slug: Option<String>,
+    /// The client asked for a second factor (`acr_values` includes [`ACR_MFA`]).
+    pub wants_mfa: bool,
+}
+
+/// Authentication context classes: password only, and password plus a second factor.
+pub const ACR_PASSWORD: &str = "urn:identity:acr:pwd";
+pub const ACR_MFA: &str = "urn:identity:acr:mfa";
+
+/// The class a sign-in with these methods reached.
+pub fn acr_for(amr: &[String]) -> &'static str {
+    if crate::mfa::policy::passed_mfa(amr) {
+        ACR_MFA
+    } else {
+        ACR_PASSWORD
+    }
 }
 
 #[derive(Debug)]
@@ -49,6 +64,7 @@ pub const CARRIED: &[&str] = &[
     "prompt",
     "max_age",
     "tenant",
+    "acr_values",
 ];
 
 pub async fn validate(
@@ -149,6 +165,7 @@ pub async fn validate(
         prompt,
         max_age,
         login_hint: text("login_hint"),
+        wants_mfa: get("acr_values").is_some_and(|v| v.split(' ').any(|a| a == ACR_MFA)),
         client,
     })
 }

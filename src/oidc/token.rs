@@ -44,6 +44,8 @@ pub struct AccessGrant<'a> {
     pub scope: String,
     pub tid: Option<String>,
     pub roles: Option<Vec<String>>,
+    /// Sign-in methods, for tokens that act for a person.
+    pub amr: Option<Vec<String>>,
     pub ttl_secs: i64,
 }
 
@@ -72,6 +74,11 @@ pub fn issue(
         tid: grant.tid,
         roles: grant.roles,
         sid: grant.sid,
+        acr: grant
+            .amr
+            .as_deref()
+            .map(|amr| super::authorize::acr_for(amr).to_string()),
+        amr: grant.amr,
     };
     let token = sign::sign(&signer, ACCESS_TOKEN_TYP, &claims).map_err(OAuthError::server)?;
     Ok((token, claims))
@@ -152,6 +159,7 @@ pub fn client_credentials(
         scope: scope.clone(),
         tid: client.tenant_id.map(|t| t.to_string()),
         roles: None,
+        amr: None,
         ttl_secs: client.access_token_ttl_secs,
     };
     let (token, claims) = issue(keys, settings, grant, now)?;
@@ -196,6 +204,7 @@ pub fn exchange_api_key(
         scope: identity.permissions.join(" "),
         tid: Some(identity.tenant.to_string()),
         roles: Some(vec![identity.role.clone()]),
+        amr: None,
         ttl_secs: settings.api_key_token_ttl_secs,
     };
     let (token, claims) = issue(keys, settings, grant, now)?;

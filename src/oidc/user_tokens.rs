@@ -39,6 +39,7 @@ struct IdClaims<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
     amr: &'a [String],
+    acr: &'static str,
     sid: String,
     tid: String,
 }
@@ -74,6 +75,12 @@ async fn person_tokens(
     if !sessions::is_active(tx, subject.session, now).await? {
         return Err(OAuthError::InvalidGrant("the sign-in session has ended"));
     }
+    // Every person-token grant passes here: the workspace's MFA rule holds for all of them.
+    if crate::mfa::enforcement::blocks_tokens(tx, subject.user, subject.amr, now).await? {
+        return Err(OAuthError::InvalidGrant(
+            "the workspace requires multi-factor authentication; sign in again",
+        ));
+    }
     let default_aud = userinfo_audience(settings);
     let audience = match resource {
         Some(r) => pick_audience(&client.audiences, Some(r), None)?,
@@ -90,6 +97,7 @@ async fn person_tokens(
         scope: subject.scope.to_string(),
         tid: Some(subject.tenant.to_string()),
         roles: Some(role_names),
+        amr: Some(subject.amr.to_vec()),
         ttl_secs: client.access_token_ttl_secs,
     };
     let (access, claims) = issue(keys, settings, grant, now)?;
@@ -106,6 +114,7 @@ async fn person_tokens(
         auth_time: subject.auth_time.timestamp(),
         nonce: subject.nonce,
         amr: subject.amr,
+        acr: super::authorize::acr_for(subject.amr),
         sid: subject.session.to_string(),
         tid: subject.tenant.to_string(),
     };

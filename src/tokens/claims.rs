@@ -29,4 +29,10 @@ pub struct AccessClaims {
     /// Role names in the tenant, for tokens that act for a person or an API key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// How the person signed in (`pwd`, `otp`), for tokens that act for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// The authentication context class the sign-in reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
 }

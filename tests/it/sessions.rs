@@ -140,6 +140,8 @@ async fn ending_a_session_ends_its_tokens_at_once_and_other_tenants_cannot() {
         tid: Some(a.tenant_id.to_string()),
         roles: None,
         sid: Some(ids[0].to_string()),
+        amr: None,
+        acr: None,
     };
     let token = identity::tokens::sign::sign(&signer, ACCESS_TOKEN_TYP, &claims).unwrap();
     assert_eq!(introspect(&app, &rs, &token).await["active"], true);

@@ -93,6 +93,8 @@ impl Rig {
             tid: None,
             roles: None,
             sid: None,
+            amr: None,
+            acr: None,
         }
     }
 

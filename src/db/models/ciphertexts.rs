@@ -47,6 +47,12 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         scope: Scope::Tenant,
     },
     EncryptedColumn {
+        table: super::mfa::TOTP_TABLE,
+        column: super::mfa::TOTP_COLUMN,
+        row_key: "user_id",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
         table: super::signing_keys::TABLE,
         column: super::signing_keys::COLUMN,
         row_key: "kid",

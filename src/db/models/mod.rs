@@ -7,6 +7,7 @@ pub mod ciphertexts;
 pub mod clients;
 pub mod codes;
 pub mod domains;
+pub mod mfa;
 pub mod outbox;
 pub mod refresh;
 pub mod resets;

@@ -186,3 +186,18 @@ pub async fn get_active(
         .await
         .optional()?)
 }
+
+/// The person proved themselves again in this session (password and current factor).
+pub async fn reauthenticated(
+    tx: &mut TenantTx,
+    id: Uuid,
+    amr: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::update(se::table.filter(se::tenant_id.eq(tenant).and(se::id.eq(id))))
+        .set((se::auth_time.eq(now), se::amr.eq(amr)))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}

@@ -23,6 +23,8 @@ pub struct User {
     pub display_name: Option<String>,
     pub status: String,
     pub created_at: DateTime<Utc>,
+    /// A break-glass account the workspace's MFA rule does not apply to.
+    pub mfa_exempt: bool,
 }
 
 pub struct NewUser<'a> {
@@ -139,4 +141,27 @@ pub async fn set_password(
         .execute(tx.conn()?)
         .await?;
     Ok(())
+}
+
+/// Sets the break-glass exemption; `false` when there is no such user.
+pub async fn set_mfa_exempt(tx: &mut TenantTx, id: UserId, exempt: bool) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    let n =
+        diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0))))
+            .set(users::mfa_exempt.eq(exempt))
+            .execute(tx.conn()?)
+            .await?;
+    Ok(n == 1)
+}
+
+/// The stored password hash of `id` (none for SSO-only people).
+pub async fn password_hash(tx: &mut TenantTx, id: UserId) -> Result<Option<String>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(users::table
+        .filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0)))
+        .select(users::password_hash)
+        .first::<Option<String>>(tx.conn()?)
+        .await
+        .optional()?
+        .flatten())
 }

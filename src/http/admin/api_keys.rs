@@ -37,6 +37,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     who.require("apikeys:write")?;
     let mut tx = state.db.tenant(who.tenant).await?;
+    require_mfa_if_enforced(&mut tx, &who).await?;
     // A key can only carry permissions its creator holds.
     let role = roles::find_by_name(&mut tx, &body.role)
         .await?
@@ -70,6 +71,17 @@ async fn require_key_permissions(
     who.require_all(&permissions)
 }
 
+/// While the workspace requires MFA, a person's session must have passed it to hand out
+/// key secrets (create or rotate).
+async fn require_mfa_if_enforced(tx: &mut TenantTx, who: &Principal) -> Result<(), AppError> {
+    if let Some((user, amr)) = &who.signed_in {
+        if !crate::mfa::enforcement::may_create_keys(tx, *user, amr).await? {
+            return Err(AppError::MfaRequired);
+        }
+    }
+    Ok(())
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RotateKey {
@@ -93,6 +105,7 @@ pub async fn rotate(
         ));
     }
     let mut tx = state.db.tenant(who.tenant).await?;
+    require_mfa_if_enforced(&mut tx, &who).await?;
     require_key_permissions(&mut tx, &who, *id).await?;
     let key = service::rotate(
         &mut tx,

@@ -4,5 +4,6 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod mfa;
 pub mod roles;
 pub mod users;

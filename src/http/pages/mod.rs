@@ -4,6 +4,8 @@
 use actix_web::http::header;
 use actix_web::{http::StatusCode, HttpResponse};
 
+pub mod mfa;
+
 pub const CSS: &str = include_str!("identity.css");
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -1,0 +1,414 @@
+//! A signed-in person's two-step verification settings (`/account/mfa`): set up an
+//! authenticator, turn it off, make new recovery codes. Each change needs a fresh proof:
+//! the password plus the current factor within the last five minutes.
+
+use super::account::current;
+use super::pages::{self, mfa as mfa_pages};
+use super::request_context::RequestContext;
+use super::signin::{checked_form, host_cookie, workspace_of, CSRF_COOKIE};
+use crate::auth::sessions::ActiveSession;
+use crate::crypto::random;
+use crate::db::models::{sessions as session_model, users};
+use crate::mfa::factors::{self, MfaError, Status};
+use crate::mfa::{enforcement, policy, recovery, FRESH_SECS};
+use crate::ratelimit::Decision;
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use std::collections::HashMap;
+
+fn page_error(e: MfaError) -> HttpResponse {
+    match e {
+        MfaError::Limited { .. } => pages::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many tries. Wait a few minutes and try again.",
+        ),
+        MfaError::Unavailable => pages::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This is unavailable right now. Please try again shortly.",
+        ),
+        MfaError::WrongCode => pages::error(
+            StatusCode::UNAUTHORIZED,
+            "That code is not valid. Go back and try again.",
+        ),
+        MfaError::AlreadyEnrolled => pages::error(
+            StatusCode::CONFLICT,
+            "Two-step verification is already on. Turn it off first to set up a new app.",
+        ),
+        MfaError::NotEnrolled => pages::error(
+            StatusCode::CONFLICT,
+            "Two-step verification is not on for your account.",
+        ),
+    }
+}
+
+fn signed_out() -> HttpResponse {
+    pages::error(
+        StatusCode::UNAUTHORIZED,
+        "You are not signed in. Sign in through your application, then come back.",
+    )
+}
+
+fn is_fresh(me: &ActiveSession) -> bool {
+    (Utc::now() - me.auth_time).num_seconds() <= FRESH_SECS
+}
+
+async fn status_of(state: &AppState, me: &ActiveSession) -> Result<Status, MfaError> {
+    let mut tx = state.db.tenant_read(me.tenant).await?;
+    let s = factors::status(&mut tx, me.user).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+fn with_csrf(mut resp: HttpResponse, csrf: String) -> HttpResponse {
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    resp
+}
+
+fn settings_page(status: StatusCode, s: &Status, fresh: bool, error: Option<&str>) -> HttpResponse {
+    let csrf = random::token::<32>();
+    with_csrf(mfa_pages::settings(status, s, fresh, &csrf, error), csrf)
+}
+
+/// `GET /account/mfa`
+pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Ok(me) = current(&req, &state).await else {
+        return signed_out();
+    };
+    match status_of(&state, &me).await {
+        Ok(s) => settings_page(StatusCode::OK, &s, is_fresh(&me), None),
+        Err(e) => page_error(e),
+    }
+}
+
+/// The posted form and the session, proven fresh: either the sign-in is less than five
+/// minutes old, or the form carries the password (and the current code when MFA is on),
+/// which makes it fresh again. Tries count against the sign-in and MFA budgets.
+async fn fresh_session(
+    req: &HttpRequest,
+    body: &[u8],
+    state: &AppState,
+    ctx: &RequestContext,
+) -> Result<(ActiveSession, HashMap<String, String>), HttpResponse> {
+    let form = checked_form(req, body).map_err(|page| *page)?;
+    let me = current(req, state).await.map_err(|_| signed_out())?;
+    if is_fresh(&me) {
+        return Ok((me, form));
+    }
+    let wrong = |s: &Status| {
+        settings_page(
+            StatusCode::UNAUTHORIZED,
+            s,
+            false,
+            Some("The password or code is not correct."),
+        )
+    };
+    let status = status_of(state, &me).await.map_err(page_error)?;
+    let account = format!("{}:{}", me.tenant, me.user);
+    match state
+        .limiter
+        .check(
+            "signin_account",
+            &account,
+            state.settings.rate_limits.signin_per_account,
+        )
+        .await
+    {
+        Ok(Decision::Allowed { .. }) => {}
+        Ok(Decision::Limited { .. }) => {
+            return Err(page_error(MfaError::Limited {
+                retry_after_secs: 60,
+            }))
+        }
+        Err(_) => return Err(page_error(MfaError::Unavailable)),
+    }
+    let mut tx = state
+        .db
+        .tenant(me.tenant)
+        .await
+        .map_err(|_| page_error(MfaError::Unavailable))?;
+    let hash = users::password_hash(&mut tx, me.user)
+        .await
+        .map_err(|_| page_error(MfaError::Unavailable))?;
+    let password = form.get("password").map(String::as_str).unwrap_or_default();
+    let ok = state
+        .passwords
+        .verify_or_dummy(password, hash.as_deref())
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return Err(wrong(&status));
+    }
+    let mut amr = vec!["pwd".to_string()];
+    if status.enrolled {
+        factors::charge_attempt(
+            &state.limiter,
+            &state.settings.rate_limits,
+            me.tenant,
+            me.user,
+        )
+        .await
+        .map_err(page_error)?;
+        let code = form.get("code").map(String::as_str).unwrap_or_default();
+        match factors::verify(
+            &mut tx,
+            &state.envelope,
+            me.user,
+            code,
+            &ctx.origin(),
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(_) => amr.push("otp".to_string()),
+            Err(MfaError::WrongCode) => return Err(wrong(&status)),
+            Err(e) => return Err(page_error(e)),
+        }
+    }
+    let now = Utc::now();
+    session_model::reauthenticated(&mut tx, me.id, &amr, now)
+        .await
+        .map_err(|_| page_error(MfaError::Unavailable))?;
+    tx.commit()
+        .await
+        .map_err(|_| page_error(MfaError::Unavailable))?;
+    Ok((
+        ActiveSession {
+            auth_time: now,
+            amr,
+            ..me
+        },
+        form,
+    ))
+}
+
+/// `POST /account/mfa/enrol`: a new seed, shown as a QR code, to confirm with a code.
+pub async fn enrol(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (me, _) = match fresh_session(&req, &body, &state, &ctx).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let issuer = workspace_of(&state, me.tenant)
+        .await
+        .map(|(_, name)| name)
+        .unwrap_or_default();
+    let result = async {
+        let mut tx = state.db.tenant(me.tenant).await?;
+        let user = users::get(&mut tx, me.user).await?;
+        let e = factors::begin_enrolment(
+            &mut tx,
+            &state.envelope,
+            me.user,
+            &issuer,
+            &user.email,
+            Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, MfaError>(e)
+    }
+    .await;
+    match result {
+        Ok(enrolment) => {
+            let csrf = random::token::<32>();
+            let page = mfa_pages::enrol(
+                StatusCode::OK,
+                &enrolment,
+                "/account/mfa/confirm",
+                &csrf,
+                None,
+                None,
+            );
+            with_csrf(page, csrf)
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+/// `POST /account/mfa/confirm`: the first code turns MFA on and shows recovery codes once.
+pub async fn confirm(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let form = match checked_form(&req, &body) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let Ok(me) = current(&req, &state).await else {
+        return signed_out();
+    };
+    if !is_fresh(&me) {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "This took too long. Start the set-up again.",
+        );
+    }
+    if let Err(e) = factors::charge_attempt(
+        &state.limiter,
+        &state.settings.rate_limits,
+        me.tenant,
+        me.user,
+    )
+    .await
+    {
+        return page_error(e);
+    }
+    let code = form.get("code").map(String::as_str).unwrap_or_default();
+    let result = async {
+        let mut tx = state.db.tenant(me.tenant).await?;
+        let now = Utc::now();
+        let codes =
+            factors::confirm_enrolment(&mut tx, &state.envelope, me.user, code, &ctx.origin(), now)
+                .await?;
+        let mut amr = me.amr.clone();
+        if !policy::passed_mfa(&amr) {
+            amr.push("otp".to_string());
+        }
+        session_model::reauthenticated(&mut tx, me.id, &amr, now).await?;
+        tx.commit().await?;
+        Ok::<_, MfaError>(codes)
+    }
+    .await;
+    match result {
+        Ok(codes) => {
+            let csrf = random::token::<32>();
+            with_csrf(
+                mfa_pages::recovery_codes(&codes, &csrf, "/account/mfa"),
+                csrf,
+            )
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+/// `POST /account/mfa/remove`: turns MFA off, unless the workspace requires it of this person.
+pub async fn remove(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (me, _) = match fresh_session(&req, &body, &state, &ctx).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let result = async {
+        let mut tx = state.db.tenant(me.tenant).await?;
+        let rule = enforcement::load(&mut tx).await?;
+        let user = users::get(&mut tx, me.user).await?;
+        if rule.required && !user.mfa_exempt {
+            return Ok(false);
+        }
+        let actor = format!("user:{}", me.user);
+        factors::remove(
+            &mut tx,
+            &state.envelope,
+            &actor,
+            me.user,
+            "mfa.removed",
+            &ctx.origin(),
+            Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, MfaError>(true)
+    }
+    .await;
+    match result {
+        Ok(true) => settings_page(
+            StatusCode::OK,
+            &Status {
+                enrolled: false,
+                recovery_codes_left: 0,
+            },
+            true,
+            None,
+        ),
+        Ok(false) => pages::error(
+            StatusCode::CONFLICT,
+            "Your workspace requires two-step verification, so it cannot be turned off.",
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+/// `POST /account/mfa/recovery-codes`: a new set; the old one stops working.
+pub async fn regenerate(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (me, _) = match fresh_session(&req, &body, &state, &ctx).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    let result = async {
+        let mut tx = state.db.tenant(me.tenant).await?;
+        let codes =
+            factors::regenerate_codes(&mut tx, &state.envelope, me.user, &ctx.origin(), Utc::now())
+                .await?;
+        tx.commit().await?;
+        Ok::<_, MfaError>(codes)
+    }
+    .await;
+    match result {
+        Ok(codes) => {
+            let csrf = random::token::<32>();
+            with_csrf(
+                mfa_pages::recovery_codes(&codes, &csrf, "/account/mfa"),
+                csrf,
+            )
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+/// `POST /account/mfa/recovery-codes.txt`: the codes just shown, as a text file. They are
+/// posted back by the page (the server keeps only hashes), so only well-formed codes pass.
+pub async fn download(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let form = match checked_form(&req, &body) {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    if current(&req, &state).await.is_err() {
+        return signed_out();
+    }
+    let codes: Vec<&str> = form
+        .get("codes")
+        .map(|c| c.split(' ').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    if codes.is_empty()
+        || codes.len() > recovery::COUNT
+        || codes.iter().any(|c| recovery::normalize(c).is_none())
+    {
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "There are no recovery codes to download.",
+        );
+    }
+    let text = format!(
+        "Recovery codes: each signs you in once if you lose your authenticator app.\n\n{}\n",
+        codes.join("\n")
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"recovery-codes.txt\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}

@@ -1,0 +1,115 @@
+//! `/admin/v1/mfa-policy` and per-user MFA administration: the workspace's rule,
+//! break-glass exemptions, and resetting a person's factors.
+
+use crate::admin::principal::Principal;
+use crate::error::AppError;
+use crate::http::request_context::RequestContext;
+use crate::ids::UserId;
+use crate::mfa::enforcement;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+fn policy_json(p: &crate::mfa::policy::Policy) -> serde_json::Value {
+    json!({
+        "required": p.required,
+        "grace_period_days": p.grace_period_days,
+        "enforced_since": p.enforced_since,
+        "grace_period_ends_at": p.deadline(),
+    })
+}
+
+pub async fn get_policy(
+    who: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:read")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    let policy = enforcement::load(&mut tx).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(policy_json(&policy)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutPolicy {
+    required: bool,
+    #[serde(default)]
+    grace_period_days: i32,
+}
+
+pub async fn put_policy(
+    who: Principal,
+    ctx: RequestContext,
+    body: web::Json<PutPolicy>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("settings:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    let policy = enforcement::set_policy(
+        &mut tx,
+        &state.envelope,
+        &who.actor,
+        body.required,
+        body.grace_period_days,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(policy_json(&policy)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutExemption {
+    exempt: bool,
+}
+
+pub async fn put_exemption(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    body: web::Json<PutExemption>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("settings:write")?;
+    who.require("users:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    enforcement::set_exemption(
+        &mut tx,
+        &state.envelope,
+        &who.actor,
+        UserId(*id),
+        body.exempt,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(json!({ "id": *id, "mfa_exempt": body.exempt })))
+}
+
+pub async fn reset(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    enforcement::admin_reset(
+        &mut tx,
+        &state.envelope,
+        &who.actor,
+        UserId(*id),
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,539 @@
+//! The second step of sign-in: after the password (or for a signed-in browser whose session
+//! is not enough for the request), a person passes their TOTP or recovery code, or sets up
+//! an authenticator when the workspace or the client requires one. Nothing that grants
+//! access (session, code, token) exists before this step is passed. The pending sign-in is
+//! bound to the browser by a cookie and lives five minutes; tries have their own budget.
+
+use super::pages::{self, mfa as mfa_pages};
+use super::request_context::RequestContext;
+use super::signin::{
+    allow_form_target, authorize_error, checked_form, code_redirect, host_cookie, workspace_of,
+    CSRF_COOKIE, SESSION_COOKIE,
+};
+use crate::audit::Origin;
+use crate::auth::sessions::ActiveSession;
+use crate::auth::signin::{self, SignedIn};
+use crate::crypto::random;
+use crate::db::models::users::User;
+use crate::db::TenantTx;
+use crate::ids::{TenantId, UserId};
+use crate::mfa::factors::{self, MfaError, Passed};
+use crate::mfa::pending::{self, Pending, Purpose};
+use crate::mfa::policy::{self, Step};
+use crate::mfa::{enforcement, FRESH_SECS};
+use crate::oidc::authorize::{self, AuthRequest, CARRIED};
+use crate::state::AppState;
+use actix_web::cookie::Cookie;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+pub const MFA_COOKIE: &str = "__Host-identity-mfa";
+
+fn unavailable() -> HttpResponse {
+    let mut resp = pages::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in is unavailable right now. Please try again shortly.",
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    resp
+}
+
+fn expired() -> HttpResponse {
+    pages::error(
+        StatusCode::BAD_REQUEST,
+        "This sign-in has expired. Go back to the application and sign in again.",
+    )
+}
+
+fn limited(retry_after_secs: u64) -> HttpResponse {
+    let mut resp = pages::error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many codes tried. Wait a few minutes and try again.",
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+fn mfa_error(e: MfaError) -> HttpResponse {
+    match e {
+        MfaError::Limited { retry_after_secs } => limited(retry_after_secs),
+        MfaError::Unavailable => unavailable(),
+        _ => expired(),
+    }
+}
+
+/// The authorization request's parameters, to finish it after this step.
+fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
+    params
+        .iter()
+        .filter(|(k, _)| CARRIED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `/oauth2/authorize` again with the same request, to pick up the new session; without
+/// `prompt`, so `prompt=login` does not ask for the password a second time.
+fn resume_url(request: &HashMap<String, String>) -> String {
+    let pairs: Vec<(&String, &String)> = request.iter().filter(|(k, _)| *k != "prompt").collect();
+    format!(
+        "/oauth2/authorize?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
+}
+
+/// Sets the cookies of a finished sign-in: the session, a new CSRF token, no pending state.
+fn signed_in_cookies(resp: &mut HttpResponse, state: &AppState, done: &SignedIn, csrf: String) {
+    let max_age = state.settings.sessions.absolute_timeout_secs;
+    let _ = resp.add_cookie(&host_cookie(SESSION_COOKIE, done.cookie.clone(), max_age));
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    let _ = resp.add_removal_cookie(
+        &Cookie::build(MFA_COOKIE, "")
+            .path("/")
+            .secure(true)
+            .finish(),
+    );
+}
+
+fn active(done: &SignedIn) -> ActiveSession {
+    ActiveSession {
+        tenant: done.tenant,
+        id: done.session.id,
+        user: done.user,
+        amr: done.session.amr.clone(),
+        auth_time: done.session.auth_time,
+    }
+}
+
+fn pwd() -> Vec<String> {
+    vec!["pwd".to_string()]
+}
+
+fn pwd_otp() -> Vec<String> {
+    vec!["pwd".to_string(), "otp".to_string()]
+}
+
+/// The step after a correct password (`existing` = None), or for a signed-in browser
+/// (`existing` = its session) whose session does not meet the request or the rule.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn after_password(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    auth: &AuthRequest,
+    tenant: TenantId,
+    user: &User,
+    existing: Option<&ActiveSession>,
+    origin: &Origin,
+) -> HttpResponse {
+    let now = Utc::now();
+    let Ok(mut tx) = state.db.tenant(tenant).await else {
+        return unavailable();
+    };
+    let (Ok(status), Ok(rule)) = (
+        factors::status(&mut tx, user.id).await,
+        enforcement::load(&mut tx).await,
+    ) else {
+        return unavailable();
+    };
+    if let Some(session) = existing {
+        let step_up = auth.wants_mfa && !policy::passed_mfa(&session.amr);
+        if !step_up && !policy::blocks_tokens(&rule, user.mfa_exempt, &session.amr, now) {
+            drop(tx);
+            return code_redirect(state, auth, session)
+                .await
+                .unwrap_or_else(|page| page);
+        }
+    }
+    let mut step = policy::step_for(&rule, user.mfa_exempt, status.enrolled, now);
+    if auth.wants_mfa && matches!(step, Step::None | Step::EnrolOrSkip { .. }) {
+        step = Step::Enrol;
+    }
+    let replaces = existing.map(|s| s.id);
+    match step {
+        Step::None => {
+            let Ok(done) = signin::start_session(
+                &mut tx,
+                &state.envelope,
+                &state.settings.sessions,
+                user.id,
+                &pwd(),
+                replaces,
+                origin,
+                now,
+            )
+            .await
+            else {
+                return unavailable();
+            };
+            if tx.commit().await.is_err() {
+                return unavailable();
+            }
+            let mut resp = code_redirect(state, auth, &active(&done))
+                .await
+                .unwrap_or_else(|page| page);
+            signed_in_cookies(&mut resp, state, &done, random::token::<32>());
+            resp
+        }
+        Step::Verify => {
+            let Ok(cookie) = pending::start(
+                &mut tx,
+                user.id,
+                Purpose::Verify,
+                &carried(params),
+                replaces,
+                now,
+            )
+            .await
+            else {
+                return unavailable();
+            };
+            if tx.commit().await.is_err() {
+                return unavailable();
+            }
+            let csrf = random::token::<32>();
+            let mut resp = mfa_pages::code_step(StatusCode::OK, &csrf, None);
+            pending_cookies(&mut resp, Some(cookie), csrf, &auth.redirect_uri);
+            resp
+        }
+        Step::Enrol | Step::EnrolOrSkip { .. } => {
+            let skip_until = match step {
+                Step::EnrolOrSkip { deadline } => Some(deadline),
+                _ => None,
+            };
+            let Ok(cookie) = pending::start(
+                &mut tx,
+                user.id,
+                Purpose::Enrol,
+                &carried(params),
+                replaces,
+                now,
+            )
+            .await
+            else {
+                return unavailable();
+            };
+            let issuer = workspace_of(state, tenant)
+                .await
+                .map(|(_, name)| name)
+                .unwrap_or_default();
+            let enrolment = match factors::begin_enrolment(
+                &mut tx,
+                &state.envelope,
+                user.id,
+                &issuer,
+                &user.email,
+                now,
+            )
+            .await
+            {
+                Ok(e) => e,
+                Err(e) => return mfa_error(e),
+            };
+            if tx.commit().await.is_err() {
+                return unavailable();
+            }
+            let csrf = random::token::<32>();
+            let mut resp = mfa_pages::enrol(
+                StatusCode::OK,
+                &enrolment,
+                "/signin/mfa/enrol",
+                &csrf,
+                skip_until,
+                None,
+            );
+            pending_cookies(&mut resp, Some(cookie), csrf, &auth.redirect_uri);
+            resp
+        }
+    }
+}
+
+/// Cookies of a page of this step: the pending sign-in (when new), the form's CSRF token,
+/// and a CSP that lets the form's answer redirect to the client.
+fn pending_cookies(
+    resp: &mut HttpResponse,
+    pending_cookie: Option<String>,
+    csrf: String,
+    redirect_uri: &str,
+) {
+    if let Some(value) = pending_cookie {
+        let _ = resp.add_cookie(&host_cookie(MFA_COOKIE, value, FRESH_SECS));
+    }
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    allow_form_target(resp, Some(redirect_uri));
+}
+
+/// The pending sign-in behind the request's cookie, with the posted form.
+async fn pending_of(
+    req: &HttpRequest,
+    body: &[u8],
+    state: &AppState,
+    purpose: Purpose,
+) -> Result<(Pending, String, HashMap<String, String>), HttpResponse> {
+    let form = checked_form(req, body).map_err(|page| *page)?;
+    let cookie = req
+        .cookie(MFA_COOKIE)
+        .ok_or_else(expired)?
+        .value()
+        .to_string();
+    let found = pending::find(&state.db, &cookie, Utc::now())
+        .await
+        .map_err(|_| unavailable())?
+        .filter(|p| p.purpose == purpose)
+        .ok_or_else(expired)?;
+    Ok((found, cookie, form))
+}
+
+/// Uses up the pending sign-in and starts the session; `Err` is the page to answer with.
+async fn finish(
+    state: &AppState,
+    tx: &mut TenantTx,
+    found: &Pending,
+    cookie: &str,
+    amr: &[String],
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(AuthRequest, SignedIn), HttpResponse> {
+    if !pending::finish(tx, cookie, now)
+        .await
+        .map_err(|_| unavailable())?
+    {
+        return Err(expired());
+    }
+    let auth = authorize::validate(&state.db, &found.request)
+        .await
+        .map_err(|e| authorize_error(state, e))?;
+    let done = signin::start_session(
+        tx,
+        &state.envelope,
+        &state.settings.sessions,
+        found.user,
+        amr,
+        found.replaces_session,
+        origin,
+        now,
+    )
+    .await
+    .map_err(|_| unavailable())?;
+    Ok((auth, done))
+}
+
+async fn charge(state: &AppState, tenant: TenantId, user: UserId) -> Result<(), HttpResponse> {
+    factors::charge_attempt(&state.limiter, &state.settings.rate_limits, tenant, user)
+        .await
+        .map_err(mfa_error)
+}
+
+/// `POST /signin/mfa`: a TOTP or recovery code for the pending sign-in.
+pub async fn verify(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (found, cookie, form) = match pending_of(&req, &body, &state, Purpose::Verify).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    if let Err(page) = charge(&state, found.tenant, found.user).await {
+        return page;
+    }
+    let (origin, now) = (ctx.origin(), Utc::now());
+    let Ok(mut tx) = state.db.tenant(found.tenant).await else {
+        return unavailable();
+    };
+    let code = form.get("code").map(String::as_str).unwrap_or_default();
+    let passed =
+        match factors::verify(&mut tx, &state.envelope, found.user, code, &origin, now).await {
+            Ok(p) => p,
+            Err(MfaError::WrongCode) => {
+                if signin::record_failure(&mut tx, &state.envelope, found.user, "otp", &origin, now)
+                    .await
+                    .is_err()
+                    || tx.commit().await.is_err()
+                {
+                    return unavailable();
+                }
+                let csrf = random::token::<32>();
+                let mut resp = mfa_pages::code_step(
+                    StatusCode::UNAUTHORIZED,
+                    &csrf,
+                    Some("That code is not valid. Try the newest code from your app."),
+                );
+                pending_cookies(&mut resp, None, csrf, redirect_of(&found));
+                return resp;
+            }
+            Err(e) => return mfa_error(e),
+        };
+    let (auth, done) =
+        match finish(&state, &mut tx, &found, &cookie, &pwd_otp(), &origin, now).await {
+            Ok(r) => r,
+            Err(page) => return page,
+        };
+    if tx.commit().await.is_err() {
+        return unavailable();
+    }
+    let mut resp = match passed {
+        Passed::RecoveryCode { left } => mfa_pages::notice(
+            "Signed in with a recovery code",
+            &format!(
+                "That recovery code is now used up. You have {left} left; you can make a new set in your account settings."
+            ),
+            &resume_url(&found.request),
+        ),
+        Passed::Totp => code_redirect(&state, &auth, &active(&done))
+            .await
+            .unwrap_or_else(|page| page),
+    };
+    signed_in_cookies(&mut resp, &state, &done, random::token::<32>());
+    resp
+}
+
+fn redirect_of(found: &Pending) -> &str {
+    found
+        .request
+        .get("redirect_uri")
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
+/// `POST /signin/mfa/enrol`: the first code from the new authenticator.
+pub async fn enrol(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (found, cookie, form) = match pending_of(&req, &body, &state, Purpose::Enrol).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    if let Err(page) = charge(&state, found.tenant, found.user).await {
+        return page;
+    }
+    let (origin, now) = (ctx.origin(), Utc::now());
+    let Ok(mut tx) = state.db.tenant(found.tenant).await else {
+        return unavailable();
+    };
+    let code = form.get("code").map(String::as_str).unwrap_or_default();
+    let codes =
+        match factors::confirm_enrolment(&mut tx, &state.envelope, found.user, code, &origin, now)
+            .await
+        {
+            Ok(c) => c,
+            Err(MfaError::WrongCode) => return enrol_again(&state, &mut tx, &found, now).await,
+            Err(e) => return mfa_error(e),
+        };
+    let (_, done) = match finish(&state, &mut tx, &found, &cookie, &pwd_otp(), &origin, now).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    if tx.commit().await.is_err() {
+        return unavailable();
+    }
+    let csrf = random::token::<32>();
+    let mut resp = mfa_pages::recovery_codes(&codes, &csrf, &resume_url(&found.request));
+    signed_in_cookies(&mut resp, &state, &done, csrf);
+    resp
+}
+
+/// The enrolment page again after a wrong first code.
+async fn enrol_again(
+    state: &AppState,
+    tx: &mut TenantTx,
+    found: &Pending,
+    now: DateTime<Utc>,
+) -> HttpResponse {
+    let issuer = workspace_of(state, found.tenant)
+        .await
+        .map(|(_, name)| name)
+        .unwrap_or_default();
+    let Ok(user) = crate::db::models::users::get(tx, found.user).await else {
+        return unavailable();
+    };
+    let enrolment =
+        match factors::pending_enrolment(tx, &state.envelope, found.user, &issuer, &user.email)
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => return mfa_error(e),
+        };
+    let skip_until = match skip_allowed(tx, found, &user, now).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let csrf = random::token::<32>();
+    let mut resp = mfa_pages::enrol(
+        StatusCode::UNAUTHORIZED,
+        &enrolment,
+        "/signin/mfa/enrol",
+        &csrf,
+        skip_until,
+        Some("That code is not valid. Enter the code your app shows now."),
+    );
+    pending_cookies(&mut resp, None, csrf, redirect_of(found));
+    resp
+}
+
+/// The end of the grace period when this pending enrolment may still be skipped.
+async fn skip_allowed(
+    tx: &mut TenantTx,
+    found: &Pending,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, HttpResponse> {
+    let wants_mfa = found
+        .request
+        .get("acr_values")
+        .is_some_and(|v| v.split(' ').any(|a| a == authorize::ACR_MFA));
+    let rule = enforcement::load(tx).await.map_err(|_| unavailable())?;
+    Ok(match policy::step_for(&rule, user.mfa_exempt, false, now) {
+        Step::EnrolOrSkip { deadline } if !wants_mfa => Some(deadline),
+        _ => None,
+    })
+}
+
+/// `POST /signin/mfa/skip`: not now, while the workspace's grace period lasts.
+pub async fn skip(
+    req: HttpRequest,
+    ctx: RequestContext,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (found, cookie, _) = match pending_of(&req, &body, &state, Purpose::Enrol).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let (origin, now) = (ctx.origin(), Utc::now());
+    let Ok(mut tx) = state.db.tenant(found.tenant).await else {
+        return unavailable();
+    };
+    let Ok(user) = crate::db::models::users::get(&mut tx, found.user).await else {
+        return unavailable();
+    };
+    match skip_allowed(&mut tx, &found, &user, now).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return pages::error(
+                StatusCode::FORBIDDEN,
+                "Two-step verification is required now. Go back and set it up.",
+            )
+        }
+        Err(page) => return page,
+    }
+    let (auth, done) = match finish(&state, &mut tx, &found, &cookie, &pwd(), &origin, now).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    if tx.commit().await.is_err() {
+        return unavailable();
+    }
+    let mut resp = code_redirect(&state, &auth, &active(&done))
+        .await
+        .unwrap_or_else(|page| page);
+    signed_in_cookies(&mut resp, &state, &done, random::token::<32>());
+    resp
+}

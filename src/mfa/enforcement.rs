@@ -1,0 +1,143 @@
+//! The workspace's MFA rule as admins set it, break-glass exemptions, an admin's reset of a
+//! person's factors, and the check that keeps tokens from sessions that skipped MFA.
+
+use super::factors;
+use super::policy::{self, Policy};
+use crate::audit::{self, Event, Origin};
+use crate::auth::sessions;
+use crate::crypto::Envelope;
+use crate::db::models::{mfa as model, users};
+use crate::db::{DbError, TenantTx};
+use crate::error::AppError;
+use crate::ids::UserId;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+pub async fn load(tx: &mut TenantTx) -> Result<Policy, DbError> {
+    Ok(model::policy(tx)
+        .await?
+        .map(|r| Policy {
+            required: r.required,
+            grace_period_days: r.grace_period_days,
+            enforced_since: r.enforced_since,
+        })
+        .unwrap_or_default())
+}
+
+/// Sets the rule. Switching `required` on starts the grace period now; saving it again
+/// while on keeps the original start, so re-saving cannot extend the grace period.
+pub async fn set_policy(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    actor: &str,
+    required: bool,
+    grace_period_days: i32,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Policy, AppError> {
+    if !(0..=365).contains(&grace_period_days) {
+        return Err(AppError::InvalidRequest(
+            "grace_period_days must be between 0 and 365".into(),
+        ));
+    }
+    let before = load(tx).await?;
+    let enforced_since = match (required, before.required) {
+        (false, _) => None,
+        (true, true) => before.enforced_since,
+        (true, false) => Some(now),
+    };
+    let after = Policy {
+        required,
+        grace_period_days,
+        enforced_since,
+    };
+    model::put_policy(
+        tx,
+        &model::PolicyRow {
+            required,
+            grace_period_days,
+            enforced_since,
+            updated_at: now,
+        },
+    )
+    .await?;
+    let event = Event {
+        actor,
+        action: "mfa.policy_changed",
+        target: "mfa_policy",
+        details: json!({"before": before, "after": after}),
+    };
+    audit::record(tx, envelope, event, origin, now).await?;
+    Ok(after)
+}
+
+pub async fn set_exemption(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    actor: &str,
+    user: UserId,
+    exempt: bool,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if !users::set_mfa_exempt(tx, user, exempt).await? {
+        return Err(AppError::NotFound);
+    }
+    let event = Event {
+        actor,
+        action: "mfa.exemption_changed",
+        target: &format!("user:{user}"),
+        details: json!({"exempt": exempt}),
+    };
+    audit::record(tx, envelope, event, origin, now).await?;
+    Ok(())
+}
+
+/// An admin clears a person's factors; every session of theirs ends (and with them their
+/// refresh tokens and person tokens).
+pub async fn admin_reset(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    actor: &str,
+    user: UserId,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    users::get(tx, user).await.map_err(|_| AppError::NotFound)?;
+    factors::remove(tx, envelope, actor, user, "mfa.reset_by_admin", origin, now)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    sessions::end_all(tx, envelope, actor, user, "mfa_reset", origin, now).await?;
+    Ok(())
+}
+
+/// Whether the rule refuses tokens to `user` signed in with `amr`.
+pub async fn blocks_tokens(
+    tx: &mut TenantTx,
+    user: UserId,
+    amr: &[String],
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    if policy::passed_mfa(amr) {
+        return Ok(false);
+    }
+    let rule = load(tx).await?;
+    if !rule.required {
+        return Ok(false);
+    }
+    let exempt = users::get(tx, user).await?.mfa_exempt;
+    Ok(policy::blocks_tokens(&rule, exempt, amr, now))
+}
+
+/// Whether a session without a second factor may create API keys: not while the workspace
+/// requires MFA (grace period or not), unless the person is a break-glass account.
+pub async fn may_create_keys(
+    tx: &mut TenantTx,
+    user: UserId,
+    amr: &[String],
+) -> Result<bool, DbError> {
+    if policy::passed_mfa(amr) || !load(tx).await?.required {
+        return Ok(true);
+    }
+    Ok(users::get(tx, user).await?.mfa_exempt)
+}
