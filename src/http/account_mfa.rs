@@ -251,16 +251,6 @@ pub async fn confirm(
             "This took too long. Start the set-up again.",
         );
     }
-    if let Err(e) = factors::charge_attempt(
-        &state.limiter,
-        &state.settings.rate_limits,
-        me.tenant,
-        me.user,
-    )
-    .await
-    {
-        return page_error(e);
-    }
     let code = form.get("code").map(String::as_str).unwrap_or_default();
     let result = async {
         let mut tx = state.db.tenant(me.tenant).await?;

@@ -407,13 +407,12 @@ pub async fn enrol(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    // Not charged to the MFA budget: confirming a seed the person is looking at proves
+    // nothing to a guesser, and typos here should not lock the real sign-in step.
     let (found, cookie, form) = match pending_of(&req, &body, &state, Purpose::Enrol).await {
         Ok(p) => p,
         Err(page) => return page,
     };
-    if let Err(page) = charge(&state, found.tenant, found.user).await {
-        return page;
-    }
     let (origin, now) = (ctx.origin(), Utc::now());
     let Ok(mut tx) = state.db.tenant(found.tenant).await else {
         return unavailable();

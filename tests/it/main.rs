@@ -17,6 +17,7 @@ mod introspection;
 mod key_rotation;
 mod logs;
 mod mail;
+mod mfa;
 mod openapi;
 mod password_reset;
 mod ratelimit;
