@@ -50,8 +50,10 @@ fn signed_out() -> HttpResponse {
     )
 }
 
-fn is_fresh(me: &ActiveSession) -> bool {
+/// Signed in less than five minutes ago, with the second factor when one is set up.
+fn is_fresh(me: &ActiveSession, enrolled: bool) -> bool {
     (Utc::now() - me.auth_time).num_seconds() <= FRESH_SECS
+        && (!enrolled || policy::passed_mfa(&me.amr))
 }
 
 async fn status_of(state: &AppState, me: &ActiveSession) -> Result<Status, MfaError> {
@@ -77,7 +79,7 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         return signed_out();
     };
     match status_of(&state, &me).await {
-        Ok(s) => settings_page(StatusCode::OK, &s, is_fresh(&me), None),
+        Ok(s) => settings_page(StatusCode::OK, &s, is_fresh(&me, s.enrolled), None),
         Err(e) => page_error(e),
     }
 }
@@ -93,7 +95,8 @@ async fn fresh_session(
 ) -> Result<(ActiveSession, HashMap<String, String>), HttpResponse> {
     let form = checked_form(req, body).map_err(|page| *page)?;
     let me = current(req, state).await.map_err(|_| signed_out())?;
-    if is_fresh(&me) {
+    let status = status_of(state, &me).await.map_err(page_error)?;
+    if is_fresh(&me, status.enrolled) {
         return Ok((me, form));
     }
     let wrong = |s: &Status| {
@@ -104,7 +107,6 @@ async fn fresh_session(
             Some("The password or code is not correct."),
         )
     };
-    let status = status_of(state, &me).await.map_err(page_error)?;
     let account = format!("{}:{}", me.tenant, me.user);
     match state
         .limiter
@@ -245,7 +247,7 @@ pub async fn confirm(
     let Ok(me) = current(&req, &state).await else {
         return signed_out();
     };
-    if !is_fresh(&me) {
+    if !is_fresh(&me, false) {
         return pages::error(
             StatusCode::FORBIDDEN,
             "This took too long. Start the set-up again.",

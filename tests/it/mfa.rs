@@ -263,6 +263,7 @@ async fn enrol_via_account<'a>(r: &'a Rig, at: i64) -> (Browser<'a>, String, Vec
     let (status, html, _) = b.post("/account/mfa/enrol", &[]).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("<svg"), "a QR code rendered on the server");
+    assert!(html.contains("otpauth://totp/"), "the otpauth URI is shown");
     let secret = secret_of(&html);
     let (status, html, _) = b.post("/account/mfa/confirm", &[("code", "000000")]).await;
     assert_eq!(
@@ -673,5 +674,62 @@ async fn headless_chromium_enrols_from_the_qr_page_then_signs_in_with_a_code() {
     assert_eq!(result["codes_shown"], 10);
     let png = std::fs::read(&shot).expect("a screenshot of the enrolment page");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000);
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn changing_factors_needs_the_password_and_a_current_code_after_five_minutes() {
+    let r = rig().await;
+    let (mut b, secret, _) = enrol_via_account(&r, now() - 30).await;
+    // The sign-in is now older than five minutes.
+    r.db.owner()
+        .await
+        .execute(
+            "UPDATE sessions SET auth_time = now() - interval '6 minutes'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (_, html, _) = b.get("/account/mfa").await;
+    assert!(html.contains("Confirm it is you"), "{html}");
+    let (status, _, _) = b.post("/account/mfa/remove", &[]).await;
+    assert_eq!(status, 401, "no password: refused");
+    let (status, _, _) = b
+        .post(
+            "/account/mfa/remove",
+            &[("password", PASSWORD), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(status, 401, "a wrong code: refused");
+    let enrolled: i64 =
+        r.db.owner()
+            .await
+            .query_one(
+                "SELECT count(*) FROM mfa_totp WHERE confirmed_at IS NOT NULL",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(enrolled, 1, "still on");
+
+    // While the workspace requires MFA, turning it off is refused even when proven.
+    admin_put(&r, "/admin/v1/mfa-policy", json!({"required": true})).await;
+    let code = pyotp_at(&secret, now());
+    let (status, _, _) = b
+        .post(
+            "/account/mfa/remove",
+            &[("password", PASSWORD), ("code", &code)],
+        )
+        .await;
+    assert_eq!(status, 409);
+    admin_put(&r, "/admin/v1/mfa-policy", json!({"required": false})).await;
+    let (status, html, _) = b.post("/account/mfa/remove", &[]).await;
+    assert_eq!(
+        status, 200,
+        "the proof just given is fresh for five minutes: {html}"
+    );
+    assert!(html.contains("Off."));
+    assert!(audit_actions(&r).await.contains(&"mfa.removed".to_string()));
     r.app.stop().await;
 }

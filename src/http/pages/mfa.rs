@@ -58,7 +58,8 @@ pub fn enrol(
         "<h1>Set up two-step verification</h1>{error}\
          <p>Scan this code with an authenticator app, then enter the 6-digit code it shows.</p>\
          <figure class=\"qr\" role=\"img\" aria-label=\"QR code for your authenticator app\">{qr}</figure>\
-         <p class=\"help\">Cannot scan? Enter this key: <code id=\"secret\">{secret}</code></p>\
+         <p class=\"help\">Cannot scan? Enter this key: <code id=\"secret\">{secret}</code>, \
+         or <a href=\"{uri}\">open it in an authenticator app on this device</a>.</p>\
          <form method=\"post\" action=\"{action}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"code\">6-digit code</label>\
@@ -66,6 +67,7 @@ pub fn enrol(
          <button type=\"submit\">Turn on</button></form>{skip}",
         qr = enrolment.qr_svg,
         secret = escape(&enrolment.secret_base32),
+        uri = escape(&enrolment.uri),
         action = escape(action),
         csrf = escape(csrf),
     );
