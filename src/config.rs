@@ -243,6 +243,20 @@ pub struct RateLimitSettings {
     /// TOTP and recovery-code tries per account: a budget of its own, apart from passwords.
     #[serde(default = "default_mfa_per_account")]
     pub mfa_per_account: Budget,
+    /// SCIM requests per client IP, in place of `global_per_ip`: identity providers push
+    /// bursts from a few addresses.
+    #[serde(default = "default_scim")]
+    pub scim_per_ip: Budget,
+    /// SCIM requests per SCIM token.
+    #[serde(default = "default_scim")]
+    pub scim_per_token: Budget,
+}
+
+fn default_scim() -> Budget {
+    Budget {
+        limit: 6000,
+        window_secs: 60,
+    }
 }
 
 fn default_mfa_per_account() -> Budget {

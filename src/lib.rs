@@ -14,6 +14,7 @@ pub mod mail;
 pub mod mfa;
 pub mod oidc;
 pub mod ratelimit;
+pub mod scim;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -3,5 +3,6 @@
 pub mod audit_export;
 pub mod bootstrap;
 pub mod principal;
+pub mod role_mappings;
 pub mod roles;
 pub mod users;

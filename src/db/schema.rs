@@ -30,6 +30,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         mfa_exempt -> Bool,
+        user_name -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        scim -> Jsonb,
     }
 }
 
@@ -170,6 +173,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     refresh_tokens,
     password_resets,
+    role_mappings,
 );
 
 diesel::table! {
@@ -303,5 +307,40 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    scim_groups (tenant_id, id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        display_name -> Text,
+        external_id -> Nullable<Text>,
+        members -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scim_tokens (tenant_id, id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        name -> Text,
+        token_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    role_mappings (tenant_id, id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        group_name -> Text,
+        role_id -> Uuid,
+        created_at -> Timestamptz,
     }
 }

@@ -18,6 +18,7 @@ mod oauth;
 pub mod pages;
 mod password;
 pub mod request_context;
+mod scim;
 pub mod signin;
 mod userinfo;
 mod wellknown;
@@ -172,6 +173,78 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         vec![delete(admin::api_keys::revoke)],
     );
     r.resource("/admin/v1/audit/export", vec![get(admin::audit::export)]);
+    r.resource(
+        "/admin/v1/scim-tokens",
+        vec![
+            get(admin::scim_tokens::list),
+            post(admin::scim_tokens::create),
+        ],
+    );
+    r.resource(
+        "/admin/v1/scim-tokens/{id}",
+        vec![delete(admin::scim_tokens::revoke)],
+    );
+    r.resource(
+        "/admin/v1/role-mappings",
+        vec![
+            get(admin::role_mappings::list),
+            post(admin::role_mappings::create),
+        ],
+    );
+    r.resource(
+        "/admin/v1/role-mappings/{id}",
+        vec![delete(admin::role_mappings::delete)],
+    );
+    scim_routes(&mut r);
+}
+
+fn scim_routes(r: &mut Routes<'_>) {
+    r.resource(
+        "/scim/v2/ServiceProviderConfig",
+        vec![get(scim::service_provider_config)],
+    );
+    r.resource("/scim/v2/Schemas", vec![get(scim::schemas)]);
+    r.resource("/scim/v2/Schemas/{id}", vec![get(scim::schema_by_id)]);
+    r.resource(
+        "/scim/v2/ResourceTypes",
+        vec![get(scim::resource_types_list)],
+    );
+    r.resource(
+        "/scim/v2/ResourceTypes/{id}",
+        vec![get(scim::resource_type_by_id)],
+    );
+    r.resource("/scim/v2/.search", vec![post(scim::root_search)]);
+    r.resource("/scim/v2/Users/.search", vec![post(scim::search_users)]);
+    r.resource(
+        "/scim/v2/Users",
+        vec![get(scim::list_users), post(scim::create_user)],
+    );
+    r.resource(
+        "/scim/v2/Users/{id}",
+        vec![
+            get(scim::get_user),
+            put(scim::put_user),
+            patch(scim::patch_user),
+            delete(scim::delete_user),
+        ],
+    );
+    r.resource("/scim/v2/Groups/.search", vec![post(scim::search_groups)]);
+    r.resource(
+        "/scim/v2/Groups",
+        vec![get(scim::list_groups), post(scim::create_group)],
+    );
+    r.resource(
+        "/scim/v2/Groups/{id}",
+        vec![
+            get(scim::get_group),
+            put(scim::put_group),
+            patch(scim::patch_group),
+            delete(scim::delete_group),
+        ],
+    );
+    // Not a documented endpoint: any other path under /scim/v2 answers a SCIM 404.
+    r.cfg
+        .service(web::resource("/scim/v2/{tail:.*}").to(scim::not_found));
 }
 
 /// The (method, path) pairs the service serves, in registration order.

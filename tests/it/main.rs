@@ -21,6 +21,7 @@ mod mfa;
 mod openapi;
 mod password_reset;
 mod ratelimit;
+mod scim;
 mod sessions;
 mod signin_flow;
 mod support;

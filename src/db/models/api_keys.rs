@@ -247,3 +247,21 @@ pub async fn role_permissions(
         .await
         .optional()?)
 }
+
+/// Revokes every live key `creator` (an audit actor such as `user:<id>`) made; how many.
+pub async fn revoke_created_by(
+    tx: &mut TenantTx,
+    creator: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        ak::table
+            .filter(ak::tenant_id.eq(tenant))
+            .filter(ak::created_by.eq(creator))
+            .filter(ak::revoked_at.is_null()),
+    )
+    .set(ak::revoked_at.eq(now))
+    .execute(tx.conn()?)
+    .await?)
+}

@@ -85,10 +85,11 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Role>, DbError> {
         .await?)
 }
 
-/// The roles granted to `user`.
+/// The roles granted to `user`: directly, and through the group→role rules of the groups
+/// the user belongs to.
 pub async fn for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<Role>, DbError> {
     let tenant = tx.tenant().0;
-    Ok(user_roles::table
+    let mut granted: Vec<Role> = user_roles::table
         .inner_join(
             roles::table.on(roles::id
                 .eq(user_roles::role_id)
@@ -100,9 +101,23 @@ pub async fn for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<Role>, DbEr
                 .and(user_roles::user_id.eq(user.0)),
         )
         .select(Role::as_select())
-        .order(roles::name.asc())
         .load(tx.conn()?)
-        .await?)
+        .await?;
+    let mapped = super::role_mappings::mapped_role_ids(tx, user.0).await?;
+    let missing: Vec<Uuid> = mapped
+        .into_iter()
+        .filter(|id| !granted.iter().any(|r| r.id.0 == *id))
+        .collect();
+    if !missing.is_empty() {
+        let extra: Vec<Role> = roles::table
+            .filter(roles::tenant_id.eq(tenant).and(roles::id.eq_any(missing)))
+            .select(Role::as_select())
+            .load(tx.conn()?)
+            .await?;
+        granted.extend(extra);
+    }
+    granted.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(granted)
 }
 
 /// Replaces the user's roles with `role_ids`.

@@ -5,5 +5,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod mfa;
+pub mod role_mappings;
 pub mod roles;
+pub mod scim_tokens;
 pub mod users;

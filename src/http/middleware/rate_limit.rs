@@ -1,4 +1,4 @@
-//! The global per-IP budget on every request (probes excepted). Fails closed: when the
+//! The global per-IP budget on every request (probes and SCIM excepted). Fails closed: when the
 //! limiter cannot answer, the request is refused with 503 and `Retry-After`.
 
 use crate::error::AppError;
@@ -14,7 +14,11 @@ pub async fn global_rate_limit<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    if super::is_probe(req.path()) {
+    // SCIM resources have budgets of their own (per IP and per token, in the handlers).
+    let scim = ["/scim/v2/Users", "/scim/v2/Groups"]
+        .iter()
+        .any(|p| req.path().starts_with(p));
+    if super::is_probe(req.path()) || scim {
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SCIM load against one release build on this machine:
+#  1. provisioning: TOTAL (10,000) users created through POST /scim/v2/Users, users/s;
+#  2. filtered lists in a workspace of SEEDED (100,000) users: `userName eq` and `emails co`,
+#     requests/s with p50 and p99 latency.
+# The 100,000 users of step 2 are written straight into PostgreSQL (the point is the
+# filter's cost, not the seeding); the service reads them through SCIM like any others.
+#
+#   deploy/load/scim.sh            # TOTAL=10000 SEEDED=100000 DURATION=10 CONNECTIONS=16
+source "$(dirname "${BASH_SOURCE[0]}")/../local/common.sh"
+cd "$ROOT"
+TOTAL="${TOTAL:-10000}"
+SEEDED="${SEEDED:-100000}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-16}"
+PORT="${PORT:-18082}"
+
+ensure_build_tools
+ensure_postgres
+ensure_redis
+apt_install wrk
+ensure_dev_key
+log "release build"
+cargo build --release --quiet --bin identity
+BIN="$ROOT/target/release/identity"
+DB=identity_load_scim
+PG="postgres://postgres@127.0.0.1:${PG_PORT}"
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
+
+export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
+export IDENTITY__DATABASE__URL="postgres://identity_app@127.0.0.1:${PG_PORT}/$DB"
+export IDENTITY__DATABASE__MIGRATE_URL="$PG/$DB"
+export IDENTITY__DATABASE__POOL_SIZE=32
+export IDENTITY__REDIS__KEY_PREFIX="identity:load:$$:"
+export IDENTITY__SERVER__PORT="$PORT"
+export IDENTITY__SERVER__WORKERS=2
+export IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT=100000000
+export IDENTITY__LOG__LEVEL=warn
+"$BIN" migrate >/dev/null
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+echo "load admin passphrase 1" | "$BIN" bootstrap --tenant provision --admin-email admin@provision.example --password-stdin >/dev/null
+echo "load admin passphrase 1" | "$BIN" bootstrap --tenant seeded --admin-email admin@seeded.example --password-stdin >/dev/null
+
+log "seeding $SEEDED users"
+psql "$PG/$DB" -q <<SQL
+INSERT INTO users (id, tenant_id, email, user_name, display_name, status, scim, created_at, updated_at)
+SELECT gen_random_uuid(), t.id, 'user' || i || '@seed.example', 'user' || i || '@seed.example', 'User ' || i, 'active',
+       jsonb_build_object('emails', jsonb_build_array(jsonb_build_object('value', 'user' || i || '@seed.example', 'type', 'work', 'primary', true)),
+                          'name', jsonb_build_object('givenName', 'User', 'familyName', i::text)),
+       now(), now()
+FROM tenants t, generate_series(0, $SEEDED - 1) AS i WHERE t.slug = 'seeded';
+ANALYZE users;
+SQL
+
+"$BIN" serve 2>/dev/null >/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+token_for() {
+  local key
+  key="$("$BIN" api-keys create --tenant "$1" --role admin --json | json_field key)"
+  curl -fs -H "Authorization: Bearer $key" -H 'content-type: application/json' -d '{"name":"load"}' \
+    "http://127.0.0.1:$PORT/admin/v1/scim-tokens" | json_field token
+}
+provision_token="$(token_for provision)"
+seeded_token="$(token_for seeded)"
+
+echo "2 service workers, wrk -t2 -c$CONNECTIONS, $(nproc) cores shared with wrk"
+printf '%-34s ' "POST /Users until $TOTAL created"
+WRK_TOKEN="$provision_token" TOTAL="$TOTAL" WRK_THREADS=2 \
+  wrk -t2 -c"$CONNECTIONS" -d120s --latency -s deploy/load/scim_create.lua "http://127.0.0.1:$PORT/scim/v2/Users" \
+  | grep '^RESULT' | sed 's/^RESULT //'
+created="$(psql "$PG/$DB" -tAc "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'provision' AND u.user_name LIKE 'load-%'")"
+echo "users created through SCIM: $created"
+for kind in eq co; do
+  printf '%-34s ' "filter ($kind) among $SEEDED"
+  WRK_TOKEN="$seeded_token" SEEDED="$SEEDED" FILTER_KIND="$kind" \
+    wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s deploy/load/scim_filter.lua "http://127.0.0.1:$PORT/scim/v2/Users" \
+    | grep '^RESULT' | sed 's/^RESULT //'
+done

@@ -1,0 +1,357 @@
+//! Rows behind SCIM Users (the `users` table) and Groups (`scim_groups`) of one tenant.
+//! List queries take a condition and an order built by `crate::scim::query` from the
+//! schema allow-list; every value in them is a bind parameter (`$1` is the tenant).
+
+use crate::db::schema::{scim_groups as sg, users};
+use crate::db::{DbError, TenantTx};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct UserRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub display_name: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub user_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub external_id: Option<String>,
+    #[diesel(sql_type = Jsonb)]
+    pub scim: Value,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct GroupRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub display_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub external_id: Option<String>,
+    #[diesel(sql_type = Jsonb)]
+    pub members: Value,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+const USER_COLS: &str =
+    "u.id, u.email, u.display_name, u.status, u.user_name, u.external_id, u.scim, u.created_at, u.updated_at";
+const GROUP_COLS: &str =
+    "g.id, g.display_name, g.external_id, g.members, g.created_at, g.updated_at";
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn bound(
+    sql: String,
+    binds: &[String],
+) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery>
+{
+    let mut q = diesel::sql_query(sql).into_boxed();
+    for b in binds {
+        q = q.bind::<Text, _>(b.clone());
+    }
+    q
+}
+
+/// Users matching `condition`, ordered, a page of them; and how many match in all.
+pub async fn list_users(
+    tx: &mut TenantTx,
+    condition: &str,
+    order: &str,
+    binds: &[String],
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<UserRow>, i64), DbError> {
+    let tenant = tx.tenant().0.to_string();
+    if binds.first() != Some(&tenant) {
+        return Err(DbError::Unavailable(
+            "binds must start with the tenant".into(),
+        ));
+    }
+    let filter = format!("u.tenant_id = $1::uuid AND ({condition})");
+    let total = bound(
+        format!("SELECT count(*) AS n FROM users u WHERE {filter}"),
+        binds,
+    )
+    .get_result::<Count>(tx.conn()?)
+    .await?
+    .n;
+    let rows = if limit > 0 {
+        bound(
+            format!("SELECT {USER_COLS} FROM users u WHERE {filter} ORDER BY {order} OFFSET {offset} LIMIT {limit}"),
+            binds,
+        )
+        .load::<UserRow>(tx.conn()?)
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok((rows, total))
+}
+
+pub async fn list_groups(
+    tx: &mut TenantTx,
+    condition: &str,
+    order: &str,
+    binds: &[String],
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<GroupRow>, i64), DbError> {
+    let tenant = tx.tenant().0.to_string();
+    if binds.first() != Some(&tenant) {
+        return Err(DbError::Unavailable(
+            "binds must start with the tenant".into(),
+        ));
+    }
+    let filter = format!("g.tenant_id = $1::uuid AND ({condition})");
+    let total = bound(
+        format!("SELECT count(*) AS n FROM scim_groups g WHERE {filter}"),
+        binds,
+    )
+    .get_result::<Count>(tx.conn()?)
+    .await?
+    .n;
+    let rows = if limit > 0 {
+        bound(
+            format!("SELECT {GROUP_COLS} FROM scim_groups g WHERE {filter} ORDER BY {order} OFFSET {offset} LIMIT {limit}"),
+            binds,
+        )
+        .load::<GroupRow>(tx.conn()?)
+        .await?
+    } else {
+        Vec::new()
+    };
+    Ok((rows, total))
+}
+
+/// One user, locked for update when `lock`.
+pub async fn user(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<UserRow>, DbError> {
+    let tenant = tx.tenant().0;
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    Ok(diesel::sql_query(format!(
+        "SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2{lock}"
+    ))
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(id)
+    .get_result::<UserRow>(tx.conn()?)
+    .await
+    .optional()?)
+}
+
+pub async fn group(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<GroupRow>, DbError> {
+    let tenant = tx.tenant().0;
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    Ok(diesel::sql_query(format!(
+        "SELECT {GROUP_COLS} FROM scim_groups g WHERE g.tenant_id = $1 AND g.id = $2{lock}"
+    ))
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(id)
+    .get_result::<GroupRow>(tx.conn()?)
+    .await
+    .optional()?)
+}
+
+/// What a SCIM write sets on a user.
+pub struct UserWrite<'a> {
+    pub user_name: &'a str,
+    pub email: &'a str,
+    pub display_name: Option<&'a str>,
+    pub external_id: Option<&'a str>,
+    pub scim: &'a Value,
+    pub active: bool,
+}
+
+pub async fn insert_user(
+    tx: &mut TenantTx,
+    id: Uuid,
+    w: &UserWrite<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(id),
+            users::tenant_id.eq(tenant),
+            users::email.eq(w.email),
+            users::display_name.eq(w.display_name),
+            users::status.eq(if w.active { "active" } else { "disabled" }),
+            users::user_name.eq(w.user_name),
+            users::external_id.eq(w.external_id),
+            users::scim.eq(w.scim),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_user(
+    tx: &mut TenantTx,
+    id: Uuid,
+    w: &UserWrite<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id))))
+        .set((
+            users::email.eq(w.email),
+            users::display_name.eq(w.display_name),
+            users::status.eq(if w.active { "active" } else { "disabled" }),
+            users::user_name.eq(w.user_name),
+            users::external_id.eq(w.external_id),
+            users::scim.eq(w.scim),
+            users::updated_at.eq(now),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_user(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    let n = diesel::delete(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id))))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Membership {
+    #[diesel(sql_type = SqlUuid)]
+    pub user_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub group_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub group_name: String,
+}
+
+/// The groups each of `users` belongs to.
+pub async fn memberships(tx: &mut TenantTx, users: &[Uuid]) -> Result<Vec<Membership>, DbError> {
+    let tenant = tx.tenant().0;
+    let ids: Vec<String> = users.iter().map(Uuid::to_string).collect();
+    Ok(diesel::sql_query(
+        "SELECT (m->>'value')::uuid AS user_id, g.id AS group_id, g.display_name AS group_name \
+         FROM scim_groups g, jsonb_array_elements(g.members) AS m \
+         WHERE g.tenant_id = $1 AND m->>'value' = ANY($2) ORDER BY g.display_name",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<Text>, _>(ids)
+    .load(tx.conn()?)
+    .await?)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Named {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+}
+
+/// Display names (or user names) of the users among `ids` that exist in this tenant.
+pub async fn user_names(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<Named>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::sql_query(
+        "SELECT id, coalesce(display_name, user_name, email) AS name FROM users \
+         WHERE tenant_id = $1 AND id = ANY($2)",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<SqlUuid>, _>(ids.to_vec())
+    .load(tx.conn()?)
+    .await?)
+}
+
+pub struct GroupWrite<'a> {
+    pub display_name: &'a str,
+    pub external_id: Option<&'a str>,
+    pub members: &'a Value,
+}
+
+pub async fn insert_group(
+    tx: &mut TenantTx,
+    id: Uuid,
+    w: &GroupWrite<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::insert_into(sg::table)
+        .values((
+            sg::id.eq(id),
+            sg::tenant_id.eq(tenant),
+            sg::display_name.eq(w.display_name),
+            sg::external_id.eq(w.external_id),
+            sg::members.eq(w.members),
+            sg::created_at.eq(now),
+            sg::updated_at.eq(now),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_group(
+    tx: &mut TenantTx,
+    id: Uuid,
+    w: &GroupWrite<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::update(sg::table.filter(sg::tenant_id.eq(tenant).and(sg::id.eq(id))))
+        .set((
+            sg::display_name.eq(w.display_name),
+            sg::external_id.eq(w.external_id),
+            sg::members.eq(w.members),
+            sg::updated_at.eq(now),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_group(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    let n = diesel::delete(sg::table.filter(sg::tenant_id.eq(tenant).and(sg::id.eq(id))))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Takes `user` out of every group (the user is being deleted).
+pub async fn remove_from_all_groups(
+    tx: &mut TenantTx,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::sql_query(
+        "UPDATE scim_groups SET updated_at = $3, members = coalesce((SELECT jsonb_agg(m) \
+         FROM jsonb_array_elements(members) AS m WHERE m->>'value' <> $2), '[]'::jsonb) \
+         WHERE tenant_id = $1 AND members @> jsonb_build_array(jsonb_build_object('value', $2))",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Text, _>(user.to_string())
+    .bind::<Timestamptz, _>(now)
+    .execute(tx.conn()?)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `/admin/v1/scim-tokens`: the workspace's provisioning tokens. The token itself appears
+//! only in the create answer.
+
+use crate::admin::principal::Principal;
+use crate::db::models::scim_tokens as model;
+use crate::error::AppError;
+use crate::http::request_context::RequestContext;
+use crate::scim::tokens;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+pub async fn list(who: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    who.require("scim:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    let all = model::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(json!({ "scim_tokens": all })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    name: String,
+}
+
+pub async fn create(
+    who: Principal,
+    ctx: RequestContext,
+    body: web::Json<CreateToken>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("scim:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    let (row, token) = tokens::create(
+        &mut tx,
+        &state.envelope,
+        &body.name,
+        &who.actor,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(json!({ "scim_token": row, "token": token })))
+}
+
+pub async fn revoke(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("scim:write")?;
+    let mut tx = state.db.tenant(who.tenant).await?;
+    tokens::revoke(
+        &mut tx,
+        &state.envelope,
+        *id,
+        &who.actor,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,283 @@
+//! SCIM Groups: a name, an optional externalId and member users. Membership is what the
+//! workspace's group→role rules read, so a change here shows in the members' next token.
+
+use super::attrs;
+use super::error::ScimError;
+use super::patch;
+use super::query::{self, Binds};
+use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
+use super::schema::{Kind, GROUP};
+use crate::audit::{self, Event};
+use crate::db::models::scim_store::{self as store, GroupRow, GroupWrite};
+use crate::db::TenantTx;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+fn editable(row: &GroupRow) -> Map<String, Value> {
+    let mut doc = Map::new();
+    doc.insert("displayName".into(), json!(row.display_name));
+    if let Some(x) = &row.external_id {
+        doc.insert("externalId".into(), json!(x));
+    }
+    if row.members.as_array().is_some_and(|m| !m.is_empty()) {
+        doc.insert("members".into(), row.members.clone());
+    }
+    doc
+}
+
+struct Written {
+    display_name: String,
+    external_id: Option<String>,
+    members: Value,
+    member_ids: Vec<Uuid>,
+}
+
+/// Checks the members: each a user of this workspace, each once.
+async fn written(tx: &mut TenantTx, mut doc: Map<String, Value>) -> Result<Written, ScimError> {
+    let display_name = doc
+        .remove("displayName")
+        .and_then(|v| v.as_str().map(|s| s.trim().to_string()))
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .ok_or_else(|| ScimError::invalid_value("displayName is required (1 to 256 characters)"))?;
+    let external_id = doc
+        .remove("externalId")
+        .and_then(|v| v.as_str().map(str::to_string));
+    let mut ids = BTreeMap::new();
+    for m in doc
+        .remove("members")
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+    {
+        if m.get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.eq_ignore_ascii_case("User"))
+        {
+            return Err(ScimError::invalid_value("members must be users"));
+        }
+        let id = m
+            .get("value")
+            .and_then(Value::as_str)
+            .and_then(|v| Uuid::try_parse(v).ok())
+            .ok_or_else(|| ScimError::invalid_value("a member's value must be a user id"))?;
+        let display = m.get("display").and_then(Value::as_str).map(str::to_string);
+        ids.insert(id, display);
+    }
+    let member_ids: Vec<Uuid> = ids.keys().copied().collect();
+    if !member_ids.is_empty() {
+        let found = store::user_names(tx, &member_ids).await?;
+        if found.len() != member_ids.len() {
+            return Err(ScimError::invalid_value(
+                "a member is not a user of this workspace",
+            ));
+        }
+    }
+    let members = Value::Array(
+        ids.iter()
+            .map(|(id, display)| {
+                let mut m = json!({ "value": id.to_string(), "type": "User" });
+                if let Some(d) = display {
+                    m["display"] = json!(d);
+                }
+                m
+            })
+            .collect(),
+    );
+    Ok(Written {
+        display_name,
+        external_id,
+        members,
+        member_ids,
+    })
+}
+
+pub async fn render(
+    _tx: &mut TenantTx,
+    rows: &[GroupRow],
+    base: &str,
+) -> Result<Vec<Value>, ScimError> {
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let mut out = Map::new();
+            out.insert("schemas".into(), json!([GROUP]));
+            out.insert("id".into(), json!(row.id.to_string()));
+            let mut doc = editable(row);
+            if let Some(Value::Array(members)) = doc.get_mut("members") {
+                for m in members.iter_mut() {
+                    if let Some(id) = m.get("value").and_then(Value::as_str).map(str::to_string) {
+                        m["$ref"] = json!(format!("{base}/scim/v2/Users/{id}"));
+                    }
+                }
+            }
+            out.extend(doc);
+            let mut resource = Value::Object(out);
+            with_meta(
+                &mut resource,
+                "Group",
+                format!("{base}/scim/v2/Groups/{}", row.id),
+                row.created_at,
+                row.updated_at,
+            );
+            resource
+        })
+        .collect())
+}
+
+async fn render_one(tx: &mut TenantTx, row: &GroupRow, base: &str) -> Result<Value, ScimError> {
+    render(tx, std::slice::from_ref(row), base)
+        .await?
+        .pop()
+        .ok_or(ScimError::Unavailable)
+}
+
+async fn record(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    action: &str,
+    id: Uuid,
+    details: Value,
+) -> Result<(), ScimError> {
+    let event = Event {
+        actor: &ctx.client.actor(),
+        action,
+        target: &format!("group:{id}"),
+        details,
+    };
+    audit::record(tx, ctx.envelope, event, ctx.origin, ctx.now).await?;
+    Ok(())
+}
+
+fn write_of(w: &Written) -> GroupWrite<'_> {
+    GroupWrite {
+        display_name: &w.display_name,
+        external_id: w.external_id.as_deref(),
+        members: &w.members,
+    }
+}
+
+pub async fn create(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    body: &Value,
+) -> Result<Value, ScimError> {
+    let w = written(tx, attrs::normalize(Kind::Group, body)?).await?;
+    let id = Uuid::new_v4();
+    store::insert_group(tx, id, &write_of(&w), ctx.now).await?;
+    record(
+        tx,
+        ctx,
+        "scim.group.created",
+        id,
+        json!({ "members": w.member_ids }),
+    )
+    .await?;
+    let row = store::group(tx, id, false)
+        .await?
+        .ok_or(ScimError::Unavailable)?;
+    render_one(tx, &row, ctx.base).await
+}
+
+pub async fn get(tx: &mut TenantTx, id: Uuid, base: &str) -> Result<Value, ScimError> {
+    let row = store::group(tx, id, false)
+        .await?
+        .ok_or(ScimError::NotFound)?;
+    render_one(tx, &row, base).await
+}
+
+async fn locked(
+    tx: &mut TenantTx,
+    id: Uuid,
+    if_match: Option<&str>,
+    base: &str,
+) -> Result<GroupRow, ScimError> {
+    let row = store::group(tx, id, true)
+        .await?
+        .ok_or(ScimError::NotFound)?;
+    if if_match.is_some() {
+        check_if_match(if_match, &render_one(tx, &row, base).await?)?;
+    }
+    Ok(row)
+}
+
+async fn update(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    id: Uuid,
+    doc: Map<String, Value>,
+    action: &str,
+) -> Result<Value, ScimError> {
+    let w = written(tx, doc).await?;
+    store::update_group(tx, id, &write_of(&w), ctx.now).await?;
+    record(tx, ctx, action, id, json!({ "members": w.member_ids })).await?;
+    let row = store::group(tx, id, false)
+        .await?
+        .ok_or(ScimError::Unavailable)?;
+    render_one(tx, &row, ctx.base).await
+}
+
+pub async fn replace(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    id: Uuid,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Value, ScimError> {
+    locked(tx, id, if_match, ctx.base).await?;
+    let doc = attrs::normalize(Kind::Group, body)?;
+    update(tx, ctx, id, doc, "scim.group.replaced").await
+}
+
+pub async fn patch(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    id: Uuid,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Value, ScimError> {
+    let before = locked(tx, id, if_match, ctx.base).await?;
+    let mut doc = editable(&before);
+    patch::apply(Kind::Group, &mut doc, body)?;
+    doc.insert("schemas".into(), json!([GROUP]));
+    let doc = attrs::normalize(Kind::Group, &Value::Object(doc))?;
+    update(tx, ctx, id, doc, "scim.group.patched").await
+}
+
+pub async fn delete(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(), ScimError> {
+    locked(tx, id, if_match, ctx.base).await?;
+    store::delete_group(tx, id).await?;
+    record(tx, ctx, "scim.group.deleted", id, json!({})).await?;
+    Ok(())
+}
+
+pub async fn list(
+    tx: &mut TenantTx,
+    params: &ListParams,
+    base: &str,
+) -> Result<(Vec<Value>, i64), ScimError> {
+    let mut binds = Binds::new(tx.tenant().0.to_string());
+    let condition = match &params.filter {
+        Some(f) => query::condition(Kind::Group, f, &mut binds)?,
+        None => "true".into(),
+    };
+    let order = query::order_by(Kind::Group, params.sort_by.as_deref(), params.descending)?;
+    let (rows, total) = store::list_groups(
+        tx,
+        &condition,
+        &order,
+        &binds.0,
+        params.start_index - 1,
+        params.count,
+    )
+    .await?;
+    let mut resources = render(tx, &rows, base).await?;
+    for r in &mut resources {
+        attrs::project(r, &params.attributes, &params.excluded);
+    }
+    Ok((resources, total))
+}

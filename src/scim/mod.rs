@@ -1,0 +1,14 @@
+//! SCIM 2.0 server (RFC 7643/7644) for identity providers that push people and groups:
+//! the published schemas, bearer tokens, filters, PATCH, the user and group stores, and
+//! the group→role rules shared with enterprise SSO.
+
+pub mod attrs;
+pub mod error;
+pub mod filter;
+pub mod groups;
+pub mod patch;
+pub mod query;
+pub mod resource;
+pub mod schema;
+pub mod tokens;
+pub mod users;
