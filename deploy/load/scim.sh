@@ -67,12 +67,24 @@ provision_token="$(token_for provision)"
 seeded_token="$(token_for seeded)"
 
 echo "2 service workers, wrk -t2 -c$CONNECTIONS, $(nproc) cores shared with wrk"
-printf '%-34s ' "POST /Users until $TOTAL created"
-WRK_TOKEN="$provision_token" TOTAL="$TOTAL" WRK_THREADS=2 \
-  wrk -t2 -c"$CONNECTIONS" -d120s --latency -s deploy/load/scim_create.lua "http://127.0.0.1:$PORT/scim/v2/Users" \
-  | grep '^RESULT' | sed 's/^RESULT //'
-created="$(psql "$PG/$DB" -tAc "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'provision' AND u.user_name LIKE 'load-%'")"
-echo "users created through SCIM: $created"
+# wrk cannot stop at a count, so the clock is the database's: wrk runs until TOTAL users
+# exist, then is interrupted (it still prints its latency figures).
+count_created() {
+  psql "$PG/$DB" -tAc "SELECT count(*) FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE t.slug = 'provision' AND u.user_name LIKE 'load-%'"
+}
+WRK_TOKEN="$provision_token" \
+  wrk -t2 -c"$CONNECTIONS" -d300s --latency -s deploy/load/scim_create.lua "http://127.0.0.1:$PORT/scim/v2/Users" \
+  > /tmp/scim-create.$$ &
+wrk_pid=$!
+start=$(date +%s.%N)
+while [ "$(count_created)" -lt "$TOTAL" ]; do sleep 0.2; done
+elapsed=$(python3 -c "print($(date +%s.%N) - $start)")
+kill -INT $wrk_pid; wait $wrk_pid 2>/dev/null
+created="$(count_created)"
+printf '%-34s users=%d seconds=%.2f users_per_s=%.0f %s\n' "POST /Users until $TOTAL created" \
+  "$created" "$elapsed" "$(python3 -c "print($created / $elapsed)")" \
+  "$(grep '^RESULT' /tmp/scim-create.$$ | sed 's/^RESULT //; s/users_per_s=[0-9]* //')"
+rm -f /tmp/scim-create.$$
 for kind in eq co; do
   printf '%-34s ' "filter ($kind) among $SEEDED"
   WRK_TOKEN="$seeded_token" SEEDED="$SEEDED" FILTER_KIND="$kind" \

@@ -1,5 +1,5 @@
--- wrk script: POST new SCIM users, each with a unique userName, until TOTAL are created
--- (split over the wrk threads). Reads WRK_TOKEN and TOTAL from the environment.
+-- wrk script: POST new SCIM users, each with a unique userName (deploy/load/scim.sh stops
+-- it once enough exist). Reads WRK_TOKEN from the environment.
 local threads = {}
 local counter = 0
 
@@ -11,7 +11,6 @@ end
 
 function init(args)
   n = 0
-  created = 0
 end
 
 function request()
@@ -25,19 +24,9 @@ function request()
   }, body)
 end
 
-function response(status, headers, body)
-  if status == 201 then
-    created = created + 1
-  end
-  local each = math.ceil(tonumber(os.getenv("TOTAL")) / tonumber(os.getenv("WRK_THREADS") or "2"))
-  if created >= each then
-    wrk.thread:stop()
-  end
-end
-
 function done(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("RESULT users_per_s=%.0f p50_ms=%.2f p99_ms=%.2f non2xx_or_errors=%d requests=%d seconds=%.2f\n",
+  io.write(string.format("RESULT rps=%.0f p50_ms=%.2f p99_ms=%.2f non2xx_or_errors=%d requests=%d seconds=%.2f\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     errors, summary.requests, summary.duration / 1e6))
 end

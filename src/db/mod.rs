@@ -45,9 +45,11 @@ impl From<DieselError> for DbError {
 fn conflict_text(constraint: Option<&str>) -> &'static str {
     match constraint {
         Some("tenants_slug_key") => "a workspace with this slug already exists",
-        Some("users_tenant_email_key") => "a user with this email already exists",
+        Some("users_tenant_email_lookup") => "a user with this email already exists",
         Some("roles_tenant_id_name_key") => "a role with this name already exists",
-        Some("users_tenant_user_name") => "a user with this userName (or email) already exists",
+        Some("users_tenant_user_name_lookup") => {
+            "a user with this userName (or email) already exists"
+        }
         Some("scim_groups_name") => "a group with this displayName already exists",
         Some("role_mappings_tenant_id_group_name_role_id_key") => "this rule already exists",
         _ => "the resource already exists",

@@ -33,6 +33,8 @@ diesel::table! {
         user_name -> Nullable<Text>,
         external_id -> Nullable<Text>,
         scim -> Jsonb,
+        email_key -> Nullable<Text>,
+        user_name_key -> Nullable<Text>,
     }
 }
 

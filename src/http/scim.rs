@@ -130,10 +130,9 @@ pub async fn service_provider_config() -> HttpResponse {
     ok(&doc)
 }
 
-pub async fn schemas(req: HttpRequest) -> Answer {
+pub async fn schemas() -> Answer {
     let docs = model().documents.clone();
     let total = docs.len() as i64;
-    let _ = req;
     Ok(ok(&list_response(docs, total, 1)))
 }
 

@@ -113,7 +113,6 @@ pub fn normalize(kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimErr
             match v {
                 Value::String(s) if s.len() <= 512 => {
                     out.insert("externalId".into(), v.clone());
-                    let _ = s;
                 }
                 Value::Null => {}
                 _ => return Err(ScimError::invalid_value("externalId must be a string")),
@@ -404,9 +403,4 @@ fn compare(field: Option<&Value>, op: CompareOp, value: &FValue, case_exact: boo
         (_, FValue::Null) => matches!(op, CompareOp::Ne),
         _ => matches!(op, CompareOp::Ne),
     }
-}
-
-/// The core and extension schema of an attribute name in a body (for PATCH without path).
-pub fn kind_schema(kind: Kind) -> &'static Schema {
-    model().core(kind)
 }

@@ -20,6 +20,9 @@ enum Target {
         ty: Ty,
         case_exact: bool,
     },
+    /// A stored lower-case key column of a case-insensitive attribute: compared as is (so
+    /// its index serves under row-level security) with a lower-cased value.
+    Lowered { expr: String },
     /// A multi-valued attribute: a jsonb array and the attribute's definition.
     Multi {
         array: String,
@@ -97,7 +100,9 @@ fn resolve(kind: Kind, path: &AttrPath) -> Result<Target, ScimError> {
             }
             ("schemas", None, _) => return Ok(Target::Schemas),
             ("username", None, Kind::User) => {
-                return scalar("coalesce(u.user_name, u.email)".into(), Ty::Text, false)
+                return Ok(Target::Lowered {
+                    expr: "u.user_name_key".into(),
+                })
             }
             ("active", None, Kind::User) => {
                 return scalar("(u.status = 'active')".into(), Ty::Bool, true)
@@ -290,7 +295,8 @@ pub fn condition(kind: Kind, filter: &Filter, b: &mut Binds) -> Result<String, S
         Filter::Present(path) => match resolve(kind, path)? {
             Target::Scalar {
                 expr, ty: Ty::Text, ..
-            } => format!("(({expr}) IS NOT NULL AND ({expr}) <> '')"),
+            }
+            | Target::Lowered { expr } => format!("(({expr}) IS NOT NULL AND ({expr}) <> '')"),
             Target::Scalar { expr, .. } | Target::Complex { expr } => {
                 format!("(({expr}) IS NOT NULL)")
             }
@@ -306,6 +312,13 @@ pub fn condition(kind: Kind, filter: &Filter, b: &mut Binds) -> Result<String, S
                 ty,
                 case_exact,
             } => compare(&expr, ty, case_exact, *op, value, b)?,
+            Target::Lowered { expr } => {
+                let lowered = match value {
+                    FValue::Str(v) => FValue::Str(v.to_lowercase()),
+                    other => other.clone(),
+                };
+                compare(&expr, Ty::Text, true, *op, &lowered, b)?
+            }
             Target::Multi { array, attr, sub } => format!(
                 "EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS e WHERE {})",
                 element_cond(&attr, &sub, Some((*op, value)), b)?
@@ -398,7 +411,7 @@ pub fn order_by(kind: Kind, sort_by: Option<&str>, descending: bool) -> Result<S
             case_exact: false,
             ..
         } => format!("lower({expr})"),
-        Target::Scalar { expr, .. } => expr,
+        Target::Scalar { expr, .. } | Target::Lowered { expr } => expr,
         Target::Multi { array, sub, .. } => format!("({array}->0->>'{sub}')"),
         _ => return Err(ScimError::invalid_value("cannot sort by that attribute")),
     };

@@ -739,3 +739,34 @@ async fn etags_guard_writes_and_user_names_are_unique_ignoring_case() {
     assert_eq!((status, body["status"].as_str()), (404, Some("404")));
     s.app.stop().await;
 }
+
+/// Under row-level security an index on `lower(...)` is never used (lower() is not
+/// leakproof), so lookups by email and userName go through stored lower-case key columns.
+/// With sequential scans priced out, the service's role must get an index scan.
+#[tokio::test]
+async fn email_and_user_name_lookups_use_an_index_under_row_level_security() {
+    let s = setup().await;
+    let app = s.db.app().await;
+    let tenant = s.alpha.tenant_id.0.to_string();
+    for (what, sql) in [
+        ("sign-in email", "SELECT id FROM users WHERE tenant_id = $1::uuid AND email_key = 'admin@alpha.example'"),
+        ("SCIM userName eq", "SELECT id FROM users u WHERE u.tenant_id = $1::uuid AND (u.user_name_key) = 'admin@alpha.example'"),
+    ] {
+        app.batch_execute(&format!(
+            "BEGIN; SET LOCAL enable_seqscan = off; SELECT set_config('app.tenant_id', '{tenant}', true)"
+        ))
+        .await
+        .unwrap();
+        let plan: String = app
+            .query(&format!("EXPLAIN {sql}"), &[&s.alpha.tenant_id.0])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+            .join("\n");
+        app.batch_execute("COMMIT").await.unwrap();
+        assert!(plan.contains("Index"), "{what}: {plan}");
+    }
+    s.app.stop().await;
+}

@@ -5,11 +5,8 @@ use crate::db::{DbError, TenantTx};
 use crate::ids::{TenantId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
-
-diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
 /// A user without the password hash, which only the sign-in code reads.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -53,7 +50,7 @@ pub async fn find_by_email(tx: &mut TenantTx, email: &str) -> Result<Option<User
     let tenant = tx.tenant().0;
     Ok(users::table
         .filter(users::tenant_id.eq(tenant))
-        .filter(lower(users::email).eq(email.to_lowercase()))
+        .filter(users::email_key.eq(email.to_lowercase()))
         .select(User::as_select())
         .first(tx.conn()?)
         .await
@@ -120,7 +117,7 @@ pub async fn credentials(
     let tenant = tx.tenant().0;
     Ok(users::table
         .filter(users::tenant_id.eq(tenant))
-        .filter(lower(users::email).eq(email.to_lowercase()))
+        .filter(users::email_key.eq(email.to_lowercase()))
         .select((User::as_select(), users::password_hash))
         .first(tx.conn()?)
         .await
