@@ -36,6 +36,8 @@ export IDENTITY__REDIS__KEY_PREFIX="identity:load:$$:"
 export IDENTITY__SERVER__PORT="$PORT"
 export IDENTITY__SERVER__WORKERS=2
 export IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT=100000000
+export IDENTITY__RATE_LIMITS__SCIM_PER_IP__LIMIT=100000000
+export IDENTITY__RATE_LIMITS__SCIM_PER_TOKEN__LIMIT=100000000
 export IDENTITY__LOG__LEVEL=warn
 "$BIN" migrate >/dev/null
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }

@@ -91,13 +91,8 @@ async fn written(tx: &mut TenantTx, mut doc: Map<String, Value>) -> Result<Writt
     })
 }
 
-pub async fn render(
-    _tx: &mut TenantTx,
-    rows: &[GroupRow],
-    base: &str,
-) -> Result<Vec<Value>, ScimError> {
-    Ok(rows
-        .iter()
+pub fn render(rows: &[GroupRow], base: &str) -> Vec<Value> {
+    rows.iter()
         .map(|row| {
             let mut out = Map::new();
             out.insert("schemas".into(), json!([GROUP]));
@@ -121,14 +116,12 @@ pub async fn render(
             );
             resource
         })
-        .collect())
+        .collect()
 }
 
-async fn render_one(tx: &mut TenantTx, row: &GroupRow, base: &str) -> Result<Value, ScimError> {
-    render(tx, std::slice::from_ref(row), base)
-        .await?
-        .pop()
-        .ok_or(ScimError::Unavailable)
+fn render_one(row: &GroupRow, base: &str) -> Value {
+    let mut all = render(std::slice::from_ref(row), base);
+    all.pop().unwrap_or_default()
 }
 
 async fn record(
@@ -164,6 +157,10 @@ pub async fn create(
     let w = written(tx, attrs::normalize(Kind::Group, body)?).await?;
     let id = Uuid::new_v4();
     store::insert_group(tx, id, &write_of(&w), ctx.now).await?;
+    let row = store::group(tx, id, false)
+        .await?
+        .ok_or(ScimError::Unavailable)?;
+    // Last before commit: the audit chain's lock is then held for the shortest time.
     record(
         tx,
         ctx,
@@ -172,17 +169,14 @@ pub async fn create(
         json!({ "members": w.member_ids }),
     )
     .await?;
-    let row = store::group(tx, id, false)
-        .await?
-        .ok_or(ScimError::Unavailable)?;
-    render_one(tx, &row, ctx.base).await
+    Ok(render_one(&row, ctx.base))
 }
 
 pub async fn get(tx: &mut TenantTx, id: Uuid, base: &str) -> Result<Value, ScimError> {
     let row = store::group(tx, id, false)
         .await?
         .ok_or(ScimError::NotFound)?;
-    render_one(tx, &row, base).await
+    Ok(render_one(&row, base))
 }
 
 async fn locked(
@@ -195,7 +189,7 @@ async fn locked(
         .await?
         .ok_or(ScimError::NotFound)?;
     if if_match.is_some() {
-        check_if_match(if_match, &render_one(tx, &row, base).await?)?;
+        check_if_match(if_match, &render_one(&row, base))?;
     }
     Ok(row)
 }
@@ -209,11 +203,11 @@ async fn update(
 ) -> Result<Value, ScimError> {
     let w = written(tx, doc).await?;
     store::update_group(tx, id, &write_of(&w), ctx.now).await?;
-    record(tx, ctx, action, id, json!({ "members": w.member_ids })).await?;
     let row = store::group(tx, id, false)
         .await?
         .ok_or(ScimError::Unavailable)?;
-    render_one(tx, &row, ctx.base).await
+    record(tx, ctx, action, id, json!({ "members": w.member_ids })).await?;
+    Ok(render_one(&row, ctx.base))
 }
 
 pub async fn replace(
@@ -275,7 +269,7 @@ pub async fn list(
         params.count,
     )
     .await?;
-    let mut resources = render(tx, &rows, base).await?;
+    let mut resources = render(&rows, base);
     for r in &mut resources {
         attrs::project(r, &params.attributes, &params.excluded);
     }

@@ -92,7 +92,8 @@ pub async fn authenticate(
     now: DateTime<Utc>,
 ) -> Result<ScimClient, ScimError> {
     let tenant = tenant_token::tenant_of(PREFIX, bearer).ok_or(ScimError::Unauthorized)?;
-    let mut tx = db.tenant(tenant).await?;
+    // A read session: one round trip; the rare last-used note commits on its own.
+    let mut tx = db.tenant_read(tenant).await?;
     let token = model::authenticate(&mut tx, &tenant_token::hash(bearer), now).await?;
     tx.commit().await?;
     token

@@ -205,6 +205,11 @@ pub async fn create(
     let id = Uuid::new_v4();
     let write = write_of(&w, true);
     store::insert_user(tx, id, &write, ctx.now).await?;
+    let row = store::user(tx, id, false)
+        .await?
+        .ok_or(ScimError::Unavailable)?;
+    let resource = render_one(tx, &row, ctx.base).await?;
+    // Last before commit: the audit chain's lock is then held for the shortest time.
     record(
         tx,
         ctx,
@@ -213,10 +218,7 @@ pub async fn create(
         json!({ "active": write.active }),
     )
     .await?;
-    let row = store::user(tx, id, false)
-        .await?
-        .ok_or(ScimError::Unavailable)?;
-    render_one(tx, &row, ctx.base).await
+    Ok(resource)
 }
 
 pub async fn get(tx: &mut TenantTx, id: Uuid, base: &str) -> Result<Value, ScimError> {
@@ -242,6 +244,10 @@ async fn update(
     if deactivated {
         deprovision(tx, ctx, before.id, "deprovisioned").await?;
     }
+    let row = store::user(tx, before.id, false)
+        .await?
+        .ok_or(ScimError::Unavailable)?;
+    let resource = render_one(tx, &row, ctx.base).await?;
     record(
         tx,
         ctx,
@@ -250,10 +256,7 @@ async fn update(
         json!({ "active": write.active, "deactivated": deactivated }),
     )
     .await?;
-    let row = store::user(tx, before.id, false)
-        .await?
-        .ok_or(ScimError::Unavailable)?;
-    render_one(tx, &row, ctx.base).await
+    Ok(resource)
 }
 
 async fn locked(
