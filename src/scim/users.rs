@@ -122,8 +122,11 @@ pub async fn render(
             }));
         }
     }
-    Ok(rows
-        .iter()
+    Ok(render_rows(rows, &groups, base))
+}
+
+fn render_rows(rows: &[UserRow], groups: &HashMap<Uuid, Vec<Value>>, base: &str) -> Vec<Value> {
+    rows.iter()
         .map(|row| {
             let doc = editable(row);
             let mut schemas = vec![json!(USER)];
@@ -134,8 +137,8 @@ pub async fn render(
             out.insert("schemas".into(), Value::Array(schemas));
             out.insert("id".into(), json!(row.id.to_string()));
             out.extend(doc);
-            if let Some(g) = groups.remove(&row.id) {
-                out.insert("groups".into(), Value::Array(g));
+            if let Some(g) = groups.get(&row.id) {
+                out.insert("groups".into(), Value::Array(g.clone()));
             }
             let mut resource = Value::Object(out);
             with_meta(
@@ -147,7 +150,7 @@ pub async fn render(
             );
             resource
         })
-        .collect())
+        .collect()
 }
 
 async fn render_one(tx: &mut TenantTx, row: &UserRow, base: &str) -> Result<Value, ScimError> {
@@ -205,10 +208,21 @@ pub async fn create(
     let id = Uuid::new_v4();
     let write = write_of(&w, true);
     store::insert_user(tx, id, &write, ctx.now).await?;
-    let row = store::user(tx, id, false)
-        .await?
+    // What was just written, rendered without reading it back (a new user has no groups).
+    let row = UserRow {
+        id,
+        email: w.email.clone(),
+        display_name: w.display_name.clone(),
+        status: if write.active { "active" } else { "disabled" }.into(),
+        user_name: Some(w.user_name.clone()),
+        external_id: w.external_id.clone(),
+        scim: w.scim.clone(),
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    let resource = render_rows(&[row], &HashMap::new(), ctx.base)
+        .pop()
         .ok_or(ScimError::Unavailable)?;
-    let resource = render_one(tx, &row, ctx.base).await?;
     // Last before commit: the audit chain's lock is then held for the shortest time.
     record(
         tx,
