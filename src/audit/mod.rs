@@ -58,11 +58,33 @@ pub async fn record(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<i64, AuditError> {
+    // Both secrets in one round trip; each is made on first use if missing.
+    let mut found = secrets::get_many(tx, &[IP_SALT, CHAIN_KEY]).await?;
+    let mut open = |name: &'static str| -> Option<Result<Vec<u8>, AuditError>> {
+        let i = found.iter().position(|(n, _)| n == name)?;
+        let (_, sealed) = found.swap_remove(i);
+        Some(
+            envelope
+                .open(&secret_context(tx, name), &sealed)
+                .map(|v| v.to_vec())
+                .map_err(AuditError::from),
+        )
+    };
+    let (salt, key) = (open(IP_SALT), open(CHAIN_KEY));
+    let key = match key {
+        Some(k) => k?,
+        None => ensure_secret(tx, envelope, CHAIN_KEY).await?,
+    };
     let ip_hash = match origin.ip {
-        Some(ip) => Some(hash_ip(&ensure_secret(tx, envelope, IP_SALT).await?, ip)),
+        Some(ip) => {
+            let salt = match salt {
+                Some(s) => s?,
+                None => ensure_secret(tx, envelope, IP_SALT).await?,
+            };
+            Some(hash_ip(&salt, ip))
+        }
         None => None,
     };
-    let key = ensure_secret(tx, envelope, CHAIN_KEY).await?;
     model::lock_chain(tx).await?;
     let (seq, prev_hash) = match model::head(tx).await? {
         Some((seq, hash)) => (seq + 1, hash),
