@@ -4,7 +4,7 @@
 use super::attrs;
 use super::error::ScimError;
 use super::patch;
-use super::query::{self, Binds};
+use super::query;
 use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
 use super::schema::{Kind, GROUP};
 use crate::audit::{self, Event};
@@ -254,21 +254,16 @@ pub async fn list(
     params: &ListParams,
     base: &str,
 ) -> Result<(Vec<Value>, i64), ScimError> {
-    let mut binds = Binds::new(tx.tenant().0.to_string());
-    let condition = match &params.filter {
-        Some(f) => query::condition(Kind::Group, f, &mut binds)?,
-        None => "true".into(),
+    let (condition, order, binds) =
+        query::list_parts(Kind::Group, tx.tenant().0.to_string(), params)?;
+    let page = store::Page {
+        condition: &condition,
+        order: &order,
+        binds: &binds.0,
+        offset: params.start_index - 1,
+        limit: params.count,
     };
-    let order = query::order_by(Kind::Group, params.sort_by.as_deref(), params.descending)?;
-    let (rows, total) = store::list_groups(
-        tx,
-        &condition,
-        &order,
-        &binds.0,
-        params.start_index - 1,
-        params.count,
-    )
-    .await?;
+    let (rows, total) = store::list_groups(tx, &page).await?;
     let mut resources = render(&rows, base);
     for r in &mut resources {
         attrs::project(r, &params.attributes, &params.excluded);

@@ -417,3 +417,18 @@ pub fn order_by(kind: Kind, sort_by: Option<&str>, descending: bool) -> Result<S
     };
     Ok(format!("{expr} {dir} NULLS LAST, {t}.id {dir}"))
 }
+
+/// The condition, order and binds of a list request for `kind` in `tenant`.
+pub fn list_parts(
+    kind: Kind,
+    tenant: String,
+    params: &super::resource::ListParams,
+) -> Result<(String, String, Binds), ScimError> {
+    let mut binds = Binds::new(tenant);
+    let condition = match &params.filter {
+        Some(f) => condition(kind, f, &mut binds)?,
+        None => "true".into(),
+    };
+    let order = order_by(kind, params.sort_by.as_deref(), params.descending)?;
+    Ok((condition, order, binds))
+}

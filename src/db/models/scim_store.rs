@@ -72,75 +72,70 @@ fn bound(
     q
 }
 
-/// Users matching `condition`, ordered, a page of them; and how many match in all.
-pub async fn list_users(
+/// A filtered, ordered page of one table.
+pub struct Page<'a> {
+    /// SQL condition over the table's alias; its values are in `binds` (`$1` the tenant).
+    pub condition: &'a str,
+    pub order: &'a str,
+    pub binds: &'a [String],
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Rows of `from` (e.g. `users u`) on `page`, and how many match in all.
+async fn list<T>(
     tx: &mut TenantTx,
-    condition: &str,
-    order: &str,
-    binds: &[String],
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<UserRow>, i64), DbError> {
+    from: &str,
+    alias: &str,
+    cols: &str,
+    page: &Page<'_>,
+) -> Result<(Vec<T>, i64), DbError>
+where
+    T: QueryableByName<diesel::pg::Pg> + Send + 'static,
+{
     let tenant = tx.tenant().0.to_string();
-    if binds.first() != Some(&tenant) {
+    if page.binds.first() != Some(&tenant) {
         return Err(DbError::Unavailable(
             "binds must start with the tenant".into(),
         ));
     }
-    let filter = format!("u.tenant_id = $1::uuid AND ({condition})");
+    let filter = format!("{alias}.tenant_id = $1::uuid AND ({})", page.condition);
     let total = bound(
-        format!("SELECT count(*) AS n FROM users u WHERE {filter}"),
-        binds,
+        format!("SELECT count(*) AS n FROM {from} WHERE {filter}"),
+        page.binds,
     )
     .get_result::<Count>(tx.conn()?)
     .await?
     .n;
-    let rows = if limit > 0 {
-        bound(
-            format!("SELECT {USER_COLS} FROM users u WHERE {filter} ORDER BY {order} OFFSET {offset} LIMIT {limit}"),
-            binds,
-        )
-        .load::<UserRow>(tx.conn()?)
-        .await?
-    } else {
-        Vec::new()
-    };
+    if page.limit <= 0 {
+        return Ok((Vec::new(), total));
+    }
+    let rows = bound(
+        format!(
+            "SELECT {cols} FROM {from} WHERE {filter} ORDER BY {} OFFSET {} LIMIT {}",
+            page.order, page.offset, page.limit
+        ),
+        page.binds,
+    )
+    .load::<T>(tx.conn()?)
+    .await?;
     Ok((rows, total))
 }
 
+/// Users on `page`, and how many match in all.
+pub async fn list_users(
+    tx: &mut TenantTx,
+    page: &Page<'_>,
+) -> Result<(Vec<UserRow>, i64), DbError> {
+    list(tx, "users u", "u", USER_COLS, page).await
+}
+
+/// Groups on `page`, and how many match in all.
 pub async fn list_groups(
     tx: &mut TenantTx,
-    condition: &str,
-    order: &str,
-    binds: &[String],
-    offset: i64,
-    limit: i64,
+    page: &Page<'_>,
 ) -> Result<(Vec<GroupRow>, i64), DbError> {
-    let tenant = tx.tenant().0.to_string();
-    if binds.first() != Some(&tenant) {
-        return Err(DbError::Unavailable(
-            "binds must start with the tenant".into(),
-        ));
-    }
-    let filter = format!("g.tenant_id = $1::uuid AND ({condition})");
-    let total = bound(
-        format!("SELECT count(*) AS n FROM scim_groups g WHERE {filter}"),
-        binds,
-    )
-    .get_result::<Count>(tx.conn()?)
-    .await?
-    .n;
-    let rows = if limit > 0 {
-        bound(
-            format!("SELECT {GROUP_COLS} FROM scim_groups g WHERE {filter} ORDER BY {order} OFFSET {offset} LIMIT {limit}"),
-            binds,
-        )
-        .load::<GroupRow>(tx.conn()?)
-        .await?
-    } else {
-        Vec::new()
-    };
-    Ok((rows, total))
+    list(tx, "scim_groups g", "g", GROUP_COLS, page).await
 }
 
 /// One user, locked for update when `lock`.
