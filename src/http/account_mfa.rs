@@ -73,6 +73,15 @@ fn settings_page(status: StatusCode, s: &Status, fresh: bool, error: Option<&str
     with_csrf(mfa_pages::settings(status, s, fresh, &csrf, error), csrf)
 }
 
+/// New recovery codes, shown this once, with their download form.
+fn codes_page(codes: &[String]) -> HttpResponse {
+    let csrf = random::token::<32>();
+    with_csrf(
+        mfa_pages::recovery_codes(codes, &csrf, "/account/mfa"),
+        csrf,
+    )
+}
+
 /// `GET /account/mfa`
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Ok(me) = current(&req, &state).await else {
@@ -270,13 +279,7 @@ pub async fn confirm(
     }
     .await;
     match result {
-        Ok(codes) => {
-            let csrf = random::token::<32>();
-            with_csrf(
-                mfa_pages::recovery_codes(&codes, &csrf, "/account/mfa"),
-                csrf,
-            )
-        }
+        Ok(codes) => codes_page(&codes),
         Err(e) => page_error(e),
     }
 }
@@ -353,13 +356,7 @@ pub async fn regenerate(
     }
     .await;
     match result {
-        Ok(codes) => {
-            let csrf = random::token::<32>();
-            with_csrf(
-                mfa_pages::recovery_codes(&codes, &csrf, "/account/mfa"),
-                csrf,
-            )
-        }
+        Ok(codes) => codes_page(&codes),
         Err(e) => page_error(e),
     }
 }
