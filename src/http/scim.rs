@@ -2,6 +2,7 @@
 //! calls. Errors are SCIM error bodies; bodies are read up to the configured limit.
 
 use super::request_context::RequestContext;
+use crate::db::TenantTx;
 use crate::scim::error::{ScimError, SCIM_JSON};
 use crate::scim::resource::{list_response, ListParams, WriteCtx};
 use crate::scim::schema::{self, model};
@@ -52,30 +53,8 @@ async fn charge(
     }
 }
 
-/// The calling SCIM client, within its per-IP and per-token budgets.
-async fn client(req: &HttpRequest, state: &AppState) -> Result<ScimClient, ScimError> {
-    let ip = req
-        .extensions()
-        .get::<RequestContext>()
-        .and_then(|c| c.client_ip)
-        .map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let limits = &state.settings.rate_limits;
-    charge(state, "scim_ip", &ip, limits.scim_per_ip).await?;
-    let who = authenticated(req, state).await?;
-    charge(
-        state,
-        "scim_token",
-        &who.token.to_string(),
-        limits.scim_per_token,
-    )
-    .await?;
-    Ok(who)
-}
-
-async fn authenticated(req: &HttpRequest, state: &AppState) -> Result<ScimClient, ScimError> {
-    let bearer = req
-        .headers()
+fn bearer(req: &HttpRequest) -> Result<String, ScimError> {
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -84,8 +63,41 @@ async fn authenticated(req: &HttpRequest, state: &AppState) -> Result<ScimClient
         })
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 512)
-        .ok_or(ScimError::Unauthorized)?;
-    tokens::authenticate(&state.db, bearer, Utc::now()).await
+        .map(str::to_string)
+        .ok_or(ScimError::Unauthorized)
+}
+
+/// The calling SCIM client, within its per-IP and per-token budgets, and the tenant
+/// transaction (`write`) or read session it was checked in, for the rest of the request.
+async fn client(
+    req: &HttpRequest,
+    state: &AppState,
+    write: bool,
+) -> Result<(ScimClient, TenantTx), ScimError> {
+    let ip = req
+        .extensions()
+        .get::<RequestContext>()
+        .and_then(|c| c.client_ip)
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let limits = &state.settings.rate_limits;
+    charge(state, "scim_ip", &ip, limits.scim_per_ip).await?;
+    let bearer = bearer(req)?;
+    let tenant = tokens::claimed_tenant(&bearer)?;
+    let mut tx = if write {
+        state.db.tenant(tenant).await?
+    } else {
+        state.db.tenant_read(tenant).await?
+    };
+    let who = tokens::authenticate(&mut tx, &bearer, Utc::now()).await?;
+    charge(
+        state,
+        "scim_token",
+        &who.token.to_string(),
+        limits.scim_per_token,
+    )
+    .await?;
+    Ok((who, tx))
 }
 
 /// The JSON body, at most `server.max_body_bytes` long.
@@ -178,9 +190,7 @@ enum Res {
     Groups,
 }
 
-async fn do_list(req: &HttpRequest, state: &AppState, params: ListParams, res: Res) -> Answer {
-    let who = client(req, state).await?;
-    let mut tx = state.db.tenant_read(who.tenant).await?;
+async fn do_list(state: &AppState, mut tx: TenantTx, params: ListParams, res: Res) -> Answer {
     let (list, total) = match res {
         Res::Users => users::list(&mut tx, &params, &base(state)).await?,
         Res::Groups => groups::list(&mut tx, &params, &base(state)).await?,
@@ -211,10 +221,9 @@ async fn search_params(payload: web::Payload, state: &AppState) -> Result<ListPa
 }
 
 async fn do_get(req: &HttpRequest, state: &AppState, id: &str, res: Res) -> Answer {
-    let who = client(req, state).await?;
+    let (_, mut tx) = client(req, state, false).await?;
     let id = resource_id(id)?;
     let params = query_params(req)?;
-    let mut tx = state.db.tenant_read(who.tenant).await?;
     let mut r = match res {
         Res::Users => users::get(&mut tx, id, &base(state)).await?,
         Res::Groups => groups::get(&mut tx, id, &base(state)).await?,
@@ -235,12 +244,13 @@ async fn do_write(
     res: Res,
     method: &str,
 ) -> Answer {
-    let who = client(req, state).await?;
-    let id = id.map(resource_id).transpose()?;
+    // The body first: no database connection waits on a slow client.
     let body = match payload {
         Some(p) => Some(body(p, state.settings.server.max_body_bytes).await?),
         None => None,
     };
+    let (who, mut tx) = client(req, state, true).await?;
+    let id = id.map(resource_id).transpose()?;
     let origin = ctx.origin();
     let base = base(state);
     let wctx = WriteCtx {
@@ -252,7 +262,6 @@ async fn do_write(
     };
     let if_match = if_match(req);
     let im = if_match.as_deref();
-    let mut tx = state.db.tenant(who.tenant).await?;
     let b = body.unwrap_or(Value::Null);
     let result = match (res, method, id) {
         (Res::Users, "POST", None) => users::create(&mut tx, &wctx, &b).await.map(Some),
@@ -291,16 +300,17 @@ macro_rules! handlers {
     ($res:expr, $list:ident, $search:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
         pub async fn $list(req: HttpRequest, state: web::Data<AppState>) -> Answer {
             let params = query_params(&req)?;
-            do_list(&req, &state, params, $res).await
+            let (_, tx) = client(&req, &state, false).await?;
+            do_list(&state, tx, params, $res).await
         }
         pub async fn $search(
             req: HttpRequest,
             payload: web::Payload,
             state: web::Data<AppState>,
         ) -> Answer {
-            client(&req, &state).await?;
             let params = search_params(payload, &state).await?;
-            do_list(&req, &state, params, $res).await
+            let (_, tx) = client(&req, &state, false).await?;
+            do_list(&state, tx, params, $res).await
         }
         pub async fn $create(
             req: HttpRequest,

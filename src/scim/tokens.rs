@@ -7,7 +7,7 @@ use super::error::ScimError;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{tenant_token, Envelope};
 use crate::db::models::scim_tokens as model;
-use crate::db::{Db, TenantTx};
+use crate::db::TenantTx;
 use crate::error::AppError;
 use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
@@ -85,18 +85,24 @@ pub async fn revoke(
     Ok(())
 }
 
-/// The client behind a Bearer value, or 401.
+/// The workspace a Bearer value claims (not yet checked), or 401.
+pub fn claimed_tenant(bearer: &str) -> Result<TenantId, ScimError> {
+    tenant_token::tenant_of(PREFIX, bearer).ok_or(ScimError::Unauthorized)
+}
+
+/// The client behind a Bearer value, checked inside `tx` (opened for the tenant the value
+/// claims, so the request needs no second connection), or 401.
 pub async fn authenticate(
-    db: &Db,
+    tx: &mut TenantTx,
     bearer: &str,
     now: DateTime<Utc>,
 ) -> Result<ScimClient, ScimError> {
-    let tenant = tenant_token::tenant_of(PREFIX, bearer).ok_or(ScimError::Unauthorized)?;
-    // A read session: one round trip; the rare last-used note commits on its own.
-    let mut tx = db.tenant_read(tenant).await?;
-    let token = model::authenticate(&mut tx, &tenant_token::hash(bearer), now).await?;
-    tx.commit().await?;
-    token
+    let tenant = claimed_tenant(bearer)?;
+    if tenant != tx.tenant() {
+        return Err(ScimError::Unauthorized);
+    }
+    model::authenticate(tx, &tenant_token::hash(bearer), now)
+        .await?
         .map(|token| ScimClient { tenant, token })
         .ok_or(ScimError::Unauthorized)
 }
