@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod oidc;
 pub mod ratelimit;
 pub mod scim;
+pub mod sso;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

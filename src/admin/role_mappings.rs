@@ -1,7 +1,10 @@
-//! Group→role rules: declarative, per workspace. A rule gives a role to every member of
-//! an identity-provider group (by name, case-insensitive). One engine for SCIM groups and
-//! enterprise SSO; a rule may only hand out permissions its author holds.
+//! Role-mapping rules: declarative, per workspace. A rule gives a role to every member of
+//! an identity-provider group, or to everyone whose IdP attribute has a value (names and
+//! values case-insensitive). One engine (`super::mapping_engine`) for SCIM groups and
+//! enterprise SSO; a rule may only hand out permissions its author holds. A dry run
+//! explains which rule gives which role for sample claims.
 
+use super::mapping_engine as engine;
 use super::principal::Principal;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::Envelope;
@@ -24,38 +27,73 @@ pub async fn create(
     db: &Db,
     envelope: &Envelope,
     who: &Principal,
-    group: &str,
+    matcher: &Matcher<'_>,
     role: &str,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<model::Rule, AppError> {
-    let group = group.trim();
-    if group.is_empty() || group.len() > 256 || !crate::text::is_plain_or_empty(group, 256) {
-        return Err(AppError::InvalidRequest(
-            "group must be 1 to 256 printable characters".into(),
-        ));
-    }
+    let (claim, value) = match matcher {
+        Matcher::Group(g) => (None, plain("group", g)?),
+        Matcher::Attribute { name, value } => {
+            (Some(plain("attribute", name)?), plain("value", value)?)
+        }
+    };
     let mut tx = db.tenant(who.tenant).await?;
     let found = roles::find_by_name(&mut tx, role)
         .await?
         .ok_or_else(|| AppError::InvalidRequest("role does not exist in this workspace".into()))?;
     who.require_all(&found.permissions)?;
     let id = Uuid::new_v4();
-    model::insert(&mut tx, id, group, found.id.0, now).await?;
+    model::insert(&mut tx, id, claim, value, found.id.0, now).await?;
+    let rule = model::view(
+        id,
+        claim.map(str::to_string),
+        value.to_string(),
+        role.to_string(),
+        now,
+    );
     let event = Event {
         actor: &who.actor,
         action: "role_mapping.created",
         target: &format!("role_mapping:{id}"),
-        details: json!({ "group": group, "role": role }),
+        details: serde_json::to_value(&rule).unwrap_or_default(),
     };
     audit::record(&mut tx, envelope, event, origin, now).await?;
     tx.commit().await?;
-    Ok(model::Rule {
-        id,
-        group_name: group.to_string(),
-        role: role.to_string(),
-        created_at: now,
-    })
+    Ok(rule)
+}
+
+/// What a new rule matches.
+pub enum Matcher<'a> {
+    Group(&'a str),
+    Attribute { name: &'a str, value: &'a str },
+}
+
+fn plain<'a>(field: &str, v: &'a str) -> Result<&'a str, AppError> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 256 || !crate::text::is_plain_or_empty(v, 256) {
+        return Err(AppError::InvalidRequest(format!(
+            "{field} must be 1 to 256 printable characters"
+        )));
+    }
+    Ok(v)
+}
+
+/// Which rules would match these claims, and the roles they would give: what the next
+/// SSO sign-in (or SCIM membership) with these groups and attributes gets.
+pub async fn dry_run(
+    db: &Db,
+    tenant: TenantId,
+    claims: &engine::Claims,
+) -> Result<(Vec<String>, Vec<engine::Match>), AppError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let rules = model::engine_rules(&mut tx).await?;
+    tx.commit().await?;
+    let matches = engine::evaluate(&rules, claims);
+    let mut roles: Vec<String> = matches.iter().map(|m| m.role.clone()).collect();
+    roles.sort();
+    roles.dedup();
+    Ok((roles, matches))
 }
 
 pub async fn delete(

@@ -51,7 +51,10 @@ fn conflict_text(constraint: Option<&str>) -> &'static str {
             "a user with this userName (or email) already exists"
         }
         Some("scim_groups_name") => "a group with this displayName already exists",
-        Some("role_mappings_tenant_id_group_name_role_id_key") => "this rule already exists",
+        Some("role_mappings_tenant_id_group_name_role_id_key" | "role_mappings_rule_unique") => {
+            "this rule already exists"
+        }
+        Some("sso_connection_domains_pkey") => "another connection already serves this domain",
         _ => "the resource already exists",
     }
 }

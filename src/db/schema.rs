@@ -309,6 +309,7 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
+        primary_amr -> Array<Text>,
     }
 }
 
@@ -344,5 +345,77 @@ diesel::table! {
         group_name -> Text,
         role_id -> Uuid,
         created_at -> Timestamptz,
+        claim -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sso_connections (tenant_id, id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        enabled -> Bool,
+        password_signin_allowed -> Bool,
+        idp_mfa_accepted -> Bool,
+        settings -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sso_connection_domains (tenant_id, domain) {
+        tenant_id -> Uuid,
+        domain -> Text,
+        connection_id -> Uuid,
+        verified -> Bool,
+    }
+}
+
+diesel::table! {
+    sso_secrets (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        connection_id -> Uuid,
+        kind -> Text,
+        value_enc -> Text,
+    }
+}
+
+diesel::table! {
+    sso_requests (tenant_id, state_hash) {
+        tenant_id -> Uuid,
+        state_hash -> Text,
+        connection_id -> Uuid,
+        browser_hash -> Text,
+        saml_request_id -> Nullable<Text>,
+        oidc_nonce -> Nullable<Text>,
+        request -> Jsonb,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    saml_seen_assertions (tenant_id, connection_id, assertion_id) {
+        tenant_id -> Uuid,
+        connection_id -> Uuid,
+        assertion_id -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sso_identities (tenant_id, connection_id, subject) {
+        tenant_id -> Uuid,
+        connection_id -> Uuid,
+        subject -> Text,
+        user_id -> Uuid,
+        groups -> Jsonb,
+        attributes -> Jsonb,
+        created_at -> Timestamptz,
+        last_signin_at -> Timestamptz,
     }
 }

@@ -109,17 +109,21 @@ fn active(done: &SignedIn) -> ActiveSession {
     }
 }
 
-fn pwd() -> Vec<String> {
+pub(crate) fn pwd() -> Vec<String> {
     vec!["pwd".to_string()]
 }
 
-fn pwd_otp() -> Vec<String> {
-    vec!["pwd".to_string(), "otp".to_string()]
+/// The first step's methods plus the one-time code just passed.
+fn with_otp(found: &Pending) -> Vec<String> {
+    let mut amr = found.primary_amr.clone();
+    if !amr.iter().any(|m| m == "otp") {
+        amr.push("otp".to_string());
+    }
+    amr
 }
 
 /// The step after a correct password (`existing` = None), or for a signed-in browser
 /// (`existing` = its session) whose session does not meet the request or the rule.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn after_password(
     state: &AppState,
     params: &HashMap<String, String>,
@@ -127,6 +131,28 @@ pub(crate) async fn after_password(
     tenant: TenantId,
     user: &User,
     existing: Option<&ActiveSession>,
+    origin: &Origin,
+) -> HttpResponse {
+    // A signed-in browser keeps how it first signed in (password or SSO).
+    let primary = existing.map(|s| s.amr.clone()).unwrap_or_else(pwd);
+    after_first_step(
+        state, params, auth, tenant, user, existing, &primary, origin,
+    )
+    .await
+}
+
+/// The step after a first factor that gave `primary` (`pwd`, or `fed` for SSO, with `mfa`
+/// when the IdP's second factor counts): straight to a session, or on to this service's
+/// second factor when the request or the workspace's rule needs one.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn after_first_step(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    auth: &AuthRequest,
+    tenant: TenantId,
+    user: &User,
+    existing: Option<&ActiveSession>,
+    primary: &[String],
     origin: &Origin,
 ) -> HttpResponse {
     let now = Utc::now();
@@ -148,8 +174,15 @@ pub(crate) async fn after_password(
                 .unwrap_or_else(|page| page);
         }
     }
-    let mut step = policy::step_for(&rule, user.mfa_exempt, status.enrolled, now);
-    if auth.wants_mfa && matches!(step, Step::None | Step::EnrolOrSkip { .. }) {
+    let mut step = if existing.is_none() && policy::passed_mfa(primary) {
+        Step::None
+    } else {
+        policy::step_for(&rule, user.mfa_exempt, status.enrolled, now)
+    };
+    if auth.wants_mfa
+        && !policy::passed_mfa(primary)
+        && matches!(step, Step::None | Step::EnrolOrSkip { .. })
+    {
         step = Step::Enrol;
     }
     let replaces = existing.map(|s| s.id);
@@ -160,7 +193,7 @@ pub(crate) async fn after_password(
                 &state.envelope,
                 &state.settings.sessions,
                 user.id,
-                &pwd(),
+                primary,
                 replaces,
                 origin,
                 now,
@@ -185,6 +218,7 @@ pub(crate) async fn after_password(
                 Purpose::Verify,
                 &carried(params),
                 replaces,
+                primary,
                 now,
             )
             .await
@@ -210,6 +244,7 @@ pub(crate) async fn after_password(
                 Purpose::Enrol,
                 &carried(params),
                 replaces,
+                primary,
                 now,
             )
             .await
@@ -368,11 +403,20 @@ pub async fn verify(
             }
             Err(e) => return mfa_error(e),
         };
-    let (auth, done) =
-        match finish(&state, &mut tx, &found, &cookie, &pwd_otp(), &origin, now).await {
-            Ok(r) => r,
-            Err(page) => return page,
-        };
+    let (auth, done) = match finish(
+        &state,
+        &mut tx,
+        &found,
+        &cookie,
+        &with_otp(&found),
+        &origin,
+        now,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
     if tx.commit().await.is_err() {
         return unavailable();
     }
@@ -426,7 +470,17 @@ pub async fn enrol(
             Err(MfaError::WrongCode) => return enrol_again(&state, &mut tx, &found, now).await,
             Err(e) => return mfa_error(e),
         };
-    let (_, done) = match finish(&state, &mut tx, &found, &cookie, &pwd_otp(), &origin, now).await {
+    let (_, done) = match finish(
+        &state,
+        &mut tx,
+        &found,
+        &cookie,
+        &with_otp(&found),
+        &origin,
+        now,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(page) => return page,
     };
@@ -523,7 +577,17 @@ pub async fn skip(
         }
         Err(page) => return page,
     }
-    let (auth, done) = match finish(&state, &mut tx, &found, &cookie, &pwd(), &origin, now).await {
+    let (auth, done) = match finish(
+        &state,
+        &mut tx,
+        &found,
+        &cookie,
+        &found.primary_amr.clone(),
+        &origin,
+        now,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(page) => return page,
     };

@@ -20,6 +20,7 @@ mod password;
 pub mod request_context;
 mod scim;
 pub mod signin;
+mod sso;
 mod userinfo;
 mod wellknown;
 
@@ -192,9 +193,34 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         ],
     );
     r.resource(
+        "/admin/v1/role-mappings/dry-run",
+        vec![post(admin::role_mappings::dry_run)],
+    );
+    r.resource(
         "/admin/v1/role-mappings/{id}",
         vec![delete(admin::role_mappings::delete)],
     );
+    r.resource(
+        "/admin/v1/sso-connections",
+        vec![get(admin::sso::list), post(admin::sso::create)],
+    );
+    r.resource(
+        "/admin/v1/sso-connections/{id}",
+        vec![
+            get(admin::sso::get),
+            put(admin::sso::replace),
+            delete(admin::sso::delete),
+        ],
+    );
+    r.resource(
+        "/sso/saml/{tenant}/{connection}/metadata",
+        vec![get(sso::saml_metadata)],
+    );
+    r.resource(
+        "/sso/saml/{tenant}/{connection}/acs",
+        vec![post(sso::saml_acs)],
+    );
+    r.resource("/sso/oidc/callback", vec![get(sso::oidc_callback)]);
     scim_routes(&mut r);
 }
 

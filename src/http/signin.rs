@@ -13,6 +13,7 @@ use crate::crypto::random;
 use crate::db::models::tenants;
 use crate::oidc::authorize::{self, AuthRequest, AuthorizeError, CARRIED};
 use crate::oidc::codes::{self, CodeGrant};
+use crate::sso::discovery;
 use crate::state::AppState;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -263,6 +264,14 @@ pub async fn authorize_page(
         (None, None, None) => None,
     };
     let email = auth.login_hint.clone().unwrap_or_default();
+    if let Some(tenant) = match &workspace {
+        Some((slug, _)) => signin::tenant_by_slug(&state.db, slug).await.ok().flatten(),
+        None => None,
+    } {
+        if let Ok(Some(realm)) = discovery::realm_for(&state.db, tenant, &email).await {
+            return super::sso::hand_off(&state, tenant, realm.connection, &params, false).await;
+        }
+    }
     form_page(StatusCode::OK, &params, &workspace, &email, None)
 }
 
@@ -336,6 +345,15 @@ pub async fn sign_in(
                 email,
                 Some("This application belongs to another workspace."),
             );
+        }
+    }
+    // Home-realm discovery: a connection serving the email's domain takes the sign-in,
+    // always when it forbids passwords, otherwise when the password is left empty.
+    if let Some(t) = named {
+        if let Ok(Some(realm)) = discovery::realm_for(&state.db, t, email).await {
+            if !realm.password_allowed || field("password").is_empty() {
+                return super::sso::hand_off(&state, t, realm.connection, &form, true).await;
+            }
         }
     }
     let attempt = Attempt {

@@ -39,8 +39,10 @@ pub struct Pending {
     pub request: HashMap<String, String>,
     /// A password-only session this sign-in steps up; it ends when the new one starts.
     pub replaces_session: Option<Uuid>,
-    /// When the password was checked.
+    /// When the first step (password or SSO) passed.
     pub started_at: DateTime<Utc>,
+    /// How the first step went: `pwd`, or `fed` for an SSO sign-in.
+    pub primary_amr: Vec<String>,
 }
 
 /// Starts a pending sign-in; returns the cookie value (never stored).
@@ -50,6 +52,7 @@ pub async fn start(
     purpose: Purpose,
     request: &HashMap<String, String>,
     replaces_session: Option<Uuid>,
+    primary_amr: &[String],
     now: DateTime<Utc>,
 ) -> Result<String, DbError> {
     let cookie = tenant_token::mint(PREFIX, tx.tenant());
@@ -62,6 +65,7 @@ pub async fn start(
             purpose: purpose.as_str(),
             request: &request,
             replaces_session,
+            primary_amr,
             now,
             expires_at: now + Duration::seconds(FRESH_SECS),
         },
@@ -89,6 +93,7 @@ pub async fn find(db: &Db, cookie: &str, now: DateTime<Utc>) -> Result<Option<Pe
         request: serde_json::from_value(r.request).unwrap_or_default(),
         replaces_session: r.replaces_session,
         started_at: r.created_at,
+        primary_amr: r.primary_amr,
     }))
 }
 

@@ -55,8 +55,9 @@ pub fn blocks_tokens(policy: &Policy, exempt: bool, amr: &[String], now: DateTim
     over && !exempt && !passed_mfa(amr)
 }
 
+/// A one-time code here (`otp`), or an IdP's second factor the connection trusts (`mfa`).
 pub fn passed_mfa(amr: &[String]) -> bool {
-    amr.iter().any(|m| m == "otp")
+    amr.iter().any(|m| m == "otp" || m == "mfa")
 }
 
 #[cfg(test)]

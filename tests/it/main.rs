@@ -24,6 +24,7 @@ mod ratelimit;
 mod scim;
 mod sessions;
 mod signin_flow;
+mod sso;
 mod support;
 mod tenancy;
 mod tokens;

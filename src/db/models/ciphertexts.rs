@@ -53,6 +53,12 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         scope: Scope::Tenant,
     },
     EncryptedColumn {
+        table: super::sso_connections::SECRETS_TABLE,
+        column: super::sso_connections::SECRETS_COLUMN,
+        row_key: "id",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
         table: super::signing_keys::TABLE,
         column: super::signing_keys::COLUMN,
         row_key: "kid",

@@ -213,6 +213,7 @@ pub struct NewPending<'a> {
     pub purpose: &'a str,
     pub request: &'a serde_json::Value,
     pub replaces_session: Option<Uuid>,
+    pub primary_amr: &'a [String],
     pub now: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -227,6 +228,7 @@ pub async fn insert_pending(tx: &mut TenantTx, new: &NewPending<'_>) -> Result<(
             mp::purpose.eq(new.purpose),
             mp::request.eq(new.request),
             mp::replaces_session.eq(new.replaces_session),
+            mp::primary_amr.eq(new.primary_amr),
             mp::created_at.eq(new.now),
             mp::expires_at.eq(new.expires_at),
         ))
@@ -242,6 +244,7 @@ pub struct PendingRow {
     pub request: serde_json::Value,
     pub replaces_session: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub primary_amr: Vec<String>,
 }
 
 /// The unused, unexpired pending sign-in with this hash.
@@ -260,6 +263,7 @@ pub async fn pending(
             mp::request,
             mp::replaces_session,
             mp::created_at,
+            mp::primary_amr,
         ))
         .first(tx.conn()?)
         .await

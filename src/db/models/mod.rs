@@ -19,5 +19,7 @@ pub mod scim_tokens;
 pub mod secrets;
 pub mod sessions;
 pub mod signing_keys;
+pub mod sso_connections;
+pub mod sso_flow;
 pub mod tenants;
 pub mod users;

@@ -1,6 +1,7 @@
-//! Group→role rules of one tenant, and the roles they give a person through the
-//! identity-provider groups the person belongs to.
+//! Group→role and attribute→role rules of one tenant, and the roles they give a person
+//! through their identity-provider groups and attributes (evaluated by the shared engine).
 
+use crate::admin::mapping_engine as engine;
 use crate::db::schema::{role_mappings as rm, roles};
 use crate::db::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
@@ -10,15 +11,24 @@ use diesel_async::RunQueryDsl;
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Queryable, Serialize)]
+/// A rule as the admin API shows it: a group rule has `group`; an attribute rule has
+/// `attribute` and `value`.
+#[derive(Debug, Clone, Serialize)]
 pub struct Rule {
     pub id: Uuid,
-    pub group_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     pub role: String,
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn list(tx: &mut TenantTx) -> Result<Vec<Rule>, DbError> {
+type RuleRow = (Uuid, Option<String>, String, Uuid, String, DateTime<Utc>);
+
+async fn rows(tx: &mut TenantTx) -> Result<Vec<RuleRow>, DbError> {
     let tenant = tx.tenant().0;
     Ok(rm::table
         .inner_join(
@@ -27,16 +37,74 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Rule>, DbError> {
                 .and(roles::tenant_id.eq(rm::tenant_id))),
         )
         .filter(rm::tenant_id.eq(tenant))
-        .order((rm::group_name.asc(), roles::name.asc()))
-        .select((rm::id, rm::group_name, roles::name, rm::created_at))
+        .order((rm::claim.asc(), rm::group_name.asc(), roles::name.asc()))
+        .select((
+            rm::id,
+            rm::claim,
+            rm::group_name,
+            rm::role_id,
+            roles::name,
+            rm::created_at,
+        ))
         .load(tx.conn()?)
         .await?)
+}
+
+pub fn view(
+    id: Uuid,
+    claim: Option<String>,
+    value: String,
+    role: String,
+    at: DateTime<Utc>,
+) -> Rule {
+    match claim {
+        None => Rule {
+            id,
+            group: Some(value),
+            attribute: None,
+            value: None,
+            role,
+            created_at: at,
+        },
+        Some(c) => Rule {
+            id,
+            group: None,
+            attribute: Some(c),
+            value: Some(value),
+            role,
+            created_at: at,
+        },
+    }
+}
+
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<Rule>, DbError> {
+    Ok(rows(tx)
+        .await?
+        .into_iter()
+        .map(|(id, claim, value, _, role, at)| view(id, claim, value, role, at))
+        .collect())
+}
+
+/// The rules in the engine's form.
+pub async fn engine_rules(tx: &mut TenantTx) -> Result<Vec<engine::Rule>, DbError> {
+    Ok(rows(tx)
+        .await?
+        .into_iter()
+        .map(|(id, claim, value, role_id, role, _)| engine::Rule {
+            id,
+            claim,
+            value,
+            role_id,
+            role,
+        })
+        .collect())
 }
 
 pub async fn insert(
     tx: &mut TenantTx,
     id: Uuid,
-    group_name: &str,
+    claim: Option<&str>,
+    value: &str,
     role: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
@@ -45,7 +113,8 @@ pub async fn insert(
         .values((
             rm::id.eq(id),
             rm::tenant_id.eq(tenant),
-            rm::group_name.eq(group_name),
+            rm::claim.eq(claim),
+            rm::group_name.eq(value),
             rm::role_id.eq(role),
             rm::created_at.eq(now),
         ))
@@ -63,23 +132,33 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
 }
 
 #[derive(QueryableByName)]
-struct RoleIdRow {
-    #[diesel(sql_type = SqlUuid)]
-    role_id: Uuid,
+struct GroupName {
+    #[diesel(sql_type = Text)]
+    display_name: String,
 }
 
-/// Roles that rules give `user` through the groups they are a member of (group names
-/// compared case-insensitively).
+/// Roles that the rules give `user`: through the SCIM groups they are a member of and the
+/// groups and attributes their IdP sent at their last SSO sign-in.
 pub async fn mapped_role_ids(tx: &mut TenantTx, user: Uuid) -> Result<Vec<Uuid>, DbError> {
+    let rules = engine_rules(tx).await?;
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
     let tenant = tx.tenant().0;
-    let rows: Vec<RoleIdRow> = diesel::sql_query(
-        "SELECT DISTINCT m.role_id FROM role_mappings m \
-         JOIN scim_groups g ON g.tenant_id = m.tenant_id AND lower(g.display_name) = lower(m.group_name) \
-         WHERE m.tenant_id = $1 AND g.members @> jsonb_build_array(jsonb_build_object('value', $2::text))",
+    let groups: Vec<GroupName> = diesel::sql_query(
+        "SELECT g.display_name FROM scim_groups g \
+         WHERE g.tenant_id = $1 AND g.members @> jsonb_build_array(jsonb_build_object('value', $2::text))",
     )
     .bind::<SqlUuid, _>(tenant)
     .bind::<Text, _>(user.to_string())
     .load(tx.conn()?)
     .await?;
-    Ok(rows.into_iter().map(|r| r.role_id).collect())
+    let mut claims = engine::Claims {
+        groups: groups.into_iter().map(|g| g.display_name).collect(),
+        ..engine::Claims::default()
+    };
+    for (g, a) in super::sso_flow::claims_of_user(tx, user).await? {
+        claims.add_stored(&g, &a);
+    }
+    Ok(engine::role_ids(&rules, &claims))
 }

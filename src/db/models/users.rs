@@ -162,3 +162,23 @@ pub async fn password_hash(tx: &mut TenantTx, id: UserId) -> Result<Option<Strin
         .optional()?
         .flatten())
 }
+
+/// Updates the email and display name an identity provider reports (SSO sign-in).
+pub async fn set_profile(
+    tx: &mut TenantTx,
+    id: UserId,
+    email: &str,
+    display_name: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0))))
+        .set((
+            users::email.eq(email),
+            users::display_name.eq(display_name),
+            users::updated_at.eq(now),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}

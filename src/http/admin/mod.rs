@@ -8,4 +8,5 @@ pub mod mfa;
 pub mod role_mappings;
 pub mod roles;
 pub mod scim_tokens;
+pub mod sso;
 pub mod users;

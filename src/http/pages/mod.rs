@@ -92,7 +92,8 @@ pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
          <label for=\"email\">Email</label>\
          <input id=\"email\" name=\"email\" type=\"email\" required autocomplete=\"username\" value=\"{email}\">\
          <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" required autocomplete=\"current-password\" maxlength=\"1024\">\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" maxlength=\"1024\" aria-describedby=\"password-help\">\
+         <p id=\"password-help\" class=\"help\">Your company uses single sign-on? Leave the password empty.</p>\
          <button type=\"submit\">Sign in</button></form>\
          <p><a href=\"/password/forgot\">Forgot your password?</a></p>",
         csrf = escape(form.csrf),
@@ -137,6 +138,24 @@ pub fn simple_form(status: StatusCode, form: &SimpleForm<'_>) -> HttpResponse {
         escape(form.button)
     );
     page(status, form.title, &body)
+}
+
+/// The hand-off to an identity provider after a form: a page that moves on by itself
+/// (meta refresh, no script) with a link as fallback. A redirect would be blocked by the
+/// form's CSP `form-action`, which also covers redirects.
+pub fn redirecting(url: &str) -> HttpResponse {
+    let url = escape(url);
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={url}\">\
+         <title>Signing in</title><link rel=\"stylesheet\" href=\"/assets/identity.css\"></head>\
+         <body><main><h1>Signing in</h1><p>Taking you to your company's sign-in page.</p>\
+         <p><a id=\"continue\" href=\"{url}\">Continue</a></p></main></body></html>"
+    );
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html)
 }
 
 #[cfg(test)]

@@ -1,0 +1,13 @@
+SET LOCAL ROLE identity_owner;
+ALTER TABLE mfa_pending DROP COLUMN primary_amr;
+ALTER TABLE role_mappings DROP CONSTRAINT role_mappings_rule_unique;
+DELETE FROM role_mappings WHERE claim IS NOT NULL;
+ALTER TABLE role_mappings DROP COLUMN claim;
+ALTER TABLE role_mappings ADD CONSTRAINT role_mappings_tenant_id_group_name_role_id_key UNIQUE (tenant_id, group_name, role_id);
+DROP TABLE sso_identities;
+DROP TABLE saml_seen_assertions;
+DROP TABLE sso_requests;
+DROP TABLE sso_secrets;
+DROP TABLE sso_connection_domains;
+DROP TABLE sso_connections;
+RESET ROLE;

@@ -1,0 +1,177 @@
+//! SSO sign-ins in flight (requests sent to an IdP), SAML assertion ids already used, and
+//! the links between IdP accounts and users.
+
+use crate::db::schema::{saml_seen_assertions as seen, sso_identities as si, sso_requests as sr};
+use crate::db::{DbError, TenantTx};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+pub struct NewRequest<'a> {
+    pub state_hash: &'a str,
+    pub connection: Uuid,
+    pub browser_hash: &'a str,
+    pub saml_request_id: Option<&'a str>,
+    pub oidc_nonce: Option<&'a str>,
+    pub request: &'a serde_json::Value,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert_request(tx: &mut TenantTx, new: &NewRequest<'_>) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::insert_into(sr::table)
+        .values((
+            sr::tenant_id.eq(tenant),
+            sr::state_hash.eq(new.state_hash),
+            sr::connection_id.eq(new.connection),
+            sr::browser_hash.eq(new.browser_hash),
+            sr::saml_request_id.eq(new.saml_request_id),
+            sr::oidc_nonce.eq(new.oidc_nonce),
+            sr::request.eq(new.request),
+            sr::created_at.eq(new.now),
+            sr::expires_at.eq(new.expires_at),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct RequestRow {
+    pub connection_id: Uuid,
+    pub browser_hash: String,
+    pub saml_request_id: Option<String>,
+    pub oidc_nonce: Option<String>,
+    pub request: serde_json::Value,
+}
+
+/// Marks the live request with this state used and returns it; `None` if there is none
+/// (unknown, expired, or already used: a replay or a second tab).
+pub async fn take_request(
+    tx: &mut TenantTx,
+    state_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<RequestRow>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        sr::table
+            .filter(sr::tenant_id.eq(tenant).and(sr::state_hash.eq(state_hash)))
+            .filter(sr::used_at.is_null().and(sr::expires_at.gt(now))),
+    )
+    .set(sr::used_at.eq(now))
+    .returning((
+        sr::connection_id,
+        sr::browser_hash,
+        sr::saml_request_id,
+        sr::oidc_nonce,
+        sr::request,
+    ))
+    .get_result(tx.conn()?)
+    .await
+    .optional()?)
+}
+
+/// Records an assertion id until it expires; `false` when it was already recorded (replay).
+pub async fn first_use_of_assertion(
+    tx: &mut TenantTx,
+    connection: Uuid,
+    assertion_id: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    let n = diesel::insert_into(seen::table)
+        .values((
+            seen::tenant_id.eq(tenant),
+            seen::connection_id.eq(connection),
+            seen::assertion_id.eq(assertion_id),
+            seen::expires_at.eq(expires_at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(tx.conn()?)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Removes what has expired: requests and remembered assertion ids.
+pub async fn purge_expired(tx: &mut TenantTx, now: DateTime<Utc>) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    let a = diesel::delete(
+        seen::table.filter(seen::tenant_id.eq(tenant).and(seen::expires_at.lt(now))),
+    )
+    .execute(tx.conn()?)
+    .await?;
+    let b = diesel::delete(sr::table.filter(sr::tenant_id.eq(tenant).and(sr::expires_at.lt(now))))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(a + b)
+}
+
+/// The user linked to `subject` at `connection`.
+pub async fn linked_user(
+    tx: &mut TenantTx,
+    connection: Uuid,
+    subject: &str,
+) -> Result<Option<Uuid>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(si::table
+        .filter(
+            si::tenant_id
+                .eq(tenant)
+                .and(si::connection_id.eq(connection))
+                .and(si::subject.eq(subject)),
+        )
+        .select(si::user_id)
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}
+
+/// Links (or refreshes the link of) an IdP account with the groups and attributes of
+/// this sign-in.
+pub async fn upsert_identity(
+    tx: &mut TenantTx,
+    connection: Uuid,
+    subject: &str,
+    user: Uuid,
+    groups: &serde_json::Value,
+    attributes: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().0;
+    diesel::insert_into(si::table)
+        .values((
+            si::tenant_id.eq(tenant),
+            si::connection_id.eq(connection),
+            si::subject.eq(subject),
+            si::user_id.eq(user),
+            si::groups.eq(groups),
+            si::attributes.eq(attributes),
+            si::created_at.eq(now),
+            si::last_signin_at.eq(now),
+        ))
+        .on_conflict((si::tenant_id, si::connection_id, si::subject))
+        .do_update()
+        .set((
+            si::groups.eq(groups),
+            si::attributes.eq(attributes),
+            si::last_signin_at.eq(now),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
+/// Groups and attributes from each of the user's IdP accounts (at their last sign-in).
+pub async fn claims_of_user(
+    tx: &mut TenantTx,
+    user: Uuid,
+) -> Result<Vec<(serde_json::Value, serde_json::Value)>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(si::table
+        .filter(si::tenant_id.eq(tenant).and(si::user_id.eq(user)))
+        .select((si::groups, si::attributes))
+        .load(tx.conn()?)
+        .await?)
+}

@@ -1,0 +1,95 @@
+//! `/admin/v1/sso-connections`: a workspace's SAML and OIDC identity providers (sso:write).
+//! Secrets are write-only; every change is audited.
+
+use crate::admin::principal::Principal;
+use crate::error::AppError;
+use crate::http::request_context::RequestContext;
+use crate::sso::connections::{self, ConnectionInput};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+pub async fn list(who: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    let all = connections::list(&state.db, who.tenant, &state.settings.server.public_url).await?;
+    Ok(HttpResponse::Ok().json(json!({ "connections": all })))
+}
+
+pub async fn create(
+    who: Principal,
+    ctx: RequestContext,
+    body: web::Json<ConnectionInput>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    let created = connections::create(
+        &state.db,
+        &state.envelope,
+        &state.settings.server.public_url,
+        &who,
+        &body,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn get(
+    who: Principal,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    let found = connections::get(
+        &state.db,
+        who.tenant,
+        *id,
+        &state.settings.server.public_url,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+pub async fn replace(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    body: web::Json<ConnectionInput>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    let updated = connections::replace(
+        &state.db,
+        &state.envelope,
+        &state.settings.server.public_url,
+        &who,
+        *id,
+        &body,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(updated))
+}
+
+pub async fn delete(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    connections::delete(
+        &state.db,
+        &state.envelope,
+        &who,
+        *id,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,247 @@
+//! The browser side of enterprise SSO: the hand-off to the IdP (from the sign-in form or a
+//! `login_hint`), SAML SP metadata, the SAML ACS (HTTP-POST) and the OIDC redirect URI.
+//! After the IdP, sign-in continues exactly as after a password: this service's second
+//! factor when the workspace requires one, then the session and the code for the client.
+
+use super::pages;
+use super::request_context::RequestContext;
+use super::signin::{authorize_error, parse_unique, see_other};
+use crate::ids::TenantId;
+use crate::oidc::authorize::{self, CARRIED};
+use crate::sso::connections::{self, Kind};
+use crate::sso::flow::{self, Finished};
+use crate::sso::SsoError;
+use crate::state::AppState;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Binds an SSO sign-in to the browser that started it. SameSite=None: the IdP's answer
+/// comes back as a cross-site POST (SAML) or redirect.
+pub const SSO_COOKIE: &str = "__Host-identity-sso";
+
+fn sso_cookie(value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build(SSO_COOKIE, value)
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::None)
+        .path("/")
+        .max_age(CookieDuration::seconds(max_age_secs))
+        .finish()
+}
+
+fn problem_page(e: &SsoError) -> HttpResponse {
+    let (status, message) = match e {
+        SsoError::Expired => (
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired or was already used. Go back to the application and sign in again.",
+        ),
+        SsoError::Rejected(_) => (
+            StatusCode::FORBIDDEN,
+            "Your identity provider's answer could not be accepted. Try again, or contact your administrator.",
+        ),
+        SsoError::AccountExists => (
+            StatusCode::CONFLICT,
+            "An account with this email already exists in this workspace. Ask your administrator to connect it to single sign-on.",
+        ),
+        SsoError::Inactive => (
+            StatusCode::FORBIDDEN,
+            "Your account is deactivated. Contact your administrator.",
+        ),
+        SsoError::NotFound | SsoError::Disabled => (
+            StatusCode::NOT_FOUND,
+            "Single sign-on is not available for this workspace.",
+        ),
+        SsoError::Upstream => (
+            StatusCode::BAD_GATEWAY,
+            "Your identity provider could not be reached. Try again shortly.",
+        ),
+        SsoError::InvalidConfig(_) | SsoError::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable right now. Please try again shortly.",
+        ),
+    };
+    pages::error(status, message)
+}
+
+fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
+    params
+        .iter()
+        .filter(|(k, _)| CARRIED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Starts an SSO sign-in with `connection` for the authorization request in `params`.
+/// `after_form`: answer with a page that moves on (a redirect after a form POST would be
+/// blocked by the page's CSP); otherwise a plain 303.
+pub(crate) async fn hand_off(
+    state: &AppState,
+    tenant: TenantId,
+    connection: Uuid,
+    params: &HashMap<String, String>,
+    after_form: bool,
+) -> HttpResponse {
+    let started = flow::start(
+        &state.db,
+        &state.settings.server.public_url,
+        tenant,
+        connection,
+        &carried(params),
+        Utc::now(),
+    )
+    .await;
+    match started {
+        Ok(s) => {
+            let mut resp = if after_form {
+                pages::redirecting(&s.redirect)
+            } else {
+                see_other(&s.redirect)
+            };
+            let _ = resp.add_cookie(&sso_cookie(s.browser, 600));
+            resp
+        }
+        Err(e) => problem_page(&e),
+    }
+}
+
+/// Continues the authorization request after the IdP.
+async fn resume(state: &AppState, done: Finished, ctx: &RequestContext) -> HttpResponse {
+    let mut resp = match authorize::validate(&state.db, &done.request).await {
+        Ok(auth) if auth.client.tenant_id.is_none_or(|t| t == done.tenant) => {
+            super::mfa_step::after_first_step(
+                state,
+                &done.request,
+                &auth,
+                done.tenant,
+                &done.user,
+                None,
+                &done.amr,
+                &ctx.origin(),
+            )
+            .await
+        }
+        Ok(_) => pages::error(
+            StatusCode::BAD_REQUEST,
+            "This application belongs to another workspace.",
+        ),
+        Err(e) => authorize_error(state, e),
+    };
+    let _ = resp.add_removal_cookie(&sso_cookie(String::new(), 0));
+    resp
+}
+
+pub async fn saml_metadata(
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (tenant, id) = path.into_inner();
+    let tenant = TenantId(tenant);
+    let found = async {
+        let mut tx = state.db.tenant_read(tenant).await?;
+        let conn = connections::load(&mut tx, id).await;
+        tx.commit().await?;
+        conn
+    }
+    .await;
+    match found {
+        Ok(c) => match c.kind {
+            Kind::Saml(s) => {
+                let acs = connections::urls(&state.settings.server.public_url, tenant, id).acs;
+                HttpResponse::Ok()
+                    .content_type("application/samlmetadata+xml")
+                    .body(crate::sso::saml::sp_metadata(&s, &acs))
+            }
+            Kind::Oidc(_) => problem_page(&SsoError::NotFound),
+        },
+        Err(e) => problem_page(&e),
+    }
+}
+
+/// The ACS: the IdP's HTTP-POST. No CSRF token (the IdP posts it); the RelayState and the
+/// browser cookie tie it to a sign-in this browser started.
+pub async fn saml_acs(
+    req: HttpRequest,
+    ctx: RequestContext,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (_, id) = path.into_inner();
+    let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "The sign-in response is malformed.",
+        );
+    };
+    let relay = form.get("RelayState").filter(|r| !r.is_empty());
+    let (Some(response), Some(relay)) = (form.get("SAMLResponse"), relay) else {
+        // An unsolicited (IdP-initiated) response has no RelayState of ours: refused.
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "Sign-in must start from the application. Go back to it and sign in there.",
+        );
+    };
+    let browser = req.cookie(SSO_COOKIE).map(|c| c.value().to_string());
+    let done = flow::finish_saml(
+        &state.db,
+        &state.envelope,
+        &state.settings.server.public_url,
+        id,
+        relay,
+        response,
+        browser.as_deref(),
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await;
+    match done {
+        Ok(done) => resume(&state, done, &ctx).await,
+        Err(e) => problem_page(&e),
+    }
+}
+
+/// The OIDC redirect URI, shared by every OIDC connection (the state names the sign-in).
+pub async fn oidc_callback(
+    req: HttpRequest,
+    ctx: RequestContext,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(q) = parse_unique(req.query_string()) else {
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "The sign-in response is malformed.",
+        );
+    };
+    if q.contains_key("error") {
+        return pages::error(
+            StatusCode::FORBIDDEN,
+            "Your identity provider did not sign you in. Go back to the application and try again.",
+        );
+    }
+    let (Some(code), Some(st)) = (q.get("code"), q.get("state")) else {
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "The sign-in response is malformed.",
+        );
+    };
+    let browser = req.cookie(SSO_COOKIE).map(|c| c.value().to_string());
+    let done = flow::finish_oidc(
+        &state.db,
+        &state.envelope,
+        &state.settings.server.public_url,
+        st,
+        code,
+        browser.as_deref(),
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await;
+    match done {
+        Ok(done) => resume(&state, done, &ctx).await,
+        Err(e) => problem_page(&e),
+    }
+}

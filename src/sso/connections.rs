@@ -1,0 +1,576 @@
+//! SSO connections as workspace admins manage them: validation (a SAML connection needs IdP
+//! metadata with a signing certificate; an OIDC one an https issuer), the domains each
+//! serves (claimed by the workspace), secrets sealed under the platform key, and an audit
+//! entry for every change. Secrets are write-only: the API never shows them.
+
+use super::{sp_keys, SsoError};
+use crate::admin::principal::Principal;
+use crate::audit::{self, Event, Origin};
+use crate::auth::domains;
+use crate::crypto::{Envelope, SecretContext};
+use crate::db::models::domains as claimed;
+use crate::db::models::sso_connections::{self as model, ConnectionRow, DomainRow};
+use crate::db::{Db, TenantTx};
+use crate::error::AppError;
+use crate::ids::TenantId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+pub const OIDC_CLIENT_SECRET: &str = "oidc_client_secret";
+pub const SAML_SP_KEY: &str = "saml_sp_key";
+
+/// SAML settings, stored as the connection's `settings`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SamlSettings {
+    pub idp_metadata: String,
+    pub idp_entity_id: String,
+    pub idp_sso_url: String,
+    pub sp_entity_id: String,
+    /// Base64 DER of the SP certificate IdPs encrypt to.
+    pub sp_cert_der: String,
+    pub clock_skew_secs: i64,
+}
+
+/// OIDC settings, stored as the connection's `settings` (the client secret is in
+/// `sso_secrets`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub groups_claim: String,
+    pub use_userinfo: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Saml(SamlSettings),
+    Oidc(OidcSettings),
+}
+
+/// A connection as sign-in uses it.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub name: String,
+    pub enabled: bool,
+    pub password_signin_allowed: bool,
+    pub idp_mfa_accepted: bool,
+    pub kind: Kind,
+}
+
+impl Connection {
+    fn from_row(tenant: TenantId, r: ConnectionRow) -> Result<Self, SsoError> {
+        let kind = match r.kind.as_str() {
+            "saml" => {
+                Kind::Saml(serde_json::from_value(r.settings).map_err(|_| SsoError::Unavailable)?)
+            }
+            _ => Kind::Oidc(serde_json::from_value(r.settings).map_err(|_| SsoError::Unavailable)?),
+        };
+        Ok(Connection {
+            id: r.id,
+            tenant,
+            name: r.name,
+            enabled: r.enabled,
+            password_signin_allowed: r.password_signin_allowed,
+            idp_mfa_accepted: r.idp_mfa_accepted,
+            kind,
+        })
+    }
+}
+
+pub async fn load(tx: &mut TenantTx, id: Uuid) -> Result<Connection, SsoError> {
+    let row = model::get(tx, id).await?.ok_or(SsoError::NotFound)?;
+    Connection::from_row(tx.tenant(), row)
+}
+
+/// Opens the connection's secret of `kind`.
+pub async fn secret(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    connection: Uuid,
+    kind: &str,
+) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, SsoError> {
+    let Some((row, sealed)) = model::secret(tx, connection, kind).await? else {
+        return Ok(None);
+    };
+    let row = row.to_string();
+    let ctx = secret_ctx(tx.tenant(), &row);
+    envelope
+        .open(&ctx, &sealed)
+        .map(Some)
+        .map_err(|_| SsoError::Unavailable)
+}
+
+fn secret_ctx(tenant: TenantId, row: &str) -> SecretContext<'_> {
+    SecretContext {
+        tenant,
+        table: model::SECRETS_TABLE,
+        column: model::SECRETS_COLUMN,
+        row,
+    }
+}
+
+async fn put_secret(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    connection: Uuid,
+    kind: &str,
+    value: &[u8],
+) -> Result<(), AppError> {
+    let row = model::secret_row_id(tx, connection, kind)
+        .await?
+        .unwrap_or_else(Uuid::new_v4);
+    let sealed = envelope.seal(&secret_ctx(tx.tenant(), &row.to_string()), value);
+    model::put_secret(tx, row, connection, kind, &sealed).await?;
+    Ok(())
+}
+
+/// The admin API's input for create and replace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionInput {
+    pub name: String,
+    pub kind: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub domains: Vec<DomainRow>,
+    #[serde(default = "yes")]
+    pub password_signin_allowed: bool,
+    #[serde(default)]
+    pub idp_mfa_accepted: bool,
+    pub saml: Option<SamlInput>,
+    pub oidc: Option<OidcInput>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlInput {
+    pub idp_metadata: String,
+    pub sp_entity_id: Option<String>,
+    pub clock_skew_secs: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcInput {
+    pub issuer: String,
+    pub client_id: String,
+    /// Required on create; on replace, absent keeps the stored secret.
+    pub client_secret: Option<secrecy::SecretString>,
+    pub scopes: Option<Vec<String>>,
+    pub groups_claim: Option<String>,
+    #[serde(default)]
+    pub use_userinfo: bool,
+}
+
+impl<'de> Deserialize<'de> for DomainRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            domain: String,
+            #[serde(default)]
+            verified: bool,
+        }
+        let r = Raw::deserialize(d)?;
+        Ok(DomainRow {
+            domain: r.domain,
+            verified: r.verified,
+        })
+    }
+}
+
+/// URLs of a connection at this service.
+pub struct Urls {
+    pub acs: String,
+    pub metadata: String,
+    pub oidc_redirect: String,
+}
+
+pub fn urls(public_url: &str, tenant: TenantId, id: Uuid) -> Urls {
+    let base = public_url.trim_end_matches('/');
+    Urls {
+        acs: format!("{base}/sso/saml/{}/{id}/acs", tenant.0),
+        metadata: format!("{base}/sso/saml/{}/{id}/metadata", tenant.0),
+        oidc_redirect: format!("{base}/sso/oidc/callback"),
+    }
+}
+
+/// An issuer URL: https, or http on a loopback host (development and tests only).
+fn issuer_ok(issuer: &str) -> bool {
+    let Ok(u) = url::Url::parse(issuer) else {
+        return false;
+    };
+    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    (u.scheme() == "https" || (u.scheme() == "http" && loopback))
+        && u.query().is_none()
+        && u.fragment().is_none()
+}
+
+fn bad(m: &str) -> AppError {
+    AppError::InvalidRequest(m.to_string())
+}
+
+/// Checks the input; returns the settings JSON (without secrets).
+fn settings_of(
+    input: &ConnectionInput,
+    id: Uuid,
+    tenant: TenantId,
+    public_url: &str,
+    sp_cert: Option<String>,
+) -> Result<(&'static str, serde_json::Value), AppError> {
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 200 || !crate::text::is_plain_or_empty(name, 200) {
+        return Err(bad("name must be 1 to 200 printable characters"));
+    }
+    match (input.kind.as_str(), &input.saml, &input.oidc) {
+        ("saml", Some(s), None) => {
+            if s.idp_metadata.len() > 256 * 1024 {
+                return Err(bad("idp_metadata is larger than 256 KiB"));
+            }
+            let (_, facts) = super::saml::parse_metadata(&s.idp_metadata).map_err(|e| match e {
+                SsoError::InvalidConfig(m) => AppError::InvalidRequest(m),
+                _ => bad("idp_metadata is invalid"),
+            })?;
+            let sp_entity_id = s
+                .sp_entity_id
+                .clone()
+                .unwrap_or_else(|| urls(public_url, tenant, id).metadata);
+            if sp_entity_id.is_empty() || sp_entity_id.len() > 1024 {
+                return Err(bad("sp_entity_id must be 1 to 1024 characters"));
+            }
+            let settings = SamlSettings {
+                idp_metadata: s.idp_metadata.clone(),
+                idp_entity_id: facts.entity_id,
+                idp_sso_url: facts.sso_url,
+                sp_entity_id,
+                sp_cert_der: sp_cert.unwrap_or_default(),
+                clock_skew_secs: s.clock_skew_secs.unwrap_or(60).clamp(0, 600),
+            };
+            Ok((
+                "saml",
+                serde_json::to_value(settings).map_err(AppError::internal)?,
+            ))
+        }
+        ("oidc", None, Some(o)) => {
+            if !issuer_ok(&o.issuer) {
+                return Err(bad("issuer must be an https URL"));
+            }
+            if o.client_id.trim().is_empty() || o.client_id.len() > 512 {
+                return Err(bad("client_id must be 1 to 512 characters"));
+            }
+            let mut scopes = o
+                .scopes
+                .clone()
+                .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]);
+            if !scopes.iter().any(|s| s == "openid") {
+                scopes.insert(0, "openid".into());
+            }
+            if scopes.len() > 20
+                || scopes.iter().any(|s| {
+                    s.is_empty() || s.len() > 100 || !s.chars().all(|c| c.is_ascii_graphic())
+                })
+            {
+                return Err(bad("scopes must be up to 20 scope tokens"));
+            }
+            let settings = OidcSettings {
+                issuer: o.issuer.trim_end_matches('/').to_string(),
+                client_id: o.client_id.clone(),
+                scopes,
+                groups_claim: o.groups_claim.clone().unwrap_or_else(|| "groups".into()),
+                use_userinfo: o.use_userinfo,
+            };
+            Ok((
+                "oidc",
+                serde_json::to_value(settings).map_err(AppError::internal)?,
+            ))
+        }
+        _ => Err(bad(
+            "kind must be saml (with a saml object) or oidc (with an oidc object)",
+        )),
+    }
+}
+
+/// Normalises the domains and checks that the workspace has claimed each one.
+async fn checked_domains(
+    tx: &mut TenantTx,
+    list: &[DomainRow],
+) -> Result<Vec<DomainRow>, AppError> {
+    let owned = claimed::list(tx).await?;
+    let mut out: Vec<DomainRow> = Vec::new();
+    for d in list {
+        let domain = domains::normalize(&d.domain)
+            .ok_or_else(|| bad("a domain is not a valid domain name"))?;
+        if !owned.contains(&domain) {
+            return Err(bad(
+                "a domain is not claimed by this workspace (ask the operator to claim it first)",
+            ));
+        }
+        if out.iter().any(|x| x.domain == domain) {
+            return Err(bad("a domain is listed twice"));
+        }
+        out.push(DomainRow {
+            domain,
+            verified: d.verified,
+        });
+    }
+    if out.len() > 50 {
+        return Err(bad("at most 50 domains"));
+    }
+    Ok(out)
+}
+
+/// The admin view of a connection.
+pub async fn view(
+    tx: &mut TenantTx,
+    row: ConnectionRow,
+    public_url: &str,
+) -> Result<serde_json::Value, AppError> {
+    let tenant = tx.tenant();
+    let doms = model::domains(tx, row.id).await?;
+    let u = urls(public_url, tenant, row.id);
+    let detail = match row.kind.as_str() {
+        "saml" => {
+            let s: SamlSettings =
+                serde_json::from_value(row.settings).map_err(AppError::internal)?;
+            json!({ "saml": {
+                "idp_entity_id": s.idp_entity_id, "idp_sso_url": s.idp_sso_url,
+                "sp_entity_id": s.sp_entity_id, "acs_url": u.acs, "metadata_url": u.metadata,
+                "clock_skew_secs": s.clock_skew_secs,
+            }})
+        }
+        _ => {
+            let o: OidcSettings =
+                serde_json::from_value(row.settings).map_err(AppError::internal)?;
+            let has_secret = model::secret_row_id(tx, row.id, OIDC_CLIENT_SECRET)
+                .await?
+                .is_some();
+            json!({ "oidc": {
+                "issuer": o.issuer, "client_id": o.client_id, "scopes": o.scopes,
+                "groups_claim": o.groups_claim, "use_userinfo": o.use_userinfo,
+                "redirect_uri": u.oidc_redirect, "client_secret_set": has_secret,
+            }})
+        }
+    };
+    let mut v = json!({
+        "id": row.id, "name": row.name, "kind": row.kind, "enabled": row.enabled,
+        "domains": doms, "password_signin_allowed": row.password_signin_allowed,
+        "idp_mfa_accepted": row.idp_mfa_accepted,
+        "created_at": row.created_at, "updated_at": row.updated_at,
+    });
+    if let (Some(obj), Some(extra)) = (v.as_object_mut(), detail.as_object()) {
+        obj.extend(extra.clone());
+    }
+    Ok(v)
+}
+
+fn audit_details(input: &ConnectionInput, domains: &[DomainRow]) -> serde_json::Value {
+    json!({
+        "kind": input.kind, "name": input.name.trim(), "enabled": input.enabled,
+        "domains": domains, "password_signin_allowed": input.password_signin_allowed,
+        "idp_mfa_accepted": input.idp_mfa_accepted,
+        "client_secret_changed": input.oidc.as_ref().is_some_and(|o| o.client_secret.is_some()),
+    })
+}
+
+/// Creates a connection (and, for SAML, its SP key pair). 400 for invalid input.
+pub async fn create(
+    db: &Db,
+    envelope: &Envelope,
+    public_url: &str,
+    who: &Principal,
+    input: &ConnectionInput,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, AppError> {
+    let id = Uuid::new_v4();
+    let keys = if input.kind == "saml" {
+        let (pem, cert) = tokio::task::spawn_blocking(sp_keys::generate)
+            .await
+            .map_err(AppError::internal)?
+            .map_err(|_| AppError::Unavailable)?;
+        Some((pem, cert))
+    } else {
+        None
+    };
+    let (kind, settings) = settings_of(
+        input,
+        id,
+        who.tenant,
+        public_url,
+        keys.as_ref().map(|k| k.1.clone()),
+    )?;
+    if kind == "oidc"
+        && input
+            .oidc
+            .as_ref()
+            .is_none_or(|o| o.client_secret.is_none())
+    {
+        return Err(bad("oidc.client_secret is required"));
+    }
+    let mut tx = db.tenant(who.tenant).await?;
+    let doms = checked_domains(&mut tx, &input.domains).await?;
+    let new = model::NewConnection {
+        id,
+        kind,
+        name: input.name.trim(),
+        enabled: input.enabled,
+        password_signin_allowed: input.password_signin_allowed,
+        idp_mfa_accepted: input.idp_mfa_accepted,
+        settings: &settings,
+        now,
+    };
+    model::insert(&mut tx, &new).await?;
+    model::set_domains(&mut tx, id, &doms).await?;
+    write_secrets(
+        &mut tx,
+        envelope,
+        id,
+        input,
+        keys.as_ref().map(|k| &k.0[..]),
+    )
+    .await?;
+    let event = Event {
+        actor: &who.actor,
+        action: "sso_connection.created",
+        target: &format!("sso_connection:{id}"),
+        details: audit_details(input, &doms),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let out = view(&mut tx, row, public_url).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn write_secrets(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    id: Uuid,
+    input: &ConnectionInput,
+    sp_key_pem: Option<&[u8]>,
+) -> Result<(), AppError> {
+    use secrecy::ExposeSecret;
+    if let Some(secret) = input.oidc.as_ref().and_then(|o| o.client_secret.as_ref()) {
+        let s = secret.expose_secret();
+        if s.is_empty() || s.len() > 1024 {
+            return Err(bad("oidc.client_secret must be 1 to 1024 characters"));
+        }
+        put_secret(tx, envelope, id, OIDC_CLIENT_SECRET, s.as_bytes()).await?;
+    }
+    if let Some(pem) = sp_key_pem {
+        put_secret(tx, envelope, id, SAML_SP_KEY, pem).await?;
+    }
+    Ok(())
+}
+
+/// Replaces a connection's configuration; the kind cannot change, and the SAML SP key
+/// pair and an unrepeated OIDC client secret are kept.
+#[allow(clippy::too_many_arguments)]
+pub async fn replace(
+    db: &Db,
+    envelope: &Envelope,
+    public_url: &str,
+    who: &Principal,
+    id: Uuid,
+    input: &ConnectionInput,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if row.kind != input.kind {
+        return Err(bad("the kind of a connection cannot change"));
+    }
+    let cert = row
+        .settings
+        .get("sp_cert_der")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let (kind, settings) = settings_of(input, id, who.tenant, public_url, cert)?;
+    let doms = checked_domains(&mut tx, &input.domains).await?;
+    let new = model::NewConnection {
+        id,
+        kind,
+        name: input.name.trim(),
+        enabled: input.enabled,
+        password_signin_allowed: input.password_signin_allowed,
+        idp_mfa_accepted: input.idp_mfa_accepted,
+        settings: &settings,
+        now,
+    };
+    model::update(&mut tx, &new).await?;
+    model::set_domains(&mut tx, id, &doms).await?;
+    write_secrets(&mut tx, envelope, id, input, None).await?;
+    let event = Event {
+        actor: &who.actor,
+        action: "sso_connection.updated",
+        target: &format!("sso_connection:{id}"),
+        details: audit_details(input, &doms),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let out = view(&mut tx, row, public_url).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn delete(
+    db: &Db,
+    envelope: &Envelope,
+    who: &Principal,
+    id: Uuid,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    if !model::delete(&mut tx, id).await? {
+        return Err(AppError::NotFound);
+    }
+    let event = Event {
+        actor: &who.actor,
+        action: "sso_connection.deleted",
+        target: &format!("sso_connection:{id}"),
+        details: json!({}),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list(
+    db: &Db,
+    tenant: TenantId,
+    public_url: &str,
+) -> Result<Vec<serde_json::Value>, AppError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let rows = model::list(&mut tx).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(view(&mut tx, r, public_url).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn get(
+    db: &Db,
+    tenant: TenantId,
+    id: Uuid,
+    public_url: &str,
+) -> Result<serde_json::Value, AppError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let out = view(&mut tx, row, public_url).await?;
+    tx.commit().await?;
+    Ok(out)
+}

@@ -1,0 +1,273 @@
+//! SSO sign-ins in flight. `start` records the request (state or RelayState, the SAML
+//! request id or OIDC nonce, the authorization request to resume) and binds it to the
+//! browser with a cookie whose value is also the PKCE verifier; only hashes are stored.
+//! `finish_saml` / `finish_oidc` take the request once, check the IdP's answer, refuse a
+//! replayed assertion, and provision the user. Failures are audited with their reason.
+
+use super::connections::{self, Kind, OIDC_CLIENT_SECRET, SAML_SP_KEY};
+use super::{jit, oidc_rp, saml, sp_keys, SsoError};
+use crate::audit::{self, Event, Origin};
+use crate::crypto::{random, tenant_token, Envelope};
+use crate::db::models::sso_flow::{self as model, RequestRow};
+use crate::db::models::users::User;
+use crate::db::Db;
+use crate::ids::TenantId;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const STATE_PREFIX: &str = "ids_";
+/// How long the IdP has to send the person back.
+const LIFETIME_MINS: i64 = 10;
+
+pub struct Started {
+    pub redirect: String,
+    /// Value of the browser-binding cookie.
+    pub browser: String,
+}
+
+/// Sends the person to the connection's IdP, to resume `request` afterwards.
+pub async fn start(
+    db: &Db,
+    public_url: &str,
+    tenant: TenantId,
+    connection: Uuid,
+    request: &HashMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<Started, SsoError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let conn = connections::load(&mut tx, connection).await?;
+    tx.commit().await?;
+    if !conn.enabled {
+        return Err(SsoError::Disabled);
+    }
+    let state = tenant_token::mint(STATE_PREFIX, tenant);
+    let browser = random::token::<32>();
+    let urls = connections::urls(public_url, tenant, conn.id);
+    let (redirect, saml_id, nonce) = match &conn.kind {
+        Kind::Saml(s) => {
+            let (url, id) = saml::authn_request(s, &urls.acs, &state)?;
+            (url, Some(id), None)
+        }
+        Kind::Oidc(o) => {
+            let nonce = random::token::<32>();
+            let url = oidc_rp::authorization_url(o, &urls.oidc_redirect, &state, &nonce, &browser)
+                .await?;
+            (url, None, Some(nonce))
+        }
+    };
+    let mut tx = db.tenant(tenant).await?;
+    model::insert_request(
+        &mut tx,
+        &model::NewRequest {
+            state_hash: &tenant_token::hash(&state),
+            connection: conn.id,
+            browser_hash: &tenant_token::hash(&browser),
+            saml_request_id: saml_id.as_deref(),
+            oidc_nonce: nonce.as_deref(),
+            request: &serde_json::to_value(request).unwrap_or_default(),
+            now,
+            expires_at: now + Duration::minutes(LIFETIME_MINS),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Started { redirect, browser })
+}
+
+/// A finished SSO sign-in: who, how, and the authorization request to resume.
+pub struct Finished {
+    pub tenant: TenantId,
+    pub user: User,
+    pub amr: Vec<String>,
+    pub request: HashMap<String, String>,
+}
+
+/// Takes the live request named by `state` for this browser, or fails with `Expired`.
+async fn take(
+    db: &Db,
+    state: &str,
+    browser: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(TenantId, RequestRow), SsoError> {
+    let tenant = tenant_token::tenant_of(STATE_PREFIX, state).ok_or(SsoError::Expired)?;
+    let mut tx = db.tenant(tenant).await?;
+    let row = model::take_request(&mut tx, &tenant_token::hash(state), now)
+        .await?
+        .ok_or(SsoError::Expired)?;
+    tx.commit().await?;
+    let same_browser = browser.is_some_and(|b| tenant_token::hash(b) == row.browser_hash);
+    if !same_browser {
+        return Err(SsoError::Expired);
+    }
+    Ok((tenant, row))
+}
+
+async fn audit_failure(
+    db: &Db,
+    envelope: &Envelope,
+    tenant: TenantId,
+    connection: Uuid,
+    e: &SsoError,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) {
+    let reason = match e {
+        SsoError::Rejected(r) => (*r).to_string(),
+        other => other.to_string(),
+    };
+    tracing::info!(%connection, reason = %reason, "SSO sign-in refused");
+    let Ok(mut tx) = db.tenant(tenant).await else {
+        return;
+    };
+    let event = Event {
+        actor: "anonymous",
+        action: "sso.signin_failed",
+        target: &format!("sso_connection:{connection}"),
+        details: json!({ "reason": reason }),
+    };
+    if audit::record(&mut tx, envelope, event, origin, now)
+        .await
+        .is_ok()
+    {
+        let _ = tx.commit().await;
+    }
+}
+
+fn request_map(v: serde_json::Value) -> HashMap<String, String> {
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+/// Provisions the person in one transaction with the replay mark (SAML).
+#[allow(clippy::too_many_arguments)]
+async fn provision(
+    db: &Db,
+    envelope: &Envelope,
+    tenant: TenantId,
+    conn: &connections::Connection,
+    ident: &super::ExternalIdentity,
+    seen: Option<(&str, DateTime<Utc>)>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<User, SsoError> {
+    let mut tx = db.tenant(tenant).await?;
+    if let Some((id, until)) = seen {
+        if !model::first_use_of_assertion(&mut tx, conn.id, id, until).await? {
+            return Err(SsoError::Rejected("the assertion was already used"));
+        }
+    }
+    let user = jit::provision(&mut tx, envelope, conn, ident, origin, now).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// The ACS: a `SAMLResponse` posted for connection `connection_id` with `relay_state`.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_saml(
+    db: &Db,
+    envelope: &Envelope,
+    public_url: &str,
+    connection_id: Uuid,
+    relay_state: &str,
+    saml_response: &str,
+    browser: Option<&str>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Finished, SsoError> {
+    let (tenant, row) = take(db, relay_state, browser, now).await?;
+    if row.connection_id != connection_id {
+        return Err(SsoError::Expired);
+    }
+    let result = async {
+        let mut tx = db.tenant_read(tenant).await?;
+        let conn = connections::load(&mut tx, connection_id).await?;
+        let key = connections::secret(&mut tx, envelope, conn.id, SAML_SP_KEY).await?;
+        tx.commit().await?;
+        let (Kind::Saml(settings), true) = (&conn.kind, conn.enabled) else {
+            return Err(SsoError::Disabled);
+        };
+        let key = key.map(|pem| sp_keys::load(&pem)).transpose()?;
+        let acs = connections::urls(public_url, tenant, conn.id).acs;
+        let expected = row.saml_request_id.clone().unwrap_or_default();
+        let (settings2, response) = (settings.clone(), saml_response.to_string());
+        // xmlsec and RSA work stay off the async workers.
+        let verified = tokio::task::spawn_blocking(move || {
+            saml::verify(&settings2, &acs, key, &response, &expected, now)
+        })
+        .await
+        .map_err(|_| SsoError::Unavailable)??;
+        let seen = Some((verified.assertion_id.as_str(), verified.expires_at));
+        let user = provision(
+            db,
+            envelope,
+            tenant,
+            &conn,
+            &verified.identity,
+            seen,
+            origin,
+            now,
+        )
+        .await?;
+        Ok((user, verified.identity.amr(conn.idp_mfa_accepted)))
+    }
+    .await;
+    match result {
+        Ok((user, amr)) => Ok(Finished {
+            tenant,
+            user,
+            amr,
+            request: request_map(row.request),
+        }),
+        Err(e) => {
+            audit_failure(db, envelope, tenant, connection_id, &e, origin, now).await;
+            Err(e)
+        }
+    }
+}
+
+/// The OIDC redirect URI: `code` and `state` from the provider.
+#[allow(clippy::too_many_arguments)]
+pub async fn finish_oidc(
+    db: &Db,
+    envelope: &Envelope,
+    public_url: &str,
+    state: &str,
+    code: &str,
+    browser: Option<&str>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Finished, SsoError> {
+    let (tenant, row) = take(db, state, browser, now).await?;
+    let verifier = browser.unwrap_or_default().to_string();
+    let result = async {
+        let mut tx = db.tenant_read(tenant).await?;
+        let conn = connections::load(&mut tx, row.connection_id).await?;
+        let secret = connections::secret(&mut tx, envelope, conn.id, OIDC_CLIENT_SECRET)
+            .await?
+            .ok_or(SsoError::Unavailable)?;
+        tx.commit().await?;
+        let (Kind::Oidc(settings), true) = (&conn.kind, conn.enabled) else {
+            return Err(SsoError::Disabled);
+        };
+        let secret = String::from_utf8(secret.to_vec()).map_err(|_| SsoError::Unavailable)?;
+        let redirect = connections::urls(public_url, tenant, conn.id).oidc_redirect;
+        let nonce = row.oidc_nonce.clone().unwrap_or_default();
+        let ident = oidc_rp::finish(settings, &secret, &redirect, code, &nonce, &verifier).await?;
+        let user = provision(db, envelope, tenant, &conn, &ident, None, origin, now).await?;
+        Ok((user, ident.amr(conn.idp_mfa_accepted)))
+    }
+    .await;
+    match result {
+        Ok((user, amr)) => Ok(Finished {
+            tenant,
+            user,
+            amr,
+            request: request_map(row.request),
+        }),
+        Err(e) => {
+            audit_failure(db, envelope, tenant, row.connection_id, &e, origin, now).await;
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Just-in-time provisioning: the first SSO sign-in of an IdP account creates the user (or
+//! links an existing one, but only when the connection marks the email's domain verified
+//! and the IdP vouches for the address); later sign-ins refresh email, name, groups and
+//! attributes. A deactivated user stays out. Each outcome is audited.
+
+use super::connections::Connection;
+use super::{ExternalIdentity, SsoError};
+use crate::audit::{self, Event, Origin};
+use crate::auth::domains;
+use crate::crypto::Envelope;
+use crate::db::models::sso_connections as conns;
+use crate::db::models::sso_flow;
+use crate::db::models::users::{self, NewUser, User};
+use crate::db::TenantTx;
+use crate::ids::UserId;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+fn display_name(ident: &ExternalIdentity) -> Option<String> {
+    let name = [ident.given_name.as_deref(), ident.family_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = name.trim();
+    (!name.is_empty() && name.len() <= 200).then(|| name.to_string())
+}
+
+/// The user this sign-in is for, created or refreshed.
+pub async fn provision(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    conn: &Connection,
+    ident: &ExternalIdentity,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<User, SsoError> {
+    let email = ident
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| domains::of_email(e).is_some() && e.len() <= 320)
+        .ok_or(SsoError::Rejected("the IdP sent no usable email address"))?
+        .to_string();
+    let name = display_name(ident);
+    let groups = json!(ident.groups);
+    let attributes = json!(ident.attributes);
+    let (user, action) = match sso_flow::linked_user(tx, conn.id, &ident.subject).await? {
+        Some(id) => {
+            let user = users::get(tx, UserId(id)).await?;
+            if user.status != "active" {
+                return Err(SsoError::Inactive);
+            }
+            // A new address is taken over only when no other account holds it.
+            let email_free = match users::find_by_email(tx, &email).await? {
+                Some(other) => other.id == user.id,
+                None => true,
+            };
+            let new_email = if email_free {
+                email.as_str()
+            } else {
+                user.email.as_str()
+            };
+            let new_name = name.as_deref().or(user.display_name.as_deref());
+            if new_email != user.email || new_name != user.display_name.as_deref() {
+                users::set_profile(tx, user.id, new_email, new_name, now).await?;
+            }
+            (users::get(tx, user.id).await?, "sso.user_updated")
+        }
+        None => match users::find_by_email(tx, &email).await? {
+            Some(existing) => {
+                let domain = domains::of_email(&email).unwrap_or_default();
+                let verified_domain = conns::for_domain(tx, &domain)
+                    .await?
+                    .is_some_and(|(c, verified)| c == conn.id && verified);
+                if !(verified_domain && ident.email_verified) {
+                    return Err(SsoError::AccountExists);
+                }
+                if existing.status != "active" {
+                    return Err(SsoError::Inactive);
+                }
+                (existing, "sso.account_linked")
+            }
+            None => {
+                let new = NewUser {
+                    email: &email,
+                    display_name: name.as_deref(),
+                    password_hash: None,
+                };
+                (users::insert(tx, &new).await?, "sso.user_provisioned")
+            }
+        },
+    };
+    sso_flow::upsert_identity(
+        tx,
+        conn.id,
+        &ident.subject,
+        user.id.0,
+        &groups,
+        &attributes,
+        now,
+    )
+    .await?;
+    let event = Event {
+        actor: &format!("sso_connection:{}", conn.id),
+        action,
+        target: &format!("user:{}", user.id),
+        details: json!({ "connection": conn.id, "groups": ident.groups.len() }),
+    };
+    audit::record(tx, envelope, event, origin, now)
+        .await
+        .map_err(|_| SsoError::Unavailable)?;
+    Ok(user)
+}

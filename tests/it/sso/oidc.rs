@@ -1,0 +1,157 @@
+//! OIDC relying party against Node `oidc-provider`: sign-in by redirect with PKCE, state and
+//! nonce, JIT provisioning and group mapping; ID tokens with a wrong nonce, issuer or
+//! audience, or expired, are refused (the IdP re-signs them with its real key).
+
+use super::*;
+use crate::signin_flow::REDIRECT;
+
+const EMAIL: &str = "oidc.user@globex.test";
+const SECRET: &str = "rp-secret-4f1c9a";
+
+/// A workspace with an OIDC connection to a fresh provider.
+async fn setup() -> (Rig, Idp) {
+    let r = rig().await;
+    let callback = r.app.url("/sso/oidc/callback");
+    let idp = Idp::oidc("crm-rp", SECRET, &callback);
+    let (status, conn) = r
+        .admin(
+            "POST",
+            "/admin/v1/sso-connections",
+            Some(json!({
+                "name": "Globex", "kind": "oidc",
+                "oidc": { "issuer": idp.base, "client_id": "crm-rp", "client_secret": SECRET,
+                          "scopes": ["openid", "email", "profile", "groups"] },
+                "domains": [{ "domain": "globex.test" }],
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{conn}");
+    assert_eq!(conn["oidc"]["redirect_uri"], json!(callback));
+    assert_eq!(conn["oidc"]["client_secret_set"], json!(true));
+    assert!(
+        !conn.to_string().contains(SECRET),
+        "the secret is never shown"
+    );
+    (r, idp)
+}
+
+async fn next(idp: &Idp, settings: Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/_control/next", idp.base))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+}
+
+/// Authorize with a login hint → provider → our callback; the callback's answer.
+async fn sign_in(r: &Rig, idp: &Idp, b: &mut Browser) -> Answer {
+    let a = b
+        .get(&r.app.url(&authorize_url(&[("login_hint", EMAIL)])))
+        .await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let to_idp = a.location.unwrap();
+    assert!(
+        to_idp.starts_with(&format!("{}/auth?", idp.base)),
+        "{to_idp}"
+    );
+    let q = query_of(&to_idp);
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(q.contains_key("nonce") && q.contains_key("state"));
+    let back = b.follow(&to_idp, &r.app.base).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let callback = back.location.unwrap();
+    assert!(
+        callback.starts_with(&r.app.url("/sso/oidc/callback?")),
+        "{callback}"
+    );
+    b.get(&callback).await
+}
+
+#[tokio::test]
+async fn oidc_sign_in_provisions_maps_groups_and_ends_with_tokens() {
+    let (r, idp) = setup().await;
+    r.map_group("crm-admins", "admin").await;
+    next(
+        &idp,
+        json!({"groups": ["crm-admins"], "given_name": "Olga", "family_name": "Idc"}),
+    )
+    .await;
+    let a = sign_in(&r, &idp, &mut Browser::new()).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    let back = a.location.unwrap();
+    assert!(back.starts_with(REDIRECT), "{back}");
+    let tokens = r.tokens(&back).await;
+    assert_eq!(
+        roles_of(tokens["access_token"].as_str().unwrap()),
+        vec!["admin"]
+    );
+    let owner = r.db.owner().await;
+    let row = owner
+        .query_one(
+            "SELECT u.display_name, i.subject FROM users u JOIN sso_identities i ON i.user_id = u.id \
+             WHERE u.email_key = $1",
+            &[&EMAIL],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("Olga Idc"));
+    assert_eq!(row.get::<_, String>(1), "oidc-user-1");
+    let sealed: String = owner
+        .query_one(
+            "SELECT value_enc FROM sso_secrets WHERE kind = 'oidc_client_secret'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        sealed.starts_with("ev1") && !sealed.contains(SECRET),
+        "envelope-encrypted"
+    );
+    r.app.stop().await;
+}
+
+async fn refused(mode: &str, reason: &str) {
+    let (r, idp) = setup().await;
+    next(&idp, json!({ "mode": mode })).await;
+    let a = sign_in(&r, &idp, &mut Browser::new()).await;
+    assert_eq!(a.status, 403, "{mode}: {}", a.body);
+    assert!(a.location.is_none());
+    let users: i64 =
+        r.db.owner()
+            .await
+            .query_one("SELECT count(*) FROM users WHERE email_key = $1", &[&EMAIL])
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(users, 0, "{mode}: nobody provisioned");
+    let failures = r.audit_rows("sso.signin_failed").await;
+    let said = failures.last().unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(said.contains(reason), "{mode}: {said:?}");
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_id_token_with_a_wrong_nonce_is_refused() {
+    refused("wrong_nonce", "nonce").await;
+}
+
+#[tokio::test]
+async fn an_id_token_from_a_wrong_issuer_is_refused() {
+    refused("wrong_issuer", "issuer").await;
+}
+
+#[tokio::test]
+async fn an_id_token_for_another_audience_is_refused() {
+    refused("wrong_audience", "audience").await;
+}
+
+#[tokio::test]
+async fn an_expired_id_token_is_refused() {
+    refused("expired", "expired").await;
+}
