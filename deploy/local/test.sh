@@ -10,6 +10,8 @@ ensure_redis
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 # Debian's Chromium for the real-browser test (driven by playwright-core).
 [ -x /usr/bin/chromium ] || apt_install chromium
+# Debian's xmlsec1 signs and encrypts for the pysaml2 identity provider of the SSO tests.
+apt_install xmlsec1
 log "third-party test tools (tests/external)"
 "$ROOT/tests/external/install.sh"
 

@@ -3,12 +3,12 @@
 //! serves (claimed by the workspace), secrets sealed under the platform key, and an audit
 //! entry for every change. Secrets are write-only: the API never shows them.
 
+pub use super::connection_input::ConnectionInput;
+use super::connection_input::{bad, checked_domains, settings_of};
 use super::{sp_keys, SsoError};
 use crate::admin::principal::Principal;
 use crate::audit::{self, Event, Origin};
-use crate::auth::domains;
 use crate::crypto::{Envelope, SecretContext};
-use crate::db::models::domains as claimed;
 use crate::db::models::sso_connections::{self as model, ConnectionRow, DomainRow};
 use crate::db::{Db, TenantTx};
 use crate::error::AppError;
@@ -129,66 +129,6 @@ async fn put_secret(
     Ok(())
 }
 
-/// The admin API's input for create and replace.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionInput {
-    pub name: String,
-    pub kind: String,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    #[serde(default)]
-    pub domains: Vec<DomainRow>,
-    #[serde(default = "yes")]
-    pub password_signin_allowed: bool,
-    #[serde(default)]
-    pub idp_mfa_accepted: bool,
-    pub saml: Option<SamlInput>,
-    pub oidc: Option<OidcInput>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SamlInput {
-    pub idp_metadata: String,
-    pub sp_entity_id: Option<String>,
-    pub clock_skew_secs: Option<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OidcInput {
-    pub issuer: String,
-    pub client_id: String,
-    /// Required on create; on replace, absent keeps the stored secret.
-    pub client_secret: Option<secrecy::SecretString>,
-    pub scopes: Option<Vec<String>>,
-    pub groups_claim: Option<String>,
-    #[serde(default)]
-    pub use_userinfo: bool,
-}
-
-impl<'de> Deserialize<'de> for DomainRow {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Raw {
-            domain: String,
-            #[serde(default)]
-            verified: bool,
-        }
-        let r = Raw::deserialize(d)?;
-        Ok(DomainRow {
-            domain: r.domain,
-            verified: r.verified,
-        })
-    }
-}
-
 /// URLs of a connection at this service.
 pub struct Urls {
     pub acs: String,
@@ -203,130 +143,6 @@ pub fn urls(public_url: &str, tenant: TenantId, id: Uuid) -> Urls {
         metadata: format!("{base}/sso/saml/{}/{id}/metadata", tenant.0),
         oidc_redirect: format!("{base}/sso/oidc/callback"),
     }
-}
-
-/// An issuer URL: https, or http on a loopback host (development and tests only).
-fn issuer_ok(issuer: &str) -> bool {
-    let Ok(u) = url::Url::parse(issuer) else {
-        return false;
-    };
-    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    (u.scheme() == "https" || (u.scheme() == "http" && loopback))
-        && u.query().is_none()
-        && u.fragment().is_none()
-}
-
-fn bad(m: &str) -> AppError {
-    AppError::InvalidRequest(m.to_string())
-}
-
-/// Checks the input; returns the settings JSON (without secrets).
-fn settings_of(
-    input: &ConnectionInput,
-    id: Uuid,
-    tenant: TenantId,
-    public_url: &str,
-    sp_cert: Option<String>,
-) -> Result<(&'static str, serde_json::Value), AppError> {
-    let name = input.name.trim();
-    if name.is_empty() || name.len() > 200 || !crate::text::is_plain_or_empty(name, 200) {
-        return Err(bad("name must be 1 to 200 printable characters"));
-    }
-    match (input.kind.as_str(), &input.saml, &input.oidc) {
-        ("saml", Some(s), None) => {
-            if s.idp_metadata.len() > 256 * 1024 {
-                return Err(bad("idp_metadata is larger than 256 KiB"));
-            }
-            let (_, facts) = super::saml::parse_metadata(&s.idp_metadata).map_err(|e| match e {
-                SsoError::InvalidConfig(m) => AppError::InvalidRequest(m),
-                _ => bad("idp_metadata is invalid"),
-            })?;
-            let sp_entity_id = s
-                .sp_entity_id
-                .clone()
-                .unwrap_or_else(|| urls(public_url, tenant, id).metadata);
-            if sp_entity_id.is_empty() || sp_entity_id.len() > 1024 {
-                return Err(bad("sp_entity_id must be 1 to 1024 characters"));
-            }
-            let settings = SamlSettings {
-                idp_metadata: s.idp_metadata.clone(),
-                idp_entity_id: facts.entity_id,
-                idp_sso_url: facts.sso_url,
-                sp_entity_id,
-                sp_cert_der: sp_cert.unwrap_or_default(),
-                clock_skew_secs: s.clock_skew_secs.unwrap_or(60).clamp(0, 600),
-            };
-            Ok((
-                "saml",
-                serde_json::to_value(settings).map_err(AppError::internal)?,
-            ))
-        }
-        ("oidc", None, Some(o)) => {
-            if !issuer_ok(&o.issuer) {
-                return Err(bad("issuer must be an https URL"));
-            }
-            if o.client_id.trim().is_empty() || o.client_id.len() > 512 {
-                return Err(bad("client_id must be 1 to 512 characters"));
-            }
-            let mut scopes = o
-                .scopes
-                .clone()
-                .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]);
-            if !scopes.iter().any(|s| s == "openid") {
-                scopes.insert(0, "openid".into());
-            }
-            if scopes.len() > 20
-                || scopes.iter().any(|s| {
-                    s.is_empty() || s.len() > 100 || !s.chars().all(|c| c.is_ascii_graphic())
-                })
-            {
-                return Err(bad("scopes must be up to 20 scope tokens"));
-            }
-            let settings = OidcSettings {
-                issuer: o.issuer.trim_end_matches('/').to_string(),
-                client_id: o.client_id.clone(),
-                scopes,
-                groups_claim: o.groups_claim.clone().unwrap_or_else(|| "groups".into()),
-                use_userinfo: o.use_userinfo,
-            };
-            Ok((
-                "oidc",
-                serde_json::to_value(settings).map_err(AppError::internal)?,
-            ))
-        }
-        _ => Err(bad(
-            "kind must be saml (with a saml object) or oidc (with an oidc object)",
-        )),
-    }
-}
-
-/// Normalises the domains and checks that the workspace has claimed each one.
-async fn checked_domains(
-    tx: &mut TenantTx,
-    list: &[DomainRow],
-) -> Result<Vec<DomainRow>, AppError> {
-    let owned = claimed::list(tx).await?;
-    let mut out: Vec<DomainRow> = Vec::new();
-    for d in list {
-        let domain = domains::normalize(&d.domain)
-            .ok_or_else(|| bad("a domain is not a valid domain name"))?;
-        if !owned.contains(&domain) {
-            return Err(bad(
-                "a domain is not claimed by this workspace (ask the operator to claim it first)",
-            ));
-        }
-        if out.iter().any(|x| x.domain == domain) {
-            return Err(bad("a domain is listed twice"));
-        }
-        out.push(DomainRow {
-            domain,
-            verified: d.verified,
-        });
-    }
-    if out.len() > 50 {
-        return Err(bad("at most 50 domains"));
-    }
-    Ok(out)
 }
 
 /// The admin view of a connection.

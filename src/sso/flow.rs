@@ -58,6 +58,8 @@ pub async fn start(
         }
     };
     let mut tx = db.tenant(tenant).await?;
+    // Keeps requests and remembered assertion ids bounded without a separate job.
+    model::purge_expired(&mut tx, now).await?;
     model::insert_request(
         &mut tx,
         &model::NewRequest {

@@ -4,6 +4,7 @@
 //! (`jit`) and home-realm discovery (`discovery`). Roles come from the shared mapping
 //! engine (`crate::admin::mapping_engine`) over the groups and attributes stored here.
 
+pub mod connection_input;
 pub mod connections;
 pub mod discovery;
 pub mod flow;
