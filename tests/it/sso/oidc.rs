@@ -20,7 +20,8 @@ async fn setup() -> (Rig, Idp) {
             Some(json!({
                 "name": "Globex", "kind": "oidc",
                 "oidc": { "issuer": idp.base, "client_id": "crm-rp", "client_secret": SECRET,
-                          "scopes": ["openid", "email", "profile", "groups"] },
+                          "scopes": ["openid", "email", "profile", "groups"],
+                          "use_userinfo": true },
                 "domains": [{ "domain": "globex.test" }],
             })),
         )

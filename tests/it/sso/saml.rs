@@ -191,10 +191,12 @@ async fn sp_initiated_sign_in_provisions_maps_groups_to_roles_and_ends_with_toke
     assert_eq!(row.get::<_, Value>(1), json!(["crm-admins", "everyone"]));
     assert_eq!(r.audit_rows("sso.user_provisioned").await.len(), 1);
 
-    // The next sign-in refreshes name and groups: the admin group is gone, so is the role.
+    // The next sign-in refreshes email, name and groups: the admin group is gone, so is
+    // the role. The NameID stays the key of the IdP account.
+    let renamed = "joanne.jit@acme.test";
     next(
         &idp,
-        json!({"mode": "ok", "name_id": EMAIL, "email": EMAIL, "given_name": "Joanne",
+        json!({"mode": "ok", "name_id": EMAIL, "email": renamed, "given_name": "Joanne",
                "family_name": "Jit", "groups": ["everyone"]}),
     )
     .await;
@@ -205,7 +207,7 @@ async fn sp_initiated_sign_in_provisions_maps_groups_to_roles_and_ends_with_toke
     let name: Option<String> = owner
         .query_one(
             "SELECT display_name FROM users WHERE email_key = $1",
-            &[&EMAIL],
+            &[&renamed],
         )
         .await
         .unwrap()
