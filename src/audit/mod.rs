@@ -85,8 +85,7 @@ pub async fn record(
         }
         None => None,
     };
-    model::lock_chain(tx).await?;
-    let (seq, prev_hash) = match model::head(tx).await? {
+    let (seq, prev_hash) = match model::lock_and_head(tx).await? {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, chain::GENESIS.to_string()),
     };

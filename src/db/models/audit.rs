@@ -22,27 +22,25 @@ pub struct AuditRow {
     pub hash: String,
 }
 
-/// Serialises writers of one tenant's chain until the transaction ends, so two writers
-/// can never both append after the same entry.
-pub async fn lock_chain(tx: &mut TenantTx) -> Result<(), DbError> {
-    let key = format!("audit_log:{}", tx.tenant());
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<Text, _>(key)
-        .execute(tx.conn()?)
-        .await?;
-    Ok(())
+#[derive(QueryableByName)]
+struct Head {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    hash: String,
 }
 
-/// Sequence and hash of the newest entry.
-pub async fn head(tx: &mut TenantTx) -> Result<Option<(i64, String)>, DbError> {
-    let tenant = tx.tenant().0;
-    Ok(al::table
-        .filter(al::tenant_id.eq(tenant))
-        .order(al::seq.desc())
-        .select((al::seq, al::hash))
-        .first(tx.conn()?)
-        .await
-        .optional()?)
+/// Takes the tenant's chain lock (held until the transaction ends, so two writers can never
+/// both append after the same entry), then reads the newest entry's sequence and hash, in
+/// one round trip (`audit_chain_head`, migration 000014).
+pub async fn lock_and_head(tx: &mut TenantTx) -> Result<Option<(i64, String)>, DbError> {
+    let tenant = tx.tenant();
+    let rows: Vec<Head> = diesel::sql_query("SELECT seq, hash FROM audit_chain_head($1, $2)")
+        .bind::<diesel::sql_types::Uuid, _>(tenant.0)
+        .bind::<Text, _>(format!("audit_log:{tenant}"))
+        .load(tx.conn()?)
+        .await?;
+    Ok(rows.into_iter().next().map(|h| (h.seq, h.hash)))
 }
 
 pub async fn insert(tx: &mut TenantTx, row: &AuditRow) -> Result<(), DbError> {
