@@ -58,19 +58,22 @@ pub async fn record(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<i64, AuditError> {
-    // Both secrets in one round trip; each is made on first use if missing.
-    let mut found = secrets::get_many(tx, &[IP_SALT, CHAIN_KEY]).await?;
-    let mut open = |name: &'static str| -> Option<Result<Vec<u8>, AuditError>> {
-        let i = found.iter().position(|(n, _)| n == name)?;
-        let (_, sealed) = found.swap_remove(i);
-        Some(
-            envelope
-                .open(&secret_context(tx, name), &sealed)
-                .map(|v| v.to_vec())
-                .map_err(AuditError::from),
-        )
-    };
-    let (salt, key) = (open(IP_SALT), open(CHAIN_KEY));
+    // Lock, head and both sealed secrets in one round trip; a secret is made on first use.
+    let head = model::lock_and_head(tx).await?;
+    let open =
+        |name: &'static str, sealed: Option<String>| -> Option<Result<Vec<u8>, AuditError>> {
+            let sealed = sealed?;
+            Some(
+                envelope
+                    .open(&secret_context(tx, name), &sealed)
+                    .map(|v| v.to_vec())
+                    .map_err(AuditError::from),
+            )
+        };
+    let (salt, key) = (
+        open(IP_SALT, head.ip_salt_enc),
+        open(CHAIN_KEY, head.chain_key_enc),
+    );
     let key = match key {
         Some(k) => k?,
         None => ensure_secret(tx, envelope, CHAIN_KEY).await?,
@@ -85,9 +88,9 @@ pub async fn record(
         }
         None => None,
     };
-    let (seq, prev_hash) = match model::lock_and_head(tx).await? {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, chain::GENESIS.to_string()),
+    let (seq, prev_hash) = match (head.seq, head.hash) {
+        (Some(seq), Some(hash)) => (seq + 1, hash),
+        _ => (1, chain::GENESIS.to_string()),
     };
     let mut row = model::AuditRow {
         seq,

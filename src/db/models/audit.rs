@@ -22,25 +22,32 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+/// The chain's head and the tenant's sealed audit secrets, read under the chain lock.
 #[derive(QueryableByName)]
-struct Head {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Text)]
-    hash: String,
+pub struct LockedHead {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub seq: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub hash: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub ip_salt_enc: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub chain_key_enc: Option<String>,
 }
 
 /// Takes the tenant's chain lock (held until the transaction ends, so two writers can never
-/// both append after the same entry), then reads the newest entry's sequence and hash, in
-/// one round trip (`audit_chain_head`, migration 000014).
-pub async fn lock_and_head(tx: &mut TenantTx) -> Result<Option<(i64, String)>, DbError> {
+/// both append after the same entry), then reads the newest entry's sequence and hash and
+/// the sealed secrets, in one round trip (`audit_chain_head`, migration 000014).
+pub async fn lock_and_head(tx: &mut TenantTx) -> Result<LockedHead, DbError> {
     let tenant = tx.tenant();
-    let rows: Vec<Head> = diesel::sql_query("SELECT seq, hash FROM audit_chain_head($1, $2)")
-        .bind::<diesel::sql_types::Uuid, _>(tenant.0)
-        .bind::<Text, _>(format!("audit_log:{tenant}"))
-        .load(tx.conn()?)
-        .await?;
-    Ok(rows.into_iter().next().map(|h| (h.seq, h.hash)))
+    let rows: Vec<LockedHead> = diesel::sql_query(
+        "SELECT seq, hash, ip_salt_enc, chain_key_enc FROM audit_chain_head($1, $2)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant.0)
+    .bind::<Text, _>(format!("audit_log:{tenant}"))
+    .load(tx.conn()?)
+    .await?;
+    rows.into_iter().next().ok_or(DbError::NotFound)
 }
 
 pub async fn insert(tx: &mut TenantTx, row: &AuditRow) -> Result<(), DbError> {
