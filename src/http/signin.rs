@@ -263,15 +263,10 @@ pub async fn authorize_page(
         },
         (None, None, None) => None,
     };
+    // A login hint of an SSO domain fills in the form but never hands off by itself: a
+    // cross-site GET must not start a sign-in that an attacker's IdP could finish silently
+    // (login CSRF). The person's submit (CSRF-checked) does.
     let email = auth.login_hint.clone().unwrap_or_default();
-    if let Some(tenant) = match &workspace {
-        Some((slug, _)) => signin::tenant_by_slug(&state.db, slug).await.ok().flatten(),
-        None => None,
-    } {
-        if let Ok(Some(realm)) = discovery::realm_for(&state.db, tenant, &email).await {
-            return super::sso::hand_off(&state, tenant, realm.connection, &params, false).await;
-        }
-    }
     form_page(StatusCode::OK, &params, &workspace, &email, None)
 }
 
@@ -352,7 +347,7 @@ pub async fn sign_in(
     if let Some(t) = named {
         if let Ok(Some(realm)) = discovery::realm_for(&state.db, t, email).await {
             if !realm.password_allowed || field("password").is_empty() {
-                return super::sso::hand_off(&state, t, realm.connection, &form, true).await;
+                return super::sso::hand_off(&state, t, realm.connection, &form).await;
             }
         }
     }

@@ -1,11 +1,11 @@
-//! The browser side of enterprise SSO: the hand-off to the IdP (from the sign-in form or a
-//! `login_hint`), SAML SP metadata, the SAML ACS (HTTP-POST) and the OIDC redirect URI.
+//! The browser side of enterprise SSO: the hand-off to the IdP (from the sign-in form),
+//! SAML SP metadata, the SAML ACS (HTTP-POST) and the OIDC redirect URI.
 //! After the IdP, sign-in continues exactly as after a password: this service's second
 //! factor when the workspace requires one, then the session and the code for the client.
 
 use super::pages;
 use super::request_context::RequestContext;
-use super::signin::{authorize_error, parse_unique, see_other};
+use super::signin::{authorize_error, parse_unique};
 use crate::ids::TenantId;
 use crate::oidc::authorize::{self, CARRIED};
 use crate::sso::connections::{self, Kind};
@@ -75,15 +75,14 @@ fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
         .collect()
 }
 
-/// Starts an SSO sign-in with `connection` for the authorization request in `params`.
-/// `after_form`: answer with a page that moves on (a redirect after a form POST would be
-/// blocked by the page's CSP); otherwise a plain 303.
+/// Starts an SSO sign-in with `connection` for the authorization request in `params`,
+/// after the sign-in form: a page that moves on (a redirect after a form POST would be
+/// blocked by the page's CSP `form-action`).
 pub(crate) async fn hand_off(
     state: &AppState,
     tenant: TenantId,
     connection: Uuid,
     params: &HashMap<String, String>,
-    after_form: bool,
 ) -> HttpResponse {
     let started = flow::start(
         &state.db,
@@ -96,11 +95,7 @@ pub(crate) async fn hand_off(
     .await;
     match started {
         Ok(s) => {
-            let mut resp = if after_form {
-                pages::redirecting(&s.redirect)
-            } else {
-                see_other(&s.redirect)
-            };
+            let mut resp = pages::redirecting(&s.redirect);
             let _ = resp.add_cookie(&sso_cookie(s.browser, 600));
             resp
         }

@@ -1,7 +1,10 @@
 //! Just-in-time provisioning: the first SSO sign-in of an IdP account creates the user (or
-//! links an existing one, but only when the connection marks the email's domain verified
-//! and the IdP vouches for the address); later sign-ins refresh email, name, groups and
-//! attributes. A deactivated user stays out. Each outcome is audited.
+//! links an existing one, but only when the connection marks the email's domain verified);
+//! later sign-ins refresh email, name, groups and attributes. An address is taken only when
+//! the IdP vouches for it (OIDC `email_verified`) and its domain is one the connection
+//! serves: otherwise an open IdP could mint accounts, or pre-register an address that a
+//! verified connection would later link to. A deactivated user stays out. Each outcome is
+//! audited.
 
 use super::connections::Connection;
 use super::{ExternalIdentity, SsoError};
@@ -42,6 +45,15 @@ pub async fn provision(
         .filter(|e| domains::of_email(e).is_some() && e.len() <= 320)
         .ok_or(SsoError::Rejected("the IdP sent no usable email address"))?
         .to_string();
+    // Some(verified for linking) when this connection serves the email's domain.
+    let served = match domains::of_email(&email) {
+        Some(d) => conns::for_domain(tx, &d)
+            .await?
+            .filter(|(c, _)| *c == conn.id)
+            .map(|(_, verified)| verified),
+        None => None,
+    };
+    let trusted = ident.email_verified && served.is_some();
     let name = display_name(ident);
     let groups = json!(ident.groups);
     let attributes = json!(ident.attributes);
@@ -51,12 +63,12 @@ pub async fn provision(
             if user.status != "active" {
                 return Err(SsoError::Inactive);
             }
-            // A new address is taken over only when no other account holds it.
+            // A new address is taken only when trusted and no other account holds it.
             let email_free = match users::find_by_email(tx, &email).await? {
                 Some(other) => other.id == user.id,
                 None => true,
             };
-            let new_email = if email_free {
+            let new_email = if trusted && email_free {
                 email.as_str()
             } else {
                 user.email.as_str()
@@ -67,13 +79,14 @@ pub async fn provision(
             }
             (users::get(tx, user.id).await?, "sso.user_updated")
         }
+        None if !trusted => {
+            return Err(SsoError::Rejected(
+                "the email is unverified or outside the connection's domains",
+            ))
+        }
         None => match users::find_by_email(tx, &email).await? {
             Some(existing) => {
-                let domain = domains::of_email(&email).unwrap_or_default();
-                let verified_domain = conns::for_domain(tx, &domain)
-                    .await?
-                    .is_some_and(|(c, verified)| c == conn.id && verified);
-                if !(verified_domain && ident.email_verified) {
+                if served != Some(true) {
                     return Err(SsoError::AccountExists);
                 }
                 if existing.status != "active" {

@@ -4,7 +4,7 @@
 
 use super::saml::{connect, next, sign_in, EMAIL};
 use super::*;
-use crate::signin_flow::{hidden_fields, PASSWORD, REDIRECT};
+use crate::signin_flow::{PASSWORD, REDIRECT};
 
 #[tokio::test]
 async fn the_dry_run_explains_which_rule_gives_which_role() {
@@ -161,13 +161,7 @@ async fn connections_need_claimed_domains_stay_in_their_workspace_and_are_audite
 async fn post_sign_in(r: &Rig, b: &mut Browser, email: &str, password: &str) -> Answer {
     let page = b.get(&r.app.url(&authorize_url(&[]))).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let mut form = hidden_fields(&page.body);
-    form.push(("email".into(), email.into()));
-    form.push(("password".into(), password.into()));
-    let csrf = b.cookie(&r.app.base, "__Host-identity-csrf").unwrap();
-    form.retain(|(k, _)| k != "csrf");
-    form.push(("csrf".into(), csrf));
-    b.post(&r.app.url("/signin"), &form).await
+    submit_email(r, b, &page.body, email, password).await
 }
 
 #[tokio::test]

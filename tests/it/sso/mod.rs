@@ -337,6 +337,47 @@ impl Browser {
     }
 }
 
+/// Opens our sign-in page (login hint `email`), submits the email without a password and
+/// returns the IdP URL that the hand-off page moves on to.
+pub(crate) async fn start_sso(r: &Rig, b: &mut Browser, email: &str) -> String {
+    let page = b
+        .get(&r.app.url(&authorize_url(&[("login_hint", email)])))
+        .await;
+    assert_eq!(
+        page.status, 200,
+        "a hint never hands off by itself: {}",
+        page.body
+    );
+    let a = submit_email(r, b, &page.body, email, "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    continue_url(&a.body).unwrap_or_else(|| panic!("no hand-off page: {}", a.body))
+}
+
+/// Posts the sign-in form of `page` for `email` and `password`.
+pub(crate) async fn submit_email(
+    r: &Rig,
+    b: &mut Browser,
+    page: &str,
+    email: &str,
+    password: &str,
+) -> Answer {
+    let mut form = crate::signin_flow::hidden_fields(page);
+    form.retain(|(k, _)| k != "csrf");
+    form.push((
+        "csrf".into(),
+        b.cookie(&r.app.base, "__Host-identity-csrf").unwrap(),
+    ));
+    form.push(("email".into(), email.into()));
+    form.push(("password".into(), password.into()));
+    b.post(&r.app.url("/signin"), &form).await
+}
+
+/// The IdP URL of a hand-off page.
+pub(crate) fn continue_url(html: &str) -> Option<String> {
+    let re = regex::Regex::new(r#"<a id="continue" href="([^"]+)""#).unwrap();
+    re.captures(html).map(|c| c[1].replace("&amp;", "&"))
+}
+
 /// The roles in an access token.
 pub(crate) fn roles_of(access_token: &str) -> Vec<String> {
     let (_, claims) = peek(access_token);

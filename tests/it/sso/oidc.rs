@@ -48,11 +48,7 @@ async fn next(idp: &Idp, settings: Value) {
 
 /// Authorize with a login hint → provider → our callback; the callback's answer.
 async fn sign_in(r: &Rig, idp: &Idp, b: &mut Browser) -> Answer {
-    let a = b
-        .get(&r.app.url(&authorize_url(&[("login_hint", EMAIL)])))
-        .await;
-    assert_eq!(a.status, 303, "{}", a.body);
-    let to_idp = a.location.unwrap();
+    let to_idp = start_sso(r, b, EMAIL).await;
     assert!(
         to_idp.starts_with(&format!("{}/auth?", idp.base)),
         "{to_idp}"
@@ -155,4 +151,38 @@ async fn an_id_token_for_another_audience_is_refused() {
 #[tokio::test]
 async fn an_expired_id_token_is_refused() {
     refused("expired", "expired").await;
+}
+
+#[tokio::test]
+async fn an_unverified_or_foreign_email_provisions_nobody() {
+    let (r, idp) = setup().await;
+    // An open IdP could hand out any address: unverified, or in a domain the connection
+    // does not serve (here one the workspace serves through no connection at all).
+    for person in [
+        json!({"email_verified": false}),
+        json!({"sub": "oidc-user-2", "email": "ceo@acme.test"}),
+    ] {
+        next(&idp, person).await;
+        let a = sign_in(&r, &idp, &mut Browser::new()).await;
+        assert_eq!(a.status, 403, "{}", a.body);
+    }
+    let users: i64 =
+        r.db.owner()
+            .await
+            .query_one("SELECT count(*) FROM users", &[])
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(users, 1, "only the bootstrap admin");
+    let reasons: Vec<String> = r
+        .audit_rows("sso.signin_failed")
+        .await
+        .iter()
+        .map(|d| d["reason"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        reasons.iter().all(|x| x.contains("unverified or outside")),
+        "{reasons:?}"
+    );
+    r.app.stop().await;
 }

@@ -95,11 +95,7 @@ pub(crate) async fn sign_in(
     b: &mut Browser,
     hint: &str,
 ) -> (Answer, String, Vec<(String, String)>) {
-    let a = b
-        .get(&r.app.url(&authorize_url(&[("login_hint", hint)])))
-        .await;
-    assert_eq!(a.status, 303, "home-realm discovery redirects: {}", a.body);
-    let to_idp = a.location.unwrap();
+    let to_idp = start_sso(r, b, hint).await;
     assert!(
         to_idp.starts_with(&format!("{}/sso?SAMLRequest=", idp.base)),
         "{to_idp}"
@@ -343,10 +339,8 @@ async fn a_replayed_response_and_a_response_in_another_browser_are_refused() {
     // one in, even fresh from the IdP.
     let mut victim = Browser::new();
     let mut attacker = Browser::new();
-    let start = attacker
-        .get(&r.app.url(&authorize_url(&[("login_hint", EMAIL)])))
-        .await;
-    let page = attacker.get(&start.location.unwrap()).await;
+    let to_idp = start_sso(&r, &mut attacker, EMAIL).await;
+    let page = attacker.get(&to_idp).await;
     let (action, fields) = form_of(&page.body);
     let forced = victim.post(&action, &fields).await;
     assert_eq!(forced.status, 400, "{}", forced.body);
@@ -418,10 +412,10 @@ async fn a_connection_without_a_signing_certificate_is_refused_and_never_used() 
         )
         .await
         .unwrap();
-    let a = Browser::new()
-        .get(&r.app.url(&authorize_url(&[("login_hint", EMAIL)])))
-        .await;
-    assert_ne!(a.status, 303, "no AuthnRequest is sent: {}", a.body);
-    assert!(a.location.is_none());
+    let mut b = Browser::new();
+    let page = b.get(&r.app.url(&authorize_url(&[]))).await;
+    let a = submit_email(&r, &mut b, &page.body, EMAIL, "").await;
+    assert_eq!(a.status, 503, "no AuthnRequest is sent: {}", a.body);
+    assert!(continue_url(&a.body).is_none());
     r.app.stop().await;
 }
