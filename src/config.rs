@@ -24,6 +24,19 @@ pub struct Settings {
     pub sessions: SessionSettings,
     #[serde(default)]
     pub log: LogSettings,
+    #[serde(default)]
+    pub sso: SsoSettings,
+}
+
+/// Enterprise SSO.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoSettings {
+    /// Lets OIDC connections use http and loopback or private addresses (development and
+    /// tests, where the provider runs on this machine). Never in production: the issuer is
+    /// chosen by workspace admins, and this would let them reach internal services.
+    #[serde(default)]
+    pub allow_private_networks: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -37,6 +37,8 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
     );
     let keys = KeyStore::new(db.clone(), envelope.clone(), retention);
     let hash_threads = settings.server.password_hash_threads.unwrap_or(blocking);
+    let idp_http = crate::sso::outbound::Outbound::new(settings.sso.allow_private_networks)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(AppState {
         settings: Arc::new(settings),
         db,
@@ -45,6 +47,7 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
         passwords: PasswordHasher::new(hash_threads),
         metrics: Metrics::new()?,
         keys,
+        idp_http,
     })
 }
 

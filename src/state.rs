@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::crypto::Envelope;
 use crate::db::Db;
 use crate::ratelimit::Limiter;
+use crate::sso::outbound::Outbound;
 use crate::telemetry::metrics::Metrics;
 use crate::tokens::KeyStore;
 use std::sync::Arc;
@@ -18,4 +19,6 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub metrics: Metrics,
     pub keys: KeyStore,
+    /// HTTP client for OpenID providers (SSRF-checked).
+    pub idp_http: Outbound,
 }

@@ -99,6 +99,13 @@ pub async fn request(
     else {
         return Ok(());
     };
+    // People who must sign in through their IdP get no local password (same answer).
+    if crate::sso::discovery::enforced_for(&mut tx, &user.email)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
     let token = tenant_token::mint(PREFIX, tenant);
     resets::insert(
         &mut tx,

@@ -35,6 +35,12 @@ pub enum SignInError {
     Limited { retry_after_secs: u64 },
     #[error("sign-in is unavailable")]
     Unavailable,
+    /// The right password, but the workspace requires this person to use its IdP.
+    #[error("single sign-on required")]
+    SsoRequired {
+        tenant: TenantId,
+        connection: uuid::Uuid,
+    },
 }
 
 impl From<DbError> for SignInError {
@@ -155,6 +161,10 @@ pub async fn check_password(
 
     let mut tx = db.tenant_read(tenant).await?;
     let found = users::credentials(&mut tx, attempt.email.trim()).await?;
+    let enforced = match &found {
+        Some((u, _)) => crate::sso::discovery::enforced_for(&mut tx, &u.email).await?,
+        None => None,
+    };
     tx.commit().await?;
     let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
     let password_ok = hasher
@@ -162,7 +172,10 @@ pub async fn check_password(
         .await
         .map_err(|_| SignInError::Unavailable)?;
     match found.map(|(u, _)| u) {
-        Some(u) if password_ok && u.status == "active" => Ok(PasswordChecked { tenant, user: u }),
+        Some(u) if password_ok && u.status == "active" => match enforced {
+            Some(connection) => Err(SignInError::SsoRequired { tenant, connection }),
+            None => Ok(PasswordChecked { tenant, user: u }),
+        },
         other => {
             let target = other
                 .map(|u| format!("user:{}", u.id))

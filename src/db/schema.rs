@@ -419,3 +419,5 @@ diesel::table! {
         last_signin_at -> Timestamptz,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(sso_identities, sso_connections);

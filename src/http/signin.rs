@@ -380,6 +380,9 @@ pub async fn sign_in(
             )
             .await
         }
+        Err(SignInError::SsoRequired { tenant, connection }) => {
+            super::sso::hand_off(&state, tenant, connection, &form).await
+        }
         Err(SignInError::Invalid) => {
             let shown = match named {
                 Some(t) => workspace_of(&state, t).await,

@@ -86,6 +86,7 @@ pub(crate) async fn hand_off(
 ) -> HttpResponse {
     let started = flow::start(
         &state.db,
+        &state.idp_http,
         &state.settings.server.public_url,
         tenant,
         connection,
@@ -165,7 +166,7 @@ pub async fn saml_acs(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (_, id) = path.into_inner();
+    let (tenant, id) = path.into_inner();
     let Some(form) = std::str::from_utf8(&body).ok().and_then(parse_unique) else {
         return pages::error(
             StatusCode::BAD_REQUEST,
@@ -185,7 +186,7 @@ pub async fn saml_acs(
         &state.db,
         &state.envelope,
         &state.settings.server.public_url,
-        id,
+        (TenantId(tenant), id),
         relay,
         response,
         browser.as_deref(),
@@ -227,9 +228,11 @@ pub async fn oidc_callback(
     let done = flow::finish_oidc(
         &state.db,
         &state.envelope,
+        &state.idp_http,
         &state.settings.server.public_url,
         st,
         code,
+        q.get("iss").map(String::as_str),
         browser.as_deref(),
         &ctx.origin(),
         Utc::now(),

@@ -3,6 +3,7 @@
 //! and only domains the workspace has claimed (each normalised, none twice).
 
 use super::connections::{urls, OidcSettings, SamlSettings};
+use super::outbound::Outbound;
 use super::SsoError;
 use crate::auth::domains;
 use crate::db::models::domains as claimed;
@@ -73,15 +74,13 @@ impl<'de> Deserialize<'de> for DomainRow {
     }
 }
 
-/// An issuer URL: https, or http on a loopback host (development and tests only).
-fn issuer_ok(issuer: &str) -> bool {
+/// An issuer URL this service may call: https to a public address (http and private
+/// addresses only where `sso.allow_private_networks` is set), no query or fragment.
+fn issuer_ok(issuer: &str, net: &Outbound) -> bool {
     let Ok(u) = url::Url::parse(issuer) else {
         return false;
     };
-    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    (u.scheme() == "https" || (u.scheme() == "http" && loopback))
-        && u.query().is_none()
-        && u.fragment().is_none()
+    net.check(&u).is_ok() && u.query().is_none() && u.fragment().is_none()
 }
 
 pub(super) fn bad(m: &str) -> AppError {
@@ -95,6 +94,7 @@ pub(super) fn settings_of(
     tenant: TenantId,
     public_url: &str,
     sp_cert: Option<String>,
+    net: &Outbound,
 ) -> Result<(&'static str, serde_json::Value), AppError> {
     let name = input.name.trim();
     if name.is_empty() || name.len() > 200 || !crate::text::is_plain_or_empty(name, 200) {
@@ -130,7 +130,7 @@ pub(super) fn settings_of(
             ))
         }
         ("oidc", None, Some(o)) => {
-            if !issuer_ok(&o.issuer) {
+            if !issuer_ok(&o.issuer, net) {
                 return Err(bad("issuer must be an https URL"));
             }
             if o.client_id.trim().is_empty() || o.client_id.len() > 512 {

@@ -5,6 +5,7 @@
 
 pub use super::connection_input::ConnectionInput;
 use super::connection_input::{bad, checked_domains, settings_of};
+use super::outbound::Outbound;
 use super::{sp_keys, SsoError};
 use crate::admin::principal::Principal;
 use crate::audit::{self, Event, Origin};
@@ -129,6 +130,12 @@ async fn put_secret(
     Ok(())
 }
 
+/// Where this service runs and how it reaches identity providers.
+pub struct Site<'a> {
+    pub public_url: &'a str,
+    pub net: &'a Outbound,
+}
+
 /// URLs of a connection at this service.
 pub struct Urls {
     pub acs: String,
@@ -198,16 +205,29 @@ fn audit_details(input: &ConnectionInput, domains: &[DomainRow]) -> serde_json::
     })
 }
 
+/// A connection that may link existing accounts (a verified domain) or vouch for MFA can
+/// take over any account of its domains, the workspace owner's included: it needs every
+/// right an owner has, not `sso:write` alone.
+fn check_power(who: &Principal, input: &ConnectionInput) -> Result<(), AppError> {
+    if input.idp_mfa_accepted || input.domains.iter().any(|d| d.verified) {
+        for p in ["users:write", "roles:write", "settings:write"] {
+            who.require(p)?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a connection (and, for SAML, its SP key pair). 400 for invalid input.
 pub async fn create(
     db: &Db,
     envelope: &Envelope,
-    public_url: &str,
+    site: &Site<'_>,
     who: &Principal,
     input: &ConnectionInput,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
+    check_power(who, input)?;
     let id = Uuid::new_v4();
     let keys = if input.kind == "saml" {
         let (pem, cert) = tokio::task::spawn_blocking(sp_keys::generate)
@@ -222,8 +242,9 @@ pub async fn create(
         input,
         id,
         who.tenant,
-        public_url,
+        site.public_url,
         keys.as_ref().map(|k| k.1.clone()),
+        site.net,
     )?;
     if kind == "oidc"
         && input
@@ -263,7 +284,7 @@ pub async fn create(
     };
     audit::record(&mut tx, envelope, event, origin, now).await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let out = view(&mut tx, row, public_url).await?;
+    let out = view(&mut tx, row, site.public_url).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -295,13 +316,14 @@ async fn write_secrets(
 pub async fn replace(
     db: &Db,
     envelope: &Envelope,
-    public_url: &str,
+    site: &Site<'_>,
     who: &Principal,
     id: Uuid,
     input: &ConnectionInput,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
+    check_power(who, input)?;
     let mut tx = db.tenant(who.tenant).await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if row.kind != input.kind {
@@ -312,7 +334,7 @@ pub async fn replace(
         .get("sp_cert_der")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    let (kind, settings) = settings_of(input, id, who.tenant, public_url, cert)?;
+    let (kind, settings) = settings_of(input, id, who.tenant, site.public_url, cert, site.net)?;
     let doms = checked_domains(&mut tx, &input.domains).await?;
     let new = model::NewConnection {
         id,
@@ -327,15 +349,30 @@ pub async fn replace(
     model::update(&mut tx, &new).await?;
     model::set_domains(&mut tx, id, &doms).await?;
     write_secrets(&mut tx, envelope, id, input, None).await?;
+    // Another IdP behind the same connection: its subjects are other people's.
+    let idp_of = |v: &serde_json::Value| {
+        v.get("idp_entity_id")
+            .or_else(|| v.get("issuer"))
+            .and_then(|x| x.as_str())
+            .map(str::to_string)
+    };
+    let idp_changed = idp_of(&row.settings) != idp_of(&settings);
+    if idp_changed {
+        crate::db::models::sso_flow::forget_identities(&mut tx, id).await?;
+    }
     let event = Event {
         actor: &who.actor,
         action: "sso_connection.updated",
         target: &format!("sso_connection:{id}"),
-        details: audit_details(input, &doms),
+        details: {
+            let mut d = audit_details(input, &doms);
+            d["idp_changed"] = json!(idp_changed);
+            d
+        },
     };
     audit::record(&mut tx, envelope, event, origin, now).await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let out = view(&mut tx, row, public_url).await?;
+    let out = view(&mut tx, row, site.public_url).await?;
     tx.commit().await?;
     Ok(out)
 }

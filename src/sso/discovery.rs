@@ -34,3 +34,22 @@ pub async fn realm_for(db: &Db, tenant: TenantId, email: &str) -> Result<Option<
         password_allowed: c.password_signin_allowed,
     }))
 }
+
+/// The connection that enforces SSO for this stored email (its domain served by an enabled
+/// connection that forbids passwords). Checked on the account's own address, so a look-alike
+/// typed at the form (another case, a Unicode twin) cannot slip past the form's discovery.
+pub async fn enforced_for(
+    tx: &mut crate::db::TenantTx,
+    stored_email: &str,
+) -> Result<Option<Uuid>, DbError> {
+    let Some(domain) = domains::of_email(stored_email) else {
+        return Ok(None);
+    };
+    let Some((id, _)) = model::for_domain(tx, &domain).await? else {
+        return Ok(None);
+    };
+    Ok(model::get(tx, id)
+        .await?
+        .filter(|c| c.enabled && !c.password_signin_allowed)
+        .map(|c| c.id))
+}

@@ -5,6 +5,7 @@
 //! replayed assertion, and provision the user. Failures are audited with their reason.
 
 use super::connections::{self, Kind, OIDC_CLIENT_SECRET, SAML_SP_KEY};
+use super::outbound::Outbound;
 use super::{jit, oidc_rp, saml, sp_keys, SsoError};
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{random, tenant_token, Envelope};
@@ -30,6 +31,7 @@ pub struct Started {
 /// Sends the person to the connection's IdP, to resume `request` afterwards.
 pub async fn start(
     db: &Db,
+    net: &Outbound,
     public_url: &str,
     tenant: TenantId,
     connection: Uuid,
@@ -52,8 +54,9 @@ pub async fn start(
         }
         Kind::Oidc(o) => {
             let nonce = random::token::<32>();
-            let url = oidc_rp::authorization_url(o, &urls.oidc_redirect, &state, &nonce, &browser)
-                .await?;
+            let url =
+                oidc_rp::authorization_url(net, o, &urls.oidc_redirect, &state, &nonce, &browser)
+                    .await?;
             (url, None, Some(nonce))
         }
     };
@@ -94,15 +97,17 @@ async fn take(
     now: DateTime<Utc>,
 ) -> Result<(TenantId, RequestRow), SsoError> {
     let tenant = tenant_token::tenant_of(STATE_PREFIX, state).ok_or(SsoError::Expired)?;
+    let browser = browser.ok_or(SsoError::Expired)?;
     let mut tx = db.tenant(tenant).await?;
-    let row = model::take_request(&mut tx, &tenant_token::hash(state), now)
-        .await?
-        .ok_or(SsoError::Expired)?;
+    let row = model::take_request(
+        &mut tx,
+        &tenant_token::hash(state),
+        &tenant_token::hash(browser),
+        now,
+    )
+    .await?
+    .ok_or(SsoError::Expired)?;
     tx.commit().await?;
-    let same_browser = browser.is_some_and(|b| tenant_token::hash(b) == row.browser_hash);
-    if !same_browser {
-        return Err(SsoError::Expired);
-    }
     Ok((tenant, row))
 }
 
@@ -170,7 +175,7 @@ pub async fn finish_saml(
     db: &Db,
     envelope: &Envelope,
     public_url: &str,
-    connection_id: Uuid,
+    (path_tenant, connection_id): (TenantId, Uuid),
     relay_state: &str,
     saml_response: &str,
     browser: Option<&str>,
@@ -178,7 +183,7 @@ pub async fn finish_saml(
     now: DateTime<Utc>,
 ) -> Result<Finished, SsoError> {
     let (tenant, row) = take(db, relay_state, browser, now).await?;
-    if row.connection_id != connection_id {
+    if row.connection_id != connection_id || tenant != path_tenant {
         return Err(SsoError::Expired);
     }
     let result = async {
@@ -233,9 +238,11 @@ pub async fn finish_saml(
 pub async fn finish_oidc(
     db: &Db,
     envelope: &Envelope,
+    net: &Outbound,
     public_url: &str,
     state: &str,
     code: &str,
+    iss: Option<&str>,
     browser: Option<&str>,
     origin: &Origin,
     now: DateTime<Utc>,
@@ -255,7 +262,12 @@ pub async fn finish_oidc(
         let secret = String::from_utf8(secret.to_vec()).map_err(|_| SsoError::Unavailable)?;
         let redirect = connections::urls(public_url, tenant, conn.id).oidc_redirect;
         let nonce = row.oidc_nonce.clone().unwrap_or_default();
-        let ident = oidc_rp::finish(settings, &secret, &redirect, code, &nonce, &verifier).await?;
+        // RFC 9207: a provider that names itself must be this sign-in's (mix-up defence).
+        if iss.is_some_and(|i| i.trim_end_matches('/') != settings.issuer) {
+            return Err(SsoError::Rejected("the response names another issuer"));
+        }
+        let ident =
+            oidc_rp::finish(net, settings, &secret, &redirect, code, &nonce, &verifier).await?;
         let user = provision(db, envelope, tenant, &conn, &ident, None, origin, now).await?;
         Ok((user, ident.amr(conn.idp_mfa_accepted)))
     }

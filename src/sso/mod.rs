@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod flow;
 pub mod jit;
 pub mod oidc_rp;
+pub mod outbound;
 pub mod saml;
 pub mod saml_decrypt;
 pub mod saml_envelope;

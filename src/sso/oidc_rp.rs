@@ -1,42 +1,57 @@
 //! OpenID Connect relying party on the `openidconnect` crate: discovery (whose issuer must
 //! equal the configured one), the authorization URL with PKCE S256, state and nonce, the
 //! code exchange, and ID-token validation (signature by the provider's JWKS, exact `iss`,
-//! `aud` = our client id, `exp`, nonce). Optional userinfo must name the same `sub`.
-//! Outbound HTTP follows no redirects (SSRF) and has short timeouts.
+//! `aud` = our client id, `exp`, nonce, and an asymmetric algorithm: never HMAC keyed with
+//! the client secret). Optional userinfo must name the same `sub`. Every request goes
+//! through `super::outbound` (https, public addresses, no redirects, capped responses).
 
 use super::connections::OidcSettings;
+use super::outbound::Outbound;
 use super::{ExternalIdentity, SsoError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-/// Authentication methods (RFC 8176) that mean more than a password.
-const MFA_METHODS: &[&str] = &[
-    "mfa", "otp", "hwk", "swk", "sc", "fpt", "face", "iris", "retina", "sms", "tel", "mca", "pop",
-];
-
-fn http() -> Result<reqwest::Client, SsoError> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|_| SsoError::Unavailable)
+/// Whether the provider reports more than one factor (RFC 8176): `mfa` itself, or two
+/// different methods (`pwd` + `otp`, `hwk` + `pin`); a lone `otp` or `sms` is one factor.
+fn multi_factor(amr: &[String]) -> bool {
+    let mut distinct: Vec<&str> = amr
+        .iter()
+        .map(String::as_str)
+        .filter(|m| *m != "mfa")
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    amr.iter().any(|m| m == "mfa") || distinct.len() >= 2
 }
+
+/// Algorithms accepted for ID tokens: asymmetric only.
+const ALGS: [CoreJwsSigningAlgorithm; 8] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
 
 async fn metadata(
     settings: &OidcSettings,
-    client: &reqwest::Client,
+    net: &Outbound,
 ) -> Result<CoreProviderMetadata, SsoError> {
     let issuer = IssuerUrl::new(settings.issuer.clone())
         .map_err(|_| SsoError::InvalidConfig("issuer".into()))?;
-    CoreProviderMetadata::discover_async(issuer, client)
+    let call = |req: HttpRequest| net.send(req);
+    CoreProviderMetadata::discover_async(issuer, &call)
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "OIDC discovery failed");
@@ -47,14 +62,14 @@ async fn metadata(
 /// The provider URL to send the browser to. `verifier` is the PKCE code verifier (43+
 /// URL-safe characters), `state` and `nonce` what the callback must see again.
 pub async fn authorization_url(
+    net: &Outbound,
     settings: &OidcSettings,
     redirect_uri: &str,
     state: &str,
     nonce: &str,
     verifier: &str,
 ) -> Result<String, SsoError> {
-    let client = http()?;
-    let md = metadata(settings, &client).await?;
+    let md = metadata(settings, net).await?;
     let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|_| SsoError::Unavailable)?;
     let rp =
         CoreClient::from_provider_metadata(md, ClientId::new(settings.client_id.clone()), None)
@@ -78,6 +93,7 @@ pub async fn authorization_url(
 
 /// Exchanges the code and validates the ID token; returns who signed in.
 pub async fn finish(
+    net: &Outbound,
     settings: &OidcSettings,
     client_secret: &str,
     redirect_uri: &str,
@@ -85,8 +101,7 @@ pub async fn finish(
     nonce: &str,
     verifier: &str,
 ) -> Result<ExternalIdentity, SsoError> {
-    let client = http()?;
-    let md = metadata(settings, &client).await?;
+    let md = metadata(settings, net).await?;
     let userinfo_url = md.userinfo_endpoint().map(|u| u.url().clone());
     let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|_| SsoError::Unavailable)?;
     let rp = CoreClient::from_provider_metadata(
@@ -99,7 +114,7 @@ pub async fn finish(
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .map_err(|_| SsoError::InvalidConfig("the provider has no token endpoint".into()))?
         .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_string()))
-        .request_async(&client)
+        .request_async(&|req: HttpRequest| net.send(req))
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "OIDC code exchange failed");
@@ -110,7 +125,7 @@ pub async fn finish(
         .ok_or(SsoError::Rejected("the token response has no ID token"))?;
     let expected = Nonce::new(nonce.to_string());
     let claims = id_token
-        .claims(&rp.id_token_verifier(), &expected)
+        .claims(&rp.id_token_verifier().set_allowed_algs(ALGS), &expected)
         .map_err(|e| {
             tracing::info!(error = %e, "ID token refused");
             SsoError::Rejected(id_token_reason(&e))
@@ -124,7 +139,13 @@ pub async fn finish(
     let mut extra = payload(&id_token.to_string()).unwrap_or_default();
     if settings.use_userinfo {
         if let Some(url) = userinfo_url {
-            let info = userinfo(&client, url, tokens.access_token().secret()).await?;
+            let info = net
+                .get_json(url, tokens.access_token().secret())
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "OIDC userinfo failed");
+                    SsoError::Upstream
+                })?;
             if info.get("sub").and_then(|v| v.as_str()) != Some(subject.as_str()) {
                 return Err(SsoError::Rejected("userinfo names another subject"));
             }
@@ -168,7 +189,7 @@ pub async fn finish(
         family_name: str_of("family_name"),
         groups,
         attributes,
-        mfa: amr.iter().any(|m| MFA_METHODS.contains(&m.as_str())),
+        mfa: multi_factor(&amr),
     })
 }
 
@@ -188,21 +209,4 @@ fn payload(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     let part = jwt.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()
-}
-
-async fn userinfo(
-    client: &reqwest::Client,
-    url: url::Url,
-    access_token: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, SsoError> {
-    let resp = client
-        .get(url)
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .map_err(|_| SsoError::Upstream)?;
-    if !resp.status().is_success() {
-        return Err(SsoError::Upstream);
-    }
-    resp.json().await.map_err(|_| SsoError::Upstream)
 }

@@ -33,14 +33,11 @@ const ALLOWED: [AllowedSignatureAlgorithm; 6] = [
 
 const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 
-/// Authentication context classes that mean the IdP used more than a password.
+/// Authentication context classes that mean the IdP used more than one factor (a smart
+/// card or one-time token alone is one factor).
 const MFA_CONTEXTS: &[&str] = &[
     "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract",
     "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered",
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard",
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI",
-    "urn:oasis:names:tc:SAML:2.0:ac:classes:X509",
     "http://schemas.microsoft.com/claims/multipleauthn",
     "https://refeds.org/profile/mfa",
 ];
@@ -52,11 +49,21 @@ pub struct IdpFacts {
     pub sso_url: String,
 }
 
+/// Refuses document type declarations (entity expansion, external entities) and any
+/// encoding but UTF-8: libxml2 honours the declaration, so a UTF-7 document could carry a
+/// DOCTYPE that this check, reading UTF-8, would not see.
 fn refuse_dtd(xml: &str) -> Result<(), SsoError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(SsoError::Rejected(
             "document type declarations are not allowed",
         ));
+    }
+    if let Some(rest) = xml.trim_start().strip_prefix("<?xml") {
+        let decl = rest.split("?>").next().unwrap_or("").to_ascii_lowercase();
+        let utf8 = decl.contains("encoding=\"utf-8\"") || decl.contains("encoding='utf-8'");
+        if decl.contains("encoding") && !utf8 {
+            return Err(SsoError::Rejected("only UTF-8 documents are accepted"));
+        }
     }
     Ok(())
 }
@@ -240,6 +247,8 @@ pub fn verify(
             let key = key.ok_or(SsoError::Rejected("encrypted assertion but no SP key"))?;
             let inner = saml_decrypt::decrypt(enc, &key)?;
             refuse_dtd(&inner)?;
+            roxmltree::Document::parse(&inner)
+                .map_err(|_| SsoError::Rejected("the decrypted assertion is not well-formed"))?;
             if assertion_elements(&inner) != 1 {
                 return Err(SsoError::Rejected(
                     "a response must carry exactly one assertion",

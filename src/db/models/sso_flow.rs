@@ -1,7 +1,9 @@
 //! SSO sign-ins in flight (requests sent to an IdP), SAML assertion ids already used, and
 //! the links between IdP accounts and users.
 
-use crate::db::schema::{saml_seen_assertions as seen, sso_identities as si, sso_requests as sr};
+use crate::db::schema::{
+    saml_seen_assertions as seen, sso_connections as sc, sso_identities as si, sso_requests as sr,
+};
 use crate::db::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -47,17 +49,20 @@ pub struct RequestRow {
     pub request: serde_json::Value,
 }
 
-/// Marks the live request with this state used and returns it; `None` if there is none
-/// (unknown, expired, or already used: a replay or a second tab).
+/// Marks the live request with this state, started by this browser, used and returns it;
+/// `None` if there is none (unknown, expired, already used, or another browser's: so a
+/// leaked RelayState cannot burn someone else's sign-in).
 pub async fn take_request(
     tx: &mut TenantTx,
     state_hash: &str,
+    browser_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<RequestRow>, DbError> {
     let tenant = tx.tenant().0;
     Ok(diesel::update(
         sr::table
             .filter(sr::tenant_id.eq(tenant).and(sr::state_hash.eq(state_hash)))
+            .filter(sr::browser_hash.eq(browser_hash))
             .filter(sr::used_at.is_null().and(sr::expires_at.gt(now))),
     )
     .set(sr::used_at.eq(now))
@@ -163,15 +168,37 @@ pub async fn upsert_identity(
     Ok(())
 }
 
-/// Groups and attributes from each of the user's IdP accounts (at their last sign-in).
+/// Groups and attributes from each of the user's IdP accounts (at their last sign-in),
+/// through enabled connections only.
 pub async fn claims_of_user(
     tx: &mut TenantTx,
     user: Uuid,
 ) -> Result<Vec<(serde_json::Value, serde_json::Value)>, DbError> {
     let tenant = tx.tenant().0;
     Ok(si::table
+        .inner_join(
+            sc::table.on(sc::id
+                .eq(si::connection_id)
+                .and(sc::tenant_id.eq(si::tenant_id))),
+        )
         .filter(si::tenant_id.eq(tenant).and(si::user_id.eq(user)))
+        .filter(sc::enabled.eq(true))
         .select((si::groups, si::attributes))
         .load(tx.conn()?)
         .await?)
+}
+
+/// Unlinks every IdP account of a connection (its IdP changed: the same subject may now
+/// be someone else).
+pub async fn forget_identities(tx: &mut TenantTx, connection: Uuid) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::delete(
+        si::table.filter(
+            si::tenant_id
+                .eq(tenant)
+                .and(si::connection_id.eq(connection)),
+        ),
+    )
+    .execute(tx.conn()?)
+    .await?)
 }

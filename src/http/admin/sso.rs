@@ -4,12 +4,19 @@
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
-use crate::sso::connections::{self, ConnectionInput};
+use crate::sso::connections::{self, ConnectionInput, Site};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
+
+fn site(state: &AppState) -> Site<'_> {
+    Site {
+        public_url: &state.settings.server.public_url,
+        net: &state.idp_http,
+    }
+}
 
 pub async fn list(who: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     who.require("sso:write")?;
@@ -27,7 +34,7 @@ pub async fn create(
     let created = connections::create(
         &state.db,
         &state.envelope,
-        &state.settings.server.public_url,
+        &site(&state),
         &who,
         &body,
         &ctx.origin(),
@@ -64,7 +71,7 @@ pub async fn replace(
     let updated = connections::replace(
         &state.db,
         &state.envelope,
-        &state.settings.server.public_url,
+        &site(&state),
         &who,
         *id,
         &body,

@@ -139,6 +139,37 @@ async fn connections_need_claimed_domains_stay_in_their_workspace_and_are_audite
         .unwrap();
     assert_eq!(foreign.status(), 404, "A's connection under B's tenant id");
 
+    // `sso:write` alone may not make a connection that links accounts or vouches for MFA.
+    let (s, v) = r
+        .admin(
+            "POST",
+            "/admin/v1/roles",
+            Some(json!({"name": "sso-only", "permissions": ["sso:write"]})),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let sso_only = admin_key(&pool, r.tenant, "sso-only").await;
+    let mut unverified = body("globex.test");
+    unverified["domains"][0]["verified"] = json!(false);
+    let mut trusting = unverified.clone();
+    trusting["idp_mfa_accepted"] = json!(true);
+    for (payload, expected) in [
+        (body("globex.test"), 403),
+        (trusting, 403),
+        (unverified, 201),
+    ] {
+        let res = r
+            .app
+            .http
+            .post(r.app.url("/admin/v1/sso-connections"))
+            .bearer_auth(&sso_only)
+            .json(&payload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), expected, "{payload}");
+    }
+
     let mut renamed = body("acme.test");
     renamed["name"] = json!("Acme Okta");
     renamed["password_signin_allowed"] = json!(false);
@@ -147,12 +178,12 @@ async fn connections_need_claimed_domains_stay_in_their_workspace_and_are_audite
     assert_eq!(v["password_signin_allowed"], json!(false));
     let (s, _) = r.admin("DELETE", &path, None).await;
     assert_eq!(s, 204);
-    for action in [
-        "sso_connection.created",
-        "sso_connection.updated",
-        "sso_connection.deleted",
+    for (action, n) in [
+        ("sso_connection.created", 2),
+        ("sso_connection.updated", 1),
+        ("sso_connection.deleted", 1),
     ] {
-        assert_eq!(r.audit_rows(action).await.len(), 1, "{action}");
+        assert_eq!(r.audit_rows(action).await.len(), n, "{action}");
     }
     r.app.stop().await;
 }
@@ -235,6 +266,81 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
         .get(0);
     assert_eq!(n, 1, "linked, not duplicated");
     assert_eq!(r.audit_rows("sso.account_linked").await.len(), 1);
+
+    // The right password typed with a Unicode twin in the domain (the Kelvin sign folds to
+    // "k") finds the account but still may not sign in with a password.
+    let kim = "kim@kontoso.test";
+    identity::auth::domains::claim(
+        &r.db.db(),
+        &envelope(&[1]),
+        r.tenant,
+        "kontoso.test",
+        "operator",
+        &Origin::default(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (s, v) = r
+        .admin(
+            "POST",
+            "/admin/v1/users",
+            Some(json!({"email": kim, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = r
+        .admin(
+            "POST",
+            "/admin/v1/sso-connections",
+            Some(
+                json!({"name": "Kontoso", "kind": "saml", "saml": {"idp_metadata": md},
+                        "domains": [{"domain": "kontoso.test"}], "password_signin_allowed": false}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let a = post_sign_in(&r, &mut Browser::new(), "kim@\u{212A}ontoso.test", PASSWORD).await;
+    assert!(
+        a.location.is_none(),
+        "no code for a password: {:?}",
+        a.location
+    );
+    assert!(
+        continue_url(&a.body).is_some(),
+        "handed to the IdP: {}",
+        a.body
+    );
+
+    // Another IdP behind the connection: its subjects are other people, links are dropped.
+    let other = Idp::saml();
+    let md2 = reqwest::get(format!("{}/metadata", other.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let swap = json!({"name": conn["name"], "kind": "saml", "saml": {"idp_metadata": md2},
+        "domains": [{"domain": "acme.test", "verified": true}], "password_signin_allowed": false});
+    let (s, v) = r
+        .admin(
+            "PUT",
+            &format!("/admin/v1/sso-connections/{id}"),
+            Some(swap),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let links: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM sso_identities WHERE connection_id = $1::text::uuid",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(links, 0);
+    let updates = r.audit_rows("sso_connection.updated").await;
+    assert_eq!(updates.last().unwrap()["idp_changed"], json!(true));
     r.app.stop().await;
 }
 

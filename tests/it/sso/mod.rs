@@ -89,6 +89,7 @@ impl Drop for Idp {
 }
 
 pub(crate) struct Rig {
+    pub tenant: identity::ids::TenantId,
     pub app: TestApp,
     pub db: TestDb,
     pub web: TestClient,
@@ -129,6 +130,7 @@ pub(crate) async fn rig() -> Rig {
         .unwrap();
     let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
     Rig {
+        tenant: t.tenant_id,
         app,
         db,
         web: TestClient {
