@@ -58,39 +58,55 @@ pub async fn record(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<i64, AuditError> {
-    // Lock, head and both sealed secrets in one round trip; a secret is made on first use.
-    let head = model::lock_and_head(tx).await?;
-    let open =
-        |name: &'static str, sealed: Option<String>| -> Option<Result<Vec<u8>, AuditError>> {
-            let sealed = sealed?;
-            Some(
-                envelope
-                    .open(&secret_context(tx, name), &sealed)
-                    .map(|v| v.to_vec())
-                    .map_err(AuditError::from),
-            )
-        };
-    let (salt, key) = (
-        open(IP_SALT, head.ip_salt_enc),
-        open(CHAIN_KEY, head.chain_key_enc),
-    );
-    let key = match key {
-        Some(k) => k?,
-        None => ensure_secret(tx, envelope, CHAIN_KEY).await?,
+    // In a transaction that already appended, the chain lock is held and the head and the
+    // secrets are known; otherwise lock, head and both sealed secrets come in one round trip.
+    let cached = match (tx.staged_audit_head(), tx.audit_secrets()) {
+        (Some(last), Some((key, salt))) => Some((
+            (last.seq + 1, last.hash.clone()),
+            key.to_vec(),
+            salt.map(<[u8]>::to_vec),
+        )),
+        _ => None,
+    };
+    let ((seq, prev_hash), key, mut salt) = match cached {
+        Some(c) => c,
+        None => {
+            let head = model::lock_and_head(tx).await?;
+            let open = |name: &'static str,
+                        sealed: Option<String>|
+             -> Result<Option<Vec<u8>>, AuditError> {
+                sealed
+                    .map(|s| {
+                        envelope
+                            .open(&secret_context(tx, name), &s)
+                            .map(|v| v.to_vec())
+                            .map_err(AuditError::from)
+                    })
+                    .transpose()
+            };
+            let salt = open(IP_SALT, head.ip_salt_enc)?;
+            let key = match open(CHAIN_KEY, head.chain_key_enc)? {
+                Some(k) => k,
+                None => ensure_secret(tx, envelope, CHAIN_KEY).await?,
+            };
+            let position = match (head.seq, head.hash) {
+                (Some(seq), Some(hash)) => (seq + 1, hash),
+                _ => (1, chain::GENESIS.to_string()),
+            };
+            (position, key, salt)
+        }
     };
     let ip_hash = match origin.ip {
         Some(ip) => {
-            let salt = match salt {
-                Some(s) => s?,
+            let s = match salt.take() {
+                Some(s) => s,
                 None => ensure_secret(tx, envelope, IP_SALT).await?,
             };
-            Some(hash_ip(&salt, ip))
+            let h = hash_ip(&s, ip);
+            salt = Some(s);
+            Some(h)
         }
         None => None,
-    };
-    let (seq, prev_hash) = match (head.seq, head.hash) {
-        (Some(seq), Some(hash)) => (seq + 1, hash),
-        _ => (1, chain::GENESIS.to_string()),
     };
     let mut row = model::AuditRow {
         seq,
@@ -105,7 +121,13 @@ pub async fn record(
         hash: String::new(),
     };
     row.hash = chain::entry_hash(&key, &row.prev_hash, &row);
-    model::insert(tx, &row).await?;
+    if tx.in_transaction() {
+        // Written with COMMIT, in the same round trip (`TenantTx::commit`).
+        tx.keep_audit_secrets(key, salt);
+        tx.stage_audit(row);
+    } else {
+        model::insert(tx, &row).await?;
+    }
     Ok(seq)
 }
 

@@ -161,10 +161,12 @@ pub async fn check_password(
 
     let mut tx = db.tenant_read(tenant).await?;
     let found = users::credentials(&mut tx, attempt.email.trim()).await?;
-    let enforced = match &found {
-        Some((u, _)) => crate::sso::discovery::enforced_for(&mut tx, &u.email).await?,
-        None => None,
-    };
+    // Same lookup whether or not the account exists, so its time reveals nothing.
+    let checked_email = found
+        .as_ref()
+        .map(|(u, _)| u.email.clone())
+        .unwrap_or_else(|| attempt.email.trim().to_string());
+    let enforced = crate::sso::discovery::enforced_for(&mut tx, &checked_email).await?;
     tx.commit().await?;
     let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
     let password_ok = hasher

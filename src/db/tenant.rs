@@ -10,10 +10,12 @@
 //! use. A transaction dropped without `commit` is rolled back by closing its connection, so
 //! it never returns to the pool half-done.
 
+use super::models::audit::{self as audit_model, AuditRow};
 use super::pool::PooledConn;
 use super::DbError;
 use crate::ids::TenantId;
-use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -26,7 +28,15 @@ pub struct TenantTx {
     conn: Option<PooledConn>,
     tenant: TenantId,
     mode: Mode,
+    /// Audit entries of this transaction, written together with COMMIT in one round trip
+    /// (the chain lock is already held; see `crate::audit::record`).
+    staged_audit: Vec<AuditRow>,
+    /// The tenant's opened audit secrets (chain key, IP salt), once read in this transaction.
+    audit_secrets: Option<AuditSecrets>,
 }
+
+/// The opened chain key and, once needed, the IP salt.
+type AuditSecrets = (Zeroizing<Vec<u8>>, Option<Zeroizing<Vec<u8>>>);
 
 /// An open transaction with no tenant: the tenant registry and platform-owned tables.
 pub struct PlatformTx {
@@ -70,6 +80,8 @@ impl TenantTx {
             conn: Some(conn),
             tenant,
             mode: Mode::Transaction,
+            staged_audit: Vec::new(),
+            audit_secrets: None,
         };
         let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true));
         tx.conn()?.batch_execute(&sql).await?;
@@ -85,6 +97,8 @@ impl TenantTx {
             conn: Some(conn),
             tenant,
             mode: Mode::ReadSession,
+            staged_audit: Vec::new(),
+            audit_secrets: None,
         })
     }
 
@@ -97,8 +111,48 @@ impl TenantTx {
         live(&mut self.conn)
     }
 
+    /// Whether statements run in a transaction (audit entries can wait for COMMIT).
+    pub fn in_transaction(&self) -> bool {
+        self.mode == Mode::Transaction
+    }
+
+    /// The newest audit entry staged in this transaction.
+    pub fn staged_audit_head(&self) -> Option<&AuditRow> {
+        self.staged_audit.last()
+    }
+
+    /// Stages an audit entry, written with COMMIT.
+    pub fn stage_audit(&mut self, row: AuditRow) {
+        self.staged_audit.push(row);
+    }
+
+    pub fn audit_secrets(&self) -> Option<(&[u8], Option<&[u8]>)> {
+        self.audit_secrets
+            .as_ref()
+            .map(|(k, s)| (k.as_slice(), s.as_ref().map(|s| s.as_slice())))
+    }
+
+    pub fn keep_audit_secrets(&mut self, key: Vec<u8>, salt: Option<Vec<u8>>) {
+        self.audit_secrets = Some((Zeroizing::new(key), salt.map(Zeroizing::new)));
+    }
+
     pub async fn commit(mut self) -> Result<(), DbError> {
         match self.mode {
+            Mode::Transaction if !self.staged_audit.is_empty() => {
+                let rows = std::mem::take(&mut self.staged_audit);
+                let tenant = self.tenant;
+                let conn: &AsyncPgConnection = live(&mut self.conn)?;
+                // Pipelined: the entries and COMMIT leave together; the server still runs
+                // them in order, and a failed insert fails the COMMIT.
+                let insert = audit_model::insert_many(conn, tenant, &rows);
+                let commit = diesel::sql_query("COMMIT").execute(&mut &*conn);
+                futures_util::future::try_join(insert, async {
+                    commit.await.map_err(DbError::from)
+                })
+                .await?;
+                self.conn.take();
+                Ok(())
+            }
             Mode::Transaction => finish(&mut self.conn, "COMMIT").await,
             Mode::ReadSession => {
                 self.conn.take();
@@ -143,6 +197,8 @@ impl PlatformTx {
             conn: Some(conn),
             tenant,
             mode: Mode::Transaction,
+            staged_audit: Vec::new(),
+            audit_secrets: None,
         };
         tx.conn()?
             .batch_execute(&set_tenant_sql(tenant, true))

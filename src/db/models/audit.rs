@@ -50,6 +50,38 @@ pub async fn lock_and_head(tx: &mut TenantTx) -> Result<LockedHead, DbError> {
     rows.into_iter().next().ok_or(DbError::NotFound)
 }
 
+/// Inserts staged entries on a shared connection reference, so the insert can be
+/// pipelined with COMMIT (`TenantTx::commit`).
+pub async fn insert_many(
+    mut conn: &diesel_async::AsyncPgConnection,
+    tenant: crate::ids::TenantId,
+    rows: &[AuditRow],
+) -> Result<(), DbError> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            (
+                al::tenant_id.eq(tenant.0),
+                al::seq.eq(row.seq),
+                al::occurred_at.eq(row.occurred_at),
+                al::actor.eq(&row.actor),
+                al::action.eq(&row.action),
+                al::target.eq(&row.target),
+                al::trace_id.eq(&row.trace_id),
+                al::ip_hash.eq(&row.ip_hash),
+                al::details.eq(&row.details),
+                al::prev_hash.eq(&row.prev_hash),
+                al::hash.eq(&row.hash),
+            )
+        })
+        .collect();
+    diesel::insert_into(al::table)
+        .values(values)
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert(tx: &mut TenantTx, row: &AuditRow) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     diesel::insert_into(al::table)
