@@ -2,7 +2,7 @@
 //! SSO enforcement and account linking, the MFA rule after SSO, and the SAML round trip in
 //! headless Chromium from our sign-in page.
 
-use super::saml::{connect, next, sign_in, EMAIL};
+use super::saml::{connect, metadata_of, next, reconfigure, sign_in, EMAIL};
 use super::*;
 use crate::signin_flow::{PASSWORD, REDIRECT};
 
@@ -65,12 +65,7 @@ async fn the_dry_run_explains_which_rule_gives_which_role() {
 async fn connections_need_claimed_domains_stay_in_their_workspace_and_are_audited() {
     let r = rig().await;
     let idp = Idp::saml();
-    let md = reqwest::get(format!("{}/metadata", idp.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let md = metadata_of(&idp).await;
     let body = |domain: &str| {
         json!({"name": "Acme", "kind": "saml", "saml": {"idp_metadata": md},
                "domains": [{"domain": domain, "verified": true}]})
@@ -227,25 +222,9 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
     let (a, _, _) = sign_in(&r, &idp, &mut Browser::new(), pat).await;
     assert_eq!(a.status, 409, "{}", a.body);
 
-    let (_, conn) = r
-        .admin("GET", &format!("/admin/v1/sso-connections/{id}"), None)
-        .await;
-    let md = reqwest::get(format!("{}/metadata", idp.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let update = json!({"name": conn["name"], "kind": "saml", "saml": {"idp_metadata": md},
-        "domains": [{"domain": "acme.test", "verified": true}], "password_signin_allowed": false});
-    let (s, v) = r
-        .admin(
-            "PUT",
-            &format!("/admin/v1/sso-connections/{id}"),
-            Some(update),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    let verified = json!({"domains": [{"domain": "acme.test", "verified": true}],
+                          "password_signin_allowed": false});
+    reconfigure(&r, &id, &idp, verified.clone()).await;
 
     // Enforced: the right password no longer signs in, it hands off to the IdP.
     let a = post_sign_in(&r, &mut Browser::new(), pat, PASSWORD).await;
@@ -294,7 +273,7 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
             "POST",
             "/admin/v1/sso-connections",
             Some(
-                json!({"name": "Kontoso", "kind": "saml", "saml": {"idp_metadata": md},
+                json!({"name": "Kontoso", "kind": "saml", "saml": {"idp_metadata": metadata_of(&idp).await},
                         "domains": [{"domain": "kontoso.test"}], "password_signin_allowed": false}),
             ),
         )
@@ -314,22 +293,7 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
 
     // Another IdP behind the connection: its subjects are other people, links are dropped.
     let other = Idp::saml();
-    let md2 = reqwest::get(format!("{}/metadata", other.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let swap = json!({"name": conn["name"], "kind": "saml", "saml": {"idp_metadata": md2},
-        "domains": [{"domain": "acme.test", "verified": true}], "password_signin_allowed": false});
-    let (s, v) = r
-        .admin(
-            "PUT",
-            &format!("/admin/v1/sso-connections/{id}"),
-            Some(swap),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    reconfigure(&r, &id, &other, verified).await;
     let links: i64 = owner
         .query_one(
             "SELECT count(*) FROM sso_identities WHERE connection_id = $1::text::uuid",
@@ -368,25 +332,7 @@ async fn the_mfa_rule_applies_after_sso_unless_the_idp_factor_is_trusted() {
     );
     assert!(a.location.is_none());
 
-    let (_, conn) = r
-        .admin("GET", &format!("/admin/v1/sso-connections/{id}"), None)
-        .await;
-    let md = reqwest::get(format!("{}/metadata", idp.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let trust = json!({"name": conn["name"], "kind": "saml", "saml": {"idp_metadata": md},
-        "domains": [{"domain": "acme.test"}], "idp_mfa_accepted": true});
-    let (s, v) = r
-        .admin(
-            "PUT",
-            &format!("/admin/v1/sso-connections/{id}"),
-            Some(trust),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    reconfigure(&r, &id, &idp, json!({"idp_mfa_accepted": true})).await;
     let (a, _, _) = sign_in(&r, &idp, &mut Browser::new(), EMAIL).await;
     assert_eq!(a.status, 303, "{}", a.body);
     let tokens = r.tokens(&a.location.unwrap()).await;

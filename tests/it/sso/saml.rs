@@ -9,13 +9,37 @@ pub(crate) const EMAIL: &str = "jit.user@acme.test";
 
 /// Creates a SAML connection from the IdP's metadata (serving acme.test), registers our SP
 /// metadata with the IdP; returns the connection id.
-pub(crate) async fn connect(r: &Rig, idp: &Idp, extra: Value) -> String {
-    let md = reqwest::get(format!("{}/metadata", idp.base))
+pub(crate) async fn metadata_of(idp: &Idp) -> String {
+    reqwest::get(format!("{}/metadata", idp.base))
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Replaces connection `id` with the IdP's metadata, serving acme.test, plus `extra`.
+pub(crate) async fn reconfigure(r: &Rig, id: &str, idp: &Idp, extra: Value) -> Value {
+    let mut body = json!({
+        "name": "Acme SAML", "kind": "saml", "saml": { "idp_metadata": metadata_of(idp).await },
+        "domains": [{ "domain": "acme.test" }],
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let (status, v) = r
+        .admin(
+            "PUT",
+            &format!("/admin/v1/sso-connections/{id}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+pub(crate) async fn connect(r: &Rig, idp: &Idp, extra: Value) -> String {
+    let md = metadata_of(idp).await;
     let mut body = json!({
         "name": "Acme SAML", "kind": "saml", "saml": { "idp_metadata": md },
         "domains": [{ "domain": "acme.test" }],
