@@ -25,10 +25,9 @@ pub struct Envelope {
     pub encrypted: Option<Encrypted>,
 }
 
-/// (algorithm, base64 cipher value) of the wrapped key and of the data.
+/// The wrapped key (RSA-OAEP, checked here) and the data (algorithm, base64 cipher value).
 #[derive(Debug)]
 pub struct Encrypted {
-    pub key_method: String,
     pub key_cipher: String,
     pub data_method: String,
     pub data_cipher: String,
@@ -112,7 +111,6 @@ fn encrypted_parts(ea: roxmltree::Node<'_, '_>) -> Result<Encrypted, SsoError> {
         text_of(child(key, XMLENC, "CipherData").and_then(|c| child(c, XMLENC, "CipherValue")))
             .ok_or_else(bad)?;
     Ok(Encrypted {
-        key_method: key_method.to_string(),
         key_cipher: key_cipher.split_whitespace().collect(),
         data_method: data_method.to_string(),
         data_cipher: data_cipher.split_whitespace().collect(),

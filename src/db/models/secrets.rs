@@ -36,13 +36,3 @@ pub async fn get(tx: &mut TenantTx, name: &str) -> Result<Option<String>, DbErro
         .await
         .optional()?)
 }
-
-/// Several secrets of the tenant in one round trip, as (name, sealed value).
-pub async fn get_many(tx: &mut TenantTx, names: &[&str]) -> Result<Vec<(String, String)>, DbError> {
-    let tenant = tx.tenant().0;
-    Ok(ts::table
-        .filter(ts::tenant_id.eq(tenant).and(ts::name.eq_any(names)))
-        .select((ts::name, ts::value_enc))
-        .load(tx.conn()?)
-        .await?)
-}
