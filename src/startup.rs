@@ -70,6 +70,7 @@ pub async fn prepare(state: &AppState) {
         ),
         Err(e) => tracing::error!(error = %e, "mail settings are invalid; no mail will be sent"),
     }
+    crate::audit::chainer::spawn(state.db.clone(), state.envelope.clone());
     state.keys.spawn_refresher(std::time::Duration::from_secs(
         state.settings.tokens.key_refresh_secs.max(1),
     ));

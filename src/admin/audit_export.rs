@@ -41,6 +41,8 @@ pub async fn export_csv(
     if from >= to {
         return Err(AppError::InvalidRequest("from must be before to".into()));
     }
+    // Entries still waiting for the chainer are chained first, so the export has them all.
+    crate::audit::chainer::settle(db, envelope, who.tenant).await?;
     let mut tx = db.tenant(who.tenant).await?;
     let mut out = String::from(HEADER);
     let mut after = 0;

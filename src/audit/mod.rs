@@ -1,11 +1,13 @@
-//! Tamper-evident audit log: every privileged action appends to its tenant's hash chain
-//! in the same transaction as the action itself.
+//! Tamper-evident audit log: every privileged action writes its entry in the same
+//! transaction as the action itself; the chainer then appends it to the tenant's hash chain.
 
 pub mod chain;
+pub mod chainer;
 pub mod verify;
 
 use crate::crypto::{Envelope, SecretContext};
-use crate::db::models::{audit as model, secrets};
+use crate::db::models::audit_pending::{self as pending, PendingEntry};
+use crate::db::models::secrets;
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
@@ -50,85 +52,47 @@ impl From<AuditError> for crate::error::AppError {
     }
 }
 
-/// Appends `event` to the chain of the transaction's tenant; returns its sequence number.
+/// Adds `event` to the audit log of the transaction's tenant, committed with the action
+/// (or at once in a read session). The chainer appends it to the tenant's hash chain
+/// moments later (see [`chainer`]); exports and `audit verify` chain what waits first.
 pub async fn record(
     tx: &mut TenantTx,
     envelope: &Envelope,
     event: Event<'_>,
     origin: &Origin,
     now: DateTime<Utc>,
-) -> Result<i64, AuditError> {
-    // In a transaction that already appended, the chain lock is held and the head and the
-    // secrets are known; otherwise lock, head and both sealed secrets come in one round trip.
-    let cached = match (tx.staged_audit_head(), tx.audit_secrets()) {
-        (Some(last), Some((key, salt))) => Some((
-            (last.seq + 1, last.hash.clone()),
-            key.to_vec(),
-            salt.map(<[u8]>::to_vec),
-        )),
-        _ => None,
-    };
-    let ((seq, prev_hash), key, mut salt) = match cached {
-        Some(c) => c,
-        None => {
-            let head = model::lock_and_head(tx).await?;
-            let open = |name: &'static str,
-                        sealed: Option<String>|
-             -> Result<Option<Vec<u8>>, AuditError> {
-                sealed
-                    .map(|s| {
-                        envelope
-                            .open(&secret_context(tx, name), &s)
-                            .map(|v| v.to_vec())
-                            .map_err(AuditError::from)
-                    })
-                    .transpose()
-            };
-            let salt = open(IP_SALT, head.ip_salt_enc)?;
-            let key = match open(CHAIN_KEY, head.chain_key_enc)? {
-                Some(k) => k,
-                None => ensure_secret(tx, envelope, CHAIN_KEY).await?,
-            };
-            let position = match (head.seq, head.hash) {
-                (Some(seq), Some(hash)) => (seq + 1, hash),
-                _ => (1, chain::GENESIS.to_string()),
-            };
-            (position, key, salt)
-        }
-    };
-    let ip_hash = match origin.ip {
-        Some(ip) => {
-            let s = match salt.take() {
-                Some(s) => s,
-                None => ensure_secret(tx, envelope, IP_SALT).await?,
-            };
-            let h = hash_ip(&s, ip);
-            salt = Some(s);
-            Some(h)
-        }
-        None => None,
-    };
-    let mut row = model::AuditRow {
-        seq,
+) -> Result<(), AuditError> {
+    let id = uuid::Uuid::now_v7();
+    let ip_enc = origin.ip.map(|ip| {
+        let row = id.to_string();
+        envelope.seal(
+            &pending_ip_context(tx.tenant(), &row),
+            ip.to_string().as_bytes(),
+        )
+    });
+    let entry = PendingEntry {
+        id,
+        tenant_id: tx.tenant().0,
         occurred_at: chain::to_micros(now),
         actor: event.actor.to_string(),
         action: event.action.to_string(),
         target: event.target.to_string(),
         trace_id: origin.trace_id.clone(),
-        ip_hash,
+        ip_enc,
         details: event.details,
-        prev_hash,
-        hash: String::new(),
     };
-    row.hash = chain::entry_hash(&key, &row.prev_hash, &row);
-    if tx.in_transaction() {
-        // Written with COMMIT, in the same round trip (`TenantTx::commit`).
-        tx.keep_audit_secrets(key, salt);
-        tx.stage_audit(row);
-    } else {
-        model::insert(tx, &row).await?;
+    tx.add_audit(entry).await?;
+    Ok(())
+}
+
+/// Where a waiting entry's sealed IP belongs (its associated data).
+pub(crate) fn pending_ip_context(tenant: TenantId, row: &str) -> SecretContext<'_> {
+    SecretContext {
+        tenant,
+        table: pending::TABLE,
+        column: pending::IP_COLUMN,
+        row,
     }
-    Ok(seq)
 }
 
 /// Appends to the platform chain (key rotations and other platform-wide actions) in a
@@ -138,11 +102,11 @@ pub async fn record_platform(
     envelope: &Envelope,
     event: Event<'_>,
     now: DateTime<Utc>,
-) -> Result<i64, AuditError> {
+) -> Result<(), AuditError> {
     let mut tx = db.tenant(TenantId::PLATFORM).await?;
-    let seq = record(&mut tx, envelope, event, &Origin::default(), now).await?;
+    record(&mut tx, envelope, event, &Origin::default(), now).await?;
     tx.commit().await?;
-    Ok(seq)
+    Ok(())
 }
 
 pub fn secret_context(tx: &TenantTx, name: &'static str) -> SecretContext<'static> {
@@ -179,7 +143,7 @@ pub async fn prepare_tenant(tx: &mut TenantTx, envelope: &Envelope) -> Result<()
     Ok(())
 }
 
-fn hash_ip(salt: &[u8], ip: IpAddr) -> String {
+pub(crate) fn hash_ip(salt: &[u8], ip: IpAddr) -> String {
     let mut h = Sha256::new();
     h.update(salt);
     h.update(ip.to_string().as_bytes());

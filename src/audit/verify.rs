@@ -21,7 +21,7 @@ pub enum VerifyError {
     NoSuchTenant,
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("the chain key of tenant {0} does not open with this keyring")]
+    #[error("the audit secrets of tenant {0} do not open with this keyring")]
     Key(String),
 }
 
@@ -43,6 +43,13 @@ pub async fn verify(
     }
     let mut reports = Vec::with_capacity(selected.len());
     for tenant in selected {
+        // Entries still waiting for the chainer are chained first, so they are verified too.
+        super::chainer::settle(db, envelope, tenant.id)
+            .await
+            .map_err(|e| match e {
+                super::AuditError::Db(db) => VerifyError::Db(db),
+                super::AuditError::Salt(_) => VerifyError::Key(tenant.slug.clone()),
+            })?;
         let mut tx = db.tenant_read(tenant.id).await?;
         let stored = secrets::get(&mut tx, CHAIN_KEY).await?;
         let key = match stored {

@@ -1,11 +1,12 @@
 //! `identity api-keys`: workspace API keys for operators and scripts.
 
-use super::{db, envelope, print_json, tenant_by_slug};
+use super::{envelope, print_json, tenant_by_slug};
 use chrono::{Duration, Utc};
 use clap::Subcommand;
 use identity::apikeys::service;
 use identity::audit::Origin;
 use identity::config::Settings;
+use identity::db::Db;
 use serde_json::json;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -49,8 +50,7 @@ pub enum ApiKeysCommand {
     },
 }
 
-pub async fn run(settings: Settings, command: ApiKeysCommand) -> anyhow::Result<ExitCode> {
-    let db = db(&settings)?;
+pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow::Result<ExitCode> {
     let envelope = envelope()?;
     let now = Utc::now();
     let origin = Origin::default();

@@ -1,9 +1,10 @@
 //! `identity clients`: the OAuth client registry.
 
-use super::{db, envelope, print_json, tenant_by_slug};
+use super::{envelope, print_json, tenant_by_slug};
 use chrono::{Duration, Utc};
 use clap::{Args, Subcommand};
 use identity::config::Settings;
+use identity::db::Db;
 use identity::oidc::clients::{self, ClientSpec};
 use serde_json::json;
 use std::process::ExitCode;
@@ -65,8 +66,7 @@ pub enum ClientsCommand {
     },
 }
 
-pub async fn run(settings: Settings, command: ClientsCommand) -> anyhow::Result<ExitCode> {
-    let db = db(&settings)?;
+pub async fn run(settings: Settings, db: Db, command: ClientsCommand) -> anyhow::Result<ExitCode> {
     let envelope = envelope()?;
     match command {
         ClientsCommand::Create(a) => {

@@ -2,12 +2,12 @@
 //! the email's domain). Run by the platform operator once the workspace has shown it owns
 //! the domain.
 
-use super::{db, envelope, print_json, tenant_by_slug};
+use super::{envelope, print_json, tenant_by_slug};
 use chrono::Utc;
 use clap::Subcommand;
 use identity::audit::Origin;
 use identity::auth::domains;
-use identity::config::Settings;
+use identity::db::Db;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -34,8 +34,7 @@ pub enum DomainsCommand {
     },
 }
 
-pub async fn run(settings: Settings, command: DomainsCommand) -> anyhow::Result<ExitCode> {
-    let db = db(&settings)?;
+pub async fn run(db: Db, command: DomainsCommand) -> anyhow::Result<ExitCode> {
     let origin = Origin::default();
     match command {
         DomainsCommand::Claim { tenant, domain } => {

@@ -1,9 +1,10 @@
 //! `identity keys`: signing key rotation, listing and revocation.
 
-use super::{db, envelope, print_json};
+use super::{envelope, print_json};
 use chrono::{Duration, Utc};
 use clap::Subcommand;
 use identity::config::Settings;
+use identity::db::Db;
 use identity::tokens::{rotation, Alg};
 use std::process::ExitCode;
 
@@ -32,8 +33,7 @@ pub enum KeysCommand {
     },
 }
 
-pub async fn run(settings: Settings, command: KeysCommand) -> anyhow::Result<ExitCode> {
-    let db = db(&settings)?;
+pub async fn run(settings: Settings, db: Db, command: KeysCommand) -> anyhow::Result<ExitCode> {
     let envelope = envelope()?;
     let t = &settings.tokens;
     let retention = Duration::seconds(t.max_token_ttl_secs + t.leeway_secs as i64);

@@ -105,15 +105,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::load(&cli.config)?;
-    match cli.command {
-        Command::Serve => ops::serve(settings).await,
-        Command::Migrate => ops::migrate(settings).await,
-        Command::Bootstrap(args) => ops::bootstrap(settings, args).await,
-        Command::Keys { command } => keys::run(settings, command).await,
-        Command::Clients { command } => clients::run(settings, command).await,
-        Command::Domains { command } => domains::run(settings, command).await,
-        Command::ApiKeys { command } => api_keys::run(settings, command).await,
-        Command::Encryption { command } => ops::encryption(settings, command).await,
-        Command::Audit { command } => ops::audit(settings, command).await,
+    // Builds the pool only; nothing connects until a command asks.
+    let db = db(&settings)?;
+    let code = match cli.command {
+        Command::Serve => return ops::serve(settings).await,
+        Command::Migrate => return ops::migrate(settings).await,
+        Command::Bootstrap(args) => ops::bootstrap(db.clone(), args).await,
+        Command::Keys { command } => keys::run(settings, db.clone(), command).await,
+        Command::Clients { command } => clients::run(settings, db.clone(), command).await,
+        Command::Domains { command } => domains::run(db.clone(), command).await,
+        Command::ApiKeys { command } => api_keys::run(settings, db.clone(), command).await,
+        Command::Encryption { command } => ops::encryption(db.clone(), command).await,
+        Command::Audit { command } => ops::audit(db.clone(), command).await,
+    };
+    // No chainer runs in a CLI process: chain what this command audited before exiting, so
+    // the entries are in the chain (and an export or verify sees them) when it returns.
+    let marked = db.audit_queue().take();
+    if !marked.is_empty() {
+        let envelope = envelope()?;
+        for tenant in marked {
+            identity::audit::chainer::settle(&db, &envelope, tenant).await?;
+        }
     }
+    code
 }

@@ -1,12 +1,13 @@
 //! Operator commands: serve, migrate, bootstrap, encryption, audit.
 
-use super::{db, envelope};
+use super::envelope;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use identity::admin::bootstrap::{self, BootstrapRequest};
 use identity::auth::password::PasswordHasher;
 use identity::config::Settings;
 use identity::crypto::rotation;
+use identity::db::Db;
 use identity::{audit, startup, telemetry};
 use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
@@ -78,8 +79,7 @@ pub async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn bootstrap(settings: Settings, a: BootstrapArgs) -> anyhow::Result<ExitCode> {
-    let db = db(&settings)?;
+pub async fn bootstrap(db: Db, a: BootstrapArgs) -> anyhow::Result<ExitCode> {
     if a.if_missing {
         if let Some(found) = bootstrap::find_existing(&db, &a.tenant, &a.admin_email).await? {
             print_bootstrap(&found, None, a.json)?;
@@ -144,11 +144,7 @@ fn print_bootstrap(
     Ok(())
 }
 
-pub async fn encryption(
-    settings: Settings,
-    command: EncryptionCommand,
-) -> anyhow::Result<ExitCode> {
-    let db = db(&settings)?;
+pub async fn encryption(db: Db, command: EncryptionCommand) -> anyhow::Result<ExitCode> {
     let envelope = envelope()?;
     match command {
         EncryptionCommand::Status => {
@@ -191,9 +187,8 @@ pub async fn encryption(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn audit(settings: Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
+pub async fn audit(db: Db, command: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify { tenant } = command;
-    let db = db(&settings)?;
     let reports = audit::verify::verify(&db, &envelope()?, tenant.as_deref()).await?;
     let mut broken = false;
     for r in reports {

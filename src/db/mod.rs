@@ -1,12 +1,15 @@
 //! Database access. Tenant data is reached only through [`TenantTx`], platform data only
 //! through [`PlatformTx`]; raw connections never leave this module.
 
+mod audit_queue;
 pub mod migrate;
 pub mod models;
 mod pool;
+mod prepared;
 pub mod schema;
 mod tenant;
 
+pub use audit_queue::AuditQueue;
 pub use pool::{Db, PoolSettings};
 pub use tenant::{PlatformTx, TenantTx};
 

@@ -1,6 +1,7 @@
 //! Connection pool for the runtime role, with short acquire timeouts so a database outage
 //! turns into a clear 503 instead of piling up requests.
 
+use super::audit_queue::AuditQueue;
 use super::{DbError, PlatformTx, TenantTx};
 use crate::ids::TenantId;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -24,6 +25,7 @@ pub struct PoolSettings {
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    audit_queue: AuditQueue,
 }
 
 impl Db {
@@ -37,7 +39,10 @@ impl Db {
             .recycle_timeout(Some(settings.acquire_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            audit_queue: AuditQueue::default(),
+        })
     }
 
     pub(super) async fn conn(&self) -> Result<PooledConn, DbError> {
@@ -49,18 +54,23 @@ impl Db {
 
     /// Opens a transaction scoped to `tenant`: row-level security sees only its rows.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        TenantTx::begin(self.conn().await?, tenant).await
+        TenantTx::begin(self.conn().await?, tenant, self.audit_queue.clone()).await
     }
 
     /// A read session scoped to `tenant` for hot read paths: each statement commits on its
     /// own (no multi-statement atomicity), with half the round trips of a transaction.
     pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        TenantTx::begin_read(self.conn().await?, tenant).await
+        TenantTx::begin_read(self.conn().await?, tenant, self.audit_queue.clone()).await
     }
 
     /// Opens a transaction with no tenant set: only platform tables are visible.
     pub async fn platform(&self) -> Result<PlatformTx, DbError> {
-        PlatformTx::begin(self.conn().await?).await
+        PlatformTx::begin(self.conn().await?, self.audit_queue.clone()).await
+    }
+
+    /// The tenants with audit entries waiting to be chained (`crate::audit::chainer`).
+    pub fn audit_queue(&self) -> &AuditQueue {
+        &self.audit_queue
     }
 
     /// Readiness probe: a round trip to the server.

@@ -60,6 +60,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_pending (tenant_id, n) {
+        n -> Int8,
+        id -> Uuid,
+        tenant_id -> Uuid,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        trace_id -> Text,
+        ip_enc -> Nullable<Text>,
+        details -> Jsonb,
+    }
+}
+
+diesel::table! {
     audit_log (tenant_id, seq) {
         tenant_id -> Uuid,
         seq -> Int8,
@@ -164,6 +179,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     user_roles,
     audit_log,
+    audit_pending,
     signing_keys,
     oauth_clients,
     client_secrets,

@@ -10,12 +10,13 @@
 //! use. A transaction dropped without `commit` is rolled back by closing its connection, so
 //! it never returns to the pool half-done.
 
-use super::models::audit::{self as audit_model, AuditRow};
+use super::audit_queue::AuditQueue;
+use super::models::audit_pending::{self as pending, PendingEntry};
 use super::pool::PooledConn;
+use super::prepared::Commit;
 use super::DbError;
 use crate::ids::TenantId;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -28,19 +29,16 @@ pub struct TenantTx {
     conn: Option<PooledConn>,
     tenant: TenantId,
     mode: Mode,
-    /// Audit entries of this transaction, written together with COMMIT in one round trip
-    /// (the chain lock is already held; see `crate::audit::record`).
-    staged_audit: Vec<AuditRow>,
-    /// The tenant's opened audit secrets (chain key, IP salt), once read in this transaction.
-    audit_secrets: Option<AuditSecrets>,
+    /// Audit entries of this transaction, written together with COMMIT in one round trip.
+    staged_audit: Vec<PendingEntry>,
+    /// Told which tenant has entries to chain once they are committed.
+    audit_queue: AuditQueue,
 }
-
-/// The opened chain key and, once needed, the IP salt.
-type AuditSecrets = (Zeroizing<Vec<u8>>, Option<Zeroizing<Vec<u8>>>);
 
 /// An open transaction with no tenant: the tenant registry and platform-owned tables.
 pub struct PlatformTx {
     conn: Option<PooledConn>,
+    audit_queue: AuditQueue,
 }
 
 /// The statement that binds `tenant`. A `Uuid` renders as hex and dashes only, so it is
@@ -73,7 +71,11 @@ fn discard(conn: &mut Option<PooledConn>) {
 }
 
 impl TenantTx {
-    pub(super) async fn begin(conn: PooledConn, tenant: TenantId) -> Result<Self, DbError> {
+    pub(super) async fn begin(
+        conn: PooledConn,
+        tenant: TenantId,
+        audit_queue: AuditQueue,
+    ) -> Result<Self, DbError> {
         // The guard owns the connection before the first await: if this future is dropped
         // half-way, Drop closes the connection instead of pooling an open transaction.
         let mut tx = TenantTx {
@@ -81,7 +83,7 @@ impl TenantTx {
             tenant,
             mode: Mode::Transaction,
             staged_audit: Vec::new(),
-            audit_secrets: None,
+            audit_queue,
         };
         let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true));
         tx.conn()?.batch_execute(&sql).await?;
@@ -91,6 +93,7 @@ impl TenantTx {
     pub(super) async fn begin_read(
         mut conn: PooledConn,
         tenant: TenantId,
+        audit_queue: AuditQueue,
     ) -> Result<Self, DbError> {
         conn.batch_execute(&set_tenant_sql(tenant, false)).await?;
         Ok(TenantTx {
@@ -98,7 +101,7 @@ impl TenantTx {
             tenant,
             mode: Mode::ReadSession,
             staged_audit: Vec::new(),
-            audit_secrets: None,
+            audit_queue,
         })
     }
 
@@ -111,46 +114,37 @@ impl TenantTx {
         live(&mut self.conn)
     }
 
-    /// Whether statements run in a transaction (audit entries can wait for COMMIT).
-    pub fn in_transaction(&self) -> bool {
-        self.mode == Mode::Transaction
-    }
-
-    /// The newest audit entry staged in this transaction.
-    pub fn staged_audit_head(&self) -> Option<&AuditRow> {
-        self.staged_audit.last()
-    }
-
-    /// Stages an audit entry, written with COMMIT.
-    pub fn stage_audit(&mut self, row: AuditRow) {
-        self.staged_audit.push(row);
-    }
-
-    pub fn audit_secrets(&self) -> Option<(&[u8], Option<&[u8]>)> {
-        self.audit_secrets
-            .as_ref()
-            .map(|(k, s)| (k.as_slice(), s.as_ref().map(|s| s.as_slice())))
-    }
-
-    pub fn keep_audit_secrets(&mut self, key: Vec<u8>, salt: Option<Vec<u8>>) {
-        self.audit_secrets = Some((Zeroizing::new(key), salt.map(Zeroizing::new)));
+    /// Adds an audit entry: in a transaction it is written with COMMIT (and so only if the
+    /// action commits); in a read session at once. Either way the chainer is told once the
+    /// entry is stored.
+    pub async fn add_audit(&mut self, entry: PendingEntry) -> Result<(), DbError> {
+        match self.mode {
+            Mode::Transaction => self.staged_audit.push(entry),
+            Mode::ReadSession => {
+                pending::insert(self, &entry).await?;
+                self.audit_queue.mark(self.tenant);
+            }
+        }
+        Ok(())
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {
         match self.mode {
             Mode::Transaction if !self.staged_audit.is_empty() => {
-                let rows = std::mem::take(&mut self.staged_audit);
-                let tenant = self.tenant;
+                let entries = std::mem::take(&mut self.staged_audit);
                 let conn: &AsyncPgConnection = live(&mut self.conn)?;
                 // Pipelined: the entries and COMMIT leave together; the server still runs
                 // them in order, and a failed insert fails the COMMIT.
-                let insert = audit_model::insert_many(conn, tenant, &rows);
-                let commit = diesel::sql_query("COMMIT").execute(&mut &*conn);
-                futures_util::future::try_join(insert, async {
+                let inserts = futures_util::future::try_join_all(
+                    entries.iter().map(|e| pending::insert_shared(conn, e)),
+                );
+                let commit = Commit.execute(&mut &*conn);
+                futures_util::future::try_join(inserts, async {
                     commit.await.map_err(DbError::from)
                 })
                 .await?;
                 self.conn.take();
+                self.audit_queue.mark(self.tenant);
                 Ok(())
             }
             Mode::Transaction => finish(&mut self.conn, "COMMIT").await,
@@ -173,8 +167,11 @@ impl TenantTx {
 }
 
 impl PlatformTx {
-    pub(super) async fn begin(conn: PooledConn) -> Result<Self, DbError> {
-        let mut tx = PlatformTx { conn: Some(conn) };
+    pub(super) async fn begin(conn: PooledConn, audit_queue: AuditQueue) -> Result<Self, DbError> {
+        let mut tx = PlatformTx {
+            conn: Some(conn),
+            audit_queue,
+        };
         // Clear any tenant a read session left on this connection.
         tx.conn()?
             .batch_execute("BEGIN; SELECT set_config('app.tenant_id', '', true)")
@@ -198,7 +195,7 @@ impl PlatformTx {
             tenant,
             mode: Mode::Transaction,
             staged_audit: Vec::new(),
-            audit_secrets: None,
+            audit_queue: self.audit_queue.clone(),
         };
         tx.conn()?
             .batch_execute(&set_tenant_sql(tenant, true))

@@ -2,7 +2,7 @@
 //! server-side, and nothing reachable across tenants (404 for the other tenant's ids).
 
 use crate::api_keys::admin_key;
-use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::tokens::Alg;
 use reqwest::Method;
@@ -358,6 +358,7 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
     ] {
         assert!(csv.contains(action), "{action} missing from export");
     }
+    settle_audit(&pool).await;
     let mut tx = pool.tenant(t.tenant_id).await.unwrap();
     let rows = identity::db::models::audit::page(&mut tx, 0, None, 1000)
         .await

@@ -1,6 +1,6 @@
 //! API keys: create, use, rotate with an overlap, revoke, exchange for a JWT, rotation_due.
 
-use crate::harness::{envelope, run_cli, tenant, TestApp, TestDb};
+use crate::harness::{envelope, run_cli, settle_audit, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::apikeys::service;
 use identity::audit::Origin;
@@ -184,6 +184,7 @@ async fn create_use_rotate_and_revoke_through_the_admin_api() {
     );
 
     // Every action is in the tenant's audit log.
+    settle_audit(&pool).await;
     let mut tx = pool.tenant(t.tenant_id).await.unwrap();
     let rows = identity::db::models::audit::page(&mut tx, 0, None, 1000)
         .await
@@ -271,6 +272,7 @@ async fn keys_not_rotated_for_90_days_are_flagged_and_audited_once() {
     assert!(!list_at(89).await);
     assert!(list_at(91).await);
     assert!(list_at(92).await);
+    settle_audit(&pool).await;
     let mut tx = pool.tenant(t.tenant_id).await.unwrap();
     let rows = identity::db::models::audit::page(&mut tx, 0, None, 1000)
         .await

@@ -1,7 +1,7 @@
 //! The audit hash chain: honest chains verify; an owner's edit, deletion or reordering is
 //! named; concurrent writers never fork the chain.
 
-use crate::harness::{envelope, run_cli, tenant, TestDb};
+use crate::harness::{envelope, run_cli, settle_audit, tenant, TestDb};
 use identity::audit::chain::Break;
 use identity::audit::{self, Event, Origin};
 use identity::db::Db;
@@ -122,6 +122,7 @@ async fn a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link() {
     let env = envelope(&[1]);
     let t = tenant(&pool, &env, "alpha").await;
     append(&pool, t.tenant_id, 4).await;
+    settle_audit(&pool).await;
     let mut tx = pool.tenant(t.tenant_id).await.unwrap();
     let mut rows = identity::db::models::audit::page(&mut tx, 0, None, 100)
         .await
@@ -192,7 +193,21 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
             tx.commit().await.unwrap();
         }));
     }
-    for task in tasks {
+    // Three chainers (as on three instances) race the writers and each other.
+    let chainers: Vec<_> = (0..3)
+        .map(|_| {
+            let pool = pool.clone();
+            let tenant = t.tenant_id;
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    audit::chainer::settle(&pool, &envelope(&[1]), tenant)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks.into_iter().chain(chainers) {
         task.await.unwrap();
     }
     let report = audit::verify::verify(&pool, &envelope(&[1]), Some("alpha"))
@@ -202,4 +217,88 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
     assert_eq!(report.first_break, None);
     // tenant.created, user.created, role.granted + 50 writers
     assert_eq!(report.checked, 53);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_entries_hold_no_clear_ip_and_the_chainer_takes_them_unasked() {
+    let db = TestDb::new().await;
+    let pool = db.db();
+    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    append(&pool, t.tenant_id, 3).await;
+    let owner = db.owner().await;
+    let tid = t.tenant_id.to_string();
+    let waiting = |sql: &'static str| {
+        let owner = &owner;
+        let tid = tid.clone();
+        async move {
+            owner
+                .query_one(sql, &[&tid])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    const WAITING: &str = "SELECT count(*) FROM audit_pending WHERE tenant_id = $1::text::uuid";
+    const CHAINED: &str =
+        "SELECT count(*) FROM audit_log WHERE tenant_id = $1::text::uuid AND action = 'test.event'";
+    // Nothing runs the chainer yet: the entries wait, their IP sealed.
+    assert!(waiting(WAITING).await >= 3);
+    assert_eq!(waiting(CHAINED).await, 0);
+    let clear: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM audit_pending p WHERE p::text LIKE '%198.51%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(clear, 0, "an IP stored in clear");
+    // An owner moves one entry's sealed IP onto another: it no longer opens there.
+    owner
+        .execute(
+            "UPDATE audit_pending SET ip_enc = (SELECT ip_enc FROM audit_pending WHERE trace_id = 'trace-0') \
+             WHERE trace_id = 'trace-1'",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    // The service's chainer finds them by itself (its sweep), and a new commit is chained
+    // without anyone asking.
+    identity::audit::chainer::spawn(pool.clone(), envelope(&[1]));
+    append(&pool, t.tenant_id, 1).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while waiting(WAITING).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "entries still waiting"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(waiting(CHAINED).await, 4);
+    let hashes: Vec<(String, Option<String>)> = owner
+        .query(
+            "SELECT trace_id, ip_hash FROM audit_log WHERE tenant_id = $1::text::uuid \
+             AND action = 'test.event' ORDER BY seq",
+            &[&tid],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let of = |trace: &str| {
+        hashes
+            .iter()
+            .find(|(t, _)| t == trace)
+            .unwrap()
+            .1
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(of("trace-1"), audit::chainer::UNREADABLE_IP);
+    // The same IP hashes alike (salted per tenant), and never to the IP itself.
+    assert_eq!(of("trace-0"), of("trace-2"));
+    assert_eq!(of("trace-0").len(), 64);
+    assert_eq!(first_break(&pool, "alpha").await, None);
 }

@@ -116,3 +116,40 @@ async fn audit_log_is_append_only_for_the_runtime_role() {
         .unwrap_err();
     assert!(format!("{err:?}").contains("permission denied"), "{err:?}");
 }
+
+#[tokio::test]
+async fn waiting_audit_entries_can_be_taken_but_not_edited_by_the_runtime_role() {
+    let db = TestDb::new().await;
+    let owner = db.owner().await;
+    for (column, expected) in [
+        ("action", false),
+        ("actor", false),
+        ("details", false),
+        ("occurred_at", false),
+        ("ip_enc", true),
+    ] {
+        let has: bool = owner
+            .query_one(
+                "SELECT has_column_privilege('identity_app', 'audit_pending', $1, 'UPDATE')",
+                &[&column],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            has, expected,
+            "identity_app UPDATE ({column}) on audit_pending"
+        );
+    }
+    let app = db.app().await;
+    let err = app
+        .batch_execute("UPDATE audit_pending SET action = 'nothing happened'")
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("permission denied"), "{err:?}");
+    let err = app
+        .batch_execute("TRUNCATE audit_pending")
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("permission denied"), "{err:?}");
+}

@@ -2,7 +2,7 @@
 //! redirect URI and PKCE, reuse revokes what was issued; refresh rotation with family
 //! revocation on reuse. (The HTTP flow around them comes with the sign-in pages.)
 
-use crate::harness::{envelope, tenant, TestDb};
+use crate::harness::{envelope, settle_audit, tenant, TestDb};
 use identity::audit::Origin;
 use identity::auth::sessions;
 use identity::config::SessionSettings;
@@ -274,6 +274,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family_and_ends_the_session
             .is_empty(),
         "session not ended"
     );
+    settle_audit(&f.pool).await;
     let rows = identity::db::models::audit::page(&mut tx, 0, None, 1000)
         .await
         .unwrap();

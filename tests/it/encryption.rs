@@ -1,7 +1,7 @@
 //! Envelope encryption against the database: ciphertexts bound to their place, and key
 //! rotation that loses nothing when the old key is removed.
 
-use crate::harness::{envelope, tenant, TestDb};
+use crate::harness::{envelope, settle_audit, tenant, TestDb};
 use identity::audit::{self, Event, Origin};
 use identity::crypto::envelope::EnvelopeError;
 use identity::crypto::{rotation, Envelope, SecretContext};
@@ -43,6 +43,7 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
     );
 
     // Copied to another tenant's row (as the database owner could): it does not open there.
+    settle_audit(&pool).await;
     let owner = db.owner().await;
     owner
         .execute(
@@ -57,7 +58,8 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
         env.open(&ctx(b.tenant_id, SALT), &copied).unwrap_err(),
         EnvelopeError::Rejected
     );
-    // ...and the service refuses to use it rather than hashing with a foreign salt.
+    // ...and the chainer refuses to use it rather than hashing with a foreign salt: the
+    // entry waits, unchained, until an operator repairs the secret.
     let mut tx = pool.tenant(b.tenant_id).await.unwrap();
     let origin = Origin {
         trace_id: "t".into(),
@@ -69,12 +71,31 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
         target: "",
         details: serde_json::json!({}),
     };
-    assert!(
-        audit::record(&mut tx, &env, event, &origin, chrono::Utc::now())
-            .await
-            .is_err()
-    );
-    drop(tx);
+    audit::record(&mut tx, &env, event, &origin, chrono::Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(audit::chainer::settle(&pool, &env, b.tenant_id)
+        .await
+        .is_err());
+    let waiting: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM audit_pending WHERE tenant_id = $1::text::uuid AND action = 'probe'",
+            &[&b.tenant_id.to_string()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(waiting, 1, "the entry must stay waiting");
+    let chained: i64 = owner
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = $1::text::uuid AND action = 'probe'",
+            &[&b.tenant_id.to_string()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(chained, 0, "nothing chained with a foreign salt");
 
     // Copied to another row of the same tenant: does not open either.
     assert_eq!(
@@ -117,8 +138,10 @@ async fn rotation_rewraps_everything_resumably_and_the_old_key_can_go() {
         .unwrap();
     assert_eq!(done, 7);
     assert_eq!(progress.last(), Some(&(7, 7)), "{progress:?}");
+    // The service's chainer (holding both keys) chains the rotation's entries.
+    audit::chainer::settle_all(&pool, &both).await.unwrap();
     let after = rotation::status(&pool).await.unwrap();
-    // ...plus the platform chain's key, made (under version 2) by the first rotation entry.
+    // ...plus the platform chain's key, made (under version 2) when its first entry was chained.
     assert_eq!(after.get("2"), Some(&9), "{after:?}");
     assert_eq!(after.get("1"), None, "{after:?}");
 

@@ -393,3 +393,11 @@ pub fn run_cli(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Chains every audit entry still waiting in `db` (what the service's chainer does moments
+/// after each commit), so a test can read the chain right after an action.
+pub async fn settle_audit(db: &Db) {
+    identity::audit::chainer::settle_all(db, &envelope(&[1]))
+        .await
+        .unwrap();
+}

@@ -4,7 +4,7 @@
 //! `acr_values`, the MFA step's own budget and its refusal while Redis is down.
 
 use crate::api_keys::admin_key;
-use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
 use crate::signin_flow::{cookies, hidden_fields, query_of, PASSWORD, REDIRECT};
 use crate::support::*;
 use identity::admin::bootstrap::Bootstrapped;
@@ -240,6 +240,7 @@ async fn admin_put(r: &Rig, path: &str, body: Value) -> reqwest::Response {
 }
 
 async fn audit_actions(r: &Rig) -> Vec<String> {
+    settle_audit(&r.db.db()).await;
     r.db.owner()
         .await
         .query("SELECT action FROM audit_log ORDER BY seq", &[])

@@ -4,7 +4,7 @@
 //! filters and paths, oversized bodies).
 
 use crate::api_keys::admin_key;
-use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::admin::bootstrap::Bootstrapped;
 use identity::auth::sessions;
@@ -497,6 +497,7 @@ async fn deactivation_or_deletion_ends_sessions_refresh_tokens_and_api_keys_at_o
                 .get(0);
         assert_eq!(open, 0, "{how}");
     }
+    settle_audit(&s.db.db()).await;
     let actions: Vec<String> =
         s.db.owner()
             .await

@@ -2,7 +2,7 @@
 //! tokens that carry the session's id.
 
 use crate::api_keys::admin_key;
-use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::auth::sessions;
 use identity::config::SessionSettings;
@@ -233,6 +233,7 @@ async fn ending_a_session_ends_its_tokens_at_once_and_other_tenants_cannot() {
         .await
         .unwrap();
     assert!(listed["sessions"].as_array().unwrap().is_empty());
+    settle_audit(&pool).await;
     let mut tx = pool.tenant(a.tenant_id).await.unwrap();
     let rows = identity::db::models::audit::page(&mut tx, 0, None, 1000)
         .await

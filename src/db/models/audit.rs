@@ -1,10 +1,10 @@
 //! The audit log table: append and read, nothing else (the runtime role cannot update or delete).
 
+use crate::db::prepared::ChainHead;
 use crate::db::schema::audit_log as al;
 use crate::db::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -23,15 +23,11 @@ pub struct AuditRow {
 }
 
 /// The chain's head and the tenant's sealed audit secrets, read under the chain lock.
-#[derive(QueryableByName)]
+#[derive(Queryable)]
 pub struct LockedHead {
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     pub seq: Option<i64>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub hash: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub ip_salt_enc: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub chain_key_enc: Option<String>,
 }
 
@@ -40,66 +36,59 @@ pub struct LockedHead {
 /// the sealed secrets, in one round trip (`audit_chain_head`, migration 000014).
 pub async fn lock_and_head(tx: &mut TenantTx) -> Result<LockedHead, DbError> {
     let tenant = tx.tenant();
-    let rows: Vec<LockedHead> = diesel::sql_query(
-        "SELECT seq, hash, ip_salt_enc, chain_key_enc FROM audit_chain_head($1, $2)",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(tenant.0)
-    .bind::<Text, _>(format!("audit_log:{tenant}"))
-    .load(tx.conn()?)
-    .await?;
-    rows.into_iter().next().ok_or(DbError::NotFound)
+    let head = ChainHead {
+        tenant: tenant.0,
+        lock_key: format!("audit_log:{tenant}"),
+    };
+    Ok(head.get_result(tx.conn()?).await?)
 }
 
-/// Inserts staged entries on a shared connection reference, so the insert can be
-/// pipelined with COMMIT (`TenantTx::commit`).
-pub async fn insert_many(
-    mut conn: &diesel_async::AsyncPgConnection,
-    tenant: crate::ids::TenantId,
-    rows: &[AuditRow],
-) -> Result<(), DbError> {
-    let values: Vec<_> = rows
-        .iter()
-        .map(|row| {
-            (
-                al::tenant_id.eq(tenant.0),
-                al::seq.eq(row.seq),
-                al::occurred_at.eq(row.occurred_at),
-                al::actor.eq(&row.actor),
-                al::action.eq(&row.action),
-                al::target.eq(&row.target),
-                al::trace_id.eq(&row.trace_id),
-                al::ip_hash.eq(&row.ip_hash),
-                al::details.eq(&row.details),
-                al::prev_hash.eq(&row.prev_hash),
-                al::hash.eq(&row.hash),
-            )
-        })
-        .collect();
-    diesel::insert_into(al::table)
-        .values(values)
-        .execute(&mut conn)
-        .await?;
-    Ok(())
+/// One entry as inserted (the row plus its tenant).
+#[derive(Insertable)]
+#[diesel(table_name = al)]
+struct NewEntry<'a> {
+    tenant_id: uuid::Uuid,
+    seq: i64,
+    occurred_at: DateTime<Utc>,
+    actor: &'a str,
+    action: &'a str,
+    target: &'a str,
+    trace_id: &'a str,
+    ip_hash: Option<&'a str>,
+    details: &'a serde_json::Value,
+    prev_hash: &'a str,
+    hash: &'a str,
 }
 
-pub async fn insert(tx: &mut TenantTx, row: &AuditRow) -> Result<(), DbError> {
+fn values_of(tenant: uuid::Uuid, row: &AuditRow) -> NewEntry<'_> {
+    NewEntry {
+        tenant_id: tenant,
+        seq: row.seq,
+        occurred_at: row.occurred_at,
+        actor: &row.actor,
+        action: &row.action,
+        target: &row.target,
+        trace_id: &row.trace_id,
+        ip_hash: row.ip_hash.as_deref(),
+        details: &row.details,
+        prev_hash: &row.prev_hash,
+        hash: &row.hash,
+    }
+}
+
+/// Appends chained entries, pipelined: every insert leaves at once (one single-row
+/// statement, prepared once per connection).
+pub async fn append(tx: &mut TenantTx, rows: &[AuditRow]) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
-    diesel::insert_into(al::table)
-        .values((
-            al::tenant_id.eq(tenant),
-            al::seq.eq(row.seq),
-            al::occurred_at.eq(row.occurred_at),
-            al::actor.eq(&row.actor),
-            al::action.eq(&row.action),
-            al::target.eq(&row.target),
-            al::trace_id.eq(&row.trace_id),
-            al::ip_hash.eq(&row.ip_hash),
-            al::details.eq(&row.details),
-            al::prev_hash.eq(&row.prev_hash),
-            al::hash.eq(&row.hash),
-        ))
-        .execute(tx.conn()?)
-        .await?;
+    let conn: &diesel_async::AsyncPgConnection = tx.conn()?;
+    futures_util::future::try_join_all(rows.iter().map(|row| async move {
+        let mut conn = conn;
+        diesel::insert_into(al::table)
+            .values(values_of(tenant, row))
+            .execute(&mut conn)
+            .await
+    }))
+    .await?;
     Ok(())
 }
 

@@ -59,6 +59,12 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         scope: Scope::Tenant,
     },
     EncryptedColumn {
+        table: super::audit_pending::TABLE,
+        column: super::audit_pending::IP_COLUMN,
+        row_key: "id",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
         table: super::signing_keys::TABLE,
         column: super::signing_keys::COLUMN,
         row_key: "kid",
@@ -123,7 +129,8 @@ pub async fn count_by_version(
     col: &EncryptedColumn,
 ) -> Result<Vec<(String, i64)>, DbError> {
     let sql = format!(
-        "SELECT split_part({c}, '.', 2) AS version, count(*) AS n FROM {t} WHERE {{where}} GROUP BY 1 ORDER BY 1",
+        "SELECT split_part({c}, '.', 2) AS version, count(*) AS n FROM {t} \
+         WHERE {{where}} AND {c} IS NOT NULL GROUP BY 1 ORDER BY 1",
         c = col.column,
         t = col.table
     );

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod audit_pending;
 pub mod ciphertexts;
 pub mod clients;
 pub mod codes;

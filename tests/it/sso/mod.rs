@@ -8,7 +8,7 @@ mod oidc;
 mod saml;
 
 use crate::api_keys::admin_key;
-use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
 use crate::signin_flow::{cookies, query_of, REDIRECT};
 use crate::support::*;
 use identity::audit::Origin;
@@ -177,6 +177,7 @@ impl Rig {
     }
 
     pub(crate) async fn audit_rows(&self, action: &str) -> Vec<Value> {
+        settle_audit(&self.db.db()).await;
         self.db
             .owner()
             .await
