@@ -76,19 +76,14 @@ fn values_of(tenant: uuid::Uuid, row: &AuditRow) -> NewEntry<'_> {
     }
 }
 
-/// Appends chained entries, pipelined: every insert leaves at once (one single-row
-/// statement, prepared once per connection).
+/// Appends chained entries (a chainer batch) in one multi-row statement.
 pub async fn append(tx: &mut TenantTx, rows: &[AuditRow]) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
-    let conn: &diesel_async::AsyncPgConnection = tx.conn()?;
-    futures_util::future::try_join_all(rows.iter().map(|row| async move {
-        let mut conn = conn;
-        diesel::insert_into(al::table)
-            .values(values_of(tenant, row))
-            .execute(&mut conn)
-            .await
-    }))
-    .await?;
+    let values: Vec<NewEntry<'_>> = rows.iter().map(|row| values_of(tenant, row)).collect();
+    diesel::insert_into(al::table)
+        .values(values)
+        .execute(tx.conn()?)
+        .await?;
     Ok(())
 }
 
