@@ -6,7 +6,7 @@
 //! and one flush chain a whole batch. Entries are taken (deleted) from `audit_pending` in
 //! the same transaction that appends them, so each is chained exactly once, whichever
 //! instance gets there first. The price: between its action's commit and the next batch
-//! (normally milliseconds), an entry is stored but not yet covered by the chain.
+//! (normally tens of milliseconds), an entry is stored but not yet covered by the chain.
 
 use super::chain::{self, GENESIS};
 use super::{ensure_secret, hash_ip, pending_ip_context, secret_context, AuditError};
