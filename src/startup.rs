@@ -70,7 +70,9 @@ pub async fn prepare(state: &AppState) {
         ),
         Err(e) => tracing::error!(error = %e, "mail settings are invalid; no mail will be sent"),
     }
-    crate::audit::chainer::spawn(state.db.clone(), state.envelope.clone());
+    if let Err(e) = crate::audit::chainer::spawn(&state.db, state.envelope.clone()) {
+        tracing::error!(error = %e, "the audit chainer could not start; entries wait in audit_pending");
+    }
     state.keys.spawn_refresher(std::time::Duration::from_secs(
         state.settings.tokens.key_refresh_secs.max(1),
     ));

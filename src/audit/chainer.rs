@@ -3,22 +3,26 @@
 //!
 //! Appending needs the tenant's chain lock until COMMIT. Done inside every request, that
 //! made each tenant's audited writes wait in line for one commit flush apiece; here one lock
-//! and one flush chain a whole batch. Entries are taken (deleted) from `audit_pending` in
-//! the same transaction that appends them, so each is chained exactly once, whichever
-//! instance gets there first. The price: between its action's commit and the next batch
-//! (normally tens of milliseconds), an entry is stored but not yet covered by the chain.
+//! and one flush chain a whole batch. Each entry's seal is checked first (`super::seal`):
+//! a forged, edited or replayed entry is not chained; a record of its refusal is. Entries
+//! leave `audit_pending` only through `audit_chain_append`, in the statement that appends
+//! them, so each is chained exactly once, whichever instance gets there first. The price:
+//! between its action's commit and the next batch (normally tens of milliseconds), an
+//! entry is stored but not yet covered by the chain.
 
 use super::chain::{self, GENESIS};
-use super::{ensure_secret, hash_ip, pending_ip_context, secret_context, AuditError};
+use super::seal::{self, Refusal};
+use super::{ensure_secret, hash_ip, secret_context, AuditError};
 use super::{CHAIN_KEY, IP_SALT};
 use crate::crypto::Envelope;
-use crate::db::models::audit::{self as model, AuditRow};
+use crate::db::models::audit::{self as model, AuditRow, Chained};
 use crate::db::models::audit_pending as pending;
 use crate::db::models::tenants;
-use crate::db::Db;
+use crate::db::{Db, WeakAuditQueue};
 use crate::ids::TenantId;
-use std::net::IpAddr;
-use std::time::Duration;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 /// Entries chained per transaction.
 const BATCH: i64 = 500;
@@ -53,35 +57,76 @@ pub async fn settle_all(db: &Db, envelope: &Envelope) -> Result<u64, AuditError>
     Ok(total)
 }
 
+/// How often the chainer checks, while idle, that anything can still announce entries.
+const ALIVE_CHECK: Duration = Duration::from_secs(1);
+
 /// Runs the chainer in the background: on every announced commit, and a sweep every
-/// [`SWEEP_EVERY`].
-pub fn spawn(db: Db, envelope: Envelope) {
-    tokio::spawn(async move {
-        let queue = db.audit_queue().clone();
-        let mut sweep = tokio::time::interval(SWEEP_EVERY);
-        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let tenants = tokio::select! {
-                _ = queue.marked() => {
-                    // Lets the entries of concurrent requests gather into one batch.
-                    tokio::time::sleep(GATHER).await;
-                    queue.take()
+/// [`SWEEP_EVERY`]. Each pass chains one batch per tenant, so a tenant writing faster than
+/// a batch cannot hold up the others; it is simply marked again.
+///
+/// It runs on a thread and runtime of its own, with two connections of its own: it holds
+/// the chain lock while it works, and must never wait on a runtime that something else
+/// keeps busy or blocks. It ends once every handle of `db` is dropped.
+pub fn spawn(db: &Db, envelope: Envelope) -> std::io::Result<()> {
+    let own = db
+        .separate_pool(2)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let queue = db.audit_queue().downgrade();
+    std::thread::Builder::new()
+        .name("audit-chainer".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(run(own, envelope, queue)),
+                Err(e) => tracing::error!(error = %e, "the audit chainer could not start"),
+            }
+        })?;
+    Ok(())
+}
+
+async fn run(db: Db, envelope: Envelope, queue: WeakAuditQueue) {
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Tenants whose last batch failed: retried by the sweep, not on every commit, so a
+    // broken secret costs one error a sweep rather than one a request.
+    let mut failed: HashMap<TenantId, Instant> = HashMap::new();
+    loop {
+        let Some(live) = queue.upgrade() else { return };
+        let tenants = tokio::select! {
+            _ = live.marked() => {
+                // Lets the entries of concurrent requests gather into one batch.
+                tokio::time::sleep(GATHER).await;
+                let mut marked = live.take();
+                marked.retain(|t| failed.get(t).is_none_or(|at| at.elapsed() >= SWEEP_EVERY));
+                marked
+            }
+            _ = sweep.tick() => match waiting_tenants(&db).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "audit sweep could not list waiting entries");
+                    continue;
                 }
-                _ = sweep.tick() => match waiting_tenants(&db).await {
-                    Ok(t) => t,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "audit sweep could not list waiting entries");
-                        continue;
+            },
+            _ = tokio::time::sleep(ALIVE_CHECK) => continue,
+        };
+        for tenant in tenants {
+            match chain_batch(&db, &envelope, tenant).await {
+                Ok(n) => {
+                    failed.remove(&tenant);
+                    if n == BATCH as u64 {
+                        live.mark(tenant);
                     }
-                },
-            };
-            for tenant in tenants {
-                if let Err(e) = settle(&db, &envelope, tenant).await {
-                    tracing::error!(error = %e, %tenant, "audit entries could not be chained; kept for the next sweep");
+                }
+                // Left waiting; the next sweep tries again.
+                Err(e) => {
+                    failed.insert(tenant, Instant::now());
+                    tracing::error!(error = %e, %tenant, "audit entries could not be chained");
                 }
             }
         }
-    });
+    }
 }
 
 async fn waiting_tenants(db: &Db) -> Result<Vec<TenantId>, AuditError> {
@@ -101,32 +146,43 @@ async fn waiting_tenants(db: &Db) -> Result<Vec<TenantId>, AuditError> {
     Ok(waiting)
 }
 
-/// One transaction: the chain lock, up to [`BATCH`] oldest waiting entries, appended.
+/// One transaction: the chain lock, the secrets, up to [`BATCH`] oldest waiting entries
+/// checked against their seals, appended. Answers how many entries it took.
 async fn chain_batch(db: &Db, envelope: &Envelope, tenant: TenantId) -> Result<u64, AuditError> {
     let mut tx = db.tenant(tenant).await?;
     let head = model::lock_and_head(&mut tx).await?;
-    let taken = pending::take_oldest(&mut tx, BATCH).await?;
-    if taken.is_empty() {
+    // The chain key first: if it does not open, nothing is read or taken.
+    let key = match head.chain_key_enc {
+        Some(sealed) => envelope
+            .open(&secret_context(&tx, CHAIN_KEY), &sealed)?
+            .to_vec(),
+        None => ensure_secret(&mut tx, envelope, CHAIN_KEY).await?,
+    };
+    let waiting = pending::oldest(&mut tx, BATCH).await?;
+    if waiting.is_empty() {
         tx.rollback().await?;
         return Ok(0);
     }
-    let open = |tx: &crate::db::TenantTx, name: &'static str, sealed: Option<String>| {
-        sealed
-            .map(|s| {
-                envelope
-                    .open(&secret_context(tx, name), &s)
-                    .map(|v| v.to_vec())
-            })
-            .transpose()
-    };
-    let key = match open(&tx, CHAIN_KEY, head.chain_key_enc)? {
-        Some(k) => k,
-        None => ensure_secret(&mut tx, envelope, CHAIN_KEY).await?,
-    };
-    // The salt is opened only when an entry has an IP to hash.
-    let salt = if taken.iter().any(|e| e.ip_enc.is_some()) {
-        match open(&tx, IP_SALT, head.ip_salt_enc)? {
-            Some(s) => s,
+    // Each entry's seal: its IP, or why it is refused. A seal under a platform key this
+    // keyring lacks stops the batch (another instance, or a later keyring, can open it).
+    let mut checked = Vec::with_capacity(waiting.len());
+    for (entry, replayed) in waiting {
+        let verdict = if replayed {
+            Err(Refusal::Replayed)
+        } else {
+            match seal::open(envelope, &entry) {
+                Ok(ip) => Ok(ip),
+                Err(Ok(refusal)) => Err(refusal),
+                Err(Err(e)) => return Err(e.into()),
+            }
+        };
+        checked.push((entry, verdict));
+    }
+    let salt = if checked.iter().any(|(_, v)| matches!(v, Ok(Some(_)))) {
+        match head.ip_salt_enc {
+            Some(sealed) => envelope
+                .open(&secret_context(&tx, IP_SALT), &sealed)?
+                .to_vec(),
             None => ensure_secret(&mut tx, envelope, IP_SALT).await?,
         }
     } else {
@@ -136,42 +192,60 @@ async fn chain_batch(db: &Db, envelope: &Envelope, tenant: TenantId) -> Result<u
         (Some(seq), Some(hash)) => (seq + 1, hash),
         _ => (1, GENESIS.to_string()),
     };
-    let mut rows = Vec::with_capacity(taken.len());
-    for entry in taken {
-        let ip_hash = entry.ip_enc.as_deref().map(|sealed| {
-            let row = entry.id.to_string();
-            let ip = envelope
-                .open(&pending_ip_context(tenant, &row), sealed)
-                .ok()
-                .and_then(|ip| std::str::from_utf8(&ip).ok()?.parse::<IpAddr>().ok());
-            match ip {
-                Some(ip) => hash_ip(&salt, ip),
-                // Moved or altered in the table: chained with a mark rather than blocking
-                // every later entry of the tenant.
-                None => UNREADABLE_IP.to_string(),
+    let now = chain::to_micros(Utc::now());
+    let mut batch = Vec::with_capacity(checked.len());
+    for (entry, verdict) in checked {
+        let taken = entry.id;
+        let (entry_id, mut row) = match verdict {
+            Ok(ip) => (
+                Some(entry.id),
+                AuditRow {
+                    seq,
+                    occurred_at: entry.occurred_at,
+                    actor: entry.actor,
+                    action: entry.action,
+                    target: entry.target,
+                    trace_id: entry.trace_id,
+                    ip_hash: ip.map(|ip| hash_ip(&salt, ip)),
+                    details: entry.details,
+                    prev_hash: String::new(),
+                    hash: String::new(),
+                },
+            ),
+            // The refused entry's content is not trusted: the chain records the refusal.
+            Err(refusal) => {
+                tracing::error!(%tenant, entry = %taken, reason = refusal.reason(), "audit entry refused");
+                (
+                    None,
+                    AuditRow {
+                        seq,
+                        occurred_at: now,
+                        actor: "audit-chainer".into(),
+                        action: REFUSED_ACTION.into(),
+                        target: format!("audit_entry:{taken}"),
+                        trace_id: String::new(),
+                        ip_hash: None,
+                        details: serde_json::json!({ "reason": refusal.reason() }),
+                        prev_hash: String::new(),
+                        hash: String::new(),
+                    },
+                )
             }
-        });
-        let mut row = AuditRow {
-            seq,
-            occurred_at: entry.occurred_at,
-            actor: entry.actor,
-            action: entry.action,
-            target: entry.target,
-            trace_id: entry.trace_id,
-            ip_hash,
-            details: entry.details,
-            prev_hash: std::mem::take(&mut prev_hash),
-            hash: String::new(),
         };
+        row.prev_hash = std::mem::take(&mut prev_hash);
         row.hash = chain::entry_hash(&key, &row.prev_hash, &row);
         prev_hash.clone_from(&row.hash);
         seq += 1;
-        rows.push(row);
+        batch.push(Chained {
+            taken,
+            entry_id,
+            row,
+        });
     }
-    model::append(&mut tx, &rows).await?;
+    model::append(&mut tx, &batch).await?;
     tx.commit().await?;
-    Ok(rows.len() as u64)
+    Ok(batch.len() as u64)
 }
 
-/// `ip_hash` of an entry whose sealed IP did not open.
-pub const UNREADABLE_IP: &str = "unreadable";
+/// The action recorded in place of a refused waiting entry.
+pub const REFUSED_ACTION: &str = "audit.entry_refused";

@@ -3,10 +3,11 @@
 
 pub mod chain;
 pub mod chainer;
+pub mod seal;
 pub mod verify;
 
 use crate::crypto::{Envelope, SecretContext};
-use crate::db::models::audit_pending::{self as pending, PendingEntry};
+use crate::db::models::audit_pending::PendingEntry;
 use crate::db::models::secrets;
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::TenantId;
@@ -39,8 +40,10 @@ pub struct Origin {
 pub enum AuditError {
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("audit salt: {0}")]
-    Salt(#[from] crate::crypto::envelope::EnvelopeError),
+    /// A tenant audit secret, or a waiting entry's seal, needs a key this keyring lacks
+    /// or does not open.
+    #[error("audit secret: {0}")]
+    Secret(#[from] crate::crypto::envelope::EnvelopeError),
 }
 
 impl From<AuditError> for crate::error::AppError {
@@ -62,37 +65,20 @@ pub async fn record(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(), AuditError> {
-    let id = uuid::Uuid::now_v7();
-    let ip_enc = origin.ip.map(|ip| {
-        let row = id.to_string();
-        envelope.seal(
-            &pending_ip_context(tx.tenant(), &row),
-            ip.to_string().as_bytes(),
-        )
-    });
-    let entry = PendingEntry {
-        id,
+    let mut entry = PendingEntry {
+        id: uuid::Uuid::now_v7(),
         tenant_id: tx.tenant().0,
         occurred_at: chain::to_micros(now),
         actor: event.actor.to_string(),
         action: event.action.to_string(),
         target: event.target.to_string(),
         trace_id: origin.trace_id.clone(),
-        ip_enc,
         details: event.details,
+        seal: String::new(),
     };
+    entry.seal = seal::seal(envelope, &entry, origin.ip);
     tx.add_audit(entry).await?;
     Ok(())
-}
-
-/// Where a waiting entry's sealed IP belongs (its associated data).
-pub(crate) fn pending_ip_context(tenant: TenantId, row: &str) -> SecretContext<'_> {
-    SecretContext {
-        tenant,
-        table: pending::TABLE,
-        column: pending::IP_COLUMN,
-        row,
-    }
 }
 
 /// Appends to the platform chain (key rotations and other platform-wide actions) in a

@@ -48,7 +48,7 @@ pub async fn verify(
             .await
             .map_err(|e| match e {
                 super::AuditError::Db(db) => VerifyError::Db(db),
-                super::AuditError::Salt(_) => VerifyError::Key(tenant.slug.clone()),
+                super::AuditError::Secret(_) => VerifyError::Key(tenant.slug.clone()),
             })?;
         let mut tx = db.tenant_read(tenant.id).await?;
         let stored = secrets::get(&mut tx, CHAIN_KEY).await?;

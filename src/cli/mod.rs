@@ -120,11 +120,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     // No chainer runs in a CLI process: chain what this command audited before exiting, so
     // the entries are in the chain (and an export or verify sees them) when it returns.
+    // A failure here leaves the entries waiting for a running service's chainer; it does not
+    // change what the command itself did.
     let marked = db.audit_queue().take();
     if !marked.is_empty() {
-        let envelope = envelope()?;
-        for tenant in marked {
-            identity::audit::chainer::settle(&db, &envelope, tenant).await?;
+        match envelope() {
+            Ok(envelope) => {
+                for tenant in marked {
+                    if let Err(e) = identity::audit::chainer::settle(&db, &envelope, tenant).await {
+                        eprintln!(
+                            "warning: audit entries left waiting for the service's chainer: {e}"
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("warning: audit entries left waiting for the service's chainer: {e}")
+            }
         }
     }
     code

@@ -19,6 +19,8 @@ pub enum RotationError {
     Db(#[from] DbError),
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
+    #[error("waiting audit entries could not be chained first: their secrets do not open with this keyring ({0}); add the missing key version and run again")]
+    Waiting(audit::AuditError),
     #[error("{count} ciphertext(s) in {table}.{column} of tenant {tenant} do not open with this keyring ({reason}); add the missing key version and run again")]
     Unopenable {
         count: usize,
@@ -125,6 +127,14 @@ pub async fn rotate(
     batch_size: i64,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<u64, RotationError> {
+    // Waiting audit entries are sealed but not re-wrapped (the runtime role cannot edit
+    // them): they are chained now, while this keyring still opens every version.
+    audit::chainer::settle_all(db, envelope)
+        .await
+        .map_err(|e| match e {
+            audit::AuditError::Db(db) => RotationError::Db(db),
+            other => RotationError::Waiting(other),
+        })?;
     let current = envelope.keyring().current_version();
     let before = status(db).await?;
     let total: u64 = before

@@ -3,7 +3,7 @@
 
 use crate::ids::TenantId;
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::Notify;
 
 /// Shared by every clone of a [`super::Db`]; cheap to clone.
@@ -38,5 +38,19 @@ impl AuditQueue {
     /// Resolves once a tenant is marked (at once if one was marked since the last wait).
     pub async fn marked(&self) {
         self.inner.wake.notified().await
+    }
+
+    /// A handle that does not keep the queue alive: the chainer ends once every database
+    /// handle that could mark it is gone.
+    pub fn downgrade(&self) -> WeakAuditQueue {
+        WeakAuditQueue(Arc::downgrade(&self.inner))
+    }
+}
+
+pub struct WeakAuditQueue(Weak<Inner>);
+
+impl WeakAuditQueue {
+    pub fn upgrade(&self) -> Option<AuditQueue> {
+        self.0.upgrade().map(|inner| AuditQueue { inner })
     }
 }

@@ -9,7 +9,7 @@ mod prepared;
 pub mod schema;
 mod tenant;
 
-pub use audit_queue::AuditQueue;
+pub use audit_queue::{AuditQueue, WeakAuditQueue};
 pub use pool::{Db, PoolSettings};
 pub use tenant::{PlatformTx, TenantTx};
 

@@ -25,6 +25,7 @@ pub struct PoolSettings {
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    settings: PoolSettings,
     audit_queue: AuditQueue,
 }
 
@@ -41,7 +42,19 @@ impl Db {
             .build()?;
         Ok(Self {
             pool,
+            settings: settings.clone(),
             audit_queue: AuditQueue::default(),
+        })
+    }
+
+    /// The same database through a pool of its own with at most `max_size` connections,
+    /// for a background worker: its connections are made (and driven) by the worker's own
+    /// runtime, so a busy or blocked runtime elsewhere cannot stall a transaction it holds
+    /// open. The new handle has its own (unused) audit queue.
+    pub fn separate_pool(&self, max_size: usize) -> anyhow::Result<Self> {
+        Self::connect(&PoolSettings {
+            max_size,
+            ..self.settings.clone()
         })
     }
 

@@ -69,8 +69,8 @@ diesel::table! {
         action -> Text,
         target -> Text,
         trace_id -> Text,
-        ip_enc -> Nullable<Text>,
         details -> Jsonb,
+        seal -> Text,
     }
 }
 
@@ -87,6 +87,7 @@ diesel::table! {
         details -> Jsonb,
         prev_hash -> Text,
         hash -> Text,
+        entry_id -> Nullable<Uuid>,
     }
 }
 

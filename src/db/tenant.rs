@@ -133,13 +133,14 @@ impl TenantTx {
             Mode::Transaction if !self.staged_audit.is_empty() => {
                 let entries = std::mem::take(&mut self.staged_audit);
                 let conn: &AsyncPgConnection = live(&mut self.conn)?;
-                // Pipelined: the entries and COMMIT leave together; the server still runs
-                // them in order, and a failed insert fails the COMMIT.
-                let inserts = futures_util::future::try_join_all(
-                    entries.iter().map(|e| pending::insert_shared(conn, e)),
-                );
+                // Pipelined: the insert and COMMIT leave together and the server runs them
+                // in order; a failed insert turns COMMIT into a rollback. The insert is sent
+                // first: diesel-async sends a query as it releases the connection's
+                // statement-cache lock, which waiters get in turn, and try_join polls the
+                // insert first.
+                let insert = pending::insert_shared(conn, &entries);
                 let commit = Commit.execute(&mut &*conn);
-                futures_util::future::try_join(inserts, async {
+                futures_util::future::try_join(insert, async {
                     commit.await.map_err(DbError::from)
                 })
                 .await?;

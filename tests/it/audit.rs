@@ -220,14 +220,15 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn waiting_entries_hold_no_clear_ip_and_the_chainer_takes_them_unasked() {
+async fn waiting_entries_hold_no_clear_ip_and_forged_edited_or_replayed_ones_are_refused() {
     let db = TestDb::new().await;
     let pool = db.db();
     let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    settle_audit(&pool).await;
     append(&pool, t.tenant_id, 3).await;
     let owner = db.owner().await;
     let tid = t.tenant_id.to_string();
-    let waiting = |sql: &'static str| {
+    let count = |sql: &'static str| {
         let owner = &owner;
         let tid = tid.clone();
         async move {
@@ -239,11 +240,8 @@ async fn waiting_entries_hold_no_clear_ip_and_the_chainer_takes_them_unasked() {
         }
     };
     const WAITING: &str = "SELECT count(*) FROM audit_pending WHERE tenant_id = $1::text::uuid";
-    const CHAINED: &str =
-        "SELECT count(*) FROM audit_log WHERE tenant_id = $1::text::uuid AND action = 'test.event'";
-    // Nothing runs the chainer yet: the entries wait, their IP sealed.
-    assert!(waiting(WAITING).await >= 3);
-    assert_eq!(waiting(CHAINED).await, 0);
+    // Nothing runs the chainer yet: the entries wait, their IP only inside the seal.
+    assert_eq!(count(WAITING).await, 3);
     let clear: i64 = owner
         .query_one(
             "SELECT count(*) FROM audit_pending p WHERE p::text LIKE '%198.51%'",
@@ -253,52 +251,180 @@ async fn waiting_entries_hold_no_clear_ip_and_the_chainer_takes_them_unasked() {
         .unwrap()
         .get(0);
     assert_eq!(clear, 0, "an IP stored in clear");
-    // An owner moves one entry's sealed IP onto another: it no longer opens there.
-    owner
-        .execute(
-            "UPDATE audit_pending SET ip_enc = (SELECT ip_enc FROM audit_pending WHERE trace_id = 'trace-0') \
-             WHERE trace_id = 'trace-1'",
+    let replay_copy = owner
+        .query_one(
+            "SELECT id, occurred_at, actor, action, target, trace_id, details, seal \
+             FROM audit_pending WHERE trace_id = 'trace-2'",
             &[],
         )
         .await
         .unwrap();
 
-    // The service's chainer finds them by itself (its sweep), and a new commit is chained
+    // The runtime role can write waiting entries, but cannot edit or remove them...
+    let app = db.app().await;
+    let as_app = |sql: String| {
+        format!("BEGIN; SELECT set_config('app.tenant_id', '{tid}', true); {sql}; COMMIT")
+    };
+    for sql in [
+        "UPDATE audit_pending SET action = 'nothing happened'",
+        "DELETE FROM audit_pending",
+    ] {
+        let err = app.batch_execute(&as_app(sql.into())).await.unwrap_err();
+        assert!(
+            format!("{err:?}").contains("permission denied"),
+            "{sql}: {err:?}"
+        );
+        app.batch_execute("ROLLBACK").await.unwrap();
+    }
+    // ...and what it forges (here with a real seal lifted from another entry) is refused.
+    app.batch_execute(&as_app(
+        "INSERT INTO audit_pending (id, tenant_id, occurred_at, actor, action, seal) \
+         SELECT gen_random_uuid(), tenant_id, now(), 'user:attacker', 'forged.action', seal \
+         FROM audit_pending WHERE trace_id = 'trace-0'"
+            .into(),
+    ))
+    .await
+    .unwrap();
+    // An owner's edit of a waiting entry is refused too.
+    owner
+        .execute(
+            "UPDATE audit_pending SET details = '{\"i\": 99}' WHERE trace_id = 'trace-1'",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    // The service's chainer finds the entries by itself (its sweep); a new commit is chained
     // without anyone asking.
-    identity::audit::chainer::spawn(pool.clone(), envelope(&[1]));
+    identity::audit::chainer::spawn(&pool, envelope(&[1])).unwrap();
     append(&pool, t.tenant_id, 1).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while waiting(WAITING).await > 0 {
+    while count(WAITING).await > 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "entries still waiting"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(waiting(CHAINED).await, 4);
-    let hashes: Vec<(String, Option<String>)> = owner
-        .query(
-            "SELECT trace_id, ip_hash FROM audit_log WHERE tenant_id = $1::text::uuid \
-             AND action = 'test.event' ORDER BY seq",
-            &[&tid],
+    let chained = || {
+        let owner = &owner;
+        let tid = tid.clone();
+        async move {
+            owner
+                .query(
+                    "SELECT action, trace_id, ip_hash, details FROM audit_log \
+                     WHERE tenant_id = $1::text::uuid AND seq > 3 ORDER BY seq",
+                    &[&tid],
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r.get::<_, String>(0),
+                        r.get::<_, String>(1),
+                        r.get::<_, Option<String>>(2),
+                        r.get::<_, serde_json::Value>(3),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let rows = chained().await;
+    let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert!(!actions.contains(&"forged.action"), "{actions:?}");
+    let refusals: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.0 == audit::chainer::REFUSED_ACTION)
+        .map(|r| r.3["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(refusals.len(), 2, "{rows:?}");
+    assert!(refusals.contains(&"seal does not open"), "{refusals:?}");
+    assert!(
+        refusals.contains(&"entry does not match its seal"),
+        "{refusals:?}"
+    );
+    let honest: Vec<_> = rows.iter().filter(|r| r.0 == "test.event").collect();
+    assert_eq!(
+        honest.len(),
+        3,
+        "trace-0, trace-2 and the later entry: {rows:?}"
+    );
+    // The same IP hashes alike (salted per tenant), never to the IP itself.
+    let hash = honest[0].2.clone().unwrap();
+    assert_eq!(hash.len(), 64);
+    assert!(honest.iter().all(|r| r.2.as_deref() == Some(hash.as_str())));
+    assert_eq!(first_break(&pool, "alpha").await, None);
+
+    // A copy of an entry that was chained already, put back: refused, not chained twice.
+    owner
+        .execute(
+            "INSERT INTO audit_pending (id, tenant_id, occurred_at, actor, action, target, trace_id, details, seal) \
+             VALUES ($1, $2::text::uuid, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &replay_copy.get::<_, uuid::Uuid>(0),
+                &tid,
+                &replay_copy.get::<_, chrono::DateTime<chrono::Utc>>(1),
+                &replay_copy.get::<_, String>(2),
+                &replay_copy.get::<_, String>(3),
+                &replay_copy.get::<_, String>(4),
+                &replay_copy.get::<_, String>(5),
+                &replay_copy.get::<_, serde_json::Value>(6),
+                &replay_copy.get::<_, String>(7),
+            ],
         )
         .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
-    let of = |trace: &str| {
-        hashes
-            .iter()
-            .find(|(t, _)| t == trace)
-            .unwrap()
-            .1
-            .clone()
-            .unwrap()
-    };
-    assert_eq!(of("trace-1"), audit::chainer::UNREADABLE_IP);
-    // The same IP hashes alike (salted per tenant), and never to the IP itself.
-    assert_eq!(of("trace-0"), of("trace-2"));
-    assert_eq!(of("trace-0").len(), 64);
+        .unwrap();
+    audit::chainer::settle(&pool, &envelope(&[1]), t.tenant_id)
+        .await
+        .unwrap();
+    let rows = chained().await;
+    assert_eq!(rows.iter().filter(|r| r.1 == "trace-2").count(), 1);
+    assert_eq!(
+        rows.last().unwrap().3["reason"].as_str(),
+        Some("entry already chained")
+    );
     assert_eq!(first_break(&pool, "alpha").await, None);
+}
+
+#[tokio::test]
+async fn the_append_function_cannot_remove_a_waiting_entry_unseen() {
+    let db = TestDb::new().await;
+    let pool = db.db();
+    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    settle_audit(&pool).await;
+    append(&pool, t.tenant_id, 1).await;
+    let tid = t.tenant_id.to_string();
+    let app = db.app().await;
+    let id: uuid::Uuid = db
+        .owner()
+        .await
+        .query_one("SELECT id FROM audit_pending", &[])
+        .await
+        .unwrap()
+        .get(0);
+    // Someone with the runtime role's password takes the entry out through the only door,
+    // which must put a row in the chain; without the chain key its hash cannot be right.
+    let call = format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{tid}', true); \
+         SELECT audit_chain_append('{tid}', '[{{\"taken\": \"{id}\", \"entry_id\": \"{id}\", \"seq\": 4, \
+         \"occurred_at\": \"2026-01-01T00:00:00Z\", \"actor\": \"x\", \"action\": \"nothing\", \"target\": \"\", \
+         \"trace_id\": \"\", \"ip_hash\": null, \"details\": {{}}, \"prev_hash\": \"0\", \"hash\": \"0\"}}]'); COMMIT"
+    );
+    app.batch_execute(&call).await.unwrap();
+    assert!(matches!(
+        first_break(&pool, "alpha").await,
+        Some(Break::Altered { seq: 4 })
+    ));
+    // Rows for entries that are not waiting, or another tenant's, are refused outright.
+    let other = tenant(&pool, &envelope(&[1]), "bravo").await;
+    for (as_tenant, arg) in [(&tid, tid.clone()), (&tid, other.tenant_id.to_string())] {
+        let call = format!(
+            "BEGIN; SELECT set_config('app.tenant_id', '{as_tenant}', true); \
+             SELECT audit_chain_append('{arg}', '[{{\"taken\": \"{}\"}}]'); COMMIT",
+            uuid::Uuid::now_v7()
+        );
+        assert!(app.batch_execute(&call).await.is_err());
+        app.batch_execute("ROLLBACK").await.unwrap();
+    }
 }

@@ -43,45 +43,41 @@ pub async fn lock_and_head(tx: &mut TenantTx) -> Result<LockedHead, DbError> {
     Ok(head.get_result(tx.conn()?).await?)
 }
 
-/// One entry as inserted (the row plus its tenant).
-#[derive(Insertable)]
-#[diesel(table_name = al)]
-struct NewEntry<'a> {
-    tenant_id: uuid::Uuid,
-    seq: i64,
-    occurred_at: DateTime<Utc>,
-    actor: &'a str,
-    action: &'a str,
-    target: &'a str,
-    trace_id: &'a str,
-    ip_hash: Option<&'a str>,
-    details: &'a serde_json::Value,
-    prev_hash: &'a str,
-    hash: &'a str,
+/// A chained entry and the waiting entry it stands for.
+pub struct Chained {
+    /// The waiting entry this row takes out of `audit_pending`.
+    pub taken: uuid::Uuid,
+    /// That entry's id, kept with the row; `None` when the row records a refused entry.
+    pub entry_id: Option<uuid::Uuid>,
+    pub row: AuditRow,
 }
 
-fn values_of(tenant: uuid::Uuid, row: &AuditRow) -> NewEntry<'_> {
-    NewEntry {
-        tenant_id: tenant,
-        seq: row.seq,
-        occurred_at: row.occurred_at,
-        actor: &row.actor,
-        action: &row.action,
-        target: &row.target,
-        trace_id: &row.trace_id,
-        ip_hash: row.ip_hash.as_deref(),
-        details: &row.details,
-        prev_hash: &row.prev_hash,
-        hash: &row.hash,
-    }
-}
-
-/// Appends chained entries (a chainer batch) in one multi-row statement.
-pub async fn append(tx: &mut TenantTx, rows: &[AuditRow]) -> Result<(), DbError> {
+/// Appends a chainer batch and removes the waiting entries it stands for, in one statement
+/// (`audit_chain_append`, migration 000015: the runtime role cannot delete them otherwise).
+pub async fn append(tx: &mut TenantTx, batch: &[Chained]) -> Result<(), DbError> {
+    let rows: Vec<serde_json::Value> = batch
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "taken": c.taken,
+                "entry_id": c.entry_id,
+                "seq": c.row.seq,
+                "occurred_at": c.row.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "actor": c.row.actor,
+                "action": c.row.action,
+                "target": c.row.target,
+                "trace_id": c.row.trace_id,
+                "ip_hash": c.row.ip_hash,
+                "details": c.row.details,
+                "prev_hash": c.row.prev_hash,
+                "hash": c.row.hash,
+            })
+        })
+        .collect();
     let tenant = tx.tenant().0;
-    let values: Vec<NewEntry<'_>> = rows.iter().map(|row| values_of(tenant, row)).collect();
-    diesel::insert_into(al::table)
-        .values(values)
+    diesel::sql_query("SELECT audit_chain_append($1, $2)")
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Jsonb, _>(serde_json::Value::Array(rows))
         .execute(tx.conn()?)
         .await?;
     Ok(())

@@ -1,21 +1,21 @@
-//! Audit entries written but not yet chained: inserted with their action, taken (deleted)
-//! by the chainer in the transaction that appends them to `audit_log`.
+//! Audit entries written but not yet chained: inserted with their action, read by the
+//! chainer, and removed only by `audit_chain_append` (migration 000015) as they enter
+//! `audit_log`. The runtime role can neither update nor delete them.
 
-use crate::db::schema::audit_pending as ap;
+use crate::db::schema::{audit_log as al, audit_pending as ap};
 use crate::db::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-/// Table and column of the sealed IP (its row key is `id`), for the rotation registry.
+/// Table and column of the seal, for its associated data (its row key is `id`).
 pub const TABLE: &str = "audit_pending";
-pub const IP_COLUMN: &str = "ip_enc";
+pub const SEAL_COLUMN: &str = "seal";
 
-/// One entry, as written by the action and as taken by the chainer.
+/// One entry, as written by the action and as read by the chainer.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ap)]
-#[diesel(treat_none_as_default_value = false)]
 pub struct PendingEntry {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -24,22 +24,33 @@ pub struct PendingEntry {
     pub action: String,
     pub target: String,
     pub trace_id: String,
-    /// The source IP, envelope-sealed (row key `id`); hashed with the tenant's salt when chained.
-    pub ip_enc: Option<String>,
     pub details: serde_json::Value,
+    /// Envelope ciphertext of the entry's digest and source IP (`crate::audit::seal`).
+    pub seal: String,
 }
 
-/// Inserts `entry` on a shared connection reference, so it can be pipelined with COMMIT
-/// (`TenantTx::commit`). A single-row insert with every column bound: the statement is
-/// prepared once per connection.
+/// Inserts a transaction's entries on a shared connection reference, so the insert can be
+/// pipelined with COMMIT (`TenantTx::commit`): one statement whatever the number of
+/// entries, so COMMIT is always the second of exactly two. The usual single entry goes
+/// through a statement prepared once per connection.
 pub async fn insert_shared(
     mut conn: &AsyncPgConnection,
-    entry: &PendingEntry,
+    entries: &[PendingEntry],
 ) -> Result<(), DbError> {
-    diesel::insert_into(ap::table)
-        .values(entry)
-        .execute(&mut conn)
-        .await?;
+    match entries {
+        [one] => {
+            diesel::insert_into(ap::table)
+                .values(one)
+                .execute(&mut conn)
+                .await?
+        }
+        many => {
+            diesel::insert_into(ap::table)
+                .values(many)
+                .execute(&mut conn)
+                .await?
+        }
+    };
     Ok(())
 }
 
@@ -51,27 +62,33 @@ pub async fn insert(tx: &mut TenantTx, entry: &PendingEntry) -> Result<(), DbErr
     Ok(())
 }
 
-/// Deletes and returns up to `limit` of the tenant's oldest entries, oldest first. Called
-/// with the chain lock held, so no other chainer takes the same entries.
-pub async fn take_oldest(tx: &mut TenantTx, limit: i64) -> Result<Vec<PendingEntry>, DbError> {
+/// Up to `limit` of the tenant's oldest waiting entries, oldest first, each with whether
+/// an entry of that id is already in the chain (a replayed copy).
+pub async fn oldest(tx: &mut TenantTx, limit: i64) -> Result<Vec<(PendingEntry, bool)>, DbError> {
     let tenant = tx.tenant().0;
-    let oldest: Vec<i64> = ap::table
+    let entries: Vec<PendingEntry> = ap::table
         .filter(ap::tenant_id.eq(tenant))
         .order(ap::n.asc())
         .limit(limit)
-        .select(ap::n)
+        .select(PendingEntry::as_select())
         .load(tx.conn()?)
         .await?;
-    if oldest.is_empty() {
+    if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let mut taken: Vec<(i64, PendingEntry)> =
-        diesel::delete(ap::table.filter(ap::tenant_id.eq(tenant).and(ap::n.eq_any(oldest))))
-            .returning((ap::n, PendingEntry::as_returning()))
-            .get_results(tx.conn()?)
-            .await?;
-    taken.sort_by_key(|(n, _)| *n);
-    Ok(taken.into_iter().map(|(_, e)| e).collect())
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
+    let chained: Vec<Option<Uuid>> = al::table
+        .filter(al::tenant_id.eq(tenant).and(al::entry_id.eq_any(&ids)))
+        .select(al::entry_id)
+        .load(tx.conn()?)
+        .await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let replayed = chained.contains(&Some(e.id));
+            (e, replayed)
+        })
+        .collect())
 }
 
 /// Whether the tenant has entries waiting.

@@ -59,12 +59,6 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         scope: Scope::Tenant,
     },
     EncryptedColumn {
-        table: super::audit_pending::TABLE,
-        column: super::audit_pending::IP_COLUMN,
-        row_key: "id",
-        scope: Scope::Tenant,
-    },
-    EncryptedColumn {
         table: super::signing_keys::TABLE,
         column: super::signing_keys::COLUMN,
         row_key: "kid",
