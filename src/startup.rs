@@ -48,6 +48,7 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
         metrics: Metrics::new()?,
         keys,
         idp_http,
+        saml_checks: Arc::new(tokio::sync::Semaphore::new(blocking)),
     })
 }
 

@@ -21,4 +21,7 @@ pub struct AppState {
     pub keys: KeyStore,
     /// HTTP client for OpenID providers (SSRF-checked).
     pub idp_http: Outbound,
+    /// Permits for SAML signature checks (xmlsec, RSA) on the blocking pool: at most one
+    /// per core at a time, so a flood of posted responses cannot take every core.
+    pub saml_checks: Arc<tokio::sync::Semaphore>,
 }

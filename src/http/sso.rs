@@ -185,6 +185,7 @@ pub async fn saml_acs(
     let done = flow::finish_saml(
         &state.db,
         &state.envelope,
+        &state.saml_checks,
         &state.settings.server.public_url,
         (TenantId(tenant), id),
         relay,

@@ -16,6 +16,8 @@ use crate::ids::TenantId;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 const STATE_PREFIX: &str = "ids_";
@@ -174,6 +176,7 @@ async fn provision(
 pub async fn finish_saml(
     db: &Db,
     envelope: &Envelope,
+    checks: &Arc<Semaphore>,
     public_url: &str,
     (path_tenant, connection_id): (TenantId, Uuid),
     relay_state: &str,
@@ -198,8 +201,15 @@ pub async fn finish_saml(
         let acs = connections::urls(public_url, tenant, conn.id).acs;
         let expected = row.saml_request_id.clone().unwrap_or_default();
         let (settings2, response) = (settings.clone(), saml_response.to_string());
-        // xmlsec and RSA work stay off the async workers.
+        // xmlsec and RSA work stay off the async workers, one check per permit; the permit
+        // goes with the work, so a request dropped while it runs does not free it early.
+        let permit = checks
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| SsoError::Unavailable)?;
         let verified = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             saml::verify(&settings2, &acs, key, &response, &expected, now)
         })
         .await
