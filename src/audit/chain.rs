@@ -16,6 +16,11 @@ pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
+/// A timestamp as hashed: UTC, microseconds.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    to_micros(t).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
 /// JSON with object keys sorted at every level: the same text whatever order the database
 /// (jsonb) or serde gives back.
 pub fn canonical_json(v: &Value) -> String {
@@ -47,7 +52,7 @@ pub fn canonical_json(v: &Value) -> String {
 pub fn entry_hash(key: &[u8], prev_hash: &str, row: &AuditRow) -> String {
     let body = serde_json::json!({
         "seq": row.seq,
-        "time": to_micros(row.occurred_at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "time": time_text(row.occurred_at),
         "actor": row.actor,
         "action": row.action,
         "target": row.target,

@@ -4,7 +4,7 @@
 //! Only the service can make one; the chainer refuses an entry whose seal does not open
 //! or does not match. The IP also stays out of the table in clear.
 
-use super::chain::{canonical_json, to_micros};
+use super::chain::{canonical_json, time_text};
 use crate::crypto::envelope::EnvelopeError;
 use crate::crypto::{Envelope, SecretContext};
 use crate::db::models::audit_pending::{PendingEntry, SEAL_COLUMN, TABLE};
@@ -47,7 +47,7 @@ fn digest(e: &PendingEntry) -> String {
     let body = serde_json::json!({
         "id": e.id,
         "tenant": e.tenant_id,
-        "time": to_micros(e.occurred_at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        "time": time_text(e.occurred_at),
         "actor": e.actor,
         "action": e.action,
         "target": e.target,
@@ -100,7 +100,7 @@ mod tests {
         PendingEntry {
             id: uuid::Uuid::now_v7(),
             tenant_id: uuid::Uuid::now_v7(),
-            occurred_at: to_micros(chrono::Utc::now()),
+            occurred_at: crate::audit::chain::to_micros(chrono::Utc::now()),
             actor: "user:1".into(),
             action: "role.granted".into(),
             target: "user:2".into(),

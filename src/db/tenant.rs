@@ -121,7 +121,7 @@ impl TenantTx {
         match self.mode {
             Mode::Transaction => self.staged_audit.push(entry),
             Mode::ReadSession => {
-                pending::insert(self, &entry).await?;
+                pending::insert_shared(live(&mut self.conn)?, std::slice::from_ref(&entry)).await?;
                 self.audit_queue.mark(self.tenant);
             }
         }

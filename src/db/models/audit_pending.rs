@@ -29,8 +29,8 @@ pub struct PendingEntry {
     pub seal: String,
 }
 
-/// Inserts a transaction's entries on a shared connection reference, so the insert can be
-/// pipelined with COMMIT (`TenantTx::commit`): one statement whatever the number of
+/// Inserts entries on a shared connection reference, so the insert can be pipelined with
+/// COMMIT (`TenantTx::commit`): one statement whatever the number of
 /// entries, so COMMIT is always the second of exactly two. The usual single entry goes
 /// through a statement prepared once per connection.
 pub async fn insert_shared(
@@ -51,14 +51,6 @@ pub async fn insert_shared(
                 .await?
         }
     };
-    Ok(())
-}
-
-pub async fn insert(tx: &mut TenantTx, entry: &PendingEntry) -> Result<(), DbError> {
-    diesel::insert_into(ap::table)
-        .values(entry)
-        .execute(tx.conn()?)
-        .await?;
     Ok(())
 }
 
