@@ -21,6 +21,9 @@ pub enum AppError {
     MfaRequired,
     #[error("not found")]
     NotFound,
+    /// The workspace is suspended or cancelled by the platform operator.
+    #[error("workspace suspended")]
+    TenantSuspended,
     #[error("no such route")]
     RouteNotFound,
     #[error("method not allowed")]
@@ -55,6 +58,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::MfaRequired => "mfa_required",
             AppError::NotFound => "not_found",
+            AppError::TenantSuspended => "tenant_suspended",
             AppError::RouteNotFound => "route_not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
@@ -74,6 +78,7 @@ impl AppError {
             AppError::Forbidden => "You are not allowed to do this",
             AppError::MfaRequired => "Multi-factor authentication required",
             AppError::NotFound => "Not found",
+            AppError::TenantSuspended => "The workspace is suspended",
             AppError::RouteNotFound => "No such endpoint",
             AppError::MethodNotAllowed => "Method not allowed on this endpoint",
             AppError::Conflict(_) => "Conflict with the current state",
@@ -132,7 +137,9 @@ impl ResponseError for AppError {
         match self {
             AppError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::MfaRequired => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::MfaRequired | AppError::TenantSuspended => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound | AppError::RouteNotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -180,6 +187,7 @@ impl From<crate::db::DbError> for AppError {
                 AppError::Unavailable
             }
             crate::db::DbError::NotFound => AppError::NotFound,
+            crate::db::DbError::TenantNotActive => AppError::TenantSuspended,
             crate::db::DbError::Conflict(what) => AppError::Conflict(what),
             other => AppError::internal(other),
         }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod apikeys;
 pub mod audit;
 pub mod auth;
+pub mod authority;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -6,4 +6,6 @@ pub mod mapping_engine;
 pub mod principal;
 pub mod role_mappings;
 pub mod roles;
+pub mod tenant_status;
+pub mod user_actions;
 pub mod users;

@@ -1,10 +1,12 @@
 //! Who is calling the admin API. Accepted: a JWT for the admin audience whose subject is a
 //! user or an API key of the token's tenant, or an API key itself. Permissions always come
 //! from the database at request time (a token's `roles` claim is informational), so
-//! disabling a user, changing roles or revoking a key takes effect at once.
+//! disabling a user, changing roles or revoking a key takes effect at once; a key acts with
+//! its role's permissions within its maker's current reach (`crate::authority`).
 
 use crate::apikeys::{self, service as keys_service};
-use crate::db::models::{revocations, roles, sessions, users};
+use crate::authority::{self, Permissions};
+use crate::db::models::{revocations, sessions, users};
 use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
 use crate::oidc::introspect::validate_access;
@@ -12,14 +14,14 @@ use crate::state::AppState;
 use crate::tokens::claims::ACCESS_TOKEN_TYP;
 use crate::tokens::validate::Expect;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub tenant: TenantId,
     /// `user:<id>` or `api_key:<id>`, as written to the audit log.
     pub actor: String,
-    pub permissions: BTreeSet<String>,
+    /// What this principal may do now; for a key, its role within its maker's reach.
+    pub permissions: Permissions,
     /// For a person's token: the person and how their session signed in (`amr`).
     pub signed_in: Option<(UserId, Vec<String>)>,
 }
@@ -54,12 +56,7 @@ pub async fn resolve(
         let key = keys_service::authenticate(&state.db, bearer, now)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        return Ok(Principal {
-            tenant: key.tenant,
-            actor: format!("api_key:{}", key.key_id),
-            permissions: key.permissions.into_iter().collect(),
-            signed_in: None,
-        });
+        return Ok(key_principal(key));
     }
     let settings = &state.settings.tokens;
     let expect = Expect {
@@ -101,11 +98,7 @@ pub async fn resolve(
         if user.status != "active" {
             return Err(AppError::Unauthorized);
         }
-        let permissions = roles::for_user(&mut tx, user.id)
-            .await?
-            .into_iter()
-            .flat_map(|r| r.permissions)
-            .collect();
+        let permissions = authority::held_by(&mut tx, user.id).await?;
         tx.commit().await?;
         return Ok(Principal {
             tenant,
@@ -123,12 +116,17 @@ pub async fn resolve(
         let key = keys_service::still_valid(&state.db, tenant, id, now)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        return Ok(Principal {
-            tenant,
-            actor: format!("api_key:{id}"),
-            permissions: key.permissions.into_iter().collect(),
-            signed_in: None,
-        });
+        return Ok(key_principal(key));
     }
     Err(AppError::Unauthorized)
+}
+
+/// A key acts with its role's permissions, already cut down to its maker's current reach.
+fn key_principal(key: keys_service::ApiKeyIdentity) -> Principal {
+    Principal {
+        tenant: key.tenant,
+        actor: format!("api_key:{}", key.key_id),
+        permissions: key.permissions.into_iter().collect(),
+        signed_in: None,
+    }
 }

@@ -26,8 +26,12 @@ pub struct UserView {
     pub mfa_exempt: bool,
 }
 
-async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError> {
-    let roles = roles::names_for_user(tx, user.id).await?;
+pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError> {
+    let roles = crate::authority::roles_of(tx, user.id)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     let mfa_enrolled = crate::mfa::factors::status(tx, user.id).await?.enrolled;
     Ok(UserView {
         id: user.id,
@@ -42,7 +46,7 @@ async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError>
 }
 
 #[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
-async fn audit(
+pub(super) async fn audit(
     tx: &mut TenantTx,
     envelope: &Envelope,
     who: &Principal,
@@ -64,7 +68,7 @@ async fn audit(
 
 /// Resolves role names to ids, refusing unknown roles and roles with permissions the
 /// principal does not hold itself (no escalation).
-async fn grantable_roles(
+pub(super) async fn grantable_roles(
     tx: &mut TenantTx,
     who: &Principal,
     names: &[String],
@@ -167,136 +171,4 @@ pub async fn create(
     let v = view(&mut tx, user).await?;
     tx.commit().await?;
     Ok(v)
-}
-
-pub async fn disable(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: UserId,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<UserView, AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
-    users::get(&mut tx, id).await?;
-    // Only someone at least as powerful may disable a user, and never the last admin.
-    let target_roles = roles::for_user(&mut tx, id).await?;
-    for role in &target_roles {
-        who.require_all(&role.permissions)?;
-    }
-    if target_roles.iter().any(|r| r.name == "admin")
-        && roles::active_holders(&mut tx, "admin").await? <= 1
-    {
-        return Err(AppError::Conflict(
-            "the workspace's last admin cannot be disabled",
-        ));
-    }
-    let user = users::set_status(&mut tx, id, "disabled").await?;
-    // A disabled user keeps no way in.
-    crate::auth::sessions::end_all(
-        &mut tx,
-        envelope,
-        &who.actor,
-        id,
-        "user_disabled",
-        origin,
-        now,
-    )
-    .await?;
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "user.disabled",
-        id,
-        json!({}),
-        origin,
-        now,
-    )
-    .await?;
-    let v = view(&mut tx, user).await?;
-    tx.commit().await?;
-    Ok(v)
-}
-
-pub async fn set_roles(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: UserId,
-    names: &[String],
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<UserView, AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
-    let user = users::get(&mut tx, id).await?;
-    let before = roles::names_for_user(&mut tx, id).await?;
-    // Taking a role away also needs its permissions: otherwise a limited admin could strip
-    // a stronger one.
-    for name in &before {
-        if let Some(role) = roles::find_by_name(&mut tx, name).await? {
-            if !names.contains(name) {
-                who.require_all(&role.permissions)?;
-            }
-        }
-    }
-    let role_ids = grantable_roles(&mut tx, who, names).await?;
-    roles::set_for_user(&mut tx, id, &role_ids).await?;
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "user.roles_changed",
-        id,
-        json!({"before": before, "after": names}),
-        origin,
-        now,
-    )
-    .await?;
-    let v = view(&mut tx, user).await?;
-    tx.commit().await?;
-    Ok(v)
-}
-
-pub async fn sessions(
-    db: &Db,
-    who: &Principal,
-    id: UserId,
-    now: DateTime<Utc>,
-) -> Result<Vec<crate::auth::sessions::SessionView>, AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
-    users::get(&mut tx, id).await?;
-    let list = crate::auth::sessions::list(&mut tx, id, now).await?;
-    tx.commit().await?;
-    Ok(list)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub async fn end_session(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: UserId,
-    session: uuid::Uuid,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
-    users::get(&mut tx, id).await?;
-    if !crate::auth::sessions::end(
-        &mut tx,
-        envelope,
-        &who.actor,
-        id,
-        session,
-        "ended_by_admin",
-        origin,
-        now,
-    )
-    .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
 }

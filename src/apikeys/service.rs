@@ -72,7 +72,10 @@ pub struct ApiKeyIdentity {
     pub tenant: TenantId,
     pub key_id: Uuid,
     pub role: String,
+    /// The role's permissions; the key acts within its maker's reach as well.
     pub permissions: Vec<String>,
+    /// Who made the key (`user:<id>`, `api_key:<id>`, `cli`).
+    pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -176,15 +179,9 @@ pub async fn authenticate(
     if found.is_some() {
         model::touch(&mut tx, parsed.key_id, now).await?;
     }
+    let identity = identity(&mut tx, found, now).await?;
     tx.commit().await?;
-    Ok(found.map(|(row, role, permissions)| ApiKeyIdentity {
-        tenant: parsed.tenant,
-        key_id: row.id,
-        role,
-        permissions,
-        created_at: row.created_at,
-        expires_at: row.expires_at,
-    }))
+    Ok(identity)
 }
 
 /// The key with this id if it is still usable (for tokens it was exchanged for).
@@ -196,12 +193,31 @@ pub async fn still_valid(
 ) -> Result<Option<ApiKeyIdentity>, DbError> {
     let mut tx = db.tenant_read(tenant).await?;
     let found = model::find_usable(&mut tx, key_id, now).await?;
+    let identity = identity(&mut tx, found, now).await?;
     tx.commit().await?;
-    Ok(found.map(|(row, role, permissions)| ApiKeyIdentity {
-        tenant,
+    Ok(identity)
+}
+
+/// A usable key's identity: its role's permissions cut down to what its maker may do now,
+/// so a maker's downgrade shrinks the key from the next request on.
+async fn identity(
+    tx: &mut TenantTx,
+    found: Option<(model::ApiKeyRow, String, Vec<String>)>,
+    now: DateTime<Utc>,
+) -> Result<Option<ApiKeyIdentity>, DbError> {
+    let Some((row, role, permissions)) = found else {
+        return Ok(None);
+    };
+    let reach = crate::authority::reach_of_maker(tx, &row.created_by, now).await?;
+    Ok(Some(ApiKeyIdentity {
+        tenant: tx.tenant(),
         key_id: row.id,
         role,
-        permissions,
+        permissions: permissions
+            .into_iter()
+            .filter(|p| reach.contains(p))
+            .collect(),
+        created_by: row.created_by,
         created_at: row.created_at,
         expires_at: row.expires_at,
     }))

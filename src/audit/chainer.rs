@@ -136,7 +136,7 @@ async fn waiting_tenants(db: &Db) -> Result<Vec<TenantId>, AuditError> {
     let mut waiting = Vec::new();
     // The registry lists the platform's own chain too.
     for tenant in all.into_iter().map(|t| t.id) {
-        let mut tx = db.tenant_read(tenant).await?;
+        let mut tx = db.tenant_read_any_status(tenant).await?;
         let any = pending::any(&mut tx).await?;
         tx.commit().await?;
         if any {
@@ -149,7 +149,7 @@ async fn waiting_tenants(db: &Db) -> Result<Vec<TenantId>, AuditError> {
 /// One transaction: the chain lock, the secrets, up to [`BATCH`] oldest waiting entries
 /// checked against their seals, appended. Answers how many entries it took.
 async fn chain_batch(db: &Db, envelope: &Envelope, tenant: TenantId) -> Result<u64, AuditError> {
-    let mut tx = db.tenant(tenant).await?;
+    let mut tx = db.tenant_any_status(tenant).await?;
     let head = model::lock_and_head(&mut tx).await?;
     // The chain key first: if it does not open, nothing is read or taken.
     let key = match head.chain_key_enc {

@@ -50,7 +50,7 @@ pub async fn verify(
                 super::AuditError::Db(db) => VerifyError::Db(db),
                 super::AuditError::Secret(_) => VerifyError::Key(tenant.slug.clone()),
             })?;
-        let mut tx = db.tenant_read(tenant.id).await?;
+        let mut tx = db.tenant_read_any_status(tenant.id).await?;
         let stored = secrets::get(&mut tx, CHAIN_KEY).await?;
         let key = match stored {
             // No key yet means no entry was ever written: an empty chain verifies.
@@ -65,7 +65,7 @@ pub async fn verify(
         let mut after = 0;
         let mut first_break = None;
         'pages: loop {
-            let mut tx = db.tenant(tenant.id).await?;
+            let mut tx = db.tenant_any_status(tenant.id).await?;
             let rows = model::page(&mut tx, after, None, PAGE).await?;
             tx.commit().await?;
             let Some(last) = rows.last() else { break };

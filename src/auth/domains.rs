@@ -25,9 +25,12 @@ pub fn normalize(domain: &str) -> Option<String> {
     (d.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok)).then_some(d)
 }
 
-/// The domain of an email address, canonical, when the address has one.
+/// The domain of an email address, canonical, when the address has one. The address is
+/// first brought to its lookup key (`text::email_key`), so discovery and SSO enforcement see
+/// the same domain as account lookup does, look-alike characters included.
 pub fn of_email(email: &str) -> Option<String> {
-    let (local, domain) = email.trim().rsplit_once('@')?;
+    let key = crate::text::email_key(email);
+    let (local, domain) = key.rsplit_once('@')?;
     if local.is_empty() {
         return None;
     }

@@ -1,5 +1,6 @@
 //! Authentication of people: passwords, sign-in, sessions, resets and workspace domains.
 
+pub mod cutoff;
 pub mod domains;
 pub mod hash_pool;
 pub mod password;

@@ -67,7 +67,9 @@ async fn check(
     }
 }
 
-/// Sends a reset link if (and only if) the account exists and is active.
+/// Sends a reset link if (and only if) the account exists and is active. Only the budget
+/// checks happen before the answer; finding the account and mailing it run afterwards in
+/// the background, so known and unknown addresses are answered in the same time.
 #[allow(clippy::too_many_arguments)]
 pub async fn request(
     db: &Db,
@@ -82,16 +84,45 @@ pub async fn request(
 ) -> Result<(), ResetError> {
     let ip = origin.ip.map(|ip| ip.to_string()).unwrap_or_default();
     check(limiter, "reset_ip", &ip, limits.reset_per_ip).await?;
+    let account = format!("{workspace}:{}", crate::text::email_key(email));
+    check(limiter, "reset_account", &account, limits.reset_per_account).await?;
+    let (db, envelope, origin) = (db.clone(), envelope.clone(), origin.clone());
+    let (public_url, workspace, email) = (
+        public_url.to_string(),
+        workspace.to_string(),
+        email.to_string(),
+    );
+    tokio::spawn(async move {
+        let sent = deliver(
+            &db,
+            &envelope,
+            &public_url,
+            &workspace,
+            &email,
+            &origin,
+            now,
+        )
+        .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "password reset link not sent");
+        }
+    });
+    Ok(())
+}
+
+/// The part of a reset request that depends on the account existing.
+async fn deliver(
+    db: &Db,
+    envelope: &Envelope,
+    public_url: &str,
+    workspace: &str,
+    email: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), ResetError> {
     let Some(tenant) = tenant_by_slug(db, workspace).await? else {
         return Ok(());
     };
-    check(
-        limiter,
-        "reset_account",
-        &format!("{tenant}:{}", email.trim().to_lowercase()),
-        limits.reset_per_account,
-    )
-    .await?;
     let mut tx = db.tenant(tenant).await?;
     let Some(user) = users::find_by_email(&mut tx, email.trim())
         .await?
@@ -106,9 +137,29 @@ pub async fn request(
     {
         return Ok(());
     }
-    let token = tenant_token::mint(PREFIX, tenant);
+    issue_link(&mut tx, envelope, public_url, &user, now).await?;
+    let event = Event {
+        actor: "anonymous",
+        action: "password.reset_requested",
+        target: &format!("user:{}", user.id),
+        details: json!({}),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Mails `user` a one-time link (valid `LINK_TTL_MINUTES`) through the outbox.
+pub async fn issue_link(
+    tx: &mut crate::db::TenantTx,
+    envelope: &Envelope,
+    public_url: &str,
+    user: &users::User,
+    now: DateTime<Utc>,
+) -> Result<(), crate::db::DbError> {
+    let token = tenant_token::mint(PREFIX, tx.tenant());
     resets::insert(
-        &mut tx,
+        tx,
         &tenant_token::hash(&token),
         user.id.0,
         now,
@@ -122,23 +173,7 @@ pub async fn request(
     let body = format!(
         "Someone asked to reset the password of your account.\n\nTo choose a new password, open this link within {LINK_TTL_MINUTES} minutes:\n\n{link}\n\nIf this was not you, ignore this message; your password stays as it is.\n"
     );
-    outbox::enqueue(
-        &mut tx,
-        envelope,
-        &user.email,
-        "Reset your password",
-        &body,
-        now,
-    )
-    .await?;
-    let event = Event {
-        actor: "anonymous",
-        action: "password.reset_requested",
-        target: &format!("user:{}", user.id),
-        details: json!({}),
-    };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
-    tx.commit().await?;
+    outbox::enqueue(tx, envelope, &user.email, "Reset your password", &body, now).await?;
     Ok(())
 }
 
@@ -174,6 +209,8 @@ pub async fn complete(
             .ok_or(ResetError::BadLink)?,
     );
     users::set_password(&mut tx, user, &hash).await?;
+    // Every other link sent for this account dies with the reset.
+    resets::void_for_user(&mut tx, user.0, now).await?;
     let actor = format!("user:{user}");
     sessions::end_all(
         &mut tx,

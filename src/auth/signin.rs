@@ -35,6 +35,9 @@ pub enum SignInError {
     Limited { retry_after_secs: u64 },
     #[error("sign-in is unavailable")]
     Unavailable,
+    /// The workspace is suspended or cancelled by the operator.
+    #[error("workspace suspended")]
+    Suspended,
     /// The right password, but the workspace requires this person to use its IdP.
     #[error("single sign-on required")]
     SsoRequired {
@@ -44,8 +47,11 @@ pub enum SignInError {
 }
 
 impl From<DbError> for SignInError {
-    fn from(_: DbError) -> Self {
-        SignInError::Unavailable
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::TenantNotActive => SignInError::Suspended,
+            _ => SignInError::Unavailable,
+        }
     }
 }
 
@@ -148,7 +154,7 @@ pub async fn check_password(
     let tenant = workspace_for(db, attempt.workspace, attempt.email)
         .await?
         .ok_or(SignInError::UnknownWorkspace)?;
-    let account = format!("{tenant}:{}", attempt.email.trim().to_lowercase());
+    let account = format!("{tenant}:{}", crate::text::email_key(attempt.email));
     let attempt_no = check(
         limiter,
         "signin_account",

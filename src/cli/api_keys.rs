@@ -62,7 +62,9 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
             expires_in_days,
             json,
         } => {
-            let mut tx = db.tenant(tenant_by_slug(&db, &tenant).await?).await?;
+            let mut tx = db
+                .tenant_any_status(tenant_by_slug(&db, &tenant).await?)
+                .await?;
             let expires = expires_in_days.map(|d| now + Duration::days(d));
             let (view, key) = service::create(
                 &mut tx, &envelope, &name, &role, expires, "cli", &origin, now,
@@ -77,7 +79,9 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
             }
         }
         ApiKeysCommand::List { tenant, json } => {
-            let mut tx = db.tenant(tenant_by_slug(&db, &tenant).await?).await?;
+            let mut tx = db
+                .tenant_any_status(tenant_by_slug(&db, &tenant).await?)
+                .await?;
             let keys = service::list(&mut tx, &envelope, now).await?;
             tx.commit().await?;
             if json {
@@ -95,7 +99,9 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
             overlap_secs,
             json,
         } => {
-            let mut tx = db.tenant(tenant_by_slug(&db, &tenant).await?).await?;
+            let mut tx = db
+                .tenant_any_status(tenant_by_slug(&db, &tenant).await?)
+                .await?;
             let overlap = Duration::seconds(
                 overlap_secs
                     .unwrap_or(settings.tokens.rotation_overlap_secs)
@@ -110,7 +116,9 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
             }
         }
         ApiKeysCommand::Revoke { tenant, id } => {
-            let mut tx = db.tenant(tenant_by_slug(&db, &tenant).await?).await?;
+            let mut tx = db
+                .tenant_any_status(tenant_by_slug(&db, &tenant).await?)
+                .await?;
             service::revoke(&mut tx, &envelope, id, "cli", &origin, now).await?;
             tx.commit().await?;
             println!("revoked {id}");

@@ -5,11 +5,12 @@ mod clients;
 mod domains;
 mod keys;
 mod ops;
+mod tenants;
 
 use clap::{Parser, Subcommand};
 use identity::config::Settings;
 use identity::crypto::{Envelope, Keyring};
-use identity::db::models::tenants;
+use identity::db::models::tenants as tenant_model;
 use identity::db::Db;
 use identity::ids::TenantId;
 use identity::startup;
@@ -57,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: domains::DomainsCommand,
     },
+    /// Suspend or resume a workspace.
+    Tenants {
+        #[command(subcommand)]
+        command: tenants::TenantsCommand,
+    },
     /// Workspace API keys.
     ApiKeys {
         #[command(subcommand)]
@@ -84,7 +90,7 @@ pub fn db(settings: &Settings) -> anyhow::Result<Db> {
 
 pub async fn tenant_by_slug(db: &Db, slug: &str) -> anyhow::Result<TenantId> {
     let mut tx = db.platform().await?;
-    let tenant = tenants::find_by_slug(&mut tx, slug).await?;
+    let tenant = tenant_model::find_by_slug(&mut tx, slug).await?;
     tx.commit().await?;
     tenant
         .map(|t| t.id)
@@ -114,6 +120,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys { command } => keys::run(settings, db.clone(), command).await,
         Command::Clients { command } => clients::run(settings, db.clone(), command).await,
         Command::Domains { command } => domains::run(db.clone(), command).await,
+        Command::Tenants { command } => tenants::run(db.clone(), command).await,
         Command::ApiKeys { command } => api_keys::run(settings, db.clone(), command).await,
         Command::Encryption { command } => ops::encryption(db.clone(), command).await,
         Command::Audit { command } => ops::audit(db.clone(), command).await,

@@ -47,7 +47,7 @@ enum OwnedTx {
 impl OwnedTx {
     async fn open(db: &Db, target: Target) -> Result<Self, DbError> {
         Ok(match target {
-            Target::Tenant(t) => OwnedTx::Tenant(db.tenant(t).await?),
+            Target::Tenant(t) => OwnedTx::Tenant(db.tenant_any_status(t).await?),
             Target::Platform => OwnedTx::Platform(db.platform().await?),
         })
     }

@@ -11,7 +11,7 @@ mod tenant;
 
 pub use audit_queue::{AuditQueue, WeakAuditQueue};
 pub use pool::{Db, PoolSettings};
-pub use tenant::{PlatformTx, TenantTx};
+pub use tenant::{Entry, PlatformTx, TenantTx};
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -25,6 +25,9 @@ pub enum DbError {
     /// A uniqueness or reference rule refused the change; the text is safe for clients.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The workspace is suspended or cancelled: nothing of it may be entered.
+    #[error("the workspace is not active")]
+    TenantNotActive,
     #[error("query failed: {0}")]
     Query(DieselError),
 }
@@ -38,6 +41,10 @@ impl From<DieselError> for DbError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 DbError::Unavailable("connection closed".into())
+            }
+            // Raised by identity_enter_tenant (migration 000016).
+            DieselError::DatabaseError(_, ref info) if info.message() == "tenant_not_active" => {
+                DbError::TenantNotActive
             }
             other => DbError::Query(other),
         }

@@ -2,7 +2,7 @@
 //! turns into a clear 503 instead of piling up requests.
 
 use super::audit_queue::AuditQueue;
-use super::{DbError, PlatformTx, TenantTx};
+use super::{DbError, Entry, PlatformTx, TenantTx};
 use crate::ids::TenantId;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
@@ -65,15 +65,31 @@ impl Db {
             .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
-    /// Opens a transaction scoped to `tenant`: row-level security sees only its rows.
+    /// Opens a transaction scoped to `tenant`: row-level security sees only its rows. A
+    /// suspended or cancelled workspace is refused (`DbError::TenantNotActive`).
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        TenantTx::begin(self.conn().await?, tenant, self.audit_queue.clone()).await
+        let queue = self.audit_queue.clone();
+        TenantTx::begin(self.conn().await?, tenant, Entry::Active, queue).await
     }
 
     /// A read session scoped to `tenant` for hot read paths: each statement commits on its
     /// own (no multi-statement atomicity), with half the round trips of a transaction.
     pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        TenantTx::begin_read(self.conn().await?, tenant, self.audit_queue.clone()).await
+        let queue = self.audit_queue.clone();
+        TenantTx::begin_read(self.conn().await?, tenant, Entry::Active, queue).await
+    }
+
+    /// [`Db::tenant`] for upkeep that must reach a workspace whatever its status: operator
+    /// commands and audit chaining. Never for a request path.
+    pub async fn tenant_any_status(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
+        let queue = self.audit_queue.clone();
+        TenantTx::begin(self.conn().await?, tenant, Entry::Any, queue).await
+    }
+
+    /// [`Db::tenant_read`] whatever the workspace's status (see [`Db::tenant_any_status`]).
+    pub async fn tenant_read_any_status(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
+        let queue = self.audit_queue.clone();
+        TenantTx::begin_read(self.conn().await?, tenant, Entry::Any, queue).await
     }
 
     /// Opens a transaction with no tenant set: only platform tables are visible.

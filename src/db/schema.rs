@@ -339,6 +339,7 @@ diesel::table! {
         members -> Jsonb,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        asserted_by -> Text,
     }
 }
 
@@ -378,6 +379,7 @@ diesel::table! {
         settings -> Jsonb,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        configured_by -> Text,
     }
 }
 

@@ -41,13 +41,25 @@ pub struct PlatformTx {
     audit_queue: AuditQueue,
 }
 
+/// How a tenant is entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Every request path: a suspended or cancelled workspace is refused
+    /// ([`DbError::TenantNotActive`](super::DbError::TenantNotActive)) by the statement that
+    /// binds it (`identity_enter_tenant`), at no extra round trip.
+    Active,
+    /// The operator's and the service's own upkeep (CLI commands, audit chaining): any status.
+    Any,
+}
+
 /// The statement that binds `tenant`. A `Uuid` renders as hex and dashes only, so it is
 /// safe to place in SQL text; this lets BEGIN and the setting share one round trip.
-fn set_tenant_sql(tenant: TenantId, local: bool) -> String {
-    format!(
-        "SELECT set_config('app.tenant_id', '{}', {local})",
-        tenant.0.hyphenated()
-    )
+fn set_tenant_sql(tenant: TenantId, local: bool, entry: Entry) -> String {
+    let id = tenant.0.hyphenated();
+    match entry {
+        Entry::Active => format!("SELECT identity_enter_tenant('{id}', {local})"),
+        Entry::Any => format!("SELECT set_config('app.tenant_id', '{id}', {local})"),
+    }
 }
 
 fn live(conn: &mut Option<PooledConn>) -> Result<&mut AsyncPgConnection, DbError> {
@@ -74,6 +86,7 @@ impl TenantTx {
     pub(super) async fn begin(
         conn: PooledConn,
         tenant: TenantId,
+        entry: Entry,
         audit_queue: AuditQueue,
     ) -> Result<Self, DbError> {
         // The guard owns the connection before the first await: if this future is dropped
@@ -85,7 +98,7 @@ impl TenantTx {
             staged_audit: Vec::new(),
             audit_queue,
         };
-        let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true));
+        let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true, entry));
         tx.conn()?.batch_execute(&sql).await?;
         Ok(tx)
     }
@@ -93,9 +106,11 @@ impl TenantTx {
     pub(super) async fn begin_read(
         mut conn: PooledConn,
         tenant: TenantId,
+        entry: Entry,
         audit_queue: AuditQueue,
     ) -> Result<Self, DbError> {
-        conn.batch_execute(&set_tenant_sql(tenant, false)).await?;
+        conn.batch_execute(&set_tenant_sql(tenant, false, entry))
+            .await?;
         Ok(TenantTx {
             conn: Some(conn),
             tenant,
@@ -185,7 +200,7 @@ impl PlatformTx {
     }
 
     /// Continues the same transaction as `tenant`, e.g. to create a tenant and its first
-    /// rows atomically.
+    /// rows atomically (platform work: any status).
     pub async fn into_tenant(mut self, tenant: TenantId) -> Result<TenantTx, DbError> {
         let conn = self
             .conn
@@ -199,7 +214,7 @@ impl PlatformTx {
             audit_queue: self.audit_queue.clone(),
         };
         tx.conn()?
-            .batch_execute(&set_tenant_sql(tenant, true))
+            .batch_execute(&set_tenant_sql(tenant, true, Entry::Any))
             .await?;
         Ok(tx)
     }

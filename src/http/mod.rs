@@ -131,10 +131,25 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         "/admin/v1/users",
         vec![get(admin::users::list), post(admin::users::create)],
     );
-    r.resource("/admin/v1/users/{id}", vec![get(admin::users::get)]);
+    r.resource(
+        "/admin/v1/users/{id}",
+        vec![
+            get(admin::users::get),
+            patch(admin::users::update),
+            delete(admin::users::delete),
+        ],
+    );
     r.resource(
         "/admin/v1/users/{id}/disable",
         vec![post(admin::users::disable)],
+    );
+    r.resource(
+        "/admin/v1/users/{id}/enable",
+        vec![post(admin::users::enable)],
+    );
+    r.resource(
+        "/admin/v1/users/{id}/password-reset",
+        vec![post(admin::users::send_reset_link)],
     );
     r.resource(
         "/admin/v1/users/{id}/roles",

@@ -417,6 +417,10 @@ pub async fn sign_in(
             }
             resp
         }
+        Err(SignInError::Suspended) => pages::error(
+            StatusCode::FORBIDDEN,
+            "This workspace is suspended. Contact your administrator.",
+        ),
         Err(SignInError::Unavailable) => {
             let mut resp = pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -100,7 +100,7 @@ impl SmtpSender {
         ptx.commit().await?;
         let mut report = DeliveryReport::default();
         for tenant in all {
-            let mut tx = db.tenant(tenant.id).await?;
+            let mut tx = db.tenant_any_status(tenant.id).await?;
             for row in model::claim_due(&mut tx, now, BATCH).await? {
                 let id = row.id.to_string();
                 let opened = envelope

@@ -132,10 +132,11 @@ pub async fn validate(
             "code_challenge is not a base64url SHA-256",
         ));
     }
-    let scope = get("scope").unwrap_or("openid").to_string();
-    if !scope.split(' ').any(|s| s == "openid") {
+    let requested = get("scope").unwrap_or("openid");
+    if !requested.split(' ').any(|s| s == "openid") {
         return Err(fail("invalid_scope", "scope must include openid"));
     }
+    let scope = granted_scope(requested, &client.scopes);
     let prompt = get("prompt").map(str::to_string);
     if prompt
         .as_deref()
@@ -170,9 +171,49 @@ pub async fn validate(
     })
 }
 
+/// The OpenID Connect scopes any client may ask for.
+pub const STANDARD_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
+
+/// The scopes a person's tokens get: of those requested, the standard OIDC scopes and the
+/// ones registered for the client, each once, in request order. Anything else is dropped
+/// (RFC 6749 §3.3 lets the server grant less; the token's `scope` says what was granted),
+/// so no client can mint itself an API scope it was never given.
+pub fn granted_scope(requested: &str, registered: &[String]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for s in requested.split(' ').filter(|s| !s.is_empty()) {
+        let allowed = STANDARD_SCOPES.contains(&s) || registered.iter().any(|r| r == s);
+        if allowed && !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out.join(" ")
+}
+
 /// `redirect_uri` with the response parameters added (`code` or `error`, `state`, `iss`).
 pub fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> String {
     let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     format!("{redirect_uri}{sep}{query}")
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::granted_scope;
+
+    #[test]
+    fn person_tokens_get_standard_and_registered_scopes_only() {
+        let registered = vec!["crm:read".to_string()];
+        assert_eq!(
+            granted_scope("openid crm:read crm:write email openid", &registered),
+            "openid crm:read email"
+        );
+        assert_eq!(granted_scope("openid admin", &[]), "openid");
+    }
 }

@@ -30,6 +30,9 @@ pub enum OAuthError {
     Unavailable(&'static str),
     #[error("server_error: {0}")]
     Server(String),
+    /// The grant's workspace is suspended or cancelled (`invalid_grant`).
+    #[error("invalid_grant: the workspace is suspended")]
+    WorkspaceSuspended,
 }
 
 impl OAuthError {
@@ -41,7 +44,7 @@ impl OAuthError {
         match self {
             OAuthError::InvalidRequest(_) => "invalid_request",
             OAuthError::InvalidClient { .. } => "invalid_client",
-            OAuthError::InvalidGrant(_) => "invalid_grant",
+            OAuthError::InvalidGrant(_) | OAuthError::WorkspaceSuspended => "invalid_grant",
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
@@ -62,6 +65,7 @@ impl OAuthError {
             | OAuthError::InvalidTarget(d)
             | OAuthError::Unavailable(d) => Some(d),
             OAuthError::InvalidClient { .. } => Some("client authentication failed"),
+            OAuthError::WorkspaceSuspended => Some("the workspace is suspended"),
             _ => None,
         }
     }
@@ -109,6 +113,7 @@ impl From<crate::db::DbError> for OAuthError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
             crate::db::DbError::Unavailable(_) => OAuthError::Unavailable("database unavailable"),
+            crate::db::DbError::TenantNotActive => OAuthError::WorkspaceSuspended,
             other => OAuthError::server(other),
         }
     }

@@ -9,7 +9,8 @@ use super::error::OAuthError;
 use super::token::api_key_subject;
 use crate::apikeys::{self, service as keys_service};
 use crate::config::TokenSettings;
-use crate::db::models::{api_keys, clients as client_model, revocations, sessions};
+use crate::db::models::{api_keys, clients as client_model, refresh as refresh_model};
+use crate::db::models::{revocations, sessions};
 use crate::db::Db;
 use crate::ids::TenantId;
 use crate::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
@@ -97,8 +98,10 @@ pub async fn introspect(
     now: DateTime<Utc>,
 ) -> Result<Value, OAuthError> {
     if token.starts_with(apikeys::PREFIX) {
-        let Some(key) = keys_service::authenticate(db, token, now).await? else {
-            return Ok(inactive());
+        let key = match keys_service::authenticate(db, token, now).await {
+            Ok(Some(key)) => key,
+            Ok(None) | Err(crate::db::DbError::TenantNotActive) => return Ok(inactive()),
+            Err(e) => return Err(e.into()),
         };
         let allowed = match caller.tenant_id {
             Some(t) => t == key.tenant,
@@ -138,8 +141,10 @@ pub async fn introspect(
     if caller.tenant_id.is_some() && caller.tenant_id.map(|t| t.to_string()) != claims.tid {
         return Ok(inactive());
     }
-    if !still_honoured(db, &claims, now).await? {
-        return Ok(inactive());
+    match still_honoured(db, &claims, now).await {
+        Ok(true) => {}
+        Ok(false) | Err(OAuthError::WorkspaceSuspended) => return Ok(inactive()),
+        Err(e) => return Err(e),
     }
     let mut out = json!({
         "active": true,
@@ -165,8 +170,10 @@ pub async fn introspect(
     Ok(out)
 }
 
-/// Revokes a JWT issued to the caller (or presented to it as a resource server). Anything
-/// else is ignored, and the answer is the same either way (RFC 7009 §2.2).
+/// Revokes a refresh token issued to the caller (its whole family), or a JWT issued to the
+/// caller (or presented to it as a resource server) together with the refresh tokens of
+/// the grant it belongs to (its sign-in session and client). Anything else is ignored, and
+/// the answer is the same either way (RFC 7009 §2.2).
 pub async fn revoke(
     db: &Db,
     keys: &KeyStore,
@@ -177,6 +184,9 @@ pub async fn revoke(
 ) -> Result<(), OAuthError> {
     if token.starts_with(apikeys::PREFIX) {
         return Ok(());
+    }
+    if super::refresh::is_refresh_token(token) {
+        return Ok(super::refresh::revoke(db, token, &caller.client_id, now).await?);
     }
     let expect = Expect {
         issuer: &settings.issuer,
@@ -198,6 +208,13 @@ pub async fn revoke(
     let expires_at = Utc.timestamp_opt(claims.exp, 0).single().unwrap_or(now);
     let mut tx = db.tenant(tenant).await?;
     revocations::insert(&mut tx, &claims.jti, expires_at).await?;
+    if let Some(session) = claims
+        .sid
+        .as_deref()
+        .and_then(|s| uuid::Uuid::try_parse(s).ok())
+    {
+        refresh_model::revoke_for_session(&mut tx, session, &claims.client_id, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -129,3 +129,26 @@ pub async fn rotate(
         scope: row.scope,
     }))
 }
+
+/// Revokes the family of `token` if it was issued to `client_id` (RFC 7009 §2.1); anything
+/// else is ignored, with the same answer.
+pub async fn revoke(
+    db: &crate::db::Db,
+    token: &str,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let Some(tenant) = tenant_of(token) else {
+        return Ok(());
+    };
+    let mut tx = db.tenant(tenant).await?;
+    if let Some(family) = model::family_of(&mut tx, &tenant_token::hash(token), client_id).await? {
+        model::revoke_family(&mut tx, family, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub fn is_refresh_token(token: &str) -> bool {
+    token.starts_with(PREFIX)
+}

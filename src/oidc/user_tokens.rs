@@ -11,7 +11,7 @@ use super::token::{issue, pick_audience, AccessGrant, TokenResponse};
 use crate::audit::Origin;
 use crate::config::TokenSettings;
 use crate::crypto::{random, Envelope};
-use crate::db::models::{roles, sessions, users};
+use crate::db::models::{sessions, users};
 use crate::db::{Db, TenantTx};
 use crate::ids::{TenantId, UserId};
 use crate::tokens::claims::ID_TOKEN_TYP;
@@ -86,7 +86,11 @@ async fn person_tokens(
         Some(r) => pick_audience(&client.audiences, Some(r), None)?,
         None => default_aud.as_str(),
     };
-    let role_names = roles::names_for_user(tx, subject.user).await?;
+    let role_names = crate::authority::roles_of(tx, subject.user)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     let sub = format!("user:{}", subject.user);
     let grant = AccessGrant {
         alg: client.signing_alg,
@@ -94,7 +98,9 @@ async fn person_tokens(
         sub: sub.clone(),
         client_id: client.client_id.clone(),
         audience,
-        scope: subject.scope.to_string(),
+        // Checked again here (the authorization request already filtered it): whatever a
+        // code or refresh family carries, a person token never outgrows its client.
+        scope: crate::oidc::authorize::granted_scope(subject.scope, &client.scopes),
         tid: Some(subject.tenant.to_string()),
         roles: Some(role_names),
         amr: Some(subject.amr.to_vec()),

@@ -16,6 +16,10 @@ pub enum ScimError {
     Unauthorized,
     #[error("not found")]
     NotFound,
+    /// The token's maker does not reach this account or group (the authority rule), or the
+    /// workspace is not active; the text says which.
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("{0}")]
     Uniqueness(String),
     #[error("the resource changed since it was read (If-Match)")]
@@ -63,6 +67,9 @@ impl From<crate::db::DbError> for ScimError {
         match e {
             crate::db::DbError::Conflict(what) => ScimError::Uniqueness(what.to_string()),
             crate::db::DbError::NotFound => ScimError::NotFound,
+            crate::db::DbError::TenantNotActive => {
+                ScimError::Forbidden("the workspace is suspended")
+            }
             other => {
                 tracing::error!(error = %other, "scim: database error");
                 ScimError::Unavailable
@@ -84,6 +91,7 @@ impl ResponseError for ScimError {
             ScimError::BadRequest(..) => StatusCode::BAD_REQUEST,
             ScimError::Unauthorized => StatusCode::UNAUTHORIZED,
             ScimError::NotFound => StatusCode::NOT_FOUND,
+            ScimError::Forbidden(_) => StatusCode::FORBIDDEN,
             ScimError::Uniqueness(_) => StatusCode::CONFLICT,
             ScimError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ScimError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,3 +127,16 @@ impl ResponseError for ScimError {
         resp.body(body.to_string())
     }
 }
+
+impl From<crate::authority::OverError> for ScimError {
+    fn from(e: crate::authority::OverError) -> Self {
+        match e {
+            crate::authority::OverError::Exceeds(_) => ScimError::Forbidden(BEYOND_MAKER),
+            crate::authority::OverError::Db(db) => db.into(),
+        }
+    }
+}
+
+/// Why a write was refused under the authority rule.
+pub const BEYOND_MAKER: &str =
+    "this account or group holds permissions beyond those of the SCIM token's creator";

@@ -141,12 +141,31 @@ async fn record(
     Ok(())
 }
 
-fn write_of(w: &Written) -> GroupWrite<'_> {
+fn write_of<'a>(w: &'a Written, ctx: &'a WriteCtx<'_>) -> GroupWrite<'a> {
     GroupWrite {
         display_name: &w.display_name,
         external_id: w.external_id.as_deref(),
         members: &w.members,
+        asserted_by: &ctx.client.creator,
     }
+}
+
+/// A token writes a group (its name before and after) only when every role the
+/// workspace's mappings give for it is within its maker's reach: beyond it the mapping would
+/// not count, and the write would take away what a wider maker's token gave.
+async fn require_reach(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    names: &[&str],
+) -> Result<(), ScimError> {
+    let claims = crate::admin::mapping_engine::Claims {
+        groups: names.iter().map(|n| n.to_string()).collect(),
+        ..Default::default()
+    };
+    if crate::authority::asserts_beyond_reach(tx, &ctx.client.creator, &claims).await? {
+        return Err(ScimError::Forbidden(super::error::BEYOND_MAKER));
+    }
+    Ok(())
 }
 
 pub async fn create(
@@ -155,8 +174,9 @@ pub async fn create(
     body: &Value,
 ) -> Result<Value, ScimError> {
     let w = written(tx, attrs::normalize(Kind::Group, body)?).await?;
+    require_reach(tx, ctx, &[&w.display_name]).await?;
     let id = Uuid::new_v4();
-    store::insert_group(tx, id, &write_of(&w), ctx.now).await?;
+    store::insert_group(tx, id, &write_of(&w, ctx), ctx.now).await?;
     let row = store::group(tx, id, false)
         .await?
         .ok_or(ScimError::Unavailable)?;
@@ -197,12 +217,14 @@ async fn locked(
 async fn update(
     tx: &mut TenantTx,
     ctx: &WriteCtx<'_>,
-    id: Uuid,
+    before: &GroupRow,
     doc: Map<String, Value>,
     action: &str,
 ) -> Result<Value, ScimError> {
+    let id = before.id;
     let w = written(tx, doc).await?;
-    store::update_group(tx, id, &write_of(&w), ctx.now).await?;
+    require_reach(tx, ctx, &[&before.display_name, &w.display_name]).await?;
+    store::update_group(tx, id, &write_of(&w, ctx), ctx.now).await?;
     let row = store::group(tx, id, false)
         .await?
         .ok_or(ScimError::Unavailable)?;
@@ -217,9 +239,9 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimError> {
-    locked(tx, id, if_match, ctx.base).await?;
+    let before = locked(tx, id, if_match, ctx.base).await?;
     let doc = attrs::normalize(Kind::Group, body)?;
-    update(tx, ctx, id, doc, "scim.group.replaced").await
+    update(tx, ctx, &before, doc, "scim.group.replaced").await
 }
 
 pub async fn patch(
@@ -234,7 +256,7 @@ pub async fn patch(
     patch::apply(Kind::Group, &mut doc, body)?;
     doc.insert("schemas".into(), json!([GROUP]));
     let doc = attrs::normalize(Kind::Group, &Value::Object(doc))?;
-    update(tx, ctx, id, doc, "scim.group.patched").await
+    update(tx, ctx, &before, doc, "scim.group.patched").await
 }
 
 pub async fn delete(
@@ -243,7 +265,8 @@ pub async fn delete(
     id: Uuid,
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
-    locked(tx, id, if_match, ctx.base).await?;
+    let before = locked(tx, id, if_match, ctx.base).await?;
+    require_reach(tx, ctx, &[&before.display_name]).await?;
     store::delete_group(tx, id).await?;
     record(tx, ctx, "scim.group.deleted", id, json!({})).await?;
     Ok(())

@@ -21,6 +21,8 @@ pub const PREFIX: &str = "idscim_";
 pub struct ScimClient {
     pub tenant: TenantId,
     pub token: Uuid,
+    /// Who made the token: what it writes reaches no further than they do now.
+    pub creator: String,
 }
 
 impl ScimClient {
@@ -30,14 +32,20 @@ impl ScimClient {
     }
 }
 
+/// A new token made by `actor` holding `permissions`. A SCIM token asserts the group
+/// memberships that role mappings turn into roles, so making one needs every permission the
+/// workspace's mappings could hand out; it is stored with its maker, and what it writes
+/// reaches no further than the maker does at the time (`crate::authority`).
 pub async fn create(
     tx: &mut TenantTx,
     envelope: &Envelope,
     name: &str,
-    actor: &str,
+    (actor, permissions): (&str, &crate::authority::Permissions),
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(model::TokenRow, String), AppError> {
+    let reach = crate::authority::mapping_reach(tx).await?;
+    crate::authority::require_cover(permissions, &reach).map_err(|_| AppError::Forbidden)?;
     if !crate::text::is_plain_or_empty(name, 200) || name.trim().is_empty() {
         return Err(AppError::InvalidRequest(
             "name must be 1 to 200 printable characters".into(),
@@ -103,6 +111,10 @@ pub async fn authenticate(
     }
     model::authenticate(tx, &tenant_token::hash(bearer), now)
         .await?
-        .map(|token| ScimClient { tenant, token })
+        .map(|(token, creator)| ScimClient {
+            tenant,
+            token,
+            creator,
+        })
         .ok_or(ScimError::Unauthorized)
 }

@@ -1,7 +1,8 @@
 //! SCIM Users over the tenant's people. `userName`, `active`, `externalId` and
 //! `displayName` live in their own columns; the other attributes in a document. Setting
 //! `active` to false, or deleting, takes every way in away at once: sessions (and with
-//! them refresh tokens and person tokens) end and the person's API keys are revoked.
+//! them refresh tokens and person tokens) end and the person's API keys and SCIM tokens
+//! are revoked. A token changes an existing account only within its maker's reach.
 
 use super::attrs;
 use super::error::ScimError;
@@ -10,8 +11,7 @@ use super::query;
 use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
 use super::schema::{Kind, ENTERPRISE_USER, USER};
 use crate::audit::{self, Event};
-use crate::auth::sessions;
-use crate::db::models::api_keys;
+use crate::auth::cutoff;
 use crate::db::models::scim_store::{self as store, UserRow, UserWrite};
 use crate::db::TenantTx;
 use crate::ids::UserId;
@@ -177,7 +177,7 @@ async fn record(
     Ok(())
 }
 
-/// Ends every way in of a deactivated or deleted person.
+/// Ends every way in of a deactivated or deleted person (`crate::auth::cutoff`).
 async fn deprovision(
     tx: &mut TenantTx,
     ctx: &WriteCtx<'_>,
@@ -185,17 +185,22 @@ async fn deprovision(
     reason: &str,
 ) -> Result<(), ScimError> {
     let actor = ctx.client.actor();
-    sessions::end_all(
-        tx,
-        ctx.envelope,
-        &actor,
-        UserId(id),
+    let cause = cutoff::Cause {
+        actor: &actor,
         reason,
-        ctx.origin,
-        ctx.now,
-    )
-    .await?;
-    api_keys::revoke_created_by(tx, &format!("user:{id}"), ctx.now).await?;
+        origin: ctx.origin,
+        now: ctx.now,
+    };
+    cutoff::deprovision(tx, ctx.envelope, UserId(id), &cause).await?;
+    Ok(())
+}
+
+/// A SCIM token writes to an existing account only when its maker reaches it now (holds
+/// every permission the account holds): otherwise a narrow admin's token could rename an
+/// admin's sign-in address and take the account over.
+async fn require_reach(tx: &mut TenantTx, ctx: &WriteCtx<'_>, id: Uuid) -> Result<(), ScimError> {
+    let reach = crate::authority::reach_of_maker(tx, &ctx.client.creator, ctx.now).await?;
+    crate::authority::require_over(tx, &reach, UserId(id)).await?;
     Ok(())
 }
 
@@ -254,6 +259,21 @@ async fn update(
     let was_active = before.status == "active";
     let write = write_of(&w, was_active);
     store::update_user(tx, before.id, &write, ctx.now).await?;
+    let cause = cutoff::Cause {
+        actor: &ctx.client.actor(),
+        reason: "email_changed",
+        origin: ctx.origin,
+        now: ctx.now,
+    };
+    cutoff::email_changed(
+        tx,
+        ctx.envelope,
+        UserId(before.id),
+        &before.email,
+        &w.email,
+        &cause,
+    )
+    .await?;
     let deactivated = was_active && !write.active;
     if deactivated {
         deprovision(tx, ctx, before.id, "deprovisioned").await?;
@@ -273,18 +293,20 @@ async fn update(
     Ok(resource)
 }
 
+/// The account to change, locked, once `If-Match` and the token maker's reach allow it.
 async fn locked(
     tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
     id: Uuid,
     if_match: Option<&str>,
-    base: &str,
 ) -> Result<UserRow, ScimError> {
     let row = store::user(tx, id, true)
         .await?
         .ok_or(ScimError::NotFound)?;
     if if_match.is_some() {
-        check_if_match(if_match, &render_one(tx, &row, base).await?)?;
+        check_if_match(if_match, &render_one(tx, &row, ctx.base).await?)?;
     }
+    require_reach(tx, ctx, id).await?;
     Ok(row)
 }
 
@@ -295,7 +317,7 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimError> {
-    let before = locked(tx, id, if_match, ctx.base).await?;
+    let before = locked(tx, ctx, id, if_match).await?;
     let doc = attrs::normalize(Kind::User, body)?;
     update(tx, ctx, &before, doc, "scim.user.replaced").await
 }
@@ -307,7 +329,7 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimError> {
-    let before = locked(tx, id, if_match, ctx.base).await?;
+    let before = locked(tx, ctx, id, if_match).await?;
     let mut doc = editable(&before);
     patch::apply(Kind::User, &mut doc, body)?;
     let mut checked_input = doc.clone();
@@ -322,7 +344,7 @@ pub async fn delete(
     id: Uuid,
     if_match: Option<&str>,
 ) -> Result<(), ScimError> {
-    locked(tx, id, if_match, ctx.base).await?;
+    locked(tx, ctx, id, if_match).await?;
     deprovision(tx, ctx, id, "deleted").await?;
     store::remove_from_all_groups(tx, id, ctx.now).await?;
     store::delete_user(tx, id).await?;

@@ -60,6 +60,8 @@ pub struct Connection {
     pub enabled: bool,
     pub password_signin_allowed: bool,
     pub idp_mfa_accepted: bool,
+    /// Who last configured it: its IdP's assertions reach no further than they do.
+    pub configured_by: String,
     pub kind: Kind,
 }
 
@@ -78,6 +80,7 @@ impl Connection {
             enabled: r.enabled,
             password_signin_allowed: r.password_signin_allowed,
             idp_mfa_accepted: r.idp_mfa_accepted,
+            configured_by: r.configured_by,
             kind,
         })
     }
@@ -205,16 +208,37 @@ fn audit_details(input: &ConnectionInput, domains: &[DomainRow]) -> serde_json::
     })
 }
 
-/// A connection that may link existing accounts (a verified domain) or vouch for MFA can
-/// take over any account of its domains, the workspace owner's included: it needs every
-/// right an owner has, not `sso:write` alone.
-fn check_power(who: &Principal, input: &ConnectionInput) -> Result<(), AppError> {
+/// A connection's IdP asserts roles through the workspace's role mappings and may link or
+/// vouch for accounts: creating or changing one needs every permission the mappings could
+/// hand out (`crate::authority::mapping_reach`), and a connection that may link existing
+/// accounts (a verified domain) or vouch for MFA can take over any account of its domains,
+/// the workspace owner's included, so it needs every right an owner has, not `sso:write`.
+async fn check_power(db: &Db, who: &Principal, input: &ConnectionInput) -> Result<(), AppError> {
+    let mut tx = db.tenant_read(who.tenant).await?;
+    let reach = crate::authority::mapping_reach(&mut tx).await?;
+    tx.commit().await?;
+    crate::authority::require_cover(&who.permissions, &reach).map_err(|_| AppError::Forbidden)?;
     if input.idp_mfa_accepted || input.domains.iter().any(|d| d.verified) {
         for p in ["users:write", "roles:write", "settings:write"] {
             who.require(p)?;
         }
     }
     Ok(())
+}
+
+/// What a connection trusts: for SAML the IdP's entity id, SSO URL and signing
+/// certificates; for OIDC the issuer and client. A change of any is another IdP: the
+/// subjects it asserts may be other people.
+fn trust_of(settings: &serde_json::Value) -> serde_json::Value {
+    let field = |k: &str| settings.get(k).cloned().unwrap_or_default();
+    match settings.get("idp_metadata").and_then(|m| m.as_str()) {
+        Some(md) => json!({
+            "entity_id": field("idp_entity_id"),
+            "sso_url": field("idp_sso_url"),
+            "certs": super::saml::signing_cert_ders(md).iter().map(hex::encode).collect::<Vec<_>>(),
+        }),
+        None => json!({ "issuer": field("issuer"), "client_id": field("client_id") }),
+    }
 }
 
 /// Creates a connection (and, for SAML, its SP key pair). 400 for invalid input.
@@ -227,7 +251,7 @@ pub async fn create(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
-    check_power(who, input)?;
+    check_power(db, who, input).await?;
     let id = Uuid::new_v4();
     let keys = if input.kind == "saml" {
         let (pem, cert) = tokio::task::spawn_blocking(sp_keys::generate)
@@ -264,6 +288,7 @@ pub async fn create(
         password_signin_allowed: input.password_signin_allowed,
         idp_mfa_accepted: input.idp_mfa_accepted,
         settings: &settings,
+        configured_by: &who.actor,
         now,
     };
     model::insert(&mut tx, &new).await?;
@@ -323,7 +348,7 @@ pub async fn replace(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
-    check_power(who, input)?;
+    check_power(db, who, input).await?;
     let mut tx = db.tenant(who.tenant).await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if row.kind != input.kind {
@@ -344,19 +369,15 @@ pub async fn replace(
         password_signin_allowed: input.password_signin_allowed,
         idp_mfa_accepted: input.idp_mfa_accepted,
         settings: &settings,
+        configured_by: &who.actor,
         now,
     };
     model::update(&mut tx, &new).await?;
     model::set_domains(&mut tx, id, &doms).await?;
     write_secrets(&mut tx, envelope, id, input, None).await?;
-    // Another IdP behind the same connection: its subjects are other people's.
-    let idp_of = |v: &serde_json::Value| {
-        v.get("idp_entity_id")
-            .or_else(|| v.get("issuer"))
-            .and_then(|x| x.as_str())
-            .map(str::to_string)
-    };
-    let idp_changed = idp_of(&row.settings) != idp_of(&settings);
+    // Another IdP (or the same one under other keys) behind the same connection: its
+    // subjects may be other people's, so no existing link survives.
+    let idp_changed = trust_of(&row.settings) != trust_of(&settings);
     if idp_changed {
         crate::db::models::sso_flow::forget_identities(&mut tx, id).await?;
     }

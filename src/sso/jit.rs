@@ -29,6 +29,14 @@ fn display_name(ident: &ExternalIdentity) -> Option<String> {
     (!name.is_empty() && name.len() <= 200).then(|| name.to_string())
 }
 
+/// An IdP may change the sign-in address of an account only within the reach of the admin
+/// who configured its connection (the authority rule: an IdP is a credential too).
+async fn may_rename(tx: &mut TenantTx, conn: &Connection, user: UserId) -> Result<bool, SsoError> {
+    let reach = crate::authority::asserting_reach(tx, &conn.configured_by).await?;
+    let held = crate::authority::held_by(tx, user).await?;
+    Ok(crate::authority::covers(&reach, &held))
+}
+
 /// The user this sign-in is for, created or refreshed.
 pub async fn provision(
     tx: &mut TenantTx,
@@ -68,7 +76,7 @@ pub async fn provision(
                 Some(other) => other.id == user.id,
                 None => true,
             };
-            let new_email = if trusted && email_free {
+            let new_email = if trusted && email_free && may_rename(tx, conn, user.id).await? {
                 email.as_str()
             } else {
                 user.email.as_str()
@@ -76,6 +84,23 @@ pub async fn provision(
             let new_name = name.as_deref().or(user.display_name.as_deref());
             if new_email != user.email || new_name != user.display_name.as_deref() {
                 users::set_profile(tx, user.id, new_email, new_name, now).await?;
+                let actor = format!("sso_connection:{}", conn.id);
+                let cause = crate::auth::cutoff::Cause {
+                    actor: &actor,
+                    reason: "email_changed",
+                    origin,
+                    now,
+                };
+                crate::auth::cutoff::email_changed(
+                    tx,
+                    envelope,
+                    user.id,
+                    &user.email,
+                    new_email,
+                    &cause,
+                )
+                .await
+                .map_err(|_| SsoError::Unavailable)?;
             }
             (users::get(tx, user.id).await?, "sso.user_updated")
         }

@@ -96,6 +96,20 @@ pub fn parse_metadata(xml: &str) -> Result<(EntityDescriptor, IdpFacts), SsoErro
     Ok((md, IdpFacts { entity_id, sso_url }))
 }
 
+/// The IdP's signing certificates (DER, sorted) as stored metadata names them: part of what
+/// a connection trusts, so a change is an IdP change.
+pub fn signing_cert_ders(idp_metadata: &str) -> Vec<Vec<u8>> {
+    let mut ders: Vec<Vec<u8>> = parse_metadata(idp_metadata)
+        .ok()
+        .and_then(|(md, _)| signing_certs(&md).ok())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.der_data().to_vec())
+        .collect();
+    ders.sort();
+    ders
+}
+
 /// The IdP's signing certificates; none is an error, because samael would then skip
 /// signature verification altogether.
 fn signing_certs(md: &EntityDescriptor) -> Result<Vec<CertificateDer>, SsoError> {

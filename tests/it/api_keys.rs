@@ -18,7 +18,7 @@ pub async fn admin_key(pool: &Db, tenant: TenantId, role: &str) -> String {
         "seed",
         role,
         None,
-        "test",
+        "cli",
         &Origin::default(),
         chrono::Utc::now(),
     )

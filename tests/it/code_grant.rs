@@ -10,12 +10,12 @@ use identity::oidc::clients::{self, ClientSpec};
 use identity::oidc::codes::{self, CodeGrant};
 use serde_json::Value;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const REDIRECT: &str = "https://crm.example/callback";
+pub const REDIRECT: &str = "https://crm.example/callback";
 
 /// A signed-in person (a fresh session) and the code the authorization endpoint hands out.
-async fn signed_in_code(
+pub async fn signed_in_code(
     pool: &identity::db::Db,
     t: &identity::admin::bootstrap::Bootstrapped,
     client_id: &str,

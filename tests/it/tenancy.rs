@@ -148,14 +148,15 @@ async fn model_functions_filter_on_the_tenant_even_without_rls() {
         .unwrap()
         .is_none());
     assert_eq!(users::count(&mut tx).await.unwrap(), 1);
-    assert!(roles::names_for_user(&mut tx, b.admin_user_id)
+    assert!(roles::direct_for_user(&mut tx, b.admin_user_id)
         .await
         .unwrap()
         .is_empty());
+    let a_roles = roles::direct_for_user(&mut tx, a.admin_user_id)
+        .await
+        .unwrap();
     assert_eq!(
-        roles::names_for_user(&mut tx, a.admin_user_id)
-            .await
-            .unwrap(),
+        a_roles.into_iter().map(|r| r.name).collect::<Vec<_>>(),
         vec!["admin"]
     );
     // A grant across tenants is refused by the composite foreign keys.

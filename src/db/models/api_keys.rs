@@ -248,12 +248,12 @@ pub async fn role_permissions(
         .optional()?)
 }
 
-/// Revokes every live key `creator` (an audit actor such as `user:<id>`) made; how many.
+/// Revokes every live key `creator` (an audit actor such as `user:<id>`) made; their ids.
 pub async fn revoke_created_by(
     tx: &mut TenantTx,
     creator: &str,
     now: DateTime<Utc>,
-) -> Result<usize, DbError> {
+) -> Result<Vec<Uuid>, DbError> {
     let tenant = tx.tenant().0;
     Ok(diesel::update(
         ak::table
@@ -262,6 +262,7 @@ pub async fn revoke_created_by(
             .filter(ak::revoked_at.is_null()),
     )
     .set(ak::revoked_at.eq(now))
-    .execute(tx.conn()?)
+    .returning(ak::id)
+    .get_results(tx.conn()?)
     .await?)
 }

@@ -72,3 +72,38 @@ pub async fn revoke_family(
     .execute(tx.conn()?)
     .await?)
 }
+
+/// The family of the token with this hash, if it was issued to `client_id`.
+pub async fn family_of(
+    tx: &mut TenantTx,
+    token_hash: &str,
+    client_id: &str,
+) -> Result<Option<Uuid>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(rt::table
+        .filter(rt::tenant_id.eq(tenant).and(rt::token_hash.eq(token_hash)))
+        .filter(rt::client_id.eq(client_id))
+        .select(rt::family_id)
+        .first(tx.conn()?)
+        .await
+        .optional()?)
+}
+
+/// Revokes every refresh token `client_id` holds for the sign-in `session` (the grant an
+/// access token belongs to).
+pub async fn revoke_for_session(
+    tx: &mut TenantTx,
+    session: Uuid,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        rt::table
+            .filter(rt::tenant_id.eq(tenant).and(rt::session_id.eq(session)))
+            .filter(rt::client_id.eq(client_id).and(rt::revoked_at.is_null())),
+    )
+    .set(rt::revoked_at.eq(now))
+    .execute(tx.conn()?)
+    .await?)
+}

@@ -62,3 +62,20 @@ pub async fn is_usable(
         .await?;
     Ok(n > 0)
 }
+
+/// Voids every outstanding link of `user` (password changed, email changed, disabled).
+pub async fn void_for_user(
+    tx: &mut TenantTx,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        pr::table
+            .filter(pr::tenant_id.eq(tenant).and(pr::user_id.eq(user)))
+            .filter(pr::used_at.is_null()),
+    )
+    .set(pr::used_at.eq(now))
+    .execute(tx.conn()?)
+    .await?)
+}

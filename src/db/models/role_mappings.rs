@@ -132,33 +132,45 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
 }
 
 #[derive(QueryableByName)]
-struct GroupName {
+struct AssertedGroups {
+    #[diesel(sql_type = diesel::sql_types::Array<Text>)]
+    names: Vec<String>,
     #[diesel(sql_type = Text)]
-    display_name: String,
+    asserted_by: String,
 }
 
-/// Roles that the rules give `user`: through the SCIM groups they are a member of and the
-/// groups and attributes their IdP sent at their last SSO sign-in.
-pub async fn mapped_role_ids(tx: &mut TenantTx, user: Uuid) -> Result<Vec<Uuid>, DbError> {
-    let rules = engine_rules(tx).await?;
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
+/// What was asserted about `user`, grouped by who vouched for it: the SCIM groups they
+/// are a member of (by the creator of the token that last wrote each group) and the groups
+/// and attributes each enabled SSO connection's IdP sent at their last sign-in (by the
+/// admin who last configured the connection).
+pub async fn claim_sources(
+    tx: &mut TenantTx,
+    user: Uuid,
+) -> Result<Vec<(String, engine::Claims)>, DbError> {
     let tenant = tx.tenant().0;
-    let groups: Vec<GroupName> = diesel::sql_query(
-        "SELECT g.display_name FROM scim_groups g \
-         WHERE g.tenant_id = $1 AND g.members @> jsonb_build_array(jsonb_build_object('value', $2::text))",
+    let groups: Vec<AssertedGroups> = diesel::sql_query(
+        "SELECT array_agg(g.display_name) AS names, g.asserted_by FROM scim_groups g \
+         WHERE g.tenant_id = $1 AND g.members @> jsonb_build_array(jsonb_build_object('value', $2::text)) \
+         GROUP BY g.asserted_by",
     )
     .bind::<SqlUuid, _>(tenant)
     .bind::<Text, _>(user.to_string())
     .load(tx.conn()?)
     .await?;
-    let mut claims = engine::Claims {
-        groups: groups.into_iter().map(|g| g.display_name).collect(),
-        ..engine::Claims::default()
-    };
-    for (g, a) in super::sso_flow::claims_of_user(tx, user).await? {
-        claims.add_stored(&g, &a);
+    let mut out: Vec<(String, engine::Claims)> = groups
+        .into_iter()
+        .map(|g| {
+            let claims = engine::Claims {
+                groups: g.names,
+                ..engine::Claims::default()
+            };
+            (g.asserted_by, claims)
+        })
+        .collect();
+    for (groups, attributes, configured_by) in super::sso_flow::claims_of_user(tx, user).await? {
+        let mut claims = engine::Claims::default();
+        claims.add_stored(&groups, &attributes);
+        out.push((configured_by, claims));
     }
-    Ok(engine::role_ids(&rules, &claims))
+    Ok(out)
 }

@@ -66,15 +66,6 @@ pub async fn grant(tx: &mut TenantTx, user: UserId, role: RoleId) -> Result<(), 
     Ok(())
 }
 
-/// Names of the roles granted to `user`, sorted.
-pub async fn names_for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<String>, DbError> {
-    Ok(for_user(tx, user)
-        .await?
-        .into_iter()
-        .map(|r| r.name)
-        .collect())
-}
-
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Role>, DbError> {
     let tenant = tx.tenant().0;
     Ok(roles::table
@@ -85,11 +76,11 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Role>, DbError> {
         .await?)
 }
 
-/// The roles granted to `user`: directly, and through the group→role rules of the groups
-/// the user belongs to.
-pub async fn for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<Role>, DbError> {
+/// The roles granted to `user` directly, sorted by name. Roles given through role
+/// mappings come on top: `crate::authority::roles_of` adds them within their asserter's reach.
+pub async fn direct_for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<Role>, DbError> {
     let tenant = tx.tenant().0;
-    let mut granted: Vec<Role> = user_roles::table
+    Ok(user_roles::table
         .inner_join(
             roles::table.on(roles::id
                 .eq(user_roles::role_id)
@@ -100,24 +91,10 @@ pub async fn for_user(tx: &mut TenantTx, user: UserId) -> Result<Vec<Role>, DbEr
                 .eq(tenant)
                 .and(user_roles::user_id.eq(user.0)),
         )
+        .order(roles::name.asc())
         .select(Role::as_select())
         .load(tx.conn()?)
-        .await?;
-    let mapped = super::role_mappings::mapped_role_ids(tx, user.0).await?;
-    let missing: Vec<Uuid> = mapped
-        .into_iter()
-        .filter(|id| !granted.iter().any(|r| r.id.0 == *id))
-        .collect();
-    if !missing.is_empty() {
-        let extra: Vec<Role> = roles::table
-            .filter(roles::tenant_id.eq(tenant).and(roles::id.eq_any(missing)))
-            .select(Role::as_select())
-            .load(tx.conn()?)
-            .await?;
-        granted.extend(extra);
-    }
-    granted.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(granted)
+        .await?)
 }
 
 /// Replaces the user's roles with `role_ids`.

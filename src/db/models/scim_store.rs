@@ -280,6 +280,8 @@ pub struct GroupWrite<'a> {
     pub display_name: &'a str,
     pub external_id: Option<&'a str>,
     pub members: &'a Value,
+    /// The maker of the token writing it: the group's mappings reach no further.
+    pub asserted_by: &'a str,
 }
 
 pub async fn insert_group(
@@ -296,6 +298,7 @@ pub async fn insert_group(
             sg::display_name.eq(w.display_name),
             sg::external_id.eq(w.external_id),
             sg::members.eq(w.members),
+            sg::asserted_by.eq(w.asserted_by),
             sg::created_at.eq(now),
             sg::updated_at.eq(now),
         ))
@@ -316,6 +319,7 @@ pub async fn update_group(
             sg::display_name.eq(w.display_name),
             sg::external_id.eq(w.external_id),
             sg::members.eq(w.members),
+            sg::asserted_by.eq(w.asserted_by),
             sg::updated_at.eq(now),
         ))
         .execute(tx.conn()?)

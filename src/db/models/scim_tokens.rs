@@ -65,28 +65,47 @@ pub async fn revoke(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> Result<b
     Ok(n == 1)
 }
 
-/// The live token with this hash; notes its use at most once a minute.
+/// Revokes every live token `creator` (an audit actor such as `user:<id>`) made; their ids.
+pub async fn revoke_created_by(
+    tx: &mut TenantTx,
+    creator: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        st::table
+            .filter(st::tenant_id.eq(tenant))
+            .filter(st::created_by.eq(creator))
+            .filter(st::revoked_at.is_null()),
+    )
+    .set(st::revoked_at.eq(now))
+    .returning(st::id)
+    .get_results(tx.conn()?)
+    .await?)
+}
+
+/// The live token with this hash and who made it; notes its use at most once a minute.
 pub async fn authenticate(
     tx: &mut TenantTx,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, DbError> {
+) -> Result<Option<(Uuid, String)>, DbError> {
     let tenant = tx.tenant().0;
-    let found: Option<(Uuid, Option<DateTime<Utc>>)> = st::table
+    let found: Option<(Uuid, Option<DateTime<Utc>>, String)> = st::table
         .filter(st::tenant_id.eq(tenant).and(st::token_hash.eq(token_hash)))
         .filter(st::revoked_at.is_null())
-        .select((st::id, st::last_used_at))
+        .select((st::id, st::last_used_at, st::created_by))
         .first(tx.conn()?)
         .await
         .optional()?;
-    if let Some((id, last)) = found {
+    if let Some((id, last, created_by)) = found {
         if last.is_none_or(|l| now - l > chrono::Duration::seconds(60)) {
             diesel::update(st::table.filter(st::tenant_id.eq(tenant).and(st::id.eq(id))))
                 .set(st::last_used_at.eq(now))
                 .execute(tx.conn()?)
                 .await?;
         }
-        return Ok(Some(id));
+        return Ok(Some((id, created_by)));
     }
     Ok(None)
 }

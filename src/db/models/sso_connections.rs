@@ -23,6 +23,7 @@ pub struct ConnectionRow {
     pub settings: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub configured_by: String,
 }
 
 pub struct NewConnection<'a> {
@@ -33,6 +34,8 @@ pub struct NewConnection<'a> {
     pub password_signin_allowed: bool,
     pub idp_mfa_accepted: bool,
     pub settings: &'a serde_json::Value,
+    /// The actor configuring it: its IdP's assertions reach no further than they do.
+    pub configured_by: &'a str,
     pub now: DateTime<Utc>,
 }
 
@@ -48,6 +51,7 @@ pub async fn insert(tx: &mut TenantTx, new: &NewConnection<'_>) -> Result<(), Db
             sc::password_signin_allowed.eq(new.password_signin_allowed),
             sc::idp_mfa_accepted.eq(new.idp_mfa_accepted),
             sc::settings.eq(new.settings),
+            sc::configured_by.eq(new.configured_by),
             sc::created_at.eq(new.now),
             sc::updated_at.eq(new.now),
         ))
@@ -66,6 +70,7 @@ pub async fn update(tx: &mut TenantTx, new: &NewConnection<'_>) -> Result<bool, 
             sc::password_signin_allowed.eq(new.password_signin_allowed),
             sc::idp_mfa_accepted.eq(new.idp_mfa_accepted),
             sc::settings.eq(new.settings),
+            sc::configured_by.eq(new.configured_by),
             sc::updated_at.eq(new.now),
         ))
         .execute(tx.conn()?)

@@ -173,7 +173,7 @@ pub async fn upsert_identity(
 pub async fn claims_of_user(
     tx: &mut TenantTx,
     user: Uuid,
-) -> Result<Vec<(serde_json::Value, serde_json::Value)>, DbError> {
+) -> Result<Vec<(serde_json::Value, serde_json::Value, String)>, DbError> {
     let tenant = tx.tenant().0;
     Ok(si::table
         .inner_join(
@@ -183,7 +183,7 @@ pub async fn claims_of_user(
         )
         .filter(si::tenant_id.eq(tenant).and(si::user_id.eq(user)))
         .filter(sc::enabled.eq(true))
-        .select((si::groups, si::attributes))
+        .select((si::groups, si::attributes, sc::configured_by))
         .load(tx.conn()?)
         .await?)
 }

@@ -62,3 +62,13 @@ pub async fn get(tx: &mut PlatformTx, id: TenantId) -> Result<Option<Tenant>, Db
         .await
         .optional()?)
 }
+
+/// Sets the status of the transaction's own tenant (`active`, `suspended`, `cancelled`).
+pub async fn set_status(tx: &mut crate::db::TenantTx, status: &str) -> Result<bool, DbError> {
+    let id = tx.tenant().0;
+    let n = diesel::update(tenants::table.filter(tenants::id.eq(id)))
+        .set(tenants::status.eq(status))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(n == 1)
+}

@@ -50,7 +50,7 @@ pub async fn find_by_email(tx: &mut TenantTx, email: &str) -> Result<Option<User
     let tenant = tx.tenant().0;
     Ok(users::table
         .filter(users::tenant_id.eq(tenant))
-        .filter(users::email_key.eq(email.to_lowercase()))
+        .filter(users::email_key.eq(crate::text::email_key(email)))
         .select(User::as_select())
         .first(tx.conn()?)
         .await
@@ -117,7 +117,7 @@ pub async fn credentials(
     let tenant = tx.tenant().0;
     Ok(users::table
         .filter(users::tenant_id.eq(tenant))
-        .filter(users::email_key.eq(email.to_lowercase()))
+        .filter(users::email_key.eq(crate::text::email_key(email)))
         .select((User::as_select(), users::password_hash))
         .first(tx.conn()?)
         .await

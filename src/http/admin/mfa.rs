@@ -79,6 +79,8 @@ pub async fn put_exemption(
     who.require("settings:write")?;
     who.require("users:write")?;
     let mut tx = state.db.tenant(who.tenant).await?;
+    // Exempting someone from MFA weakens their account: only for those the caller reaches.
+    crate::authority::require_over(&mut tx, &who.permissions, UserId(*id)).await?;
     enforcement::set_exemption(
         &mut tx,
         &state.envelope,
@@ -101,6 +103,7 @@ pub async fn reset(
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
     let mut tx = state.db.tenant(who.tenant).await?;
+    crate::authority::require_over(&mut tx, &who.permissions, UserId(*id)).await?;
     enforcement::admin_reset(
         &mut tx,
         &state.envelope,

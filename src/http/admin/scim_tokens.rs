@@ -39,7 +39,7 @@ pub async fn create(
         &mut tx,
         &state.envelope,
         &body.name,
-        &who.actor,
+        (&who.actor, &who.permissions),
         &ctx.origin(),
         Utc::now(),
     )

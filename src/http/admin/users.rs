@@ -1,6 +1,7 @@
 //! `/admin/v1/users`.
 
 use crate::admin::principal::Principal;
+use crate::admin::user_actions::{self as actions, ProfileChange};
 use crate::admin::users::{self, NewUserRequest};
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
@@ -79,7 +80,7 @@ pub async fn disable(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
-    let user = users::disable(
+    let user = actions::disable(
         &state.db,
         &state.envelope,
         &who,
@@ -105,7 +106,7 @@ pub async fn set_roles(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("roles:write")?;
-    let user = users::set_roles(
+    let user = actions::set_roles(
         &state.db,
         &state.envelope,
         &who,
@@ -124,7 +125,7 @@ pub async fn sessions(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("sessions:read")?;
-    let list = users::sessions(&state.db, &who, UserId(*id), chrono::Utc::now()).await?;
+    let list = actions::sessions(&state.db, &who, UserId(*id), chrono::Utc::now()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": list })))
 }
 
@@ -136,7 +137,7 @@ pub async fn end_session(
 ) -> Result<HttpResponse, AppError> {
     who.require("sessions:write")?;
     let (user, session) = path.into_inner();
-    users::end_session(
+    actions::end_session(
         &state.db,
         &state.envelope,
         &who,
@@ -147,4 +148,88 @@ pub async fn end_session(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn enable(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let user = actions::enable(
+        &state.db,
+        &state.envelope,
+        &who,
+        UserId(*id),
+        &ctx.origin(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    email: Option<String>,
+    display_name: Option<String>,
+}
+
+pub async fn update(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateUser>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let change = ProfileChange {
+        email: body.email.as_deref(),
+        display_name: body.display_name.as_deref(),
+    };
+    let user = actions::update_profile(
+        &state.db,
+        &state.envelope,
+        &who,
+        UserId(*id),
+        &change,
+        &ctx.origin(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+pub async fn delete(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let now = chrono::Utc::now();
+    let origin = ctx.origin();
+    actions::delete(&state.db, &state.envelope, &who, UserId(*id), &origin, now).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn send_reset_link(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    actions::send_reset_link(
+        &state.db,
+        &state.envelope,
+        &state.settings.server.public_url,
+        &who,
+        UserId(*id),
+        &ctx.origin(),
+        chrono::Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().finish())
 }

@@ -1,0 +1,12 @@
+SET LOCAL ROLE identity_owner;
+DROP INDEX users_tenant_email_lookup;
+ALTER TABLE users DROP COLUMN email_key;
+ALTER TABLE users ADD COLUMN email_key text GENERATED ALWAYS AS (lower(email)) STORED;
+CREATE UNIQUE INDEX users_tenant_email_lookup ON users (tenant_id, email_key);
+DROP FUNCTION identity_enter_tenant(uuid, boolean);
+UPDATE tenants SET status = 'suspended' WHERE status = 'cancelled';
+ALTER TABLE tenants DROP CONSTRAINT tenants_status_check;
+ALTER TABLE tenants ADD CONSTRAINT tenants_status_check CHECK (status IN ('active', 'suspended'));
+ALTER TABLE scim_groups DROP COLUMN asserted_by;
+ALTER TABLE sso_connections DROP COLUMN configured_by;
+RESET ROLE;

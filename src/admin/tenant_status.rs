@@ -1,0 +1,41 @@
+//! Suspending and resuming a workspace (an operator action). A suspended workspace is
+//! refused on every path at the moment a request enters it (`crate::db::Entry::Active`):
+//! browser sign-in, every token grant, introspection (`active: false`), the admin API,
+//! SCIM and API keys. Nothing is deleted: resuming restores every session, key and token
+//! that had not expired meanwhile.
+
+use crate::audit::{self, AuditError, Event, Origin};
+use crate::crypto::Envelope;
+use crate::db::models::tenants;
+use crate::db::Db;
+use crate::ids::TenantId;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Sets the workspace's status to `active` or `suspended`; audited in its own chain.
+pub async fn set(
+    db: &Db,
+    envelope: &Envelope,
+    tenant: TenantId,
+    active: bool,
+    actor: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AuditError> {
+    let mut tx = db.tenant_any_status(tenant).await?;
+    let (status, action) = if active {
+        ("active", "tenant.resumed")
+    } else {
+        ("suspended", "tenant.suspended")
+    };
+    tenants::set_status(&mut tx, status).await?;
+    let event = Event {
+        actor,
+        action,
+        target: &format!("tenant:{tenant}"),
+        details: json!({ "status": status }),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! `identity tenants`: suspend and resume a workspace (every path refuses a suspended one).
+
+use super::{envelope, tenant_by_slug};
+use chrono::Utc;
+use clap::Subcommand;
+use identity::admin::tenant_status;
+use identity::audit::Origin;
+use identity::authority::OPERATOR;
+use identity::db::Db;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum TenantsCommand {
+    /// Refuse the workspace on every path (sign-in, tokens, introspection, admin API, SCIM).
+    Suspend {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Let a suspended workspace in again.
+    Resume {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+pub async fn run(db: Db, command: TenantsCommand) -> anyhow::Result<ExitCode> {
+    let (slug, active) = match &command {
+        TenantsCommand::Suspend { tenant } => (tenant, false),
+        TenantsCommand::Resume { tenant } => (tenant, true),
+    };
+    let tenant = tenant_by_slug(&db, slug).await?;
+    let origin = Origin::default();
+    tenant_status::set(
+        &db,
+        &envelope()?,
+        tenant,
+        active,
+        OPERATOR,
+        &origin,
+        Utc::now(),
+    )
+    .await?;
+    println!("{} {slug}", if active { "resumed" } else { "suspended" });
+    Ok(ExitCode::SUCCESS)
+}

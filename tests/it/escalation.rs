@@ -1,0 +1,193 @@
+//! Escalation chains inside one workspace, each tried end to end over HTTP, each refused:
+//! a narrow credential never becomes (or takes over) a wider one through SCIM tokens, group
+//! mappings or SSO connections. And the other side: the same steps by a wide enough maker
+//! work.
+
+use crate::authority::{api, rig, scim_token_by, Rig};
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+async fn scim(r: &Rig, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+    let res = r
+        .app
+        .http
+        .request(method, r.app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A provisioning person (SCIM only) and a key they made.
+async fn provisioner(r: &Rig) -> (Uuid, String) {
+    r.role("provisioner", &["scim:write", "users:read"]).await;
+    let prov = r.user("prov@acme.example", &["provisioner"]).await;
+    let key = r.key_made_by(&format!("user:{prov}"), "provisioner").await;
+    (prov, key)
+}
+
+async fn outbox_notices(r: &Rig) -> i64 {
+    let owner = r.db.owner().await;
+    owner
+        .query_one(
+            "SELECT count(*) FROM mail_outbox WHERE subject = 'Your sign-in email address was changed'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_narrow_scim_token_cannot_rewrite_an_admins_email_but_may_a_plain_ones() {
+    let r = rig().await;
+    let (_, key) = provisioner(&r).await;
+    let owner = r.user("owner@acme.example", &["admin"]).await;
+    let token = scim_token_by(&r, &key).await;
+    let rename = |to: &str| {
+        json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "userName", "value": to},
+            {"op": "replace", "path": "emails", "value": [{"value": to, "primary": true}]}]})
+    };
+    let path = format!("/scim/v2/Users/{owner}");
+    let (status, body) = scim(
+        &r,
+        &token,
+        Method::PATCH,
+        &path,
+        rename("owner@evil.example"),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(r.get_user(owner).await["email"], "owner@acme.example");
+    // Deactivating or deleting the admin is refused as well.
+    let off = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(scim(&r, &token, Method::PATCH, &path, off).await.0, 403);
+    assert_eq!(
+        scim(&r, &token, Method::DELETE, &path, json!({})).await.0,
+        403
+    );
+    assert_eq!(r.get_user(owner).await["status"], "active");
+    assert_eq!(outbox_notices(&r).await, 0);
+
+    // A plain account is within reach: renamed, and the old address is told.
+    let plain = r.user("plain@acme.example", &[]).await;
+    let path = format!("/scim/v2/Users/{plain}");
+    let (status, body) = scim(
+        &r,
+        &token,
+        Method::PATCH,
+        &path,
+        rename("plain2@acme.example"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(r.get_user(plain).await["email"], "plain2@acme.example");
+    assert_eq!(outbox_notices(&r).await, 1);
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn group_mappings_grant_no_more_than_the_scim_tokens_maker_holds() {
+    let r = rig().await;
+    let (prov, key) = provisioner(&r).await;
+    let narrow = scim_token_by(&r, &key).await;
+    // Pushed before any mapping exists: allowed, but it vouches only for what prov holds.
+    let ops =
+        json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": prov.to_string()}]});
+    assert_eq!(
+        scim(&r, &narrow, Method::POST, "/scim/v2/Groups", ops)
+            .await
+            .0,
+        201
+    );
+    for group in ["Ops", "Admins"] {
+        let body = Some(json!({"group": group, "role": "admin"}));
+        let (s, b) = api(
+            &r.app,
+            &r.root,
+            Method::POST,
+            "/admin/v1/role-mappings",
+            body,
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    assert_eq!(r.get_user(prov).await["roles"], json!(["provisioner"]));
+    let export = "/admin/v1/audit/export";
+    assert_eq!(api(&r.app, &key, Method::GET, export, None).await.0, 403);
+    // Writing a group that maps to admin is refused outright...
+    let admins = json!({"schemas": [GROUP], "displayName": "Admins", "members": [{"value": prov.to_string()}]});
+    let (status, body) = scim(&r, &narrow, Method::POST, "/scim/v2/Groups", admins.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    // ...and a new SCIM token needs every permission the mappings hand out.
+    let body = Some(json!({"name": "another"}));
+    assert_eq!(
+        api(&r.app, &key, Method::POST, "/admin/v1/scim-tokens", body)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(r.get_user(prov).await["roles"], json!(["provisioner"]));
+
+    // The other side: an admin's token pushes the same group, and its members are admins.
+    let wide = scim_token_by(&r, &r.root).await;
+    let (status, body) = scim(&r, &wide, Method::POST, "/scim/v2/Groups", admins).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        r.get_user(prov).await["roles"],
+        json!(["admin", "provisioner"])
+    );
+    assert_eq!(
+        api(&r.app, &key, Method::GET, export, None).await.0,
+        403,
+        "the key's own role still caps it"
+    );
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_sso_write_holder_cannot_configure_an_idp_while_mappings_hand_out_admin() {
+    let r = rig().await;
+    r.role("sso-admin", &["sso:write", "users:read"]).await;
+    let person = r.user("sso@acme.example", &["sso-admin"]).await;
+    let key = r.key_made_by(&format!("user:{person}"), "sso-admin").await;
+    let body = Some(json!({"group": "Admins", "role": "admin"}));
+    assert_eq!(
+        api(
+            &r.app,
+            &r.root,
+            Method::POST,
+            "/admin/v1/role-mappings",
+            body
+        )
+        .await
+        .0,
+        201
+    );
+    let connection = json!({
+        "kind": "oidc", "name": "Corp IdP", "enabled": true, "domains": [],
+        "oidc": {"issuer": "https://idp.corp.example", "client_id": "crm", "client_secret": "s3cret"}
+    });
+    let (status, body) = api(
+        &r.app,
+        &key,
+        Method::POST,
+        "/admin/v1/sso-connections",
+        Some(connection),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    r.app.stop().await;
+}
