@@ -38,5 +38,9 @@ ALTER TABLE users DROP COLUMN email_key;
 ALTER TABLE users ADD COLUMN email_key text
     GENERATED ALWAYS AS (lower(normalize(email, NFKC))) STORED;
 CREATE UNIQUE INDEX users_tenant_email_lookup ON users (tenant_id, email_key);
+-- Rebuilt after it, so a clash on the email is still reported as one (indexes are checked
+-- in creation order).
+DROP INDEX users_tenant_user_name_lookup;
+CREATE UNIQUE INDEX users_tenant_user_name_lookup ON users (tenant_id, user_name_key);
 
 RESET ROLE;

@@ -46,6 +46,12 @@ pub enum SignInError {
     },
 }
 
+/// The per-account sign-in budget's key: sign-in and re-authentication (`/account/mfa`)
+/// charge the same budget, so a stolen session gets no extra password guesses.
+pub fn account_budget_key(tenant: TenantId, email: &str) -> String {
+    format!("{tenant}:{}", crate::text::email_key(email))
+}
+
 impl From<DbError> for SignInError {
     fn from(e: DbError) -> Self {
         match e {
@@ -154,7 +160,7 @@ pub async fn check_password(
     let tenant = workspace_for(db, attempt.workspace, attempt.email)
         .await?
         .ok_or(SignInError::UnknownWorkspace)?;
-    let account = format!("{tenant}:{}", crate::text::email_key(attempt.email));
+    let account = account_budget_key(tenant, attempt.email);
     let attempt_no = check(
         limiter,
         "signin_account",

@@ -116,7 +116,15 @@ async fn fresh_session(
             Some("The password or code is not correct."),
         )
     };
-    let account = format!("{}:{}", me.tenant, me.user);
+    let mut tx = state
+        .db
+        .tenant(me.tenant)
+        .await
+        .map_err(|_| page_error(MfaError::Unavailable))?;
+    let user = users::get(&mut tx, me.user)
+        .await
+        .map_err(|_| page_error(MfaError::Unavailable))?;
+    let account = crate::auth::signin::account_budget_key(me.tenant, &user.email);
     match state
         .limiter
         .check(
@@ -134,11 +142,6 @@ async fn fresh_session(
         }
         Err(_) => return Err(page_error(MfaError::Unavailable)),
     }
-    let mut tx = state
-        .db
-        .tenant(me.tenant)
-        .await
-        .map_err(|_| page_error(MfaError::Unavailable))?;
     let hash = users::password_hash(&mut tx, me.user)
         .await
         .map_err(|_| page_error(MfaError::Unavailable))?;

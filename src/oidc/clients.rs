@@ -109,16 +109,28 @@ pub fn origin_of(uri: &str) -> Option<&str> {
     {
         return None;
     }
-    let rest = uri.strip_prefix("https://").or_else(|| {
-        uri.strip_prefix("http://").filter(|r| {
-            r.starts_with("127.0.0.1") || r.starts_with("localhost") || r.starts_with("[::1]")
-        })
-    })?;
+    let rest = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://").filter(|_| is_loopback(uri)))?;
     let host_end = rest.find(['/', '?']).unwrap_or(rest.len());
     if host_end == 0 {
         return None;
     }
     Some(&uri[..uri.len() - rest.len() + host_end])
+}
+
+/// Whether the URI's parsed host is a loopback name (`127.0.0.1`, `[::1]`, `localhost`):
+/// never a string prefix, which `http://127.0.0.1.evil.example/` would pass.
+fn is_loopback(uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
 }
 
 /// The tenant a client id belongs to.
@@ -354,6 +366,17 @@ mod tests {
             None,
             "plain http only for loopback"
         );
+        // Loopback by parsed host, never by prefix.
+        assert_eq!(origin_of("http://[::1]:8080/cb"), Some("http://[::1]:8080"));
+        assert_eq!(origin_of("http://localhost/cb"), Some("http://localhost"));
+        for evil in [
+            "http://127.0.0.1.evil.example/cb",
+            "http://localhost.evil.example/cb",
+            "http://localhostevil.example/cb",
+            "http://127.0.0.1@evil.example/cb",
+        ] {
+            assert_eq!(origin_of(evil), None, "{evil}");
+        }
         assert_eq!(origin_of("https://crm.example/cb#frag"), None);
         assert_eq!(origin_of("https://x.example/a b"), None);
         assert_eq!(origin_of("javascript:alert(1)"), None);

@@ -9,6 +9,22 @@ pub struct Scrubber {
     rules: Vec<(Regex, &'static str)>,
 }
 
+/// Every prefix of a credential this service issues: API keys, client secrets, sessions
+/// (and SSO states), refresh tokens, codes, reset links, pending MFA sign-ins, SCIM tokens.
+/// A test reads the source for `PREFIX` constants and fails when one is missing here.
+pub const CREDENTIAL_PREFIXES: &[&str] = &[
+    "idk_", "ics_", "ids_", "idr_", "idc_", "idw_", "idm_", "idscim_",
+];
+
+/// The rule for this service's own secrets, from [`CREDENTIAL_PREFIXES`].
+fn credential_rule() -> String {
+    let names: Vec<&str> = CREDENTIAL_PREFIXES
+        .iter()
+        .map(|p| p.trim_end_matches('_'))
+        .collect();
+    format!(r"\b(?:{})_[A-Za-z0-9_-]{{20,}}", names.join("|"))
+}
+
 impl Default for Scrubber {
     fn default() -> Self {
         Self::new()
@@ -22,8 +38,6 @@ const RULES: &[(&str, &str)] = &[
         r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*",
         "$1 [redacted]",
     ),
-    // This service's own secrets by their prefixes: API keys and client secrets.
-    (r"\b(?:idk|ics|ids)_[A-Za-z0-9_-]{20,}", "[secret]"),
     // JWTs anywhere.
     (
         r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
@@ -70,10 +84,14 @@ const RULES: &[(&str, &str)] = &[
 
 impl Scrubber {
     pub fn new() -> Self {
-        let rules = RULES
+        let mut rules: Vec<(Regex, &'static str)> = RULES
             .iter()
             .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, *r)))
             .collect();
+        // Right after the Authorization-style rule: before addresses can split a secret.
+        if let Ok(re) = Regex::new(&credential_rule()) {
+            rules.insert(1.min(rules.len()), (re, "[secret]"));
+        }
         Self { rules }
     }
 
@@ -99,7 +117,7 @@ mod tests {
 
     #[test]
     fn every_rule_compiles() {
-        assert_eq!(Scrubber::new().rule_count(), RULES.len());
+        assert_eq!(Scrubber::new().rule_count(), RULES.len() + 1);
     }
 
     #[test]
@@ -148,6 +166,47 @@ mod tests {
             let out = s.scrub(line);
             assert!(!out.contains(secret), "{line:?} -> {out:?}");
         }
+    }
+
+    #[test]
+    fn every_credential_prefix_the_service_issues_is_scrubbed() {
+        // The prefixes the source declares: a new credential type must be listed.
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let declared = prefixes_declared_under(std::path::Path::new(src));
+        assert!(declared.len() >= 8, "found only {declared:?}");
+        for p in &declared {
+            assert!(
+                CREDENTIAL_PREFIXES.contains(&p.as_str()),
+                "{p} is not scrubbed"
+            );
+        }
+        let s = Scrubber::new();
+        let tenant = crate::ids::TenantId::new();
+        for prefix in CREDENTIAL_PREFIXES {
+            let value = crate::crypto::tenant_token::mint(prefix, tenant);
+            let line = format!("presented {value} here");
+            let out = s.scrub(&line);
+            assert!(!out.contains(&value[prefix.len()..]), "{prefix}: {out}");
+            assert!(out.contains("[secret]"), "{prefix}: {out}");
+        }
+    }
+
+    /// `"xxx_"` values of `PREFIX` constants in the source.
+    fn prefixes_declared_under(dir: &std::path::Path) -> Vec<String> {
+        let re = Regex::new(r#"PREFIX: &str = "([a-z]+_)";"#).unwrap();
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(prefixes_declared_under(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     #[test]

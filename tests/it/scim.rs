@@ -377,6 +377,15 @@ async fn signed_in(s: &Scim, web: &TestClient, user: uuid::Uuid) -> (String, Str
         absolute_timeout_secs: 36_000,
     };
     let uid = identity::ids::UserId(user);
+    // A member: the key below acts within its maker's permissions, and a person with no
+    // roles would make a key that can do nothing.
+    let member = identity::db::models::roles::find_by_name(&mut tx, "member")
+        .await
+        .unwrap()
+        .unwrap();
+    identity::db::models::roles::grant(&mut tx, uid, member.id)
+        .await
+        .unwrap();
     let (session, _) = sessions::start(&mut tx, &settings, uid, &["pwd".into()], now)
         .await
         .unwrap();
