@@ -1,11 +1,11 @@
 //! What the admin API does to an existing account: disable, enable, roles, profile and
 //! sign-in email, sessions, a reset link on their behalf, delete. Each starts with
-//! [`over`]: the caller must hold every permission the account holds
+//! [`Act::over`]: the caller must hold every permission the account holds
 //! (`crate::authority::require_over`), so a narrower admin never acts on a wider one.
 
 use super::principal::Principal;
-use super::users::{audit, grantable_roles, view, UserView};
-use crate::audit::Origin;
+use super::users::{grantable_roles, view, UserView};
+use crate::audit::{self, Event, Origin};
 use crate::auth::cutoff::{self, Cause};
 use crate::crypto::Envelope;
 use crate::db::models::{roles, scim_store, users};
@@ -15,13 +15,50 @@ use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-/// The account `id` in the caller's workspace (404 otherwise), once the caller is shown to
-/// reach it (403 otherwise), with the transaction to change it in.
-async fn over(db: &Db, who: &Principal, id: UserId) -> Result<(TenantTx, users::User), AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
-    let user = users::get(&mut tx, id).await?;
-    crate::authority::require_over(&mut tx, &who.permissions, id).await?;
-    Ok((tx, user))
+/// One admin action: who acts, through what, and the facts its audit entries carry.
+pub struct Act<'a> {
+    pub db: &'a Db,
+    pub envelope: &'a Envelope,
+    pub who: &'a Principal,
+    pub origin: &'a Origin,
+    pub now: DateTime<Utc>,
+}
+
+impl Act<'_> {
+    /// The account `id` in the caller's workspace (404 otherwise), once the caller is shown
+    /// to reach it (403 otherwise), with the transaction to change it in.
+    async fn over(&self, id: UserId) -> Result<(TenantTx, users::User), AppError> {
+        let mut tx = self.db.tenant(self.who.tenant).await?;
+        let user = users::get(&mut tx, id).await?;
+        crate::authority::require_over(&mut tx, &self.who.permissions, id).await?;
+        Ok((tx, user))
+    }
+
+    async fn audit(
+        &self,
+        tx: &mut TenantTx,
+        action: &str,
+        id: UserId,
+        details: serde_json::Value,
+    ) -> Result<(), AppError> {
+        let event = Event {
+            actor: &self.who.actor,
+            action,
+            target: &format!("user:{id}"),
+            details,
+        };
+        audit::record(tx, self.envelope, event, self.origin, self.now).await?;
+        Ok(())
+    }
+
+    fn cause<'c>(&'c self, reason: &'c str) -> Cause<'c> {
+        Cause {
+            actor: &self.who.actor,
+            reason,
+            origin: self.origin,
+            now: self.now,
+        }
+    }
 }
 
 /// The workspace keeps at least one active admin.
@@ -35,98 +72,46 @@ async fn not_last_admin(tx: &mut TenantTx, id: UserId) -> Result<(), AppError> {
     Ok(())
 }
 
-pub async fn disable(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
+/// Writes `action`'s entry and answers with the account as it now is.
+async fn finish(
+    act: &Act<'_>,
+    mut tx: TenantTx,
+    action: &str,
     id: UserId,
-    origin: &Origin,
-    now: DateTime<Utc>,
+    details: serde_json::Value,
 ) -> Result<UserView, AppError> {
-    let (mut tx, _) = over(db, who, id).await?;
+    act.audit(&mut tx, action, id, details).await?;
+    let user = users::get(&mut tx, id).await?;
+    let v = view(&mut tx, user).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+pub async fn disable(act: &Act<'_>, id: UserId) -> Result<UserView, AppError> {
+    let (mut tx, _) = act.over(id).await?;
     not_last_admin(&mut tx, id).await?;
-    let user = users::set_status(&mut tx, id, "disabled").await?;
-    let cause = Cause {
-        actor: &who.actor,
-        reason: "user_disabled",
-        origin,
-        now,
-    };
-    cutoff::deprovision(&mut tx, envelope, id, &cause).await?;
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "user.disabled",
-        id,
-        json!({}),
-        origin,
-        now,
-    )
-    .await?;
-    let v = view(&mut tx, user).await?;
-    tx.commit().await?;
-    Ok(v)
+    users::set_status(&mut tx, id, "disabled").await?;
+    cutoff::deprovision(&mut tx, act.envelope, id, &act.cause("user_disabled")).await?;
+    finish(act, tx, "user.disabled", id, json!({})).await
 }
 
-pub async fn enable(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: UserId,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<UserView, AppError> {
-    let (mut tx, _) = over(db, who, id).await?;
-    let user = users::set_status(&mut tx, id, "active").await?;
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "user.enabled",
-        id,
-        json!({}),
-        origin,
-        now,
-    )
-    .await?;
-    let v = view(&mut tx, user).await?;
-    tx.commit().await?;
-    Ok(v)
+pub async fn enable(act: &Act<'_>, id: UserId) -> Result<UserView, AppError> {
+    let (mut tx, _) = act.over(id).await?;
+    users::set_status(&mut tx, id, "active").await?;
+    finish(act, tx, "user.enabled", id, json!({})).await
 }
 
-pub async fn set_roles(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: UserId,
-    names: &[String],
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<UserView, AppError> {
-    let (mut tx, user) = over(db, who, id).await?;
+pub async fn set_roles(act: &Act<'_>, id: UserId, names: &[String]) -> Result<UserView, AppError> {
+    let (mut tx, _) = act.over(id).await?;
     let before: Vec<String> = roles::direct_for_user(&mut tx, id)
         .await?
         .into_iter()
         .map(|r| r.name)
         .collect();
-    let role_ids = grantable_roles(&mut tx, who, names).await?;
+    let role_ids = grantable_roles(&mut tx, act.who, names).await?;
     roles::set_for_user(&mut tx, id, &role_ids).await?;
     let details = json!({"before": before, "after": names});
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "user.roles_changed",
-        id,
-        details,
-        origin,
-        now,
-    )
-    .await?;
-    let v = view(&mut tx, user).await?;
-    tx.commit().await?;
-    Ok(v)
+    finish(act, tx, "user.roles_changed", id, details).await
 }
 
 /// New sign-in email and display name (each optional).
@@ -138,13 +123,9 @@ pub struct ProfileChange<'a> {
 /// Changes the sign-in email or display name; a new email ends the person's sessions, voids
 /// their reset links and tells the old address (`cutoff::email_changed`).
 pub async fn update_profile(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
+    act: &Act<'_>,
     id: UserId,
     change: &ProfileChange<'_>,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<UserView, AppError> {
     if change
         .email
@@ -162,97 +143,58 @@ pub async fn update_profile(
             "display_name must be 1-200 printable characters".into(),
         ));
     }
-    let (mut tx, before) = over(db, who, id).await?;
+    let (mut tx, before) = act.over(id).await?;
     let email = change.email.map(str::trim).unwrap_or(&before.email);
     let name = change.display_name.or(before.display_name.as_deref());
-    users::set_profile(&mut tx, id, email, name, now).await?;
-    let cause = Cause {
-        actor: &who.actor,
-        reason: "email_changed",
-        origin,
-        now,
-    };
-    cutoff::email_changed(&mut tx, envelope, id, &before.email, email, &cause).await?;
+    users::set_profile(&mut tx, id, email, name, act.now).await?;
+    let cause = act.cause("email_changed");
+    cutoff::email_changed(&mut tx, act.envelope, id, &before.email, email, &cause).await?;
     let details = json!({"email_changed": email != before.email});
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "user.updated",
-        id,
-        details,
-        origin,
-        now,
-    )
-    .await?;
-    let user = users::get(&mut tx, id).await?;
-    let v = view(&mut tx, user).await?;
-    tx.commit().await?;
-    Ok(v)
+    finish(act, tx, "user.updated", id, details).await
 }
 
 /// Deletes the account after taking every way in away (as disabling does).
-pub async fn delete(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: UserId,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let (mut tx, _) = over(db, who, id).await?;
+pub async fn delete(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
+    let (mut tx, _) = act.over(id).await?;
     not_last_admin(&mut tx, id).await?;
-    let cause = Cause {
-        actor: &who.actor,
-        reason: "deleted",
-        origin,
-        now,
-    };
-    cutoff::deprovision(&mut tx, envelope, id, &cause).await?;
-    scim_store::remove_from_all_groups(&mut tx, id.0, now).await?;
+    cutoff::deprovision(&mut tx, act.envelope, id, &act.cause("deleted")).await?;
+    scim_store::remove_from_all_groups(&mut tx, id.0, act.now).await?;
     scim_store::delete_user(&mut tx, id.0).await?;
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "user.deleted",
-        id,
-        json!({}),
-        origin,
-        now,
-    )
-    .await?;
+    act.audit(&mut tx, "user.deleted", id, json!({})).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Sends the person a password reset link, as if they had asked for one.
-#[allow(clippy::too_many_arguments)]
-pub async fn send_reset_link(
-    db: &Db,
-    envelope: &Envelope,
-    public_url: &str,
-    who: &Principal,
-    id: UserId,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let (mut tx, user) = over(db, who, id).await?;
+pub async fn send_reset_link(act: &Act<'_>, public_url: &str, id: UserId) -> Result<(), AppError> {
+    let (mut tx, user) = act.over(id).await?;
     if user.status != "active" {
         return Err(AppError::Conflict("the account is disabled"));
     }
-    crate::auth::reset::issue_link(&mut tx, envelope, public_url, &user, now).await?;
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        "password.reset_sent",
-        id,
-        json!({}),
-        origin,
-        now,
-    )
-    .await?;
+    crate::auth::reset::issue_link(&mut tx, act.envelope, public_url, &user, act.now).await?;
+    act.audit(&mut tx, "password.reset_sent", id, json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Clears the person's second factors; every session of theirs ends.
+pub async fn reset_mfa(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
+    let (mut tx, _) = act.over(id).await?;
+    let actor = &act.who.actor;
+    crate::mfa::enforcement::admin_reset(&mut tx, act.envelope, actor, id, act.origin, act.now)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes the person a break-glass account (or not): it weakens the account, so it needs
+/// the same reach as any other action on it.
+pub async fn set_mfa_exemption(act: &Act<'_>, id: UserId, exempt: bool) -> Result<(), AppError> {
+    let (mut tx, _) = act.over(id).await?;
+    let (actor, origin, now) = (&act.who.actor, act.origin, act.now);
+    crate::mfa::enforcement::set_exemption(&mut tx, act.envelope, actor, id, exempt, origin, now)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -270,25 +212,17 @@ pub async fn sessions(
     Ok(list)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn end_session(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: UserId,
-    session: uuid::Uuid,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let (mut tx, _) = over(db, who, id).await?;
-    let actor = &who.actor;
+pub async fn end_session(act: &Act<'_>, id: UserId, session: uuid::Uuid) -> Result<(), AppError> {
+    let (mut tx, _) = act.over(id).await?;
+    let (actor, origin, now) = (&act.who.actor, act.origin, act.now);
+    let reason = "ended_by_admin";
     let ended = crate::auth::sessions::end(
         &mut tx,
-        envelope,
+        act.envelope,
         actor,
         id,
         session,
-        "ended_by_admin",
+        reason,
         origin,
         now,
     )

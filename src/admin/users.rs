@@ -46,7 +46,7 @@ pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserVie
 }
 
 #[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
-pub(super) async fn audit(
+async fn audit(
     tx: &mut TenantTx,
     envelope: &Envelope,
     who: &Principal,

@@ -1,7 +1,9 @@
 //! `/admin/v1/mfa-policy` and per-user MFA administration: the workspace's rule,
 //! break-glass exemptions, and resetting a person's factors.
 
+use super::users::act;
 use crate::admin::principal::Principal;
+use crate::admin::user_actions;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::ids::UserId;
@@ -78,20 +80,9 @@ pub async fn put_exemption(
 ) -> Result<HttpResponse, AppError> {
     who.require("settings:write")?;
     who.require("users:write")?;
-    let mut tx = state.db.tenant(who.tenant).await?;
-    // Exempting someone from MFA weakens their account: only for those the caller reaches.
-    crate::authority::require_over(&mut tx, &who.permissions, UserId(*id)).await?;
-    enforcement::set_exemption(
-        &mut tx,
-        &state.envelope,
-        &who.actor,
-        UserId(*id),
-        body.exempt,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
-    tx.commit().await?;
+    let origin = ctx.origin();
+    let act = act(&state, &who, &origin);
+    user_actions::set_mfa_exemption(&act, UserId(*id), body.exempt).await?;
     Ok(HttpResponse::Ok().json(json!({ "id": *id, "mfa_exempt": body.exempt })))
 }
 
@@ -102,17 +93,7 @@ pub async fn reset(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
-    let mut tx = state.db.tenant(who.tenant).await?;
-    crate::authority::require_over(&mut tx, &who.permissions, UserId(*id)).await?;
-    enforcement::admin_reset(
-        &mut tx,
-        &state.envelope,
-        &who.actor,
-        UserId(*id),
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
-    tx.commit().await?;
+    let origin = ctx.origin();
+    user_actions::reset_mfa(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,8 +1,9 @@
 //! `/admin/v1/users`.
 
 use crate::admin::principal::Principal;
-use crate::admin::user_actions::{self as actions, ProfileChange};
+use crate::admin::user_actions::{self as actions, Act, ProfileChange};
 use crate::admin::users::{self, NewUserRequest};
+use crate::audit::Origin;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::ids::UserId;
@@ -73,6 +74,17 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(users::get(&state.db, &who, UserId(*id)).await?))
 }
 
+/// The admin action `who` takes from this request.
+pub fn act<'a>(state: &'a AppState, who: &'a Principal, origin: &'a Origin) -> Act<'a> {
+    Act {
+        db: &state.db,
+        envelope: &state.envelope,
+        who,
+        origin,
+        now: chrono::Utc::now(),
+    }
+}
+
 pub async fn disable(
     who: Principal,
     ctx: RequestContext,
@@ -80,15 +92,20 @@ pub async fn disable(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
-    let user = actions::disable(
-        &state.db,
-        &state.envelope,
-        &who,
-        UserId(*id),
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let user = actions::disable(&act(&state, &who, &origin), UserId(*id)).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+pub async fn enable(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let origin = ctx.origin();
+    let user = actions::enable(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -106,66 +123,9 @@ pub async fn set_roles(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("roles:write")?;
-    let user = actions::set_roles(
-        &state.db,
-        &state.envelope,
-        &who,
-        UserId(*id),
-        &body.roles,
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(user))
-}
-
-pub async fn sessions(
-    who: Principal,
-    id: web::Path<Uuid>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    who.require("sessions:read")?;
-    let list = actions::sessions(&state.db, &who, UserId(*id), chrono::Utc::now()).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": list })))
-}
-
-pub async fn end_session(
-    who: Principal,
-    ctx: RequestContext,
-    path: web::Path<(Uuid, Uuid)>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    who.require("sessions:write")?;
-    let (user, session) = path.into_inner();
-    actions::end_session(
-        &state.db,
-        &state.envelope,
-        &who,
-        UserId(user),
-        session,
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-pub async fn enable(
-    who: Principal,
-    ctx: RequestContext,
-    id: web::Path<Uuid>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    who.require("users:write")?;
-    let user = actions::enable(
-        &state.db,
-        &state.envelope,
-        &who,
-        UserId(*id),
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let act = act(&state, &who, &origin);
+    let user = actions::set_roles(&act, UserId(*id), &body.roles).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -188,16 +148,9 @@ pub async fn update(
         email: body.email.as_deref(),
         display_name: body.display_name.as_deref(),
     };
-    let user = actions::update_profile(
-        &state.db,
-        &state.envelope,
-        &who,
-        UserId(*id),
-        &change,
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let act = act(&state, &who, &origin);
+    let user = actions::update_profile(&act, UserId(*id), &change).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -208,9 +161,8 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
-    let now = chrono::Utc::now();
     let origin = ctx.origin();
-    actions::delete(&state.db, &state.envelope, &who, UserId(*id), &origin, now).await?;
+    actions::delete(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -221,15 +173,32 @@ pub async fn send_reset_link(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
-    actions::send_reset_link(
-        &state.db,
-        &state.envelope,
-        &state.settings.server.public_url,
-        &who,
-        UserId(*id),
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let act = act(&state, &who, &origin);
+    let public_url = &state.settings.server.public_url;
+    actions::send_reset_link(&act, public_url, UserId(*id)).await?;
     Ok(HttpResponse::Accepted().finish())
+}
+
+pub async fn sessions(
+    who: Principal,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sessions:read")?;
+    let list = actions::sessions(&state.db, &who, UserId(*id), chrono::Utc::now()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": list })))
+}
+
+pub async fn end_session(
+    who: Principal,
+    ctx: RequestContext,
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sessions:write")?;
+    let (user, session) = path.into_inner();
+    let origin = ctx.origin();
+    actions::end_session(&act(&state, &who, &origin), UserId(user), session).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
