@@ -110,11 +110,16 @@ pub async fn tenant_by_slug(db: &Db, slug: &str) -> Result<Option<TenantId>, DbE
     let mut tx = db.platform().await?;
     let t = tenants::find_by_slug(&mut tx, slug).await?;
     tx.commit().await?;
-    Ok(t.filter(is_open).map(|t| t.id))
+    open(t)
 }
 
-fn is_open(t: &tenants::Tenant) -> bool {
-    t.id != TenantId::PLATFORM && t.status == "active"
+/// The workspace if it may be signed in to; a suspended or cancelled one is said as such
+/// (`DbError::TenantNotActive`): its slug or domain is not a secret.
+fn open(t: Option<tenants::Tenant>) -> Result<Option<TenantId>, DbError> {
+    match t.filter(|t| t.id != TenantId::PLATFORM) {
+        Some(t) if t.status != "active" => Err(DbError::TenantNotActive),
+        t => Ok(t.map(|t| t.id)),
+    }
 }
 
 /// The workspace a sign-in names: by its slug, or, when no slug is given, the active
@@ -130,7 +135,7 @@ pub async fn workspace_for(db: &Db, slug: &str, email: &str) -> Result<Option<Te
     let mut tx = db.platform().await?;
     let t = tenants::get(&mut tx, tenant).await?;
     tx.commit().await?;
-    Ok(t.filter(is_open).map(|t| t.id))
+    open(t)
 }
 
 /// A password that matched an active account.

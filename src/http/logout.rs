@@ -1,16 +1,19 @@
 //! RP-initiated logout (`end_session_endpoint`): ends the browser's session server-side,
 //! clears the cookie, and returns to `post_logout_redirect_uri` only when it exactly matches
-//! one registered for the client named by `client_id` or the `id_token_hint`.
+//! one registered for the client named by `client_id` or the `id_token_hint`. A signed-in
+//! browser is only signed out when the request proves the person or their application
+//! asked: an `id_token_hint` for this very session, or our own confirmation form (CSRF
+//! checked). Anything else, such as a cross-site image, gets the confirmation page.
 
 use super::pages;
 use super::request_context::RequestContext;
-use super::signin::{parse_unique, SESSION_COOKIE};
+use super::signin::{csrf_ok, host_cookie, parse_unique, CSRF_COOKIE, SESSION_COOKIE};
 use crate::auth::sessions;
 use crate::oidc::authorize::redirect_with;
 use crate::oidc::clients;
 use crate::state::AppState;
 use crate::tokens::validate;
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -24,14 +27,9 @@ fn params(req: &HttpRequest, body: &[u8]) -> Option<HashMap<String, String>> {
     }
 }
 
+/// The session cookie, emptied and expired.
 fn cleared_cookie() -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, "")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(CookieDuration::seconds(0))
-        .finish()
+    host_cookie(SESSION_COOKIE, String::new(), 0)
 }
 
 pub async fn logout(
@@ -91,28 +89,18 @@ pub async fn logout(
         }
         target = Some(uri.to_string());
     }
-    if let Some(c) = req.cookie(SESSION_COOKIE) {
-        if let Ok(Some(session)) =
-            sessions::resolve(&state.db, &state.settings.sessions, c.value(), now).await
-        {
-            if let Ok(mut tx) = state.db.tenant(session.tenant).await {
-                let actor = format!("user:{}", session.user);
-                let ended = sessions::end(
-                    &mut tx,
-                    &state.envelope,
-                    &actor,
-                    session.user,
-                    session.id,
-                    "signed_out",
-                    &ctx.origin(),
-                    now,
-                )
-                .await;
-                if ended.is_ok() {
-                    let _ = tx.commit().await;
-                }
-            }
+    let session = match req.cookie(SESSION_COOKIE) {
+        Some(c) => sessions::resolve(&state.db, &state.settings.sessions, c.value(), now)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    if let Some(session) = session {
+        if !asked_by_owner(&req, &p, hint.as_ref(), &session) {
+            return confirmation(&p);
         }
+        end(&state, &ctx, &session, now).await;
     }
     let mut resp = match target {
         Some(uri) => {
@@ -137,5 +125,81 @@ pub async fn logout(
         ),
     };
     let _ = resp.add_cookie(&cleared_cookie());
+    resp
+}
+
+/// Whether the sign-out of `session` was asked for by its owner: a hint naming this session
+/// (or, for hints without `sid`, its person), or our confirmation form posted back.
+fn asked_by_owner(
+    req: &HttpRequest,
+    p: &HashMap<String, String>,
+    hint: Option<&validate::IdTokenHint>,
+    session: &sessions::ActiveSession,
+) -> bool {
+    let hinted = hint.is_some_and(|h| match &h.sid {
+        Some(sid) => *sid == session.id.to_string(),
+        None => h.sub == format!("user:{}", session.user),
+    });
+    let confirmed = req.method() == actix_web::http::Method::POST && csrf_ok(req, p);
+    hinted || confirmed
+}
+
+async fn end(
+    state: &AppState,
+    ctx: &RequestContext,
+    session: &sessions::ActiveSession,
+    now: chrono::DateTime<Utc>,
+) {
+    let Ok(mut tx) = state.db.tenant(session.tenant).await else {
+        return;
+    };
+    let actor = format!("user:{}", session.user);
+    let origin = ctx.origin();
+    let (user, id) = (session.user, session.id);
+    let ended = sessions::end(
+        &mut tx,
+        &state.envelope,
+        &actor,
+        user,
+        id,
+        "signed_out",
+        &origin,
+        now,
+    )
+    .await;
+    if ended.is_ok() {
+        let _ = tx.commit().await;
+    }
+}
+
+/// The parameters carried through the confirmation form.
+const CARRIED: &[&str] = &[
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+    "id_token_hint",
+];
+
+/// "Sign out?" with a button that posts the same request back with a CSRF token.
+fn confirmation(p: &HashMap<String, String>) -> HttpResponse {
+    let csrf = crate::crypto::random::token::<32>();
+    let hidden: String = CARRIED
+        .iter()
+        .filter_map(|k| p.get(*k).map(|v| (k, v)))
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                pages::escape(v)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Sign out?</h1><p>Do you want to sign out of your account on this device?</p>\
+         <form method=\"post\" action=\"/oauth2/logout\">{hidden}\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\">Sign out</button></form>"
+    );
+    let mut resp = pages::page(StatusCode::OK, "Sign out", &body);
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
     resp
 }

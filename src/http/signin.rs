@@ -231,7 +231,11 @@ pub async fn authorize_page(
     };
     let wanted_tenant = match (&auth.tenant_slug, client_tenant) {
         (_, Some(t)) => Some(t),
-        (Some(slug), None) => signin::tenant_by_slug(&state.db, slug).await.ok().flatten(),
+        (Some(slug), None) => match signin::tenant_by_slug(&state.db, slug).await {
+            Ok(t) => t,
+            Err(crate::db::DbError::TenantNotActive) => return suspended(),
+            Err(_) => None,
+        },
         (None, None) => None,
     };
     if let Some(session) = signed_in {
@@ -417,10 +421,7 @@ pub async fn sign_in(
             }
             resp
         }
-        Err(SignInError::Suspended) => pages::error(
-            StatusCode::FORBIDDEN,
-            "This workspace is suspended. Contact your administrator.",
-        ),
+        Err(SignInError::Suspended) => suspended(),
         Err(SignInError::Unavailable) => {
             let mut resp = pages::error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -431,6 +432,14 @@ pub async fn sign_in(
             resp
         }
     }
+}
+
+/// The page for a suspended or cancelled workspace.
+fn suspended() -> HttpResponse {
+    pages::error(
+        StatusCode::FORBIDDEN,
+        "This workspace is suspended. Contact your administrator.",
+    )
 }
 
 pub async fn stylesheet() -> HttpResponse {

@@ -108,7 +108,7 @@ impl Rig {
     }
 
     /// Loads the form and posts it back with `email`/`password`; `csrf` overrides the cookie.
-    async fn sign_in(
+    pub(crate) async fn sign_in(
         &self,
         email: &str,
         password: &str,

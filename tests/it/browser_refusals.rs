@@ -1,0 +1,271 @@
+//! Browser paths an attacker would try, each refused: a sign-out by a cross-site request,
+//! extra password guesses through re-authentication, a look-alike address that skips SSO
+//! enforcement, a suspended workspace, and reset answers that tell known from unknown.
+
+use crate::harness::run_cli;
+use crate::signin_flow::{authorize_url, cookies, hidden_fields, rig, Rig, PASSWORD};
+use reqwest::header::LOCATION;
+use std::time::Instant;
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
+    cookies(res.headers())
+        .into_iter()
+        .find(|c| c.0 == name)
+        .map(|c| c.1)
+        .filter(|v| !v.is_empty())
+}
+
+async fn signed_in(r: &Rig, email: &str, ip: &str) -> String {
+    let res = r.sign_in(email, PASSWORD, None, ip).await;
+    assert_eq!(res.status(), 303);
+    cookie_of(&res, "__Host-identity-session").expect("a session cookie")
+}
+
+/// Whether the session cookie still signs in (the authorize endpoint answers with a code).
+async fn still_signed_in(r: &Rig, session: &str) -> bool {
+    let cookie = format!("__Host-identity-session={session}");
+    r.get(&authorize_url(&[]), Some(&cookie)).await.status() == 303
+}
+
+#[tokio::test]
+async fn a_sign_out_without_a_hint_for_this_session_asks_first() {
+    let r = rig().await;
+    let session = signed_in(&r, "admin@alpha.example", "198.51.100.30").await;
+    let cookie = format!("__Host-identity-session={session}");
+    // A cross-site image or link: a confirmation page, and nothing ends.
+    let res = r.get("/oauth2/logout", Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    let csrf = cookie_of(&res, "__Host-identity-csrf").expect("a CSRF cookie");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Sign out?"), "{page}");
+    assert!(
+        still_signed_in(&r, &session).await,
+        "a GET signed the user out"
+    );
+    // A cross-site form post (no CSRF token): the same.
+    let res = r
+        .app
+        .http
+        .post(r.app.url("/oauth2/logout"))
+        .header("cookie", &cookie)
+        .form(&[("client_id", "crm-web")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        still_signed_in(&r, &session).await,
+        "a forged POST signed the user out"
+    );
+    // The person presses the button: signed out.
+    let res = r
+        .app
+        .http
+        .post(r.app.url("/oauth2/logout"))
+        .header("cookie", format!("{cookie}; __Host-identity-csrf={csrf}"))
+        .form(&hidden_fields(&page))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("You are signed out"));
+    assert!(!still_signed_in(&r, &session).await);
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn re_authentication_spends_the_same_per_account_budget_as_sign_in() {
+    let r = rig().await;
+    let session = signed_in(&r, "admin@alpha.example", "198.51.100.31").await;
+    // An hour-old sign-in: the account page asks for the password again.
+    r.db.owner()
+        .await
+        .execute(
+            "UPDATE sessions SET auth_time = now() - interval '1 hour'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let csrf = "c".repeat(43);
+    let cookie = format!("__Host-identity-session={session}; __Host-identity-csrf={csrf}");
+    // One budget of 10 per account: the sign-in above spent one, nine guesses here.
+    for _ in 0..9 {
+        let res = r
+            .app
+            .http
+            .post(r.app.url("/account/mfa/enrol"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("password", "a wrong guess entirely"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    // The right password at the sign-in page is now over the account's budget.
+    let res = r
+        .sign_in("admin@alpha.example", PASSWORD, None, "198.51.100.32")
+        .await;
+    assert_eq!(
+        res.status(),
+        429,
+        "re-authentication had a budget of its own"
+    );
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_look_alike_address_cannot_skip_sso_enforcement() {
+    let r = rig().await;
+    let owner = r.db.owner().await;
+    let tenant: uuid::Uuid = owner
+        .query_one("SELECT id FROM tenants WHERE slug = 'alpha'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    // kelvin.example must sign in through its IdP; its people have passwords from before.
+    owner
+        .batch_execute(&format!(
+            "INSERT INTO tenant_domains (tenant_id, domain, created_at) VALUES ('{tenant}', 'kelvin.example', now());
+             INSERT INTO sso_connections (id, tenant_id, kind, name, enabled, password_signin_allowed, settings, created_at, updated_at, configured_by)
+             VALUES ('{c}', '{tenant}', 'oidc', 'Kelvin IdP', true, false, '{{}}', now(), now(), 'cli');
+             INSERT INTO sso_connection_domains (tenant_id, domain, connection_id, verified) VALUES ('{tenant}', 'kelvin.example', '{c}', false);
+             INSERT INTO users (id, tenant_id, email, password_hash, status, created_at, updated_at)
+             SELECT gen_random_uuid(), tenant_id, 'sam@kelvin.example', password_hash, 'active', now(), now()
+             FROM users WHERE tenant_id = '{tenant}' AND email = 'admin@alpha.example';",
+            c = uuid::Uuid::new_v4()
+        ))
+        .await
+        .unwrap();
+    // The IdP here is a stub that cannot be reached (the hand-off answers 503): what matters
+    // is that every spelling of the address gets the answer the plain one gets, whatever the
+    // password, so the password is never checked and nobody is signed in.
+    let spellings = [
+        "sam@kelvin.example",
+        "sam@\u{212A}elvin.example",
+        "SAM@KELVIN.EXAMPLE",
+    ];
+    let mut answers = Vec::new();
+    for (n, email) in spellings.into_iter().enumerate() {
+        for (m, password) in [PASSWORD, "a wrong password entirely"]
+            .into_iter()
+            .enumerate()
+        {
+            let ip = format!("198.51.100.{}", 40 + 2 * n + m);
+            let res = r.sign_in(email, password, None, &ip).await;
+            assert!(
+                cookie_of(&res, "__Host-identity-session").is_none(),
+                "{email}: a password signed in past SSO enforcement"
+            );
+            answers.push((email, m, res.status().as_u16()));
+        }
+    }
+    let plain = answers[0].2;
+    for (email, m, status) in &answers {
+        assert_eq!(
+            *status, plain,
+            "{email} (password {m}) answered differently: {answers:?}"
+        );
+    }
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_suspended_workspace_signs_nobody_in_until_resumed() {
+    let r = rig().await;
+    let session = signed_in(&r, "admin@alpha.example", "198.51.100.50").await;
+    let form_page = r.get(&authorize_url(&[("prompt", "login")]), None).await;
+    let csrf = cookie_of(&form_page, "__Host-identity-csrf").unwrap();
+    let mut form = hidden_fields(&form_page.text().await.unwrap());
+    form.push(("email".into(), "admin@alpha.example".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let (code, _, err) = run_cli(
+        &r.db.env(),
+        &["tenants", "suspend", "--tenant", "alpha"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    // The sign-in page says so instead of showing a form.
+    let res = r.get(&authorize_url(&[]), None).await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("suspended"));
+    // A form posted anyway (loaded before the suspension) signs nobody in.
+    let res = r
+        .app
+        .http
+        .post(r.app.url("/signin"))
+        .header("cookie", format!("__Host-identity-csrf={csrf}"))
+        .header("x-forwarded-for", "198.51.100.51")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(cookie_of(&res, "__Host-identity-session").is_none());
+    assert!(
+        !still_signed_in(&r, &session).await,
+        "a session outlived the suspension"
+    );
+    let (code, _, err) = run_cli(
+        &r.db.env(),
+        &["tenants", "resume", "--tenant", "alpha"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        still_signed_in(&r, &session).await,
+        "resuming did not restore the session"
+    );
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn reset_requests_for_known_and_unknown_accounts_take_the_same_time() {
+    let r = rig().await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..6 {
+        for (email, times) in [
+            ("admin@alpha.example".to_string(), &mut known),
+            (format!("ghost{i}@alpha.example"), &mut unknown),
+        ] {
+            let page = r.get("/password/forgot", None).await;
+            let csrf = cookie_of(&page, "__Host-identity-csrf").unwrap();
+            let started = Instant::now();
+            let res = r
+                .app
+                .http
+                .post(r.app.url("/password/forgot"))
+                .header("cookie", format!("__Host-identity-csrf={csrf}"))
+                .header("x-forwarded-for", format!("198.51.100.{}", 60 + i))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("workspace", "alpha"),
+                    ("email", email.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            res.text().await.unwrap();
+            // The known account's budget (5 an hour) runs out on the 6th: same answer, 429.
+            if i < 5 {
+                assert_eq!(status, 200);
+                times.push(started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    println!("reset answers: known {k:.4}s unknown {u:.4}s");
+    assert!(
+        (k - u).abs() < 0.005,
+        "known {k:.4}s and unknown {u:.4}s differ by more than 5 ms"
+    );
+    r.app.stop().await;
+}
