@@ -4,7 +4,6 @@
 
 use crate::harness::run_cli;
 use crate::signin_flow::{authorize_url, cookies, hidden_fields, rig, Rig, PASSWORD};
-use reqwest::header::LOCATION;
 use std::time::Instant;
 
 fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
