@@ -6,6 +6,7 @@
 mod admin;
 mod oidc;
 mod saml;
+mod trust_change;
 
 use crate::api_keys::admin_key;
 use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
