@@ -41,7 +41,18 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// A path id that does not parse names nothing that exists.
+/// A path id that does not parse names nothing that exists: 404, as a page on the browser
+/// routes (`/sso/...`) and as problem+json elsewhere.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into())
+    web::PathConfig::default().error_handler(|err, req| {
+        if req.path().starts_with("/sso/") {
+            let page = super::pages::error(
+                actix_web::http::StatusCode::NOT_FOUND,
+                "This sign-in link does not exist.",
+            );
+            actix_web::error::InternalError::from_response(err, page).into()
+        } else {
+            AppError::NotFound.into()
+        }
+    })
 }

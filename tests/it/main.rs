@@ -11,6 +11,7 @@ mod cli;
 mod code_grant;
 mod codes;
 mod config_files;
+mod contract;
 mod domains;
 mod encryption;
 mod escalation;
