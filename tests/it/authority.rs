@@ -4,7 +4,9 @@
 //! and must fail; against an account they reach it must work.
 
 use crate::api_keys::admin_key;
+use crate::code_grant::{code_for, REDIRECT, VERIFIER};
 use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::support::{token_response, TestClient, ADMIN};
 use identity::admin::bootstrap::Bootstrapped;
 use identity::audit::Origin;
 use identity::db::Db;
@@ -19,6 +21,8 @@ pub struct Rig {
     pub t: Bootstrapped,
     /// An admin-role key made by the operator.
     pub root: String,
+    /// A first-party console client: people's own admin tokens come through it.
+    pub console: TestClient,
 }
 
 pub async fn rig() -> Rig {
@@ -27,12 +31,30 @@ pub async fn rig() -> Rig {
     let pool = db.db();
     let t = tenant(&pool, &envelope(&[1]), "acme").await;
     let root = admin_key(&pool, t.tenant_id, "admin").await;
+    let spec = identity::oidc::clients::ClientSpec {
+        name: "Admin console".into(),
+        client_id: Some("console".into()),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![REDIRECT.into()],
+        audiences: vec![ADMIN.into()],
+        ..Default::default()
+    };
+    let now = chrono::Utc::now();
+    let (_, secret) =
+        identity::oidc::clients::create(&pool, &envelope(&[1]), spec, 3600, "cli", now)
+            .await
+            .unwrap();
+    let console = TestClient {
+        id: "console".into(),
+        secret,
+    };
     Rig {
         db,
         app,
         pool,
         t,
         root,
+        console,
     }
 }
 
@@ -100,6 +122,35 @@ impl Rig {
         key
     }
 
+    /// A person's own admin-audience access token, through the code grant of a first-party
+    /// console client (made on first use).
+    pub async fn person_token(&self, user: Uuid) -> String {
+        let console = &self.console;
+        let user = identity::ids::UserId(user);
+        let (_, code) = code_for(
+            &self.pool,
+            self.t.tenant_id,
+            user,
+            &console.id,
+            "openid",
+            None,
+        )
+        .await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("resource", ADMIN),
+        ];
+        let res = token_response(&self.app, console, &form).await;
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     pub async fn get_user(&self, id: Uuid) -> Value {
         let path = format!("/admin/v1/users/{id}");
         let (s, b) = api(&self.app, &self.root, Method::GET, &path, None).await;
@@ -155,6 +206,10 @@ async fn narrower_principals_act_on_accounts_they_reach_and_never_on_wider_ones(
     let desk = r.user("desk@acme.example", &["helpdesk"]).await;
     let desk_actor = format!("user:{desk}");
     let principals = [
+        (
+            "the helpdesk person's own token",
+            r.person_token(desk).await,
+        ),
         (
             "operator-made helpdesk key",
             admin_key(&r.pool, r.t.tenant_id, "helpdesk").await,

@@ -22,19 +22,31 @@ pub async fn signed_in_code(
     scope: &str,
     nonce: Option<&str>,
 ) -> (uuid::Uuid, String) {
-    let mut tx = pool.tenant(t.tenant_id).await.unwrap();
+    code_for(pool, t.tenant_id, t.admin_user_id, client_id, scope, nonce).await
+}
+
+/// [`signed_in_code`] for any person of the workspace.
+pub async fn code_for(
+    pool: &identity::db::Db,
+    tenant: identity::ids::TenantId,
+    user: identity::ids::UserId,
+    client_id: &str,
+    scope: &str,
+    nonce: Option<&str>,
+) -> (uuid::Uuid, String) {
+    let mut tx = pool.tenant(tenant).await.unwrap();
     let settings = SessionSettings {
         idle_timeout_secs: 3600,
         absolute_timeout_secs: 36_000,
     };
     let now = chrono::Utc::now();
-    let (session, _) = sessions::start(&mut tx, &settings, t.admin_user_id, &["pwd".into()], now)
+    let (session, _) = sessions::start(&mut tx, &settings, user, &["pwd".into()], now)
         .await
         .unwrap();
     let grant = CodeGrant {
         client_id,
         redirect_uri: REDIRECT,
-        user: t.admin_user_id,
+        user,
         session: session.id,
         code_challenge: CHALLENGE,
         scope,

@@ -203,3 +203,100 @@ async fn a_reset_link_arrives_by_mail_works_once_and_ends_every_session() {
         .unwrap());
     app.stop().await;
 }
+
+/// A link as the service mints and stores them (the mail that carries it is tested above).
+async fn link_for(
+    pool: &identity::db::Db,
+    tenant: identity::ids::TenantId,
+    user: uuid::Uuid,
+) -> String {
+    let token = identity::crypto::tenant_token::mint("idw_", tenant);
+    let now = chrono::Utc::now();
+    let mut tx = pool.tenant(tenant).await.unwrap();
+    let hash = identity::crypto::tenant_token::hash(&token);
+    let until = now + chrono::Duration::minutes(30);
+    identity::db::models::resets::insert(&mut tx, &hash, user, now, until)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    token
+}
+
+async fn link_status(app: &TestApp, token: &str) -> u16 {
+    let res = app.get(&format!("/password/reset?token={token}")).await;
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn every_outstanding_link_dies_with_a_reset_an_email_change_or_a_disable() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let t = tenant(&pool, &envelope(&[1]), "alpha").await;
+    let key = crate::api_keys::admin_key(&pool, t.tenant_id, "admin").await;
+    let admin = t.admin_user_id.0;
+
+    // Two links out; the first one used voids the second.
+    let (first, second) = (
+        link_for(&pool, t.tenant_id, admin).await,
+        link_for(&pool, t.tenant_id, admin).await,
+    );
+    let form = app.get(&format!("/password/reset?token={first}")).await;
+    let csrf = csrf_cookie(&form);
+    let fields = [
+        ("token", first.as_str()),
+        ("password", "a brand new passphrase"),
+    ];
+    let done = post_form(&app, "/password/reset", &csrf, &fields).await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(
+        link_status(&app, &second).await,
+        400,
+        "a second link outlived the reset"
+    );
+
+    // A link to the old address dies when an admin changes the sign-in email...
+    let created = app
+        .http
+        .post(app.url("/admin/v1/users"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"email": "sam@alpha.example"}))
+        .send()
+        .await
+        .unwrap();
+    let sam: serde_json::Value = created.json().await.unwrap();
+    let sam = uuid::Uuid::parse_str(sam["id"].as_str().unwrap()).unwrap();
+    let link = link_for(&pool, t.tenant_id, sam).await;
+    assert_eq!(link_status(&app, &link).await, 200);
+    let res = app
+        .http
+        .patch(app.url(&format!("/admin/v1/users/{sam}")))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"email": "samuel@alpha.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        link_status(&app, &link).await,
+        400,
+        "a link outlived an email change"
+    );
+
+    // ...and when the account is disabled.
+    let link = link_for(&pool, t.tenant_id, sam).await;
+    let res = app
+        .http
+        .post(app.url(&format!("/admin/v1/users/{sam}/disable")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        link_status(&app, &link).await,
+        400,
+        "a link outlived a disable"
+    );
+    app.stop().await;
+}

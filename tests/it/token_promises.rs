@@ -178,12 +178,31 @@ async fn a_suspended_workspace_is_refused_everywhere_until_resumed() {
             .await;
             let rt = refresh(app, web, person["refresh_token"].as_str().unwrap()).await;
             let active = introspect(app, resource, service_token).await["active"] == true;
+            let exchange = app
+                .http
+                .post(app.url("/oauth2/token"))
+                .form(&[
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:token-exchange",
+                    ),
+                    ("subject_token", key.as_str()),
+                    (
+                        "subject_token_type",
+                        "urn:identity:params:oauth:token-type:api-key",
+                    ),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status();
             if expect_open {
                 assert_eq!(admin.status(), 200);
                 assert_eq!(scim_res.status(), 200);
                 assert_eq!(cc.status(), 200);
                 assert_eq!(rt.status(), 200);
                 assert!(active);
+                assert_eq!(exchange, 200);
             } else {
                 assert_eq!(admin.status(), 403);
                 let problem: Value = admin.json().await.unwrap();
@@ -193,6 +212,10 @@ async fn a_suspended_workspace_is_refused_everywhere_until_resumed() {
                 assert_eq!(cc.json::<Value>().await.unwrap()["error"], "invalid_grant");
                 assert_eq!(rt.status(), 400);
                 assert!(!active, "introspection still says active");
+                assert_eq!(
+                    exchange, 400,
+                    "an API key was exchanged in a suspended workspace"
+                );
             }
         }
     };
