@@ -1,7 +1,7 @@
 //! The authority rule end to end over HTTP: no credential reaches further than whoever made
-//! it, now. Every action on another account is tried by narrower principals (an API key, a
-//! key a narrow person made, an admin-role key a narrow person made) against a wider account
-//! and must fail; against an account they reach it must work.
+//! it, now. Every action on another account is tried by narrower principals (a person's own
+//! token, an API key, a key a narrow person made, an admin-role key a narrow person made)
+//! against a wider account and must fail; against an account they reach it must work.
 
 use crate::api_keys::admin_key;
 use crate::code_grant::{code_for, REDIRECT, VERIFIER};
