@@ -27,13 +27,14 @@ pub async fn roles_of(tx: &mut TenantTx, user: UserId) -> Result<Vec<roles::Role
     }
     let all = roles::list(tx).await?;
     for (asserter, claims) in sources {
+        let ids = engine::role_ids(&rules, &claims);
+        if ids.is_empty() {
+            continue;
+        }
         let reach = asserting_reach(tx, &asserter).await?;
-        for id in engine::role_ids(&rules, &claims) {
-            let Some(role) = all.iter().find(|r| r.id.0 == id) else {
-                continue;
-            };
-            let within = role.permissions.iter().all(|p| reach.contains(p));
-            if within && !granted.iter().any(|g| g.id == role.id) {
+        for role in all.iter().filter(|r| ids.contains(&r.id.0)) {
+            let held: Permissions = role.permissions.iter().cloned().collect();
+            if super::covers(&reach, &held) && !granted.iter().any(|g| g.id == role.id) {
                 granted.push(role.clone());
             }
         }
