@@ -160,6 +160,32 @@ pub async fn end(
     Ok(true)
 }
 
+/// The person signs `session` out (logout): it ends, audited with them as the actor.
+pub async fn sign_out(
+    db: &crate::db::Db,
+    envelope: &Envelope,
+    session: &ActiveSession,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AuditError> {
+    let mut tx = db.tenant(session.tenant).await?;
+    let actor = format!("user:{}", session.user);
+    let (user, id) = (session.user, session.id);
+    end(
+        &mut tx,
+        envelope,
+        &actor,
+        user,
+        id,
+        "signed_out",
+        origin,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Ends every session of `user` (disabled, password reset, deprovisioned).
 #[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
 pub async fn end_all(

@@ -100,7 +100,12 @@ pub async fn logout(
         if !asked_by_owner(&req, &p, hint.as_ref(), &session) {
             return confirmation(&p);
         }
-        end(&state, &ctx, &session, now).await;
+        let origin = ctx.origin();
+        // A failure leaves the session to its timeouts; the cookie is cleared either way.
+        if let Err(e) = sessions::sign_out(&state.db, &state.envelope, &session, &origin, now).await
+        {
+            tracing::warn!(error = %e, "sign-out could not end the session");
+        }
     }
     let mut resp = match target {
         Some(uri) => {
@@ -142,34 +147,6 @@ fn asked_by_owner(
     });
     let confirmed = req.method() == actix_web::http::Method::POST && csrf_ok(req, p);
     hinted || confirmed
-}
-
-async fn end(
-    state: &AppState,
-    ctx: &RequestContext,
-    session: &sessions::ActiveSession,
-    now: chrono::DateTime<Utc>,
-) {
-    let Ok(mut tx) = state.db.tenant(session.tenant).await else {
-        return;
-    };
-    let actor = format!("user:{}", session.user);
-    let origin = ctx.origin();
-    let (user, id) = (session.user, session.id);
-    let ended = sessions::end(
-        &mut tx,
-        &state.envelope,
-        &actor,
-        user,
-        id,
-        "signed_out",
-        &origin,
-        now,
-    )
-    .await;
-    if ended.is_ok() {
-        let _ = tx.commit().await;
-    }
 }
 
 /// The parameters carried through the confirmation form.

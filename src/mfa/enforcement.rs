@@ -24,6 +24,41 @@ pub async fn load(tx: &mut TenantTx) -> Result<Policy, DbError> {
         .unwrap_or_default())
 }
 
+/// The workspace's rule, read in its own session.
+pub async fn current(db: &crate::db::Db, tenant: crate::ids::TenantId) -> Result<Policy, DbError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let policy = load(&mut tx).await?;
+    tx.commit().await?;
+    Ok(policy)
+}
+
+/// [`set_policy`] in a transaction of its own (the admin API).
+#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
+pub async fn put_policy(
+    db: &crate::db::Db,
+    envelope: &Envelope,
+    tenant: crate::ids::TenantId,
+    actor: &str,
+    required: bool,
+    grace_period_days: i32,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Policy, AppError> {
+    let mut tx = db.tenant(tenant).await?;
+    let policy = set_policy(
+        &mut tx,
+        envelope,
+        actor,
+        required,
+        grace_period_days,
+        origin,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(policy)
+}
+
 /// Sets the rule. Switching `required` on starts the grace period now; saving it again
 /// while on keeps the original start, so re-saving cannot extend the grace period.
 pub async fn set_policy(

@@ -11,6 +11,11 @@ use serde_json::{json, Value};
 
 /// An admin API key made the way an operator would (the CLI's code path).
 pub async fn admin_key(pool: &Db, tenant: TenantId, role: &str) -> String {
+    key_made_by(pool, tenant, "cli", role).await
+}
+
+/// A key with `role` as if `maker` (an actor string such as `user:<id>`) had made it.
+pub async fn key_made_by(pool: &Db, tenant: TenantId, maker: &str, role: &str) -> String {
     let mut tx = pool.tenant(tenant).await.unwrap();
     let (_, key) = service::create(
         &mut tx,
@@ -18,7 +23,7 @@ pub async fn admin_key(pool: &Db, tenant: TenantId, role: &str) -> String {
         "seed",
         role,
         None,
-        "cli",
+        maker,
         &Origin::default(),
         chrono::Utc::now(),
     )

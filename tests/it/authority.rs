@@ -105,21 +105,7 @@ impl Rig {
 
     /// A key with `role` as if `maker` (an actor string) had made it.
     pub async fn key_made_by(&self, maker: &str, role: &str) -> String {
-        let mut tx = self.pool.tenant(self.t.tenant_id).await.unwrap();
-        let (_, key) = identity::apikeys::service::create(
-            &mut tx,
-            &envelope(&[1]),
-            "made",
-            role,
-            None,
-            maker,
-            &Origin::default(),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        key
+        crate::api_keys::key_made_by(&self.pool, self.t.tenant_id, maker, role).await
     }
 
     /// A person's own admin-audience access token, through the code grant of a first-party

@@ -29,9 +29,7 @@ pub async fn get_policy(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:read")?;
-    let mut tx = state.db.tenant(who.tenant).await?;
-    let policy = enforcement::load(&mut tx).await?;
-    tx.commit().await?;
+    let policy = enforcement::current(&state.db, who.tenant).await?;
     Ok(HttpResponse::Ok().json(policy_json(&policy)))
 }
 
@@ -50,10 +48,10 @@ pub async fn put_policy(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("settings:write")?;
-    let mut tx = state.db.tenant(who.tenant).await?;
-    let policy = enforcement::set_policy(
-        &mut tx,
+    let policy = enforcement::put_policy(
+        &state.db,
         &state.envelope,
+        who.tenant,
         &who.actor,
         body.required,
         body.grace_period_days,
@@ -61,7 +59,6 @@ pub async fn put_policy(
         Utc::now(),
     )
     .await?;
-    tx.commit().await?;
     Ok(HttpResponse::Ok().json(policy_json(&policy)))
 }
 

@@ -34,6 +34,22 @@ async fn last_signing_cert(idp: &Idp) -> String {
         .expect("a certificate in the signature")
 }
 
+async fn put_as(r: &Rig, bearer: &str, connection: &str, body: &Value) -> u16 {
+    r.app
+        .http
+        .put(
+            r.app
+                .url(&format!("/admin/v1/sso-connections/{connection}")),
+        )
+        .bearer_auth(bearer)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn links_of(r: &Rig, connection: &str) -> i64 {
     let id = uuid::Uuid::parse_str(connection).unwrap();
     r.db.owner()
@@ -86,20 +102,8 @@ async fn a_swapped_idp_certificate_drops_links_and_signs_nobody_in_as_a_linked_a
     assert_ne!(swapped, genuine);
     let put = json!({"name": "Acme SAML", "kind": "saml", "saml": {"idp_metadata": swapped},
                      "domains": [{"domain": "acme.test"}]});
-    let res = r
-        .app
-        .http
-        .put(
-            r.app
-                .url(&format!("/admin/v1/sso-connections/{connection}")),
-        )
-        .bearer_auth(&attacker)
-        .json(&put)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        res.status(),
+        put_as(&r, &attacker, &connection, &put).await,
         200,
         "no mapping hands out admin: sso:write may configure"
     );
@@ -118,18 +122,6 @@ async fn a_swapped_idp_certificate_drops_links_and_signs_nobody_in_as_a_linked_a
 
     // Once a mapping hands out admin, sso:write alone may not touch the connection at all.
     r.map_group("CRM-Admins", "admin").await;
-    let res = r
-        .app
-        .http
-        .put(
-            r.app
-                .url(&format!("/admin/v1/sso-connections/{connection}")),
-        )
-        .bearer_auth(&attacker)
-        .json(&put)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    assert_eq!(put_as(&r, &attacker, &connection, &put).await, 403);
     r.app.stop().await;
 }
