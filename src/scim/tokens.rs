@@ -93,6 +93,52 @@ pub async fn revoke(
     Ok(())
 }
 
+/// The workspace's tokens (never their values), for the admin API.
+pub async fn list(db: &crate::db::Db, tenant: TenantId) -> Result<Vec<model::TokenRow>, AppError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let all = model::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(all)
+}
+
+/// [`create`] in a transaction of its own, for `who`.
+pub async fn create_for(
+    db: &crate::db::Db,
+    envelope: &Envelope,
+    who: &crate::admin::principal::Principal,
+    name: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(model::TokenRow, String), AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    let made = create(
+        &mut tx,
+        envelope,
+        name,
+        (&who.actor, &who.permissions),
+        origin,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// [`revoke`] in a transaction of its own.
+pub async fn revoke_for(
+    db: &crate::db::Db,
+    envelope: &Envelope,
+    who: &crate::admin::principal::Principal,
+    id: Uuid,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    revoke(&mut tx, envelope, id, &who.actor, origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The workspace a Bearer value claims (not yet checked), or 401.
 pub fn claimed_tenant(bearer: &str) -> Result<TenantId, ScimError> {
     tenant_token::tenant_of(PREFIX, bearer).ok_or(ScimError::Unauthorized)

@@ -2,7 +2,6 @@
 //! only in the create answer.
 
 use crate::admin::principal::Principal;
-use crate::db::models::scim_tokens as model;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::scim::tokens;
@@ -15,9 +14,7 @@ use uuid::Uuid;
 
 pub async fn list(who: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
-    let mut tx = state.db.tenant(who.tenant).await?;
-    let all = model::list(&mut tx).await?;
-    tx.commit().await?;
+    let all = tokens::list(&state.db, who.tenant).await?;
     Ok(HttpResponse::Ok().json(json!({ "scim_tokens": all })))
 }
 
@@ -34,17 +31,15 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
-    let mut tx = state.db.tenant(who.tenant).await?;
-    let (row, token) = tokens::create(
-        &mut tx,
+    let (row, token) = tokens::create_for(
+        &state.db,
         &state.envelope,
+        &who,
         &body.name,
-        (&who.actor, &who.permissions),
         &ctx.origin(),
         Utc::now(),
     )
     .await?;
-    tx.commit().await?;
     Ok(HttpResponse::Created().json(json!({ "scim_token": row, "token": token })))
 }
 
@@ -55,16 +50,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
-    let mut tx = state.db.tenant(who.tenant).await?;
-    tokens::revoke(
-        &mut tx,
-        &state.envelope,
-        *id,
-        &who.actor,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
-    tx.commit().await?;
+    let origin = ctx.origin();
+    tokens::revoke_for(&state.db, &state.envelope, &who, *id, &origin, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
