@@ -49,6 +49,7 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
         keys,
         idp_http,
         saml_checks: Arc::new(tokio::sync::Semaphore::new(blocking)),
+        documents: Arc::default(),
     })
 }
 
@@ -57,6 +58,9 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
 /// token endpoint answers `temporarily_unavailable` meanwhile.
 pub async fn prepare(state: &AppState) {
     let now = chrono::Utc::now();
+    if let Err(e) = state.db.start_feed() {
+        tracing::error!(error = %e, "the change feed could not start; every hot-path read goes to the database");
+    }
     if let Err(e) = tokens::rotation::ensure_active_keys(&state.db, &state.envelope, now).await {
         tracing::warn!(error = %e, "could not ensure active signing keys");
     }

@@ -24,4 +24,6 @@ pub struct AppState {
     /// Permits for SAML signature checks (xmlsec, RSA) on the blocking pool: at most one
     /// per core at a time, so a flood of posted responses cannot take every core.
     pub saml_checks: Arc<tokio::sync::Semaphore>,
+    /// Discovery and the JWKS as served (pre-serialised).
+    pub documents: Arc<crate::http::wellknown::Documents>,
 }

@@ -15,14 +15,17 @@ use super::seal::{self, Refusal};
 use super::{ensure_secret, hash_ip, secret_context, AuditError};
 use super::{CHAIN_KEY, IP_SALT};
 use crate::crypto::Envelope;
+use crate::db::feed::Event;
+use crate::db::memory::Change;
 use crate::db::models::audit::{self as model, AuditRow, Chained};
 use crate::db::models::audit_pending as pending;
-use crate::db::models::tenants;
+use crate::db::models::due_work;
 use crate::db::{Db, WeakAuditQueue};
 use crate::ids::TenantId;
 use chrono::Utc;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use tokio::sync::broadcast::{error::RecvError, Receiver};
 
 /// Entries chained per transaction.
 const BATCH: i64 = 500;
@@ -57,6 +60,17 @@ pub async fn settle_all(db: &Db, envelope: &Envelope) -> Result<u64, AuditError>
     Ok(total)
 }
 
+/// How long entries announced by another instance may wait before this one looks.
+const REMOTE_GRACE: Duration = Duration::from_secs(1);
+
+/// Resolves at `at`, or never.
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// How often the chainer checks, while idle, that anything can still announce entries.
 const ALIVE_CHECK: Duration = Duration::from_secs(1);
 
@@ -68,6 +82,7 @@ const ALIVE_CHECK: Duration = Duration::from_secs(1);
 /// the chain lock while it works, and must never wait on a runtime that something else
 /// keeps busy or blocks. It ends once every handle of `db` is dropped.
 pub fn spawn(db: &Db, envelope: Envelope) -> std::io::Result<()> {
+    let announced = db.feed().subscribe();
     let own = db
         .separate_pool(2)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -79,15 +94,18 @@ pub fn spawn(db: &Db, envelope: Envelope) -> std::io::Result<()> {
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(run(own, envelope, queue)),
+                Ok(runtime) => runtime.block_on(run(own, envelope, queue, announced)),
                 Err(e) => tracing::error!(error = %e, "the audit chainer could not start"),
             }
         })?;
     Ok(())
 }
 
-async fn run(db: Db, envelope: Envelope, queue: WeakAuditQueue) {
+async fn run(db: Db, envelope: Envelope, queue: WeakAuditQueue, mut announced: Receiver<Event>) {
     let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    // Entries another instance committed (announced by the change feed): normally that
+    // instance chains them within milliseconds, so look only a moment later, once.
+    let mut look_soon: Option<Instant> = None;
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Tenants whose last batch failed: retried by the sweep, not on every commit, so a
     // broken secret costs one error a sweep rather than one a request.
@@ -101,6 +119,24 @@ async fn run(db: Db, envelope: Envelope, queue: WeakAuditQueue) {
                 let mut marked = live.take();
                 marked.retain(|t| failed.get(t).is_none_or(|at| at.elapsed() >= SWEEP_EVERY));
                 marked
+            }
+            event = announced.recv() => {
+                if matches!(event, Ok(Event::Changed(Change::Audit(_))) | Err(RecvError::Lagged(_)))
+                    && look_soon.is_none()
+                {
+                    look_soon = Some(Instant::now() + REMOTE_GRACE);
+                }
+                continue;
+            }
+            _ = until(look_soon) => {
+                look_soon = None;
+                match waiting_tenants(&db).await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "audit check could not list waiting entries");
+                        continue;
+                    }
+                }
             }
             _ = sweep.tick() => match waiting_tenants(&db).await {
                 Ok(t) => t,
@@ -129,20 +165,12 @@ async fn run(db: Db, envelope: Envelope, queue: WeakAuditQueue) {
     }
 }
 
+/// The tenants with entries waiting (the platform's own chain included): one narrow query,
+/// so an idle instance costs the same at ten workspaces and at ten thousand.
 async fn waiting_tenants(db: &Db) -> Result<Vec<TenantId>, AuditError> {
     let mut ptx = db.platform().await?;
-    let all = tenants::list(&mut ptx).await?;
+    let waiting = due_work::tenants_with_pending_audit(&mut ptx).await?;
     ptx.commit().await?;
-    let mut waiting = Vec::new();
-    // The registry lists the platform's own chain too.
-    for tenant in all.into_iter().map(|t| t.id) {
-        let mut tx = db.tenant_read_any_status(tenant).await?;
-        let any = pending::any(&mut tx).await?;
-        tx.commit().await?;
-        if any {
-            waiting.push(tenant);
-        }
-    }
     Ok(waiting)
 }
 

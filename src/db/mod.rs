@@ -2,6 +2,8 @@
 //! through [`PlatformTx`]; raw connections never leave this module.
 
 mod audit_queue;
+pub mod feed;
+pub mod memory;
 pub mod migrate;
 pub mod models;
 mod pool;

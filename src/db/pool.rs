@@ -2,6 +2,8 @@
 //! turns into a clear 503 instead of piling up requests.
 
 use super::audit_queue::AuditQueue;
+use super::feed::Feed;
+use super::memory::Memory;
 use super::{DbError, Entry, PlatformTx, TenantTx};
 use crate::ids::TenantId;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -27,6 +29,8 @@ pub struct Db {
     pool: PgPool,
     settings: PoolSettings,
     audit_queue: AuditQueue,
+    memory: Memory,
+    feed: Feed,
 }
 
 impl Db {
@@ -44,6 +48,8 @@ impl Db {
             pool,
             settings: settings.clone(),
             audit_queue: AuditQueue::default(),
+            memory: Memory::default(),
+            feed: Feed::default(),
         })
     }
 
@@ -68,33 +74,52 @@ impl Db {
     /// Opens a transaction scoped to `tenant`: row-level security sees only its rows. A
     /// suspended or cancelled workspace is refused (`DbError::TenantNotActive`).
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        let queue = self.audit_queue.clone();
+        let queue = self.shared();
         TenantTx::begin(self.conn().await?, tenant, Entry::Active, queue).await
     }
 
     /// A read session scoped to `tenant` for hot read paths: each statement commits on its
     /// own (no multi-statement atomicity), with half the round trips of a transaction.
     pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        let queue = self.audit_queue.clone();
+        let queue = self.shared();
         TenantTx::begin_read(self.conn().await?, tenant, Entry::Active, queue).await
     }
 
     /// [`Db::tenant`] for upkeep that must reach a workspace whatever its status: operator
     /// commands and audit chaining. Never for a request path.
     pub async fn tenant_any_status(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        let queue = self.audit_queue.clone();
+        let queue = self.shared();
         TenantTx::begin(self.conn().await?, tenant, Entry::Any, queue).await
     }
 
     /// [`Db::tenant_read`] whatever the workspace's status (see [`Db::tenant_any_status`]).
     pub async fn tenant_read_any_status(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        let queue = self.audit_queue.clone();
+        let queue = self.shared();
         TenantTx::begin_read(self.conn().await?, tenant, Entry::Any, queue).await
     }
 
     /// Opens a transaction with no tenant set: only platform tables are visible.
     pub async fn platform(&self) -> Result<PlatformTx, DbError> {
-        PlatformTx::begin(self.conn().await?, self.audit_queue.clone()).await
+        PlatformTx::begin(self.conn().await?, self.shared()).await
+    }
+
+    fn shared(&self) -> (AuditQueue, Memory) {
+        (self.audit_queue.clone(), self.memory.clone())
+    }
+
+    /// What this instance remembers of the database (trusted only while its change feed is).
+    pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    /// This instance's change feed (started by [`Db::start_feed`]).
+    pub fn feed(&self) -> &Feed {
+        &self.feed
+    }
+
+    /// The connection string of the runtime role, for the change feed's own connection.
+    pub(super) fn url(&self) -> &SecretString {
+        &self.settings.url
     }
 
     /// The tenants with audit entries waiting to be chained (`crate::audit::chainer`).

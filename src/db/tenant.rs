@@ -11,6 +11,7 @@
 //! it never returns to the pool half-done.
 
 use super::audit_queue::AuditQueue;
+use super::memory::{Change, Memory};
 use super::models::audit_pending::{self as pending, PendingEntry};
 use super::pool::PooledConn;
 use super::prepared::Commit;
@@ -33,12 +34,16 @@ pub struct TenantTx {
     staged_audit: Vec<PendingEntry>,
     /// Told which tenant has entries to chain once they are committed.
     audit_queue: AuditQueue,
+    /// What this instance remembers of the database, and what to forget once committed.
+    memory: Memory,
+    forget: Vec<Change>,
 }
 
 /// An open transaction with no tenant: the tenant registry and platform-owned tables.
 pub struct PlatformTx {
     conn: Option<PooledConn>,
     audit_queue: AuditQueue,
+    memory: Memory,
 }
 
 /// How a tenant is entered.
@@ -87,7 +92,7 @@ impl TenantTx {
         conn: PooledConn,
         tenant: TenantId,
         entry: Entry,
-        audit_queue: AuditQueue,
+        (audit_queue, memory): (AuditQueue, Memory),
     ) -> Result<Self, DbError> {
         // The guard owns the connection before the first await: if this future is dropped
         // half-way, Drop closes the connection instead of pooling an open transaction.
@@ -97,6 +102,8 @@ impl TenantTx {
             mode: Mode::Transaction,
             staged_audit: Vec::new(),
             audit_queue,
+            memory,
+            forget: Vec::new(),
         };
         let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true, entry));
         tx.conn()?.batch_execute(&sql).await?;
@@ -107,7 +114,7 @@ impl TenantTx {
         mut conn: PooledConn,
         tenant: TenantId,
         entry: Entry,
-        audit_queue: AuditQueue,
+        (audit_queue, memory): (AuditQueue, Memory),
     ) -> Result<Self, DbError> {
         conn.batch_execute(&set_tenant_sql(tenant, false, entry))
             .await?;
@@ -117,6 +124,8 @@ impl TenantTx {
             mode: Mode::ReadSession,
             staged_audit: Vec::new(),
             audit_queue,
+            memory,
+            forget: Vec::new(),
         })
     }
 
@@ -127,6 +136,18 @@ impl TenantTx {
 
     pub(in crate::db) fn conn(&mut self) -> Result<&mut AsyncPgConnection, DbError> {
         live(&mut self.conn)
+    }
+
+    /// This instance forgets what `change` names once the transaction commits, without
+    /// waiting for the change feed (which tells every other instance).
+    pub(in crate::db) fn forget_on_commit(&mut self, change: Change) {
+        self.forget.push(change);
+    }
+
+    fn forget_now(&mut self) {
+        for change in self.forget.drain(..) {
+            self.memory.apply(&change);
+        }
     }
 
     /// Adds an audit entry: in a transaction it is written with COMMIT (and so only if the
@@ -161,11 +182,17 @@ impl TenantTx {
                 .await?;
                 self.conn.take();
                 self.audit_queue.mark(self.tenant);
+                self.forget_now();
                 Ok(())
             }
-            Mode::Transaction => finish(&mut self.conn, "COMMIT").await,
+            Mode::Transaction => {
+                finish(&mut self.conn, "COMMIT").await?;
+                self.forget_now();
+                Ok(())
+            }
             Mode::ReadSession => {
                 self.conn.take();
+                self.forget_now();
                 Ok(())
             }
         }
@@ -183,10 +210,14 @@ impl TenantTx {
 }
 
 impl PlatformTx {
-    pub(super) async fn begin(conn: PooledConn, audit_queue: AuditQueue) -> Result<Self, DbError> {
+    pub(super) async fn begin(
+        conn: PooledConn,
+        (audit_queue, memory): (AuditQueue, Memory),
+    ) -> Result<Self, DbError> {
         let mut tx = PlatformTx {
             conn: Some(conn),
             audit_queue,
+            memory,
         };
         // Clear any tenant a read session left on this connection.
         tx.conn()?
@@ -212,6 +243,8 @@ impl PlatformTx {
             mode: Mode::Transaction,
             staged_audit: Vec::new(),
             audit_queue: self.audit_queue.clone(),
+            memory: self.memory.clone(),
+            forget: Vec::new(),
         };
         tx.conn()?
             .batch_execute(&set_tenant_sql(tenant, true, Entry::Any))

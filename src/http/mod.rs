@@ -15,6 +15,7 @@ mod logout;
 mod mfa_step;
 pub mod middleware;
 mod oauth;
+pub(crate) mod oauth_limits;
 pub mod pages;
 mod password;
 pub mod request_context;
@@ -22,7 +23,7 @@ mod scim;
 pub mod signin;
 mod sso;
 mod userinfo;
-mod wellknown;
+pub mod wellknown;
 
 use actix_web::dev::Handler;
 use actix_web::http::Method;

@@ -1,15 +1,18 @@
 //! The OAuth endpoints: token, introspection, revocation. Bodies are form-encoded; a
 //! parameter given twice is refused (RFC 6749 §3.2); errors follow RFC 6749 §5.2.
 
-use crate::oidc::client_auth;
+use super::oauth_limits::IpBudget;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
+use crate::oidc::token::TokenResponse;
+use crate::oidc::{client_auth, client_lookup};
 use crate::oidc::{introspect, token, user_tokens};
-use crate::ratelimit::Decision;
+use crate::ratelimit::Charge;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Form parameters, each at most once.
 struct Params(HashMap<String, String>);
@@ -51,43 +54,32 @@ impl Params {
     }
 }
 
-async fn limit(
-    state: &AppState,
-    budget_name: &str,
-    subject: &str,
-    budget: crate::config::Budget,
-) -> Result<(), OAuthError> {
-    match state.limiter.check(budget_name, subject, budget).await {
-        Ok(Decision::Allowed { .. }) => Ok(()),
-        Ok(Decision::Limited { retry_after }) => Err(OAuthError::RateLimited {
-            retry_after_secs: retry_after.as_secs().max(1),
-        }),
-        Err(e) => {
-            tracing::warn!(error = %e, "rate limiter unavailable, refusing");
-            Err(OAuthError::Unavailable(
-                "request limits cannot be checked right now",
-            ))
-        }
-    }
-}
-
-/// The authenticated client, charged against its own budget. Only authenticated requests
-/// count, so nobody can spend a client's budget by presenting its id with wrong secrets
-/// (those are bounded by the per-IP limit instead).
+/// The authenticated client, charged against its own budget (with the IP's, in one call).
+/// Only authenticated requests count against a client, so nobody can spend its budget by
+/// presenting its id with wrong secrets (those count against their IP).
 async fn authenticated_client(
     state: &AppState,
     req: &HttpRequest,
     params: &Params,
-    budget_name: &str,
-    budget: crate::config::Budget,
-) -> Result<Client, OAuthError> {
+    ip: &mut IpBudget,
+    (budget_name, budget): (&str, crate::config::Budget),
+) -> Result<Arc<Client>, OAuthError> {
     let creds = client_auth::credentials(
         req.headers(),
         params.get("client_id"),
         params.get("client_secret"),
     )?;
+    if !client_lookup::in_memory(&state.db, &creds.client_id) {
+        // The database will be asked: the IP pays first.
+        ip.charge(state, None).await?;
+    }
     let client = client_auth::authenticate(&state.db, &creds, chrono::Utc::now()).await?;
-    limit(state, budget_name, &client.client_id, budget).await?;
+    let own = Charge {
+        budget_name,
+        subject: &client.client_id,
+        budget,
+    };
+    ip.charge(state, Some(own)).await?;
     Ok(client)
 }
 
@@ -105,14 +97,29 @@ pub async fn token_endpoint(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = Params::parse(&req, &body)?;
+    let mut ip = IpBudget::of(&req);
+    let outcome = grant(&req, &body, &state, &mut ip).await;
+    let response = ip.settle(&state, outcome).await?;
+    let mut resp = HttpResponse::Ok().json(response);
+    no_store(&mut resp);
+    Ok(resp)
+}
+
+/// One grant of the token endpoint.
+async fn grant(
+    req: &HttpRequest,
+    body: &[u8],
+    state: &AppState,
+    ip: &mut IpBudget,
+) -> Result<TokenResponse, OAuthError> {
+    let params = Params::parse(req, body)?;
     let now = chrono::Utc::now();
     let settings = &state.settings.tokens;
     let budget = state.settings.rate_limits.token_per_client;
     let response = match params.require("grant_type")? {
         "client_credentials" => {
             let client =
-                authenticated_client(&state, &req, &params, "token_client", budget).await?;
+                authenticated_client(state, req, &params, ip, ("token_client", budget)).await?;
             // RSA signing costs about a millisecond: off the async workers (DESIGN).
             let slow = client.signing_alg == crate::tokens::Alg::RS256;
             let keys = state.keys.current();
@@ -148,15 +155,17 @@ pub async fn token_endpoint(
                     "only access tokens can be requested",
                 ));
             }
+            // The key is looked up in the database: the IP pays first.
+            ip.charge(state, None).await?;
             let identity =
                 token::api_key_subject_token(&state.db, subject, subject_type, now).await?;
-            limit(
-                &state,
-                "token_api_key",
-                &identity.key_id.to_string(),
+            let key_id = identity.key_id.to_string();
+            let own = Charge {
+                budget_name: "token_api_key",
+                subject: &key_id,
                 budget,
-            )
-            .await?;
+            };
+            ip.charge(state, Some(own)).await?;
             token::exchange_api_key(
                 &state.keys.current(),
                 settings,
@@ -168,7 +177,7 @@ pub async fn token_endpoint(
         }
         "authorization_code" => {
             let client =
-                authenticated_client(&state, &req, &params, "token_client", budget).await?;
+                authenticated_client(state, req, &params, ip, ("token_client", budget)).await?;
             user_tokens::authorization_code(
                 &state.db,
                 &state.keys.current(),
@@ -184,7 +193,7 @@ pub async fn token_endpoint(
         }
         "refresh_token" => {
             let client =
-                authenticated_client(&state, &req, &params, "token_client", budget).await?;
+                authenticated_client(state, req, &params, ip, ("token_client", budget)).await?;
             let origin = req
                 .extensions()
                 .get::<crate::http::request_context::RequestContext>()
@@ -204,9 +213,7 @@ pub async fn token_endpoint(
         }
         _ => return Err(OAuthError::UnsupportedGrantType),
     };
-    let mut resp = HttpResponse::Ok().json(response);
-    no_store(&mut resp);
-    Ok(resp)
+    Ok(response)
 }
 
 /// The caller of introspection or revocation and the `token` it presents.
@@ -214,10 +221,12 @@ async fn token_caller(
     state: &AppState,
     req: &HttpRequest,
     body: &[u8],
-) -> Result<(Client, String), OAuthError> {
+    ip: &mut IpBudget,
+) -> Result<(Arc<Client>, String), OAuthError> {
     let params = Params::parse(req, body)?;
     let budget = state.settings.rate_limits.introspect_per_client;
-    let caller = authenticated_client(state, req, &params, "introspect_client", budget).await?;
+    let caller =
+        authenticated_client(state, req, &params, ip, ("introspect_client", budget)).await?;
     Ok((caller, params.require("token")?.to_string()))
 }
 
@@ -226,17 +235,25 @@ pub async fn introspect_endpoint(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let (caller, token) = token_caller(&state, &req, &body).await?;
-    let answer = introspect::introspect(
-        &state.db,
-        &state.keys,
-        &state.settings.tokens,
-        &caller,
-        &token,
-        chrono::Utc::now(),
-    )
-    .await?;
-    let mut resp = HttpResponse::Ok().json(answer);
+    let mut ip = IpBudget::of(&req);
+    let outcome = async {
+        let (caller, token) = token_caller(&state, &req, &body, &mut ip).await?;
+        let (keys, settings) = (&state.keys, &state.settings.tokens);
+        introspect::introspect(
+            &state.db,
+            keys,
+            settings,
+            &caller,
+            &token,
+            chrono::Utc::now(),
+        )
+        .await
+    }
+    .await;
+    let answer = ip.settle(&state, outcome).await?;
+    let mut resp = HttpResponse::Ok()
+        .content_type(header::ContentType::json())
+        .body(answer);
     no_store(&mut resp);
     Ok(resp)
 }
@@ -246,16 +263,22 @@ pub async fn revoke_endpoint(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let (caller, token) = token_caller(&state, &req, &body).await?;
-    introspect::revoke(
-        &state.db,
-        &state.keys,
-        &state.settings.tokens,
-        &caller,
-        &token,
-        chrono::Utc::now(),
-    )
-    .await?;
+    let mut ip = IpBudget::of(&req);
+    let outcome = async {
+        let (caller, token) = token_caller(&state, &req, &body, &mut ip).await?;
+        let (keys, settings) = (&state.keys, &state.settings.tokens);
+        introspect::revoke(
+            &state.db,
+            keys,
+            settings,
+            &caller,
+            &token,
+            chrono::Utc::now(),
+        )
+        .await
+    }
+    .await;
+    ip.settle(&state, outcome).await?;
     let mut resp = HttpResponse::Ok().finish();
     no_store(&mut resp);
     Ok(resp)

@@ -4,7 +4,8 @@
 use crate::db::models::users;
 use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
-use crate::oidc::introspect::{still_honoured, validate_access};
+use crate::oidc::honour::still_honoured;
+use crate::oidc::introspect::validate_access;
 use crate::oidc::user_tokens::userinfo_audience;
 use crate::state::AppState;
 use crate::tokens::claims::ACCESS_TOKEN_TYP;

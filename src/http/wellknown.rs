@@ -1,45 +1,106 @@
-//! OpenID discovery and the JWKS, cacheable with `ETag` and `Cache-Control`.
+//! OpenID discovery and the JWKS, served from memory as pre-serialised bytes with `ETag`
+//! and `Cache-Control`. Discovery is built once; the JWKS again only when the set of
+//! published keys changes (a rotation, or a retired key leaving it).
 
 use crate::state::AppState;
 use crate::tokens::Alg;
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, OnceLock, RwLock};
 
-fn cached_json(req: &HttpRequest, body: String, max_age: u64) -> HttpResponse {
-    let etag = format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
-    );
-    let cache = format!("public, max-age={max_age}");
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header((header::CACHE_CONTROL, cache))
-            .finish();
+/// A document as served: body, its `ETag` and its `Cache-Control`.
+pub struct Document {
+    body: Bytes,
+    etag: HeaderValue,
+    cache_control: HeaderValue,
+}
+
+impl Document {
+    fn new(body: String, max_age: u64) -> Self {
+        let tag = format!(
+            "\"{}\"",
+            &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+        );
+        Self {
+            etag: HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\"")),
+            cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
+            body: Bytes::from(body),
+        }
     }
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .body(body)
+
+    fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        let etag = self.etag.as_bytes();
+        let matches = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim().as_bytes() == etag || t.trim() == "*")
+            });
+        let mut resp = if matches {
+            HttpResponse::NotModified().finish()
+        } else {
+            HttpResponse::Ok()
+                .content_type(header::ContentType::json())
+                .body(self.body.clone())
+        };
+        let headers = resp.headers_mut();
+        headers.insert(header::ETAG, self.etag.clone());
+        headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
+        resp
+    }
+}
+
+/// The served documents of one instance.
+#[derive(Default)]
+pub struct Documents {
+    discovery: OnceLock<Document>,
+    /// The JWKS and the `kid`s it was built from.
+    jwks: RwLock<Option<(Vec<String>, Arc<Document>)>>,
 }
 
 pub async fn jwks(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let body = state.keys.current().jwks(chrono::Utc::now()).to_string();
-    cached_json(&req, body, state.settings.tokens.jwks_max_age_secs)
+    let now = chrono::Utc::now();
+    let set = state.keys.current();
+    let kids = set.published_kids(now);
+    let docs = &state.documents;
+    let current = docs
+        .jwks
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .filter(|(built, _)| built.iter().map(String::as_str).eq(kids.iter().copied()))
+        .map(|(_, doc)| doc.clone());
+    let doc = match current {
+        Some(doc) => doc,
+        None => {
+            let max_age = state.settings.tokens.jwks_max_age_secs;
+            let doc = Arc::new(Document::new(set.jwks(now).to_string(), max_age));
+            let built = kids.iter().map(|k| k.to_string()).collect();
+            *docs.jwks.write().unwrap_or_else(|p| p.into_inner()) = Some((built, doc.clone()));
+            doc
+        }
+    };
+    doc.respond(&req)
 }
 
 pub async fn openid_configuration(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    state
+        .documents
+        .discovery
+        .get_or_init(|| Document::new(discovery(&state), 300))
+        .respond(&req)
+}
+
+fn discovery(state: &AppState) -> String {
     let base = state.settings.server.public_url.trim_end_matches('/');
     let algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
-    let body = json!({
+    json!({
         "issuer": state.settings.tokens.issuer,
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
         "authorization_endpoint": format!("{base}/oauth2/authorize"),
@@ -60,6 +121,5 @@ pub async fn openid_configuration(req: HttpRequest, state: web::Data<AppState>) 
         "subject_types_supported": ["public"],
         "code_challenge_methods_supported": ["S256"],
     })
-    .to_string();
-    cached_json(&req, body, 300)
+    .to_string()
 }

@@ -6,13 +6,16 @@
 use super::outbox::context;
 use crate::config::{MailSettings, SmtpTls};
 use crate::crypto::Envelope;
-use crate::db::models::{outbox as model, tenants};
+use crate::db::feed::Event;
+use crate::db::memory::Change;
+use crate::db::models::{due_work, outbox as model};
 use crate::db::{Db, DbError};
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::{header::ContentType, Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
+use tokio::sync::broadcast::error::RecvError;
 
 const BATCH: i64 = 50;
 
@@ -95,26 +98,25 @@ impl SmtpSender {
         envelope: &Envelope,
         now: DateTime<Utc>,
     ) -> Result<DeliveryReport, DbError> {
+        // Only the workspaces with mail due: one narrow query, whatever their number.
         let mut ptx = db.platform().await?;
-        let all = tenants::list(&mut ptx).await?;
+        let due = due_work::tenants_with_due_mail(&mut ptx, now).await?;
         ptx.commit().await?;
         let mut report = DeliveryReport::default();
-        for tenant in all {
-            let mut tx = db.tenant_any_status(tenant.id).await?;
+        for tenant in due {
+            let mut tx = db.tenant_any_status(tenant).await?;
             for row in model::claim_due(&mut tx, now, BATCH).await? {
                 let id = row.id.to_string();
                 let opened = envelope
                     .open(
-                        &context(tenant.id, model::RECIPIENT_COLUMN, &id),
+                        &context(tenant, model::RECIPIENT_COLUMN, &id),
                         &row.recipient_enc,
                     )
                     .and_then(|to| {
                         Ok((
                             to,
-                            envelope.open(
-                                &context(tenant.id, model::BODY_COLUMN, &id),
-                                &row.body_enc,
-                            )?,
+                            envelope
+                                .open(&context(tenant, model::BODY_COLUMN, &id), &row.body_enc)?,
                         ))
                     });
                 let result = match opened {
@@ -147,13 +149,22 @@ impl SmtpSender {
         Ok(report)
     }
 
-    /// Runs [`SmtpSender::deliver_due`] every `every` for as long as the runtime lives.
+    /// Runs [`SmtpSender::deliver_due`] every `every` (retries come due with time) and as
+    /// soon as the change feed announces new mail, for as long as the runtime lives.
     pub fn spawn(self, db: Db, envelope: Envelope, every: std::time::Duration) {
+        let mut announced = db.feed().subscribe();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    event = announced.recv() => match event {
+                        Ok(Event::Changed(Change::Mail(_)) | Event::Resync) | Err(RecvError::Lagged(_)) => {}
+                        Ok(_) => continue,
+                        Err(RecvError::Closed) => return,
+                    },
+                }
                 if let Err(e) = self.deliver_due(&db, &envelope, Utc::now()).await {
                     tracing::warn!(error = %e, "mail sender pass failed");
                 }

@@ -2,13 +2,14 @@
 //! `client_secret_basic` (RFC 6749 §2.3.1, form-encoded id and secret) or
 //! `client_secret_post`, never both.
 
-use super::clients::{self, Client};
+use super::clients::Client;
 use super::error::OAuthError;
 use crate::db::Db;
 use actix_web::http::header::HeaderMap;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// Credentials as presented.
 pub struct Credentials {
@@ -78,7 +79,7 @@ pub async fn authenticate(
     db: &Db,
     creds: &Credentials,
     now: DateTime<Utc>,
-) -> Result<Client, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     // The same shape the database accepts: anything else (a NUL byte, say) never reaches it.
     let id_ok = (3..=128).contains(&creds.client_id.len())
         && creds
@@ -88,7 +89,7 @@ pub async fn authenticate(
     if !id_ok || creds.secret.len() > 256 || creds.secret.contains('\0') {
         return Err(OAuthError::InvalidClient { basic: creds.basic });
     }
-    clients::authenticate(db, &creds.client_id, &creds.secret, now)
+    super::client_lookup::authenticate(db, &creds.client_id, &creds.secret, now)
         .await?
         .ok_or(OAuthError::InvalidClient { basic: creds.basic })
 }

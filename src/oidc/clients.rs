@@ -40,7 +40,7 @@ pub struct Client {
 }
 
 impl Client {
-    fn from_row(row: ClientRow) -> Result<Self, ClientError> {
+    pub(super) fn from_row(row: ClientRow) -> Result<Self, ClientError> {
         let tenant = TenantId(row.tenant_id);
         Ok(Self {
             tenant_id: (tenant != TenantId::PLATFORM).then_some(tenant),
@@ -260,18 +260,6 @@ pub async fn create(
 }
 
 /// The enabled client that `secret` authenticates.
-pub async fn authenticate(
-    db: &Db,
-    client_id: &str,
-    secret: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Client>, ClientError> {
-    let mut tx = db.tenant(tenant_of(client_id)).await?;
-    let row = model::find_by_secret(&mut tx, client_id, &hash_secret(secret), now).await?;
-    tx.commit().await?;
-    row.map(Client::from_row).transpose()
-}
-
 /// An enabled client by id.
 pub async fn get(db: &Db, client_id: &str) -> Result<Option<Client>, ClientError> {
     let mut tx = db.tenant_read(tenant_of(client_id)).await?;

@@ -1,93 +1,109 @@
 //! Introspection (RFC 7662) and revocation (RFC 7009). A token is active for a caller only
 //! if it is valid *for that caller*: a JWT must name the caller's own resource audience,
 //! an API key must belong to the caller's tenant (or the caller be a platform resource
-//! server). Revocations, deleted clients and revoked API keys show at once, on every
-//! instance, because they are read from the database on each call.
+//! server). Whether a token is still honoured (revocations, ended sessions, deleted clients,
+//! revoked API keys) is answered by `super::honour` from memory kept current by the change
+//! feed, or from the database whenever that feed is not trusted.
 
-use super::clients::{self, Client};
+use super::clients::Client;
 use super::error::OAuthError;
+use super::honour::{still_honoured, tenant_of_claims};
 use super::token::api_key_subject;
 use crate::apikeys::{self, service as keys_service};
 use crate::config::TokenSettings;
-use crate::db::models::{api_keys, clients as client_model, refresh as refresh_model};
-use crate::db::models::{revocations, sessions};
+use crate::db::models::{refresh as refresh_model, revocations};
 use crate::db::Db;
-use crate::ids::TenantId;
 use crate::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
 use crate::tokens::validate::{self, Expect, TokenError};
+use crate::tokens::verified::Verified;
 use crate::tokens::KeyStore;
 use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Validates with the current keys; on an unknown `kid` reloads keys (at most once a
-/// second) and tries again, so a key another instance just started using is found.
+/// Checks an access token: from the verified-token memory when this exact token passed
+/// before, else signature and claims with the current keys (on an unknown `kid` the keys
+/// are reloaded, at most once a second, and the check runs again, so a key another instance
+/// just started using is found).
+pub async fn verified_access(
+    keys: &KeyStore,
+    token: &str,
+    expect: &Expect<'_>,
+    now: DateTime<Utc>,
+) -> Result<Arc<Verified>, TokenError> {
+    let set = keys.current();
+    if let Some(hit) = keys.verified().get(token, &set, expect, now) {
+        return Ok(hit);
+    }
+    let claims = match validate::access_token(&set, token, expect, now) {
+        Err(TokenError::UnknownKey) if keys.refresh_if_older_than(Duration::from_secs(1)).await => {
+            validate::access_token(&keys.current(), token, expect, now)
+        }
+        other => other,
+    }?;
+    let kid = jsonwebtoken::decode_header(token)
+        .ok()
+        .and_then(|h| h.kid)
+        .ok_or(TokenError::UnknownKey)?;
+    Ok(keys.verified().put(token, claims, kid, now))
+}
+
+/// [`verified_access`], as owned claims.
 pub async fn validate_access(
     keys: &KeyStore,
     token: &str,
     expect: &Expect<'_>,
     now: DateTime<Utc>,
 ) -> Result<AccessClaims, TokenError> {
-    match validate::access_token(&keys.current(), token, expect, now) {
-        Err(TokenError::UnknownKey) if keys.refresh_if_older_than(Duration::from_secs(1)).await => {
-            validate::access_token(&keys.current(), token, expect, now)
-        }
-        other => other,
-    }
+    Ok(verified_access(keys, token, expect, now)
+        .await?
+        .claims
+        .clone())
 }
 
-fn tenant_of_claims(claims: &AccessClaims) -> Option<TenantId> {
-    match &claims.tid {
-        None => Some(TenantId::PLATFORM),
-        Some(t) => uuid::Uuid::try_parse(t).ok().map(TenantId),
-    }
+/// The `active: true` answer for a JWT (RFC 7662 §2.2).
+#[derive(Serialize)]
+struct ActiveJwt<'a> {
+    active: bool,
+    token_type: &'static str,
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    scope: &'a str,
+    exp: i64,
+    iat: i64,
+    nbf: i64,
+    jti: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<&'a [String]>,
 }
 
-/// Whether a validated token is still honoured: not revoked, and its client or API key
-/// still exists. One read session of the token's tenant.
-pub async fn still_honoured(
-    db: &Db,
-    claims: &AccessClaims,
-    now: DateTime<Utc>,
-) -> Result<bool, OAuthError> {
-    let Some(tenant) = tenant_of_claims(claims) else {
-        return Ok(false);
+fn active_body(c: &AccessClaims) -> Vec<u8> {
+    let answer = ActiveJwt {
+        active: true,
+        token_type: "Bearer",
+        iss: &c.iss,
+        sub: &c.sub,
+        aud: &c.aud,
+        client_id: &c.client_id,
+        scope: &c.scope,
+        exp: c.exp,
+        iat: c.iat,
+        nbf: c.nbf,
+        jti: &c.jti,
+        tid: c.tid.as_deref(),
+        roles: c.roles.as_deref(),
     };
-    let mut tx = db.tenant_read(tenant).await?;
-    if revocations::is_revoked(&mut tx, &claims.jti).await? {
-        return Ok(false);
-    }
-    if let Some(sid) = &claims.sid {
-        let live = match uuid::Uuid::try_parse(sid) {
-            Ok(id) => sessions::is_active(&mut tx, id, now).await?,
-            Err(_) => false,
-        };
-        if !live {
-            return Ok(false);
-        }
-    }
-    let honoured = match claims.sub.strip_prefix("apikey:") {
-        Some(key) => match uuid::Uuid::try_parse(key) {
-            Ok(key_id) => api_keys::find_usable(&mut tx, key_id, now).await?.is_some(),
-            Err(_) => false,
-        },
-        // A tenant client's tokens stay in its tenant; a platform client (a CRM front end)
-        // holds tokens of any tenant's people. Either way the client must still exist.
-        None => match clients::tenant_of(&claims.client_id) {
-            owner if owner == tenant => client_model::find(&mut tx, &claims.client_id)
-                .await?
-                .is_some(),
-            TenantId::PLATFORM => clients::get(db, &claims.client_id).await?.is_some(),
-            _ => false,
-        },
-    };
-    tx.commit().await?;
-    Ok(honoured)
+    serde_json::to_vec(&answer).unwrap_or_else(|_| INACTIVE.to_vec())
 }
 
-fn inactive() -> Value {
-    json!({"active": false})
-}
+/// The serialised answer of an introspection.
+pub const INACTIVE: &[u8] = br#"{"active":false}"#;
 
 pub async fn introspect(
     db: &Db,
@@ -96,38 +112,17 @@ pub async fn introspect(
     caller: &Client,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<Value, OAuthError> {
+) -> Result<Vec<u8>, OAuthError> {
     if token.starts_with(apikeys::PREFIX) {
-        let key = match keys_service::authenticate(db, token, now).await {
-            Ok(Some(key)) => key,
-            Ok(None) | Err(crate::db::DbError::TenantNotActive) => return Ok(inactive()),
-            Err(e) => return Err(e.into()),
-        };
-        let allowed = match caller.tenant_id {
-            Some(t) => t == key.tenant,
-            None => caller.resource_audience.is_some(),
-        };
-        if !allowed {
-            return Ok(inactive());
-        }
-        let mut out = json!({
-            "active": true,
-            "token_type": "api_key",
-            "sub": api_key_subject(key.key_id),
-            "client_id": api_key_subject(key.key_id),
-            "tid": key.tenant.to_string(),
-            "roles": [key.role],
-            "scope": key.permissions.join(" "),
-            "iat": key.created_at.timestamp(),
-            "iss": settings.issuer,
-        });
-        if let (Some(exp), Some(obj)) = (key.expires_at, out.as_object_mut()) {
-            obj.insert("exp".into(), exp.timestamp().into());
-        }
-        return Ok(out);
+        return Ok(
+            match introspect_api_key(db, settings, caller, token, now).await? {
+                Some(answer) => serde_json::to_vec(&answer).map_err(OAuthError::server)?,
+                None => INACTIVE.to_vec(),
+            },
+        );
     }
     let Some(audience) = caller.resource_audience.as_deref() else {
-        return Ok(inactive());
+        return Ok(INACTIVE.to_vec());
     };
     let expect = Expect {
         issuer: &settings.issuer,
@@ -135,39 +130,61 @@ pub async fn introspect(
         typ: ACCESS_TOKEN_TYP,
         leeway_secs: settings.leeway_secs,
     };
-    let Ok(claims) = validate_access(keys, token, &expect, now).await else {
-        return Ok(inactive());
+    let Ok(verified) = verified_access(keys, token, &expect, now).await else {
+        return Ok(INACTIVE.to_vec());
     };
+    let claims = &verified.claims;
     if caller.tenant_id.is_some() && caller.tenant_id.map(|t| t.to_string()) != claims.tid {
-        return Ok(inactive());
+        return Ok(INACTIVE.to_vec());
     }
-    match still_honoured(db, &claims, now).await {
+    match still_honoured(db, claims, now).await {
         Ok(true) => {}
-        Ok(false) | Err(OAuthError::WorkspaceSuspended) => return Ok(inactive()),
+        Ok(false) | Err(OAuthError::WorkspaceSuspended) => return Ok(INACTIVE.to_vec()),
         Err(e) => return Err(e),
+    }
+    Ok(verified
+        .introspection
+        .get_or_init(|| active_body(claims))
+        .clone())
+}
+
+/// An API key presented for introspection: its tenant must be the caller's (or the caller a
+/// platform resource server). Read from the database: the answer carries the permissions
+/// its maker holds now.
+async fn introspect_api_key(
+    db: &Db,
+    settings: &TokenSettings,
+    caller: &Client,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Value>, OAuthError> {
+    let key = match keys_service::authenticate(db, token, now).await {
+        Ok(Some(key)) => key,
+        Ok(None) | Err(crate::db::DbError::TenantNotActive) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let allowed = match caller.tenant_id {
+        Some(t) => t == key.tenant,
+        None => caller.resource_audience.is_some(),
+    };
+    if !allowed {
+        return Ok(None);
     }
     let mut out = json!({
         "active": true,
-        "token_type": "Bearer",
-        "iss": claims.iss,
-        "sub": claims.sub,
-        "aud": claims.aud,
-        "client_id": claims.client_id,
-        "scope": claims.scope,
-        "exp": claims.exp,
-        "iat": claims.iat,
-        "nbf": claims.nbf,
-        "jti": claims.jti,
+        "token_type": "api_key",
+        "sub": api_key_subject(key.key_id),
+        "client_id": api_key_subject(key.key_id),
+        "tid": key.tenant.to_string(),
+        "roles": [key.role],
+        "scope": key.permissions.join(" "),
+        "iat": key.created_at.timestamp(),
+        "iss": settings.issuer,
     });
-    if let Some(obj) = out.as_object_mut() {
-        if let Some(tid) = claims.tid {
-            obj.insert("tid".into(), tid.into());
-        }
-        if let Some(roles) = claims.roles {
-            obj.insert("roles".into(), roles.into());
-        }
+    if let (Some(exp), Some(obj)) = (key.expires_at, out.as_object_mut()) {
+        obj.insert("exp".into(), exp.timestamp().into());
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Revokes a refresh token issued to the caller (its whole family), or a JWT issued to the

@@ -3,9 +3,11 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod client_lookup;
 pub mod clients;
 pub mod codes;
 pub mod error;
+pub mod honour;
 pub mod introspect;
 pub mod refresh;
 pub mod token;

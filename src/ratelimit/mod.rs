@@ -1,66 +1,36 @@
-//! Redis-backed rate limiter shared by every instance: one atomic Lua script per check.
-//! Small budgets (up to [`EXACT_LIMIT_MAX`], e.g. sign-in, reset, per-IP) use an exact
-//! sliding-window log; large throughput budgets (per-client token and introspection) use a
-//! sliding-window counter, O(1) in memory, which weighs the previous window by how much of
-//! it still overlaps. It fails closed: when Redis is unreachable or slower than the
-//! configured timeouts, callers get [`LimiterError::Unavailable`] and must refuse.
+//! Redis-backed rate limiter shared by every instance, failing closed. Every budget a
+//! request is charged is checked in one Lua script call, all or nothing (`script`): small
+//! budgets (up to [`EXACT_LIMIT_MAX`], e.g. sign-in, reset, per-IP) exactly, with a
+//! sliding-window log; large throughput budgets (per-client token and introspection) with a
+//! sliding-window counter, from which an instance takes leases it admits from locally
+//! (`leases`), so a busy client costs a Redis call per lease, not per request. When Redis is
+//! unreachable or slower than the configured timeouts, callers get
+//! [`LimiterError::Unavailable`] and must refuse; leases expire within the same deadline.
+
+mod leases;
+mod script;
 
 use crate::config::{Budget, RedisSettings};
+use leases::Leases;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use leases::{max_lease, MAX_LEASE};
 
 /// Budgets up to this many requests per window are counted exactly.
 pub const EXACT_LIMIT_MAX: u32 = 1_000;
 
-/// Sliding-window counter in one hash (fields are window numbers), so the script touches
-/// only its declared key.
-const COUNTER_SCRIPT: &str = r#"
-local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local idx = math.floor(now / window)
-local cur = tonumber(redis.call('HGET', key, idx) or '0')
-local prev = tonumber(redis.call('HGET', key, idx - 1) or '0')
-local elapsed = (now % window) / window
-local estimate = prev * (1 - elapsed) + cur
-if estimate + 1 > limit then
-  local retry = window - (now % window)
-  if cur < limit and prev > 0 then
-    local needed = 1 - (limit - cur - 1) / prev
-    retry = math.max(1, math.ceil((needed - elapsed) * window))
-  end
-  return {0, 0, retry}
-end
-redis.call('HINCRBY', key, idx, 1)
-redis.call('HDEL', key, idx - 2)
-redis.call('PEXPIRE', key, window * 2)
-return {1, math.floor(limit - estimate - 1), 0}
-"#;
-
-/// Sliding-window log: members are request stamps scored by Redis server time (ms), so
-/// instances with skewed clocks agree. Refused requests are not recorded.
-const SCRIPT: &str = r#"
-local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
-if count < limit then
-  redis.call('ZADD', key, now, ARGV[3])
-  redis.call('PEXPIRE', key, window)
-  return {1, limit - count - 1, 0}
-end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-local retry = window
-if oldest[2] then retry = tonumber(oldest[2]) + window - now end
-return {0, 0, retry}
-"#;
+/// One budget a request is charged: its name, whom it counts (an IP, an account, a
+/// client), and its size.
+#[derive(Debug, Clone, Copy)]
+pub struct Charge<'a> {
+    pub budget_name: &'a str,
+    pub subject: &'a str,
+    pub budget: Budget,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -81,7 +51,7 @@ pub struct Limiter {
     prefix: String,
     deadline: Duration,
     script: redis::Script,
-    counter_script: redis::Script,
+    leases: Arc<Leases>,
 }
 
 impl Limiter {
@@ -100,50 +70,90 @@ impl Limiter {
             conn,
             prefix: settings.key_prefix.clone(),
             deadline: connect + respond,
-            script: redis::Script::new(SCRIPT),
-            counter_script: redis::Script::new(COUNTER_SCRIPT),
+            script: redis::Script::new(script::SCRIPT),
+            leases: Arc::new(Leases::new(connect + respond)),
         })
     }
 
-    /// Counts one request against `budget` for `subject` (an IP, an account, a client).
-    /// The subject is hashed into the key, so Redis never holds addresses or emails.
+    /// Counts one request against `budget` for `subject`.
     pub async fn check(
         &self,
         budget_name: &str,
         subject: &str,
         budget: Budget,
     ) -> Result<Decision, LimiterError> {
-        let window_ms = budget.window_secs.saturating_mul(1000).max(1);
-        let stamp = crate::crypto::random::token::<12>();
+        self.check_all(&[Charge {
+            budget_name,
+            subject,
+            budget,
+        }])
+        .await
+    }
+
+    /// Counts one request against every charge, all or nothing, in at most one round trip.
+    /// Subjects are hashed into the keys, so Redis never holds addresses or emails.
+    pub async fn check_all(&self, charges: &[Charge<'_>]) -> Result<Decision, LimiterError> {
+        let now = Instant::now();
+        let mut remaining = u32::MAX;
+        let mut invocation = self.script.prepare_invoke();
+        // (key, units asked) of the counter budgets sent, for the leases they bring back.
+        let mut sent: Vec<(String, u32, bool)> = Vec::with_capacity(charges.len());
+        for c in charges {
+            let large = c.budget.limit > EXACT_LIMIT_MAX;
+            // The mode is part of the key: a budget moving across the threshold never finds
+            // a value of the other type.
+            let mode = if large { "ctr" } else { "log" };
+            let key = format!(
+                "{}rl:{}:{mode}:{}",
+                self.prefix,
+                c.budget_name,
+                subject_hash(c.subject)
+            );
+            let want = if large {
+                if let Some(left) = self.leases.take(&key, now) {
+                    remaining = remaining.min(left);
+                    continue;
+                }
+                self.leases.want(&key, c.budget.limit, now)
+            } else {
+                1
+            };
+            let window_ms = c.budget.window_secs.saturating_mul(1000).max(1);
+            invocation.key(&key);
+            invocation
+                .arg(mode)
+                .arg(c.budget.limit)
+                .arg(window_ms)
+                .arg(want)
+                .arg(crate::crypto::random::token::<12>());
+            sent.push((key, want, large));
+        }
+        if sent.is_empty() {
+            return Ok(Decision::Allowed { remaining });
+        }
         let mut conn = self.conn.clone();
-        // The mode is part of the key: a budget moving across the threshold never finds a
-        // value of the other type.
-        let (script, mode) = if budget.limit <= EXACT_LIMIT_MAX {
-            (&self.script, "log")
-        } else {
-            (&self.counter_script, "ctr")
-        };
-        let key = format!(
-            "{}rl:{budget_name}:{mode}:{}",
-            self.prefix,
-            subject_hash(subject)
-        );
-        let mut invocation = script.key(key);
-        invocation.arg(budget.limit).arg(window_ms).arg(stamp);
-        let call = invocation.invoke_async::<(i64, i64, i64)>(&mut conn);
-        let (allowed, remaining, retry_ms) = tokio::time::timeout(self.deadline, call)
+        let call = invocation.invoke_async::<Vec<i64>>(&mut conn);
+        let answer = tokio::time::timeout(self.deadline, call)
             .await
             .map_err(|_| LimiterError::Unavailable("timed out".into()))?
             .map_err(|e| LimiterError::Unavailable(format!("{:?}", e.kind())))?;
-        Ok(if allowed == 1 {
-            Decision::Allowed {
-                remaining: u32::try_from(remaining).unwrap_or(0),
+        let n = |i: usize| answer.get(i).copied().unwrap_or(0);
+        if n(0) != 1 {
+            return Ok(Decision::Limited {
+                retry_after: Duration::from_millis(u64::try_from(n(1)).unwrap_or(0).max(1)),
+            });
+        }
+        for (i, (key, want, large)) in sent.iter().enumerate() {
+            let granted = u32::try_from(n(2 + 2 * i)).unwrap_or(0);
+            let left = u32::try_from(n(3 + 2 * i)).unwrap_or(0);
+            if *large {
+                self.leases.grant(key, granted, *want, now);
+                remaining = remaining.min(granted.saturating_sub(1).saturating_add(left));
+            } else {
+                remaining = remaining.min(left);
             }
-        } else {
-            Decision::Limited {
-                retry_after: Duration::from_millis(u64::try_from(retry_ms).unwrap_or(0).max(1)),
-            }
-        })
+        }
+        Ok(Decision::Allowed { remaining })
     }
 
     /// Readiness: Redis answers within the deadline.

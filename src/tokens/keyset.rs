@@ -142,6 +142,15 @@ impl KeySet {
     }
 
     /// The published key set: next, active and retired keys.
+    /// The `kid`s the JWKS shows at `now`: what decides whether a served copy is current.
+    pub fn published_kids(&self, now: DateTime<Utc>) -> Vec<&str> {
+        self.keys
+            .iter()
+            .filter(|k| self.state(k, now) != KeyState::Expired)
+            .map(|k| k.kid.as_str())
+            .collect()
+    }
+
     pub fn jwks(&self, now: DateTime<Utc>) -> Value {
         let keys: Vec<&Value> = self
             .keys

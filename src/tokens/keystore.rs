@@ -1,10 +1,13 @@
-//! The signing keys as this instance knows them. Refreshed from the database on a timer and
-//! on demand when a token names an unknown `kid`, so rotations reach every instance without
-//! a restart. Keys are published `publish_ahead` before they sign, which is much longer than
+//! The signing keys as this instance knows them. Refreshed from the database when the change
+//! feed announces a key change (or reconnects), on a timer, and on demand when a token names
+//! an unknown `kid`, so rotations reach every instance without a restart. It also holds the
+//! tokens this instance has verified ([`VerifiedTokens`]) and the JWKS as served. Keys are published `publish_ahead` before they sign, which is much longer than
 //! the refresh interval, so every instance knows a key before any instance signs with it.
 
 use super::keyset::KeySet;
+use super::verified::VerifiedTokens;
 use crate::crypto::Envelope;
+use crate::db::feed::Event;
 use crate::db::models::signing_keys;
 use crate::db::Db;
 use chrono::Duration;
@@ -22,6 +25,7 @@ struct Inner {
     envelope: Envelope,
     retention: Duration,
     last_refresh: Mutex<Option<Instant>>,
+    verified: VerifiedTokens,
 }
 
 impl KeyStore {
@@ -34,6 +38,7 @@ impl KeyStore {
                 envelope,
                 retention,
                 last_refresh: Mutex::new(None),
+                verified: VerifiedTokens::default(),
             }),
         }
     }
@@ -43,6 +48,10 @@ impl KeyStore {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    pub fn verified(&self) -> &VerifiedTokens {
+        &self.inner.verified
     }
 
     pub async fn refresh(&self) -> anyhow::Result<()> {
@@ -88,14 +97,24 @@ impl KeyStore {
         due
     }
 
-    /// Refreshes every `every` for as long as the runtime lives.
+    /// Refreshes every `every`, and whenever the change feed announces a key change or
+    /// reconnects, for as long as the runtime lives.
     pub fn spawn_refresher(&self, every: std::time::Duration) {
         let store = self.clone();
+        let mut events = self.inner.db.feed().subscribe();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    event = events.recv() => match event {
+                        Ok(Event::Changed(crate::db::memory::Change::SigningKeys) | Event::Resync)
+                        | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Ok(_) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    },
+                }
                 if let Err(e) = store.refresh().await {
                     tracing::warn!(error = %e, "signing key refresh failed");
                 }

@@ -8,6 +8,7 @@ pub mod keystore;
 pub mod rotation;
 pub mod sign;
 pub mod validate;
+pub mod verified;
 
 pub use claims::AccessClaims;
 pub use keys::Alg;

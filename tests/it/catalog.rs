@@ -135,3 +135,105 @@ async fn audit_tables_are_insert_and_select_only_for_the_runtime_role() {
         );
     }
 }
+
+/// The two functions that list workspaces with background work bypass row-level security
+/// (as a role of their own) and must tell the runtime role nothing but tenant ids.
+#[tokio::test]
+async fn the_due_work_functions_answer_tenant_ids_only_and_are_the_only_bypass() {
+    let db = TestDb::new().await;
+    let owner = db.owner().await;
+    let row = owner
+        .query_one(
+            "SELECT rolcanlogin, rolbypassrls, rolsuper, pg_has_role('identity_app', oid, 'MEMBER') \
+             FROM pg_roles WHERE rolname = 'identity_due_work'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (login, bypass, superuser, app_member): (bool, bool, bool, bool) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert!(!login && bypass && !superuser && !app_member);
+    // Every SECURITY DEFINER function is one that was reviewed.
+    let definers: Vec<String> = owner
+        .query(
+            "SELECT p.proname::text FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace \
+             AND p.prosecdef ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        definers,
+        [
+            "audit_chain_append",
+            "identity_tenants_with_due_mail",
+            "identity_tenants_with_pending_audit"
+        ]
+    );
+    // What the bypassing role may read: three columns of the outbox, one of audit_pending.
+    let readable: Vec<String> = owner
+        .query(
+            "SELECT table_name || '.' || column_name FROM information_schema.column_privileges \
+             WHERE grantee = 'identity_due_work' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        readable,
+        [
+            "audit_pending.tenant_id",
+            "mail_outbox.next_attempt_at",
+            "mail_outbox.status",
+            "mail_outbox.tenant_id"
+        ]
+    );
+
+    // Two workspaces' mail: one due, one sent. The runtime role sees no rows without a
+    // tenant, and the function names the workspace with due mail only.
+    let (due, sent) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    for (id, status) in [(due, "pending"), (sent, "sent")] {
+        owner
+            .execute(
+                "INSERT INTO tenants (id, slug, display_name, status, created_at) \
+                 VALUES ($1, $2, 'x', 'active', now())",
+                &[&id, &format!("t-{}", &id.simple().to_string()[..8])],
+            )
+            .await
+            .unwrap();
+        owner
+            .execute(
+                "INSERT INTO mail_outbox (id, tenant_id, recipient_enc, subject, body_enc, status, \
+                 attempts, next_attempt_at, created_at) \
+                 VALUES (gen_random_uuid(), $1, 'secret-recipient', 'subject', 'secret-body', $2, 0, \
+                 now() - interval '1 second', now())",
+                &[&id, &status],
+            )
+            .await
+            .unwrap();
+    }
+    let app = db.app().await;
+    let visible: i64 = app
+        .query_one("SELECT count(*) FROM mail_outbox", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(visible, 0, "the runtime role read mail without a tenant");
+    let named: Vec<uuid::Uuid> = app
+        .query("SELECT * FROM identity_tenants_with_due_mail(now())", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(named, [due]);
+    // It cannot become the bypassing role.
+    let err = app.batch_execute("SET ROLE identity_due_work").await;
+    assert!(err.is_err(), "the runtime role took the bypassing role");
+}

@@ -302,6 +302,9 @@ pub async fn tenant(db: &Db, env: &Envelope, slug: &str) -> Bootstrapped {
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
+    /// The running instance's state: its memory, change feed and keys, for tests that look
+    /// inside an instance.
+    pub state: identity::state::AppState,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -311,10 +314,12 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let state = startup::build_state(settings, envelope(&[1])).unwrap();
         startup::prepare(&state).await;
+        let kept = state.clone();
         let server = startup::serve(state, listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         TestApp {
+            state: kept,
             base: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -333,10 +338,12 @@ impl TestApp {
         settings.server.public_url = base.clone();
         let state = startup::build_state(settings, envelope(&[1])).unwrap();
         startup::prepare(&state).await;
+        let kept = state.clone();
         let server = startup::serve(state, listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         TestApp {
+            state: kept,
             base,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -348,6 +355,18 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Waits until this instance's change feed is connected and caught up.
+    pub async fn feed_trusted(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.state.db.memory().is_trusted() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the change feed never became trusted"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

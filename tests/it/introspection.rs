@@ -1,6 +1,8 @@
 //! Introspection and revocation: a token is active only for the service it was minted for,
-//! and revoking a token or deleting a client shows at once on every instance.
+//! and revoking a token or deleting a client shows at once on the instance that did it and
+//! within the change feed's bound on every other.
 
+use crate::change_feed::time_until;
 use crate::harness::{envelope, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::oidc::clients;
@@ -41,7 +43,7 @@ async fn a_token_is_active_only_for_its_own_audience() {
 }
 
 #[tokio::test]
-async fn revocation_and_client_deletion_show_at_once_on_every_instance() {
+async fn revocation_and_client_deletion_show_on_every_instance() {
     let db = TestDb::new().await;
     let a = TestApp::spawn(db.settings()).await;
     let b = TestApp::spawn(db.settings()).await;
@@ -61,11 +63,11 @@ async fn revocation_and_client_deletion_show_at_once_on_every_instance() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        introspect(&b, &api, &t1).await["active"],
-        false,
-        "revoked on A, still active on B"
-    );
+    // Another instance learns it through the change feed, within the README's bound.
+    time_until("revocation", || async {
+        introspect(&b, &api, &t1).await["active"] == false
+    })
+    .await;
     assert_eq!(
         introspect(&a, &api, &t2).await["active"],
         true,
@@ -94,11 +96,10 @@ async fn revocation_and_client_deletion_show_at_once_on_every_instance() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        introspect(&b, &api, &t2).await["active"],
-        false,
-        "tokens of a deleted client stay active"
-    );
+    time_until("client deletion", || async {
+        introspect(&b, &api, &t2).await["active"] == false
+    })
+    .await;
     let res = token_response(
         &a,
         &caller,
@@ -126,7 +127,7 @@ async fn client_secret_rotation_keeps_the_old_secret_only_for_the_overlap() {
         let id = c.id.clone();
         let secret = secret.to_string();
         async move {
-            clients::authenticate(&pool, &id, &secret, at)
+            identity::oidc::client_lookup::authenticate(&pool, &id, &secret, at)
                 .await
                 .unwrap()
                 .is_some()

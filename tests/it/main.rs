@@ -7,6 +7,7 @@ mod audit;
 mod authority;
 mod browser_refusals;
 mod catalog;
+mod change_feed;
 mod cli;
 mod code_grant;
 mod codes;

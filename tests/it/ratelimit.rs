@@ -115,6 +115,19 @@ async fn with_redis_down_every_limited_request_gets_503_and_recovers_after() {
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["code"], "rate_limiter_unavailable");
     }
+    // The OAuth endpoints charge their IP budget themselves: refused too, well-formed or not.
+    for path in ["/oauth2/token", "/oauth2/introspect", "/oauth2/revoke"] {
+        let res = app
+            .http
+            .post(app.url(path))
+            .basic_auth("no-such-client", Some("x"))
+            .form(&[("grant_type", "client_credentials"), ("token", "t")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 503, "{path} answered while Redis was down");
+        assert!(res.headers().contains_key("retry-after"));
+    }
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.unwrap();
@@ -182,4 +195,46 @@ async fn large_budgets_count_with_a_sliding_counter_and_refuse_past_the_limit() 
         .await
         .unwrap();
     assert!(matches!(other, Decision::Allowed { .. }));
+}
+
+/// Large budgets are admitted from leases an instance takes from the shared counter: two
+/// instances together admit exactly the budget, never more.
+#[tokio::test]
+async fn two_instances_leasing_from_one_large_budget_admit_exactly_the_budget() {
+    use identity::config::{Budget, RedisSettings};
+    use identity::ratelimit::{Decision, Limiter, EXACT_LIMIT_MAX};
+    let settings = RedisSettings {
+        url: crate::harness::redis_url().into(),
+        key_prefix: format!("identity:test:lease:{}:", std::process::id()),
+        connect_timeout_ms: 300,
+        response_timeout_ms: 300,
+    };
+    let (a, b) = (
+        Limiter::new(&settings).unwrap(),
+        Limiter::new(&settings).unwrap(),
+    );
+    let budget = Budget {
+        limit: EXACT_LIMIT_MAX * 3,
+        window_secs: 86_400,
+    };
+    let subject = identity::crypto::random::token::<8>();
+    let mut admitted = 0;
+    for i in 0..(budget.limit * 2) {
+        let limiter = if i % 3 == 0 { &a } else { &b };
+        match limiter.check("lease_test", &subject, budget).await.unwrap() {
+            Decision::Allowed { .. } => admitted += 1,
+            Decision::Limited { retry_after } => assert!(retry_after.as_millis() > 0),
+        }
+    }
+    assert!(
+        admitted <= budget.limit,
+        "{admitted} admitted on a budget of {}",
+        budget.limit
+    );
+    // What leases hold back when the budget runs out is small: at most one lease each.
+    assert!(
+        admitted + 2 * identity::ratelimit::max_lease(budget.limit) >= budget.limit,
+        "only {admitted} of {} admitted",
+        budget.limit
+    );
 }

@@ -1,7 +1,9 @@
 //! Workspace API keys and their hashed secrets.
 
+use crate::db::memory::Change;
 use crate::db::schema::{api_key_secrets as aks, api_keys as ak, roles};
 use crate::db::{DbError, TenantTx};
+use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -205,6 +207,7 @@ pub async fn mark_rotated(
 
 pub async fn revoke(tx: &mut TenantTx, key_id: Uuid, now: DateTime<Utc>) -> Result<bool, DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::ApiKey(TenantId(tenant), key_id));
     let n = diesel::update(
         ak::table
             .filter(ak::tenant_id.eq(tenant).and(ak::id.eq(key_id)))
@@ -255,6 +258,7 @@ pub async fn revoke_created_by(
     now: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::ApiKeysOf(TenantId(tenant)));
     Ok(diesel::update(
         ak::table
             .filter(ak::tenant_id.eq(tenant))
@@ -265,4 +269,22 @@ pub async fn revoke_created_by(
     .returning(ak::id)
     .get_results(tx.conn()?)
     .await?)
+}
+
+/// A usable key's expiry (`Some(None)`: it never expires), or `None` when it is revoked,
+/// expired or unknown: what an instance remembers of it (`crate::db::memory`).
+pub async fn usable_until(
+    tx: &mut TenantTx,
+    key_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Option<DateTime<Utc>>>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(ak::table
+        .filter(ak::tenant_id.eq(tenant).and(ak::id.eq(key_id)))
+        .filter(ak::revoked_at.is_null())
+        .filter(ak::expires_at.is_null().or(ak::expires_at.gt(now)))
+        .select(ak::expires_at)
+        .first(tx.conn()?)
+        .await
+        .optional()?)
 }

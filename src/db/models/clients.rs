@@ -1,8 +1,10 @@
 //! OAuth clients and their hashed secrets. Platform clients live under the platform
 //! pseudo-tenant, so the same tenant transaction type reaches both kinds.
 
+use crate::db::memory::Change;
 use crate::db::schema::{client_secrets as cs, oauth_clients as oc};
 use crate::db::{DbError, TenantTx};
+use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -96,6 +98,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ClientRow>, DbError> {
 
 pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<bool, DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::Client(TenantId(tenant), client_id.to_string()));
     let n =
         diesel::delete(oc::table.filter(oc::tenant_id.eq(tenant).and(oc::client_id.eq(client_id))))
             .execute(tx.conn()?)
@@ -110,6 +113,7 @@ pub async fn add_secret(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::Client(TenantId(tenant), client_id.to_string()));
     diesel::insert_into(cs::table)
         .values((
             cs::tenant_id.eq(tenant),
@@ -129,6 +133,7 @@ pub async fn expire_secrets(
     until: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::Client(TenantId(tenant), client_id.to_string()));
     diesel::update(
         cs::table
             .filter(cs::tenant_id.eq(tenant).and(cs::client_id.eq(client_id)))
@@ -138,4 +143,19 @@ pub async fn expire_secrets(
     .execute(tx.conn()?)
     .await?;
     Ok(())
+}
+
+/// The unexpired secret hashes of a client, with their expiry.
+pub async fn live_secrets(
+    tx: &mut TenantTx,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Option<DateTime<Utc>>)>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(cs::table
+        .filter(cs::tenant_id.eq(tenant).and(cs::client_id.eq(client_id)))
+        .filter(cs::expires_at.is_null().or(cs::expires_at.gt(now)))
+        .select((cs::secret_hash, cs::expires_at))
+        .load(tx.conn()?)
+        .await?)
 }

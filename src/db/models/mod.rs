@@ -8,6 +8,7 @@ pub mod ciphertexts;
 pub mod clients;
 pub mod codes;
 pub mod domains;
+pub mod due_work;
 pub mod mfa;
 pub mod outbox;
 pub mod refresh;

@@ -1,7 +1,9 @@
 //! Revoked JWT ids, kept until the token would have expired.
 
+use crate::db::memory::Change;
 use crate::db::schema::revoked_tokens as rt;
 use crate::db::{DbError, TenantTx};
+use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -12,6 +14,7 @@ pub async fn insert(
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::Revoked(TenantId(tenant), jti.to_string()));
     diesel::insert_into(rt::table)
         .values((
             rt::tenant_id.eq(tenant),

@@ -1,7 +1,9 @@
 //! Sign-in sessions of one tenant.
 
+use crate::db::memory::Change;
 use crate::db::schema::sessions as se;
 use crate::db::{DbError, TenantTx};
+use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -137,6 +139,7 @@ pub async fn end(
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::Session(TenantId(tenant), id));
     let n = diesel::update(
         se::table
             .filter(
@@ -161,6 +164,7 @@ pub async fn end_all_for_user(
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
     let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::SessionsOf(TenantId(tenant)));
     Ok(diesel::update(
         se::table
             .filter(se::tenant_id.eq(tenant).and(se::user_id.eq(user)))
@@ -200,4 +204,21 @@ pub async fn reauthenticated(
         .execute(tx.conn()?)
         .await?;
     Ok(())
+}
+
+/// The idle and absolute expiry of a session active at `now`, or `None` (ended, expired,
+/// or no such session): what an instance remembers of it (`crate::db::memory`).
+pub async fn expiry_if_active(
+    tx: &mut TenantTx,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(se::table
+        .filter(se::tenant_id.eq(tenant).and(se::id.eq(id)))
+        .filter(active_at(now))
+        .select((se::idle_expires_at, se::absolute_expires_at))
+        .first(tx.conn()?)
+        .await
+        .optional()?)
 }

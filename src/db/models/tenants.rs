@@ -66,6 +66,7 @@ pub async fn get(tx: &mut PlatformTx, id: TenantId) -> Result<Option<Tenant>, Db
 /// Sets the status of the transaction's own tenant (`active`, `suspended`, `cancelled`).
 pub async fn set_status(tx: &mut crate::db::TenantTx, status: &str) -> Result<bool, DbError> {
     let id = tx.tenant().0;
+    tx.forget_on_commit(crate::db::memory::Change::Tenant(tx.tenant()));
     let n = diesel::update(tenants::table.filter(tenants::id.eq(id)))
         .set(tenants::status.eq(status))
         .execute(tx.conn()?)

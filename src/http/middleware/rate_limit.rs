@@ -18,7 +18,9 @@ pub async fn global_rate_limit<B: MessageBody>(
     let scim = ["/scim/v2/Users", "/scim/v2/Groups"]
         .iter()
         .any(|p| req.path().starts_with(p));
-    if super::is_probe(req.path()) || scim {
+    // The OAuth endpoints charge the IP with the client, in one call (`oauth_limits`).
+    let oauth = crate::http::oauth_limits::charged_by_handler(req.method(), req.path());
+    if super::is_probe(req.path()) || scim || oauth {
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The token hot path side by side with panva/oidc-provider, through ../shared/bench/compare.sh:
+# starts one release-build instance (own database, limits lifted so budgets do not cap the
+# load), registers a client that may both get tokens for AUD and introspect them, runs the
+# shared harness (client_credentials, introspection, JWKS; A B A B A B) and stops.
+#
+#   deploy/load/compare.sh          # knobs of the harness pass through: DUR, CONC, ROUNDS, SCENARIOS
+#   PERF=1 deploy/load/compare.sh   # also records a perf profile of the service (perf.data in OUT)
+source "$(dirname "${BASH_SOURCE[0]}")/../local/common.sh"
+cd "$ROOT"
+PORT="${PORT:-18081}"
+WORKERS="${WORKERS:-2}"
+SHARED="${SHARED:-$ROOT/../shared/bench}"
+[ -x "$SHARED/compare.sh" ] || { echo "the shared benchmark is not at $SHARED (set SHARED)" >&2; exit 2; }
+
+ensure_build_tools
+ensure_postgres
+ensure_redis
+ensure_dev_key
+if [ -z "${BIN:-}" ]; then   # BIN=<path> measures a binary built elsewhere (an older commit, say)
+  log "release build"
+  cargo build --release --quiet --bin identity
+  BIN="$ROOT/target/release/identity"
+fi
+DB=identity_load_compare
+PG="postgres://postgres@127.0.0.1:${PG_PORT}"
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
+
+export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
+export IDENTITY__DATABASE__URL="postgres://identity_app@127.0.0.1:${PG_PORT}/$DB"
+export IDENTITY__DATABASE__MIGRATE_URL="$PG/$DB"
+export IDENTITY__DATABASE__POOL_SIZE=32
+export IDENTITY__REDIS__KEY_PREFIX="identity:compare:$$:"
+export IDENTITY__SERVER__PORT="$PORT"
+export IDENTITY__SERVER__PUBLIC_URL="http://127.0.0.1:$PORT" IDENTITY__TOKENS__ISSUER="http://127.0.0.1:$PORT"
+export IDENTITY__SERVER__WORKERS="$WORKERS"
+export IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT=100000000
+export IDENTITY__RATE_LIMITS__TOKEN_PER_CLIENT__LIMIT=100000000
+export IDENTITY__RATE_LIMITS__INTROSPECT_PER_CLIENT__LIMIT=100000000
+export IDENTITY__LOG__LEVEL=warn
+"$BIN" migrate >/dev/null
+AUD=https://api.crm.example
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+client="$("$BIN" clients create --name bench --grant-type client_credentials --audience "$AUD" --resource-audience "$AUD" --json)"
+
+"$BIN" serve >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+if [ "${PERF:-0}" = 1 ]; then
+  apt_install linux-perf
+  mkdir -p /tmp/bench-perf
+  perf record -F 499 -g -p "$server" -o /tmp/bench-perf/identity.perf.data >/dev/null 2>&1 &
+  perf_pid=$!
+  trap 'kill -INT $perf_pid 2>/dev/null; wait $perf_pid 2>/dev/null; kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+fi
+SERVICE_URL="http://127.0.0.1:$PORT" SERVICE_PID="$server" AUD="$AUD" \
+  CLIENT_ID="$(echo "$client" | json_field client_id)" CLIENT_SECRET="$(echo "$client" | json_field client_secret)" \
+  "$SHARED/compare.sh"

@@ -1,0 +1,237 @@
+//! The change feed: one PostgreSQL connection per instance that LISTENs on
+//! `identity_changes` (announced by the triggers of migration 17), applies every
+//! announcement to the instance's [`Memory`] and passes it on to subscribers (signing keys,
+//! mail, audit). It decides when memory may be trusted (invariant 8):
+//!
+//! - only once LISTEN is in place and memory has been emptied after it (anything
+//!   remembered before may have changed unannounced);
+//! - only while its heartbeat (a NOTIFY it sends itself every [`PING_EVERY`]) comes back
+//!   within [`LAG_LIMIT`]: announcements arrive in commit order, so an echo proves every
+//!   earlier one has been applied;
+//! - never after the connection drops: it reconnects with back-off, and meanwhile every
+//!   caller reads the database.
+//!
+//! It runs on a thread and runtime of its own, so busy request workers cannot delay it.
+
+use super::memory::{Change, Memory};
+use super::Db;
+use secrecy::ExposeSecret;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use tokio_postgres::AsyncMessage;
+
+pub const CHANNEL: &str = "identity_changes";
+/// How often the feed checks that it is caught up.
+pub const PING_EVERY: Duration = Duration::from_millis(250);
+/// A heartbeat older than this without its echo: the feed is lagging, memory is not used.
+pub const LAG_LIMIT: Duration = Duration::from_millis(500);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Events for subscribers: announcements, plus [`Event::Resync`] after a (re)connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Changed(Change),
+    /// Announcements may have been missed: whoever keeps state of their own reloads it.
+    Resync,
+}
+
+/// Shared by every clone of a [`Db`]; cheap to clone.
+#[derive(Clone)]
+pub struct Feed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    events: broadcast::Sender<Event>,
+    listener_pid: AtomicI32,
+    started: AtomicBool,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                events: broadcast::channel(1024).0,
+                listener_pid: AtomicI32::new(0),
+                started: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+impl Feed {
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// The server process id of the LISTEN connection while it is up (for operators and
+    /// tests that cut it).
+    pub fn listener_pid(&self) -> Option<i32> {
+        Some(self.inner.listener_pid.load(Ordering::Acquire)).filter(|p| *p != 0)
+    }
+}
+
+impl Db {
+    /// Starts this instance's change feed (once); it ends when every handle of `self` is gone.
+    pub fn start_feed(&self) -> std::io::Result<()> {
+        let feed = self.feed();
+        if feed.inner.started.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let weak = Arc::downgrade(&feed.inner);
+        let memory = self.memory().clone();
+        let url = self.url().expose_secret().to_string();
+        std::thread::Builder::new()
+            .name("change-feed".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(run(weak, memory, url)),
+                    Err(e) => tracing::error!(error = %e, "the change feed could not start"),
+                }
+            })?;
+        Ok(())
+    }
+}
+
+async fn run(feed: Weak<Inner>, memory: Memory, url: String) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        memory.set_trusted(false);
+        let Some(inner) = feed.upgrade() else { return };
+        inner.listener_pid.store(0, Ordering::Release);
+        drop(inner);
+        match listen(&feed, &memory, &url).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "change feed disconnected; reading the database until it is back")
+            }
+        }
+        memory.set_trusted(false);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Heartbeat bookkeeping shared by the pinger and the reader.
+#[derive(Default)]
+struct Beat {
+    listening: AtomicBool,
+    sent: AtomicU64,
+    echoed: AtomicU64,
+    /// When the oldest heartbeat without an echo went out.
+    waiting_since: Mutex<Option<Instant>>,
+}
+
+impl Beat {
+    fn caught_up(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+            && self
+                .waiting_since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none_or(|t| t.elapsed() < LAG_LIMIT)
+    }
+}
+
+/// One connection's life: `Ok` when the feed is no longer wanted, `Err` when it broke.
+async fn listen(feed: &Weak<Inner>, memory: &Memory, url: &str) -> anyhow::Result<()> {
+    let (client, mut conn) = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio_postgres::connect(url, tokio_postgres::NoTls),
+    )
+    .await??;
+    let beat = Arc::new(Beat::default());
+    let pinger = tokio::spawn(ping(client, beat.clone(), feed.clone(), memory.clone()));
+    let _stop_pinger = AbortOnDrop(pinger);
+    let mut check = tokio::time::interval(PING_EVERY / 2);
+    loop {
+        tokio::select! {
+            message = std::future::poll_fn(|cx| conn.poll_message(cx)) => match message {
+                Some(Ok(AsyncMessage::Notification(n))) => {
+                    let Some(inner) = feed.upgrade() else { return Ok(()) };
+                    received(&inner, memory, &beat, n.payload());
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => anyhow::bail!("connection closed"),
+            },
+            _ = check.tick() => {
+                if feed.strong_count() == 0 {
+                    return Ok(());
+                }
+                memory.set_trusted(beat.caught_up());
+            }
+        }
+    }
+}
+
+fn received(inner: &Inner, memory: &Memory, beat: &Beat, payload: &str) {
+    if let Some(n) = payload
+        .strip_prefix("ping:")
+        .and_then(|n| n.parse::<u64>().ok())
+    {
+        beat.echoed.fetch_max(n, Ordering::AcqRel);
+        if n >= beat.sent.load(Ordering::Acquire) {
+            *beat.waiting_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+        memory.set_trusted(beat.caught_up());
+        return;
+    }
+    match Change::parse(payload) {
+        Some(change) => {
+            memory.apply(&change);
+            // Nobody listening is fine.
+            let _ = inner.events.send(Event::Changed(change));
+        }
+        None => tracing::warn!("change feed: an announcement of an unknown shape was ignored"),
+    }
+}
+
+/// LISTEN, then a heartbeat every [`PING_EVERY`] (one outstanding at a time).
+async fn ping(client: tokio_postgres::Client, beat: Arc<Beat>, feed: Weak<Inner>, memory: Memory) {
+    let pid = async {
+        client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+        let row = client.query_one("SELECT pg_backend_pid()", &[]).await?;
+        Ok::<i32, tokio_postgres::Error>(row.get(0))
+    };
+    let pid = match tokio::time::timeout(CONNECT_TIMEOUT, pid).await {
+        Ok(Ok(pid)) => pid,
+        _ => return,
+    };
+    let Some(inner) = feed.upgrade() else { return };
+    // Listening now: whatever was remembered before may have changed unannounced.
+    memory.forget_all();
+    inner.listener_pid.store(pid, Ordering::Release);
+    beat.listening.store(true, Ordering::Release);
+    let _ = inner.events.send(Event::Resync);
+    drop(inner);
+    let mut tick = tokio::time::interval(PING_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let n = beat.sent.load(Ordering::Acquire);
+        if beat.echoed.load(Ordering::Acquire) < n {
+            continue; // still waiting for the last one; the reader judges the lag
+        }
+        let next = n + 1;
+        beat.sent.store(next, Ordering::Release);
+        *beat.waiting_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        let sql = format!("SELECT pg_notify('{CHANNEL}', 'ping:{next}')");
+        if client.batch_execute(&sql).await.is_err() {
+            return;
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,277 @@
+//! Memory as a cache (invariant 8): a revocation, a deleted client, a revoked API key or an
+//! ended session on one instance shows on another within the feed's bound, with that
+//! instance's memory warm; a cut feed connection makes the instance read the database at
+//! once, and it recovers; a revoked token stays inactive through the verified-token memory.
+
+use crate::authority::{api, rig};
+use crate::harness::{envelope, TestApp, TestDb};
+use crate::support::*;
+use identity::ids::TenantId;
+use identity::oidc::clients;
+use identity::tokens::Alg;
+use reqwest::Method;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// What the README promises: visible on every instance within this bound (the feed's
+/// heartbeat: one ping interval plus two lag limits), normally within milliseconds.
+const BOUND: Duration = Duration::from_millis(1_250);
+
+/// How long until `inactive` holds, polling every two milliseconds; fails past [`BOUND`].
+pub async fn time_until<F, Fut>(what: &str, mut inactive: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if inactive().await {
+            let took = started.elapsed();
+            println!("{what}: seen on the other instance after {took:?}");
+            return took;
+        }
+        assert!(
+            started.elapsed() < BOUND,
+            "{what}: not seen within {BOUND:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Settings whose per-IP budget does not run out while a test polls.
+fn roomy(db: &TestDb) -> identity::config::Settings {
+    let mut settings = db.settings();
+    settings.rate_limits.global_per_ip.limit = 1_000_000;
+    settings
+}
+
+/// The `jti` and `tid` of a token, to look into an instance's memory.
+fn jti_and_tenant(token: &str) -> (String, TenantId) {
+    let (_, claims) = peek(token);
+    let tenant = claims["tid"]
+        .as_str()
+        .map(|t| TenantId(uuid::Uuid::parse_str(t).unwrap()))
+        .unwrap_or(TenantId::PLATFORM);
+    (claims["jti"].as_str().unwrap().to_string(), tenant)
+}
+
+/// `b` answers about `token` from memory: its revocation state is remembered.
+fn remembered(b: &TestApp, token: &str) -> bool {
+    let memory = b.state.db.memory();
+    let (jti, tenant) = jti_and_tenant(token);
+    memory
+        .ticket()
+        .is_some_and(|t| memory.revoked(t, tenant, &jti) == Some(false))
+}
+
+async fn warm(b: &TestApp, api: &TestClient, token: &str) {
+    b.feed_trusted().await;
+    assert_eq!(introspect(b, api, token).await["active"], true);
+    assert!(remembered(b, token), "B did not remember the token's state");
+    assert_eq!(introspect(b, api, token).await["active"], true);
+}
+
+#[tokio::test]
+async fn revocation_and_client_deletion_show_on_a_warm_instance_within_the_bound() {
+    let db = TestDb::new().await;
+    let a = TestApp::spawn(roomy(&db)).await;
+    let b = TestApp::spawn(roomy(&db)).await;
+    let pool = db.db();
+    let caller = platform_client(&pool, Alg::EdDSA, &[API], None).await;
+    let api = platform_client(&pool, Alg::EdDSA, &[], Some(API)).await;
+    let t1 = client_token(&a, &caller, API).await;
+    let t2 = client_token(&a, &caller, API).await;
+    warm(&b, &api, &t1).await;
+    warm(&b, &api, &t2).await;
+
+    let res = a
+        .http
+        .post(a.url("/oauth2/revoke"))
+        .basic_auth(&caller.id, Some(&caller.secret))
+        .form(&[("token", t1.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    time_until("revocation", || async {
+        introspect(&b, &api, &t1).await["active"] == false
+    })
+    .await;
+    assert_eq!(introspect(&b, &api, &t2).await["active"], true);
+
+    // Deleted by a third party (the CLI's code path): only the feed can tell B.
+    let now = chrono::Utc::now();
+    clients::delete(&pool, &envelope(&[1]), &caller.id, "test", now)
+        .await
+        .unwrap();
+    time_until("client deletion", || async {
+        introspect(&b, &api, &t2).await["active"] == false
+    })
+    .await;
+    let res = token_response(
+        &b,
+        &caller,
+        &[("grant_type", "client_credentials"), ("audience", API)],
+    )
+    .await;
+    assert_eq!(res.status(), 401, "a deleted client still gets tokens");
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn api_key_revocation_and_session_end_show_on_a_warm_instance_within_the_bound() {
+    let r = rig().await;
+    let b = TestApp::spawn(roomy(&r.db)).await;
+    let admin_api = platform_client(&r.pool, Alg::EdDSA, &[], Some(ADMIN)).await;
+    let crm_api = platform_client(&r.pool, Alg::EdDSA, &[], Some(API)).await;
+
+    // An API key exchanged for a JWT, introspected on B.
+    let key = r.key_made_by("cli", "admin").await;
+    let form = [
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        ("subject_token", key.as_str()),
+        (
+            "subject_token_type",
+            "urn:identity:params:oauth:token-type:api-key",
+        ),
+        ("audience", API),
+    ];
+    let res = r
+        .app
+        .http
+        .post(r.app.url("/oauth2/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let key_jwt = res.json::<serde_json::Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    warm(&b, &crm_api, &key_jwt).await;
+    let (s, keys) = api(&r.app, &r.root, Method::GET, "/admin/v1/api-keys", None).await;
+    assert_eq!(s, 200);
+    let (_, claims) = peek(&key_jwt);
+    let key_id = claims["sub"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("apikey:")
+        .to_string();
+    assert!(keys.to_string().contains(&key_id));
+    let path = format!("/admin/v1/api-keys/{key_id}");
+    let (s, _) = api(&r.app, &r.root, Method::DELETE, &path, None).await;
+    assert!(s == 204 || s == 200, "revoking the key answered {s}");
+    time_until("API key revocation", || async {
+        introspect(&b, &crm_api, &key_jwt).await["active"] == false
+    })
+    .await;
+
+    // A person's token with a session, the session ended on A.
+    let user = r.user("dana@acme.example", &[]).await;
+    let person = r.person_token(user).await;
+    warm(&b, &admin_api, &person).await;
+    let (_, claims) = peek(&person);
+    let sid = claims["sid"].as_str().unwrap();
+    let path = format!("/admin/v1/users/{user}/sessions/{sid}");
+    let (s, body) = api(&r.app, &r.root, Method::DELETE, &path, None).await;
+    assert!(
+        s == 204 || s == 200,
+        "ending the session answered {s}: {body}"
+    );
+    time_until("session end", || async {
+        introspect(&b, &admin_api, &person).await["active"] == false
+    })
+    .await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_cut_feed_reads_the_database_at_once_then_recovers_its_memory() {
+    let db = TestDb::new().await;
+    let a = TestApp::spawn(roomy(&db)).await;
+    let b = TestApp::spawn(roomy(&db)).await;
+    let pool = db.db();
+    let caller = platform_client(&pool, Alg::EdDSA, &[API], None).await;
+    let api = platform_client(&pool, Alg::EdDSA, &[], Some(API)).await;
+    let t1 = client_token(&a, &caller, API).await;
+    warm(&b, &api, &t1).await;
+
+    let pid = b.state.db.feed().listener_pid().expect("B listens");
+    let owner = db.owner().await;
+    let cut: bool = owner
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(cut);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while b.state.db.memory().is_trusted() {
+        assert!(Instant::now() < deadline, "B kept trusting a dead feed");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let res = a
+        .http
+        .post(a.url("/oauth2/revoke"))
+        .basic_auth(&caller.id, Some(&caller.secret))
+        .form(&[("token", t1.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        introspect(&b, &api, &t1).await["active"],
+        false,
+        "without its feed, B must read the database"
+    );
+
+    // B reconnects (a new listener), trusts its memory again and refills it.
+    b.feed_trusted().await;
+    let new_pid = b.state.db.feed().listener_pid().expect("B listens again");
+    assert_ne!(new_pid, pid);
+    assert_eq!(introspect(&b, &api, &t1).await["active"], false);
+    let t2 = client_token(&a, &caller, API).await;
+    warm(&b, &api, &t2).await;
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_stays_inactive_through_the_verified_token_memory() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(db.settings()).await;
+    let pool = db.db();
+    let caller = platform_client(&pool, Alg::EdDSA, &[API], None).await;
+    let api = platform_client(&pool, Alg::EdDSA, &[], Some(API)).await;
+    let billing = platform_client(&pool, Alg::EdDSA, &[], Some(BILLING)).await;
+    let token = client_token(&app, &caller, API).await;
+    app.feed_trusted().await;
+    let before = app.state.keys.verified().len();
+    assert_eq!(introspect(&app, &api, &token).await["active"], true);
+    assert_eq!(
+        app.state.keys.verified().len(),
+        before + 1,
+        "the checked token is remembered"
+    );
+    // A remembered check is still bound to the audience it was made for.
+    assert_eq!(introspect(&app, &billing, &token).await["active"], false);
+
+    let res = app
+        .http
+        .post(app.url("/oauth2/revoke"))
+        .basic_auth(&caller.id, Some(&caller.secret))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Same instance: at once, and every time after.
+    for _ in 0..3 {
+        assert_eq!(introspect(&app, &api, &token).await["active"], false);
+    }
+    app.stop().await;
+}
