@@ -1,5 +1,5 @@
-//! In-process access token validation per algorithm (signature, claims, key lookup), and
-//! signing for comparison.
+//! In-process access token validation per algorithm (signature, claims, key lookup), the
+//! same token answered from the verified-token memory, and signing for comparison.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, Utc};
@@ -10,6 +10,7 @@ use identity::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
 use identity::tokens::keys::generate;
 use identity::tokens::keyset::{private_context, KeySet};
 use identity::tokens::validate::{access_token, Expect};
+use identity::tokens::verified::VerifiedTokens;
 use identity::tokens::{sign::sign, Alg};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -62,6 +63,14 @@ fn validation(c: &mut Criterion) {
         assert!(access_token(&set, &token, &expect, now).is_ok());
         c.bench_function(&format!("validate_access_token_{alg}"), |b| {
             b.iter(|| access_token(black_box(&set), black_box(&token), &expect, now).unwrap())
+        });
+        // A token checked before: the verified-token memory answers (SHA-256 and a lookup).
+        let verified = VerifiedTokens::default();
+        let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+        verified.put(&token, claims.clone(), kid, now);
+        assert!(verified.get(&token, &set, &expect, now).is_some());
+        c.bench_function(&format!("validate_access_token_remembered_{alg}"), |b| {
+            b.iter(|| verified.get(black_box(&token), black_box(&set), &expect, now).unwrap())
         });
         c.bench_function(&format!("sign_access_token_{alg}"), |b| {
             b.iter(|| sign(black_box(&signer), ACCESS_TOKEN_TYP, black_box(&claims)).unwrap())
