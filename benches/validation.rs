@@ -70,7 +70,11 @@ fn validation(c: &mut Criterion) {
         verified.put(&token, claims.clone(), kid, now);
         assert!(verified.get(&token, &set, &expect, now).is_some());
         c.bench_function(&format!("validate_access_token_remembered_{alg}"), |b| {
-            b.iter(|| verified.get(black_box(&token), black_box(&set), &expect, now).unwrap())
+            b.iter(|| {
+                verified
+                    .get(black_box(&token), black_box(&set), &expect, now)
+                    .unwrap()
+            })
         });
         c.bench_function(&format!("sign_access_token_{alg}"), |b| {
             b.iter(|| sign(black_box(&signer), ACCESS_TOKEN_TYP, black_box(&claims)).unwrap())

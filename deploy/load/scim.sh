@@ -25,9 +25,11 @@ ensure_postgres
 ensure_redis
 apt_install wrk
 ensure_dev_key
-log "release build"
-cargo build --release --quiet --bin identity
-BIN="$ROOT/target/release/identity"
+if [ -z "${BIN:-}" ]; then   # BIN=<path> measures a binary built elsewhere (an older commit, say)
+  log "release build"
+  cargo build --release --quiet --bin identity
+  BIN="$ROOT/target/release/identity"
+fi
 DB=identity_load_scim
 PG="postgres://postgres@127.0.0.1:${PG_PORT}"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1

@@ -2,6 +2,7 @@
 //! through [`PlatformTx`]; raw connections never leave this module.
 
 mod audit_queue;
+mod driver;
 pub mod feed;
 pub mod memory;
 pub mod migrate;

@@ -2,6 +2,7 @@
 //! turns into a clear 503 instead of piling up requests.
 
 use super::audit_queue::AuditQueue;
+use super::driver::Driver;
 use super::feed::Feed;
 use super::memory::Memory;
 use super::{DbError, Entry, PlatformTx, TenantTx};
@@ -10,6 +11,7 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(super) type PgPool = Pool<AsyncPgConnection>;
@@ -31,12 +33,17 @@ pub struct Db {
     audit_queue: AuditQueue,
     memory: Memory,
     feed: Feed,
+    /// Owns (and drives) every connection of `pool` (see `super::driver`).
+    _driver: Arc<Driver>,
 }
 
 impl Db {
     pub fn connect(settings: &PoolSettings) -> anyhow::Result<Self> {
-        let manager =
-            AsyncDieselConnectionManager::<AsyncPgConnection>::new(settings.url.expose_secret());
+        let driver = Driver::start()?;
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+            settings.url.expose_secret(),
+            driver.manager_config(),
+        );
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.acquire_timeout))
@@ -50,13 +57,14 @@ impl Db {
             audit_queue: AuditQueue::default(),
             memory: Memory::default(),
             feed: Feed::default(),
+            _driver: driver,
         })
     }
 
     /// The same database through a pool of its own with at most `max_size` connections,
-    /// for a background worker: its connections are made (and driven) by the worker's own
-    /// runtime, so a busy or blocked runtime elsewhere cannot stall a transaction it holds
-    /// open. The new handle has its own (unused) audit queue.
+    /// for a background worker: requests cannot take the connections it needs while it holds
+    /// a lock (and, like every pool, its connections are driven by a runtime of their own).
+    /// The new handle has its own (unused) audit queue and memory (never trusted).
     pub fn separate_pool(&self, max_size: usize) -> anyhow::Result<Self> {
         Self::connect(&PoolSettings {
             max_size,

@@ -25,6 +25,7 @@ mod mail;
 mod mfa;
 mod openapi;
 mod password_reset;
+mod pool;
 mod ratelimit;
 mod scim;
 mod sessions;
