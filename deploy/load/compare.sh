@@ -51,7 +51,7 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null &&
 if [ "${PERF:-0}" = 1 ]; then
   apt_install linux-perf
   mkdir -p /tmp/bench-perf
-  perf record -F 499 -g -p "$server" -o /tmp/bench-perf/identity.perf.data >/dev/null 2>&1 &
+  perf record -e cpu-clock -F 499 -g -p "$server" -o /tmp/bench-perf/identity.perf.data >/dev/null 2>&1 &
   perf_pid=$!
   trap 'kill -INT $perf_pid 2>/dev/null; wait $perf_pid 2>/dev/null; kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 fi
