@@ -28,6 +28,8 @@ pub const PING_EVERY: Duration = Duration::from_millis(250);
 /// A heartbeat older than this without its echo: the feed is lagging, memory is not used.
 pub const LAG_LIMIT: Duration = Duration::from_millis(500);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A heartbeat this late means the connection is stuck, not slow: start over.
+const STUCK_AFTER: Duration = Duration::from_secs(5);
 
 /// Events for subscribers: announcements, plus [`Event::Resync`] after a (re)connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,13 +130,16 @@ struct Beat {
 }
 
 impl Beat {
+    /// How long the oldest heartbeat has waited for its echo.
+    fn waiting(&self) -> Duration {
+        self.waiting_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
     fn caught_up(&self) -> bool {
-        self.listening.load(Ordering::Acquire)
-            && self
-                .waiting_since
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .is_none_or(|t| t.elapsed() < LAG_LIMIT)
+        self.listening.load(Ordering::Acquire) && self.waiting() < LAG_LIMIT
     }
 }
 
@@ -146,8 +151,12 @@ async fn listen(feed: &Weak<Inner>, memory: &Memory, url: &str) -> anyhow::Resul
     )
     .await??;
     let beat = Arc::new(Beat::default());
-    let pinger = tokio::spawn(ping(client, beat.clone(), feed.clone(), memory.clone()));
-    let _stop_pinger = AbortOnDrop(pinger);
+    let mut pinger = AbortOnDrop(tokio::spawn(ping(
+        client,
+        beat.clone(),
+        feed.clone(),
+        memory.clone(),
+    )));
     let mut check = tokio::time::interval(PING_EVERY / 2);
     loop {
         tokio::select! {
@@ -160,9 +169,13 @@ async fn listen(feed: &Weak<Inner>, memory: &Memory, url: &str) -> anyhow::Resul
                 Some(Err(e)) => return Err(e.into()),
                 None => anyhow::bail!("connection closed"),
             },
+            _ = &mut pinger.0 => anyhow::bail!("the heartbeat stopped"),
             _ = check.tick() => {
                 if feed.strong_count() == 0 {
                     return Ok(());
+                }
+                if beat.waiting() > STUCK_AFTER {
+                    anyhow::bail!("no heartbeat came back for {STUCK_AFTER:?}");
                 }
                 memory.set_trusted(beat.caught_up());
             }
@@ -201,7 +214,7 @@ async fn ping(client: tokio_postgres::Client, beat: Arc<Beat>, feed: Weak<Inner>
     };
     let pid = match tokio::time::timeout(CONNECT_TIMEOUT, pid).await {
         Ok(Ok(pid)) => pid,
-        _ => return,
+        _ => return, // the reader sees the heartbeat stop and starts over
     };
     let Some(inner) = feed.upgrade() else { return };
     // Listening now: whatever was remembered before may have changed unannounced.

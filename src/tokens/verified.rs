@@ -4,7 +4,7 @@
 //! issuer and audience and a key that is still published, and callers still ask whether the
 //! token is honoured (revocation, session, client) on every call.
 
-use super::claims::AccessClaims;
+use super::claims::{AccessClaims, ACCESS_TOKEN_TYP};
 use super::keyset::KeySet;
 use super::validate::Expect;
 use crate::db::memory::GuardedMap;
@@ -49,6 +49,10 @@ impl VerifiedTokens {
         expect: &Expect<'_>,
         now: DateTime<Utc>,
     ) -> Option<Arc<Verified>> {
+        // Only access tokens are remembered: any other expectation checks afresh.
+        if expect.typ != ACCESS_TOKEN_TYP {
+            return None;
+        }
         let found = self.map.get(&digest(token))?;
         let c = &found.claims;
         let fits = now.timestamp() < found.until
