@@ -44,7 +44,12 @@ AUD=https://api.crm.example
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 client="$("$BIN" clients create --name bench --grant-type client_credentials --audience "$AUD" --resource-audience "$AUD" --json)"
 
-"$BIN" serve >/dev/null 2>&1 &
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
+  echo "something already listens on port $PORT (a service left from an earlier run?); stop it or set PORT" >&2
+  exit 2
+fi
+mkdir -p /tmp/bench-perf
+"$BIN" serve >/tmp/bench-perf/identity-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
