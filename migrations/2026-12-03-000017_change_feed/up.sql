@@ -22,6 +22,12 @@ BEGIN
         k := 'session:' || r.tenant_id || ':' || r.id;
     ELSIF TG_TABLE_NAME = 'api_keys' THEN
         k := 'apikey:' || r.tenant_id || ':' || r.id;
+    ELSIF TG_TABLE_NAME = 'api_key_secrets' THEN
+        k := 'apikey:' || r.tenant_id || ':' || r.key_id;
+    ELSIF TG_TABLE_NAME IN ('roles', 'user_roles', 'users', 'role_mappings', 'scim_groups',
+                            'sso_identities', 'sso_connections') THEN
+        -- What a person may do, and so what the API keys they made may do.
+        k := 'authority:' || r.tenant_id;
     ELSIF TG_TABLE_NAME = 'signing_keys' THEN
         k := 'keys:00000000-0000-0000-0000-000000000000';
     ELSIF TG_TABLE_NAME = 'tenants' THEN
@@ -53,6 +59,26 @@ CREATE TRIGGER announce AFTER UPDATE ON api_keys
                        OR OLD.created_by IS DISTINCT FROM NEW.created_by)
     EXECUTE FUNCTION identity_announce();
 CREATE TRIGGER announce_delete AFTER DELETE ON api_keys
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON api_key_secrets
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON roles
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON user_roles
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+-- Not for sign-ins and profile edits: only what changes a person's reach.
+CREATE TRIGGER announce AFTER UPDATE ON users
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce_delete AFTER DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON role_mappings
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON scim_groups
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON sso_identities
+    FOR EACH ROW EXECUTE FUNCTION identity_announce();
+CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON sso_connections
     FOR EACH ROW EXECUTE FUNCTION identity_announce();
 CREATE TRIGGER announce AFTER INSERT OR UPDATE OR DELETE ON signing_keys
     FOR EACH ROW EXECUTE FUNCTION identity_announce();

@@ -179,7 +179,7 @@ pub async fn authenticate(
     if found.is_some() {
         model::touch(&mut tx, parsed.key_id, now).await?;
     }
-    let identity = identity(&mut tx, found, now).await?;
+    let identity = identity_of(&mut tx, found, now).await?;
     tx.commit().await?;
     Ok(identity)
 }
@@ -193,14 +193,14 @@ pub async fn still_valid(
 ) -> Result<Option<ApiKeyIdentity>, DbError> {
     let mut tx = db.tenant_read(tenant).await?;
     let found = model::find_usable(&mut tx, key_id, now).await?;
-    let identity = identity(&mut tx, found, now).await?;
+    let identity = identity_of(&mut tx, found, now).await?;
     tx.commit().await?;
     Ok(identity)
 }
 
 /// A usable key's identity: its role's permissions cut down to what its maker may do now,
 /// so a maker's downgrade shrinks the key from the next request on.
-async fn identity(
+pub(super) async fn identity_of(
     tx: &mut TenantTx,
     found: Option<(model::ApiKeyRow, String, Vec<String>)>,
     now: DateTime<Utc>,

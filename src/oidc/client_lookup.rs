@@ -4,7 +4,7 @@
 //! needs no round trip either.
 
 use super::clients::{hash_secret, tenant_of, Client, ClientError};
-use crate::db::memory::ClientEntry;
+use crate::db::memory::Credential;
 use crate::db::models::clients as model;
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
@@ -17,7 +17,7 @@ pub async fn entry(
     db: &Db,
     client_id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(Arc<Client>, Arc<ClientEntry>)>, ClientError> {
+) -> Result<Option<(Arc<Client>, Arc<Credential>)>, ClientError> {
     let owner = tenant_of(client_id);
     let memory = db.memory();
     let ticket = memory.ticket();
@@ -54,10 +54,7 @@ pub async fn entry(
         return Ok(None);
     };
     let client = Arc::new(Client::from_row(row)?);
-    let entry = Arc::new(ClientEntry {
-        client: client.clone(),
-        secrets,
-    });
+    let entry = Arc::new(Credential::new(client.clone(), secrets));
     if let Some(t) = ticket {
         memory.remember_tenant(t, owner, true);
         memory.remember_client(t, owner, client_id, entry.clone());
@@ -65,8 +62,8 @@ pub async fn entry(
     Ok(Some((client, entry)))
 }
 
-fn view(entry: Arc<ClientEntry>) -> Option<(Arc<Client>, Arc<ClientEntry>)> {
-    let client = entry.client.clone().downcast::<Client>().ok()?;
+fn view(entry: Arc<Credential>) -> Option<(Arc<Client>, Arc<Credential>)> {
+    let client = entry.holder.clone().downcast::<Client>().ok()?;
     Some((client, entry))
 }
 
@@ -80,16 +77,7 @@ pub async fn authenticate(
     let Some((client, entry)) = entry(db, client_id, now).await? else {
         return Ok(None);
     };
-    let presented = hash_secret(secret);
-    let matches = entry.secrets.iter().any(|(hash, expires)| {
-        expires.is_none_or(|e| e > now)
-            && aws_lc_rs::constant_time::verify_slices_are_equal(
-                hash.as_bytes(),
-                presented.as_bytes(),
-            )
-            .is_ok()
-    });
-    Ok(matches.then_some(client))
+    Ok(entry.accepts(&hash_secret(secret), now).then_some(client))
 }
 
 /// Whether `client_id` names an enabled client whose workspace is `expected` (or the

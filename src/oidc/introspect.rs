@@ -9,7 +9,7 @@ use super::clients::Client;
 use super::error::OAuthError;
 use super::honour::{still_honoured, tenant_of_claims};
 use super::token::api_key_subject;
-use crate::apikeys::{self, service as keys_service};
+use crate::apikeys;
 use crate::config::TokenSettings;
 use crate::db::models::{refresh as refresh_model, revocations};
 use crate::db::Db;
@@ -149,8 +149,9 @@ pub async fn introspect(
 }
 
 /// An API key presented for introspection: its tenant must be the caller's (or the caller a
-/// platform resource server). Read from the database: the answer carries the permissions
-/// its maker holds now.
+/// platform resource server). From memory when it can (`apikeys::remembered`): the answer
+/// carries the permissions its maker holds now, and memory forgets a workspace's keys when
+/// anything that decides them changes.
 async fn introspect_api_key(
     db: &Db,
     settings: &TokenSettings,
@@ -158,7 +159,7 @@ async fn introspect_api_key(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Value>, OAuthError> {
-    let key = match keys_service::authenticate(db, token, now).await {
+    let key = match crate::apikeys::remembered::authenticate(db, token, now).await {
         Ok(Some(key)) => key,
         Ok(None) | Err(crate::db::DbError::TenantNotActive) => return Ok(None),
         Err(e) => return Err(e.into()),

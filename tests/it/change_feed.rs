@@ -275,3 +275,52 @@ async fn a_revoked_token_stays_inactive_through_the_verified_token_memory() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_api_key_answered_from_memory_follows_its_maker_and_its_revocation() {
+    let r = rig().await;
+    let b = TestApp::spawn(roomy(&r.db)).await;
+    let crm_api = platform_client(&r.pool, Alg::EdDSA, &[], Some(API)).await;
+    let maker = r.user("maker@acme.example", &["admin"]).await;
+    let key = r.key_made_by(&format!("user:{maker}"), "admin").await;
+    b.feed_trusted().await;
+    let first = introspect(&b, &crm_api, &key).await;
+    assert_eq!(first["active"], true);
+    assert!(first["scope"].as_str().unwrap().contains("users:write"));
+    // Remembered: the key's identity is in B's memory now.
+    let memory = b.state.db.memory();
+    let (tenant, key_id) = {
+        let parsed = identity::apikeys::parse(&key).unwrap();
+        (parsed.tenant, parsed.key_id)
+    };
+    assert!(memory
+        .ticket()
+        .is_some_and(|t| memory.api_key(t, tenant, key_id).is_some()));
+
+    // The maker loses their roles on A: the key shrinks on B too.
+    let path = format!("/admin/v1/users/{maker}/roles");
+    let (s, body) = api(
+        &r.app,
+        &r.root,
+        Method::PUT,
+        &path,
+        Some(serde_json::json!({"roles": []})),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    time_until("maker downgrade", || async {
+        let seen = introspect(&b, &crm_api, &key).await;
+        seen["active"] == true && !seen["scope"].as_str().unwrap_or("").contains("users:write")
+    })
+    .await;
+
+    // Revoked on A: inactive on B.
+    let path = format!("/admin/v1/api-keys/{key_id}");
+    let (s, _) = api(&r.app, &r.root, Method::DELETE, &path, None).await;
+    assert!(s == 204 || s == 200, "revoking the key answered {s}");
+    time_until("raw API key revocation", || async {
+        introspect(&b, &crm_api, &key).await["active"] == false
+    })
+    .await;
+    b.stop().await;
+}

@@ -21,12 +21,39 @@ use std::sync::Arc;
 /// Most entries per kind: beyond it an arbitrary entry makes room (a miss, not an error).
 const CAPACITY: usize = 100_000;
 
-/// An enabled client as the domain parsed it (opaque to the store), and the hashes of its
-/// unexpired secrets with their expiry, as of its last change.
-#[derive(Clone)]
-pub struct ClientEntry {
-    pub client: Arc<dyn std::any::Any + Send + Sync>,
+/// A credential's holder as the domain parsed it (opaque to the store: an OAuth client, an
+/// API key's identity), and the hashes of its unexpired secrets with their expiry, as of its
+/// last change.
+pub struct Credential {
+    pub holder: Arc<dyn std::any::Any + Send + Sync>,
     pub secrets: Vec<(String, Option<DateTime<Utc>>)>,
+    /// When its use was last recorded (unix seconds), for writers that record use.
+    pub last_recorded: std::sync::atomic::AtomicI64,
+}
+
+impl Credential {
+    pub fn new(
+        holder: Arc<dyn std::any::Any + Send + Sync>,
+        secrets: Vec<(String, Option<DateTime<Utc>>)>,
+    ) -> Self {
+        Self {
+            holder,
+            secrets,
+            last_recorded: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// Whether `presented` (a secret's hash) is one of the unexpired secrets at `now`.
+    pub fn accepts(&self, presented: &str, now: DateTime<Utc>) -> bool {
+        self.secrets.iter().any(|(hash, expires)| {
+            expires.is_none_or(|e| e > now)
+                && aws_lc_rs::constant_time::verify_slices_are_equal(
+                    hash.as_bytes(),
+                    presented.as_bytes(),
+                )
+                .is_ok()
+        })
+    }
 }
 
 /// A session's state: `None` when it has ended or does not exist.
@@ -44,7 +71,8 @@ pub struct Memory {
 struct Inner {
     trusted: AtomicBool,
     generation: AtomicU64,
-    clients: GuardedMap<(TenantId, String), Arc<ClientEntry>>,
+    clients: GuardedMap<(TenantId, String), Arc<Credential>>,
+    api_key_credentials: GuardedMap<(TenantId, uuid::Uuid), Arc<Credential>>,
     revoked: GuardedMap<(TenantId, String), bool>,
     sessions: GuardedMap<(TenantId, uuid::Uuid), SessionEntry>,
     api_keys: GuardedMap<(TenantId, uuid::Uuid), ApiKeyEntry>,
@@ -65,6 +93,9 @@ pub enum Change {
     Session(TenantId, uuid::Uuid),
     ApiKey(TenantId, uuid::Uuid),
     Tenant(TenantId),
+    /// Roles, grants, mappings, groups or a person's status changed in a tenant: what the
+    /// API keys its people made may do.
+    Authority(TenantId),
     SigningKeys,
     Mail(TenantId),
     Audit(TenantId),
@@ -88,6 +119,7 @@ impl Change {
             "session" => Change::Session(tenant, id()?),
             "apikey" => Change::ApiKey(tenant, id()?),
             "tenant" => Change::Tenant(tenant),
+            "authority" => Change::Authority(tenant),
             "keys" => Change::SigningKeys,
             "mail" => Change::Mail(tenant),
             "audit" => Change::Audit(tenant),
@@ -103,6 +135,7 @@ impl Default for Memory {
                 trusted: AtomicBool::new(false),
                 generation: AtomicU64::new(0),
                 clients: GuardedMap::new(CAPACITY),
+                api_key_credentials: GuardedMap::new(CAPACITY),
                 revoked: GuardedMap::new(CAPACITY),
                 sessions: GuardedMap::new(CAPACITY),
                 api_keys: GuardedMap::new(CAPACITY),
@@ -142,6 +175,7 @@ impl Memory {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
         let i = &self.inner;
         i.clients.clear();
+        i.api_key_credentials.clear();
         i.revoked.clear();
         i.sessions.clear();
         i.api_keys.clear();
@@ -155,7 +189,14 @@ impl Memory {
             Change::Client(t, id) => self.forget(&i.clients, &(*t, id.clone())),
             Change::Revoked(t, jti) => self.forget(&i.revoked, &(*t, jti.clone())),
             Change::Session(t, id) => self.forget(&i.sessions, &(*t, *id)),
-            Change::ApiKey(t, id) => self.forget(&i.api_keys, &(*t, *id)),
+            Change::ApiKey(t, id) => {
+                self.forget(&i.api_keys, &(*t, *id));
+                i.api_key_credentials.remove(&(*t, *id));
+            }
+            Change::Authority(t) => {
+                self.inner.generation.fetch_add(1, Ordering::AcqRel);
+                i.api_key_credentials.retain(|(tenant, _)| tenant != t);
+            }
             Change::Tenant(t) => self.forget(&i.tenants_active, t),
             Change::SessionsOf(t) => {
                 self.inner.generation.fetch_add(1, Ordering::AcqRel);
@@ -164,6 +205,7 @@ impl Memory {
             Change::ApiKeysOf(t) => {
                 self.inner.generation.fetch_add(1, Ordering::AcqRel);
                 i.api_keys.retain(|(tenant, _)| tenant != t);
+                i.api_key_credentials.retain(|(tenant, _)| tenant != t);
             }
             Change::SigningKeys | Change::Mail(_) | Change::Audit(_) => {}
         }
@@ -187,12 +229,27 @@ impl Memory {
         });
     }
 
-    pub fn client(&self, _: Ticket, tenant: TenantId, id: &str) -> Option<Arc<ClientEntry>> {
+    pub fn client(&self, _: Ticket, tenant: TenantId, id: &str) -> Option<Arc<Credential>> {
         self.inner.clients.get(&(tenant, id.to_string()))
     }
 
-    pub fn remember_client(&self, ticket: Ticket, tenant: TenantId, id: &str, e: Arc<ClientEntry>) {
+    pub fn remember_client(&self, ticket: Ticket, tenant: TenantId, id: &str, e: Arc<Credential>) {
         self.store(ticket, &self.inner.clients, (tenant, id.to_string()), e);
+    }
+
+    /// A usable API key's identity and secrets, if remembered.
+    pub fn api_key(&self, _: Ticket, tenant: TenantId, id: uuid::Uuid) -> Option<Arc<Credential>> {
+        self.inner.api_key_credentials.get(&(tenant, id))
+    }
+
+    pub fn remember_api_key_credential(
+        &self,
+        ticket: Ticket,
+        tenant: TenantId,
+        id: uuid::Uuid,
+        e: Arc<Credential>,
+    ) {
+        self.store(ticket, &self.inner.api_key_credentials, (tenant, id), e);
     }
 
     pub fn revoked(&self, _: Ticket, tenant: TenantId, jti: &str) -> Option<bool> {

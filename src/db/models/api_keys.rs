@@ -182,6 +182,7 @@ pub async fn mark_rotated(
     overlap_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(Change::ApiKey(tx.tenant(), key_id));
     let tenant = tx.tenant().0;
     diesel::update(
         aks::table
@@ -287,4 +288,19 @@ pub async fn usable_until(
         .first(tx.conn()?)
         .await
         .optional()?)
+}
+
+/// The unexpired secret hashes of a key, with their expiry.
+pub async fn live_secrets(
+    tx: &mut TenantTx,
+    key_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Option<DateTime<Utc>>)>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(aks::table
+        .filter(aks::tenant_id.eq(tenant).and(aks::key_id.eq(key_id)))
+        .filter(aks::expires_at.is_null().or(aks::expires_at.gt(now)))
+        .select((aks::secret_hash, aks::expires_at))
+        .load(tx.conn()?)
+        .await?)
 }

@@ -108,6 +108,7 @@ pub async fn insert(
     role: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::insert_into(rm::table)
         .values((
@@ -124,6 +125,7 @@ pub async fn insert(
 }
 
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     let n = diesel::delete(rm::table.filter(rm::tenant_id.eq(tenant).and(rm::id.eq(id))))
         .execute(tx.conn()?)

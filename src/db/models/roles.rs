@@ -26,6 +26,7 @@ pub struct NewRole<'a> {
 }
 
 pub async fn insert(tx: &mut TenantTx, new: &NewRole<'_>) -> Result<Role, DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     let permissions: Vec<String> = new.permissions.iter().map(|p| (*p).to_string()).collect();
     Ok(diesel::insert_into(roles::table)
@@ -53,6 +54,7 @@ pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Role>,
 }
 
 pub async fn grant(tx: &mut TenantTx, user: UserId, role: RoleId) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::insert_into(user_roles::table)
         .values((
@@ -103,6 +105,7 @@ pub async fn set_for_user(
     user: UserId,
     role_ids: &[RoleId],
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::delete(
         user_roles::table.filter(

@@ -206,6 +206,7 @@ pub async fn update_user(
     w: &UserWrite<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id))))
         .set((
@@ -223,6 +224,7 @@ pub async fn update_user(
 }
 
 pub async fn delete_user(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     let n = diesel::delete(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id))))
         .execute(tx.conn()?)
@@ -290,6 +292,7 @@ pub async fn insert_group(
     w: &GroupWrite<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::insert_into(sg::table)
         .values((
@@ -313,6 +316,7 @@ pub async fn update_group(
     w: &GroupWrite<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::update(sg::table.filter(sg::tenant_id.eq(tenant).and(sg::id.eq(id))))
         .set((
@@ -328,6 +332,7 @@ pub async fn update_group(
 }
 
 pub async fn delete_group(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     let n = diesel::delete(sg::table.filter(sg::tenant_id.eq(tenant).and(sg::id.eq(id))))
         .execute(tx.conn()?)
@@ -341,6 +346,7 @@ pub async fn remove_from_all_groups(
     user: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::sql_query(
         "UPDATE scim_groups SET updated_at = $3, members = coalesce((SELECT jsonb_agg(m) \

@@ -144,6 +144,7 @@ pub async fn upsert_identity(
     attributes: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     diesel::insert_into(si::table)
         .values((

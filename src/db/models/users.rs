@@ -96,6 +96,7 @@ pub async fn list(
 }
 
 pub async fn set_status(tx: &mut TenantTx, id: UserId, status: &str) -> Result<User, DbError> {
+    tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     Ok(
         diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0))))
