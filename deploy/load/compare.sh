@@ -17,28 +17,14 @@ ensure_build_tools
 ensure_postgres
 ensure_redis
 ensure_dev_key
-if [ -z "${BIN:-}" ]; then   # BIN=<path> measures a binary built elsewhere (an older commit, say)
-  log "release build"
-  cargo build --release --quiet --bin identity
-  BIN="$ROOT/target/release/identity"
-fi
-DB=identity_load_compare
-PG="postgres://postgres@127.0.0.1:${PG_PORT}"
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
-psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
-
-export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
-export IDENTITY__DATABASE__URL="postgres://identity_app@127.0.0.1:${PG_PORT}/$DB"
-export IDENTITY__DATABASE__MIGRATE_URL="$PG/$DB"
+load_binary
+fresh_load_db identity_load_compare "$PORT"
 export IDENTITY__DATABASE__POOL_SIZE=32
-export IDENTITY__REDIS__KEY_PREFIX="identity:compare:$$:"
-export IDENTITY__SERVER__PORT="$PORT"
 export IDENTITY__SERVER__PUBLIC_URL="http://127.0.0.1:$PORT" IDENTITY__TOKENS__ISSUER="http://127.0.0.1:$PORT"
 export IDENTITY__SERVER__WORKERS="$WORKERS"
 export IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT=100000000
 export IDENTITY__RATE_LIMITS__TOKEN_PER_CLIENT__LIMIT=100000000
 export IDENTITY__RATE_LIMITS__INTROSPECT_PER_CLIENT__LIMIT=100000000
-export IDENTITY__LOG__LEVEL=warn
 "$BIN" migrate >/dev/null
 AUD=https://api.crm.example
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }

@@ -17,26 +17,14 @@ ensure_build_tools
 ensure_postgres
 ensure_redis
 ensure_dev_key
-if [ -z "${BIN:-}" ]; then
-  log "release build"
-  cargo build --release --quiet --bin identity
-  BIN="$ROOT/target/release/identity"
-fi
+load_binary
 DB=identity_load_idle
-PG="postgres://postgres@127.0.0.1:${PG_PORT}"
-export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
-export IDENTITY__DATABASE__URL="postgres://identity_app@127.0.0.1:${PG_PORT}/$DB"
-export IDENTITY__DATABASE__MIGRATE_URL="$PG/$DB"
-export IDENTITY__REDIS__KEY_PREFIX="identity:idle:$$:"
-export IDENTITY__SERVER__PORT="$PORT"
-export IDENTITY__LOG__LEVEL=warn
 commits() { psql "$PG/postgres" -Atqc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB'"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 printf '%-12s %14s %16s\n' workspaces "transactions/s" "instance cores"
 for count in $COUNTS; do
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
-  psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
+  fresh_load_db "$DB" "$PORT"
   "$BIN" migrate >/dev/null
   # Workspaces straight into the registry: the point is the idle cost, not creating them.
   psql "$PG/$DB" -qc "INSERT INTO tenants (id, slug, display_name, status, created_at)

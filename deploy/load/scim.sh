@@ -25,27 +25,14 @@ ensure_postgres
 ensure_redis
 apt_install wrk
 ensure_dev_key
-if [ -z "${BIN:-}" ]; then   # BIN=<path> measures a binary built elsewhere (an older commit, say)
-  log "release build"
-  cargo build --release --quiet --bin identity
-  BIN="$ROOT/target/release/identity"
-fi
+load_binary
 DB=identity_load_scim
-PG="postgres://postgres@127.0.0.1:${PG_PORT}"
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
-psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
-
-export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
-export IDENTITY__DATABASE__URL="postgres://identity_app@127.0.0.1:${PG_PORT}/$DB"
-export IDENTITY__DATABASE__MIGRATE_URL="$PG/$DB"
+fresh_load_db "$DB" "$PORT"
 export IDENTITY__DATABASE__POOL_SIZE=32
-export IDENTITY__REDIS__KEY_PREFIX="identity:load:$$:"
-export IDENTITY__SERVER__PORT="$PORT"
 export IDENTITY__SERVER__WORKERS=2
 export IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT=100000000
 export IDENTITY__RATE_LIMITS__SCIM_PER_IP__LIMIT=100000000
 export IDENTITY__RATE_LIMITS__SCIM_PER_TOKEN__LIMIT=100000000
-export IDENTITY__LOG__LEVEL=warn
 "$BIN" migrate >/dev/null
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 echo "load admin passphrase 1" | "$BIN" bootstrap --tenant provision --admin-email admin@provision.example --password-stdin >/dev/null

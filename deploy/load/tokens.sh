@@ -20,24 +20,13 @@ ensure_redis
 apt_install wrk
 ensure_dev_key
 
-log "release build"
-cargo build --release --quiet --bin identity
-BIN="$ROOT/target/release/identity"
-DB=identity_load
-psql "postgres://postgres@127.0.0.1:${PG_PORT}/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-psql "postgres://postgres@127.0.0.1:${PG_PORT}/postgres" -qc "CREATE DATABASE $DB" >/dev/null
-
-export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
-export IDENTITY__DATABASE__URL="postgres://identity_app@127.0.0.1:${PG_PORT}/$DB"
-export IDENTITY__DATABASE__MIGRATE_URL="postgres://postgres@127.0.0.1:${PG_PORT}/$DB"
+load_binary
+fresh_load_db identity_load "$PORT"
 export IDENTITY__DATABASE__POOL_SIZE=32
-export IDENTITY__REDIS__KEY_PREFIX="identity:load:$$:"
-export IDENTITY__SERVER__PORT="$PORT"
 export IDENTITY__SERVER__WORKERS="$WORKERS"
 export IDENTITY__RATE_LIMITS__GLOBAL_PER_IP__LIMIT=100000000
 export IDENTITY__RATE_LIMITS__TOKEN_PER_CLIENT__LIMIT=100000000
 export IDENTITY__RATE_LIMITS__INTROSPECT_PER_CLIENT__LIMIT=100000000
-export IDENTITY__LOG__LEVEL=warn
 
 "$BIN" migrate >/dev/null
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }

@@ -106,3 +106,27 @@ ensure_database() {
     psql "postgres://postgres@${PG_HOST}:${PG_PORT}/postgres" -qc "CREATE DATABASE \"$db\"" >/dev/null
   fi
 }
+
+# For the scripts in deploy/load: the release binary in $BIN (given, or built here).
+load_binary() {
+  if [ -z "${BIN:-}" ]; then   # BIN=<path> measures a binary built elsewhere (an older commit, say)
+    log "release build"
+    cargo build --release --quiet --bin identity
+    BIN="$ROOT/target/release/identity"
+  fi
+}
+
+# A fresh database $1 for a load run, and the service's environment pointing at it on port $2
+# (its own Redis key prefix, warnings only). Sets PG to the superuser's connection base.
+fresh_load_db() {
+  local db="$1" port="$2"
+  PG="postgres://postgres@${PG_HOST}:${PG_PORT}"
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+  psql "$PG/postgres" -qc "CREATE DATABASE $db" >/dev/null
+  export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
+  export IDENTITY__DATABASE__URL="postgres://identity_app@${PG_HOST}:${PG_PORT}/$db"
+  export IDENTITY__DATABASE__MIGRATE_URL="$PG/$db"
+  export IDENTITY__REDIS__KEY_PREFIX="identity:load:$db:$$:"
+  export IDENTITY__SERVER__PORT="$port"
+  export IDENTITY__LOG__LEVEL=warn
+}

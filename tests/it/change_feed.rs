@@ -84,15 +84,7 @@ async fn revocation_and_client_deletion_show_on_a_warm_instance_within_the_bound
     warm(&b, &api, &t1).await;
     warm(&b, &api, &t2).await;
 
-    let res = a
-        .http
-        .post(a.url("/oauth2/revoke"))
-        .basic_auth(&caller.id, Some(&caller.secret))
-        .form(&[("token", t1.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(revoke(&a, &caller, &t1).await, 200);
     time_until("revocation", || async {
         introspect(&b, &api, &t1).await["active"] == false
     })
@@ -214,15 +206,7 @@ async fn a_cut_feed_reads_the_database_at_once_then_recovers_its_memory() {
         assert!(Instant::now() < deadline, "B kept trusting a dead feed");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let res = a
-        .http
-        .post(a.url("/oauth2/revoke"))
-        .basic_auth(&caller.id, Some(&caller.secret))
-        .form(&[("token", t1.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(revoke(&a, &caller, &t1).await, 200);
     assert_eq!(
         introspect(&b, &api, &t1).await["active"],
         false,
@@ -260,15 +244,7 @@ async fn a_revoked_token_stays_inactive_through_the_verified_token_memory() {
     // A remembered check is still bound to the audience it was made for.
     assert_eq!(introspect(&app, &billing, &token).await["active"], false);
 
-    let res = app
-        .http
-        .post(app.url("/oauth2/revoke"))
-        .basic_auth(&caller.id, Some(&caller.secret))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(revoke(&app, &caller, &token).await, 200);
     // Same instance: at once, and every time after.
     for _ in 0..3 {
         assert_eq!(introspect(&app, &api, &token).await["active"], false);

@@ -54,15 +54,7 @@ async fn revocation_and_client_deletion_show_on_every_instance() {
     let t2 = client_token(&b, &caller, API).await;
     assert_eq!(introspect(&b, &api, &t1).await["active"], true);
 
-    let res = a
-        .http
-        .post(a.url("/oauth2/revoke"))
-        .basic_auth(&caller.id, Some(&caller.secret))
-        .form(&[("token", t1.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(revoke(&a, &caller, &t1).await, 200);
     // Another instance learns it through the change feed, within the README's bound.
     time_until("revocation", || async {
         introspect(&b, &api, &t1).await["active"] == false
@@ -76,15 +68,7 @@ async fn revocation_and_client_deletion_show_on_every_instance() {
 
     // Another client cannot revoke someone else's token.
     let other = platform_client(&pool, Alg::EdDSA, &[BILLING], None).await;
-    let res = a
-        .http
-        .post(a.url("/oauth2/revoke"))
-        .basic_auth(&other.id, Some(&other.secret))
-        .form(&[("token", t2.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(revoke(&a, &other, &t2).await, 200);
     assert_eq!(introspect(&a, &api, &t2).await["active"], true);
 
     clients::delete(

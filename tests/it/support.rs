@@ -111,6 +111,19 @@ pub async fn introspect(app: &TestApp, c: &TestClient, token: &str) -> Value {
     res.json().await.unwrap()
 }
 
+/// Revokes `token` as client `c` (RFC 7009); the answer's status.
+pub async fn revoke(app: &TestApp, c: &TestClient, token: &str) -> u16 {
+    app.http
+        .post(app.url("/oauth2/revoke"))
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// The service's keys as loaded from the database, for signing forged tokens.
 pub async fn keystore(db: &Db, env: &Envelope) -> KeyStore {
     let keys = KeyStore::new(db.clone(), env.clone(), chrono::Duration::seconds(3630));

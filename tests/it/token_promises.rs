@@ -49,18 +49,6 @@ async fn refresh(app: &TestApp, web: &TestClient, token: &str) -> reqwest::Respo
     .await
 }
 
-async fn revoke(app: &TestApp, web: &TestClient, token: &str) {
-    let res = app
-        .http
-        .post(app.url("/oauth2/revoke"))
-        .basic_auth(&web.id, Some(&web.secret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-}
-
 #[tokio::test]
 async fn a_revoked_refresh_token_and_its_family_are_dead() {
     let db = TestDb::new().await;
@@ -79,7 +67,7 @@ async fn a_revoked_refresh_token_and_its_family_are_dead() {
         .as_str()
         .unwrap()
         .to_string();
-    revoke(&app, &web, &second).await;
+    assert_eq!(revoke(&app, &web, &second).await, 200);
     for token in [&second, &first] {
         let res = refresh(&app, &web, token).await;
         assert_eq!(res.status(), 400);
@@ -89,7 +77,10 @@ async fn a_revoked_refresh_token_and_its_family_are_dead() {
     // Revoking an access token also revokes the refresh tokens of its grant.
     let (_, code) = signed_in_code(&pool, &t, "crm-web", "openid", None).await;
     let tokens = code_tokens(&app, &web, &code).await;
-    revoke(&app, &web, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(
+        revoke(&app, &web, tokens["access_token"].as_str().unwrap()).await,
+        200
+    );
     let res = refresh(&app, &web, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(res.status(), 400);
     app.stop().await;
