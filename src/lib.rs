@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod login;
 pub mod mail;
 pub mod mfa;
 pub mod oidc;

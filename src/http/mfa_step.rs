@@ -17,6 +17,7 @@ use crate::crypto::random;
 use crate::db::models::users::User;
 use crate::db::TenantTx;
 use crate::ids::{TenantId, UserId};
+use crate::login;
 use crate::mfa::factors::{self, MfaError, Passed};
 use crate::mfa::pending::{self, Pending, Purpose};
 use crate::mfa::policy::{self, Step};
@@ -142,8 +143,8 @@ pub(crate) async fn after_password(
 }
 
 /// The step after a first factor that gave `primary` (`pwd`, or `fed` for SSO, with `mfa`
-/// when the IdP's second factor counts): straight to a session, or on to this service's
-/// second factor when the request or the workspace's rule needs one.
+/// when the IdP's second factor counts): decided and carried out by
+/// [`crate::login::after_first_step`]; here it becomes a redirect or a page.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn after_first_step(
     state: &AppState,
@@ -155,123 +156,53 @@ pub(crate) async fn after_first_step(
     primary: &[String],
     origin: &Origin,
 ) -> HttpResponse {
-    let now = Utc::now();
-    let Ok(mut tx) = state.db.tenant(tenant).await else {
-        return unavailable();
+    let ports = login::Ports {
+        db: &state.db,
+        envelope: &state.envelope,
+        sessions: &state.settings.sessions,
     };
-    let (Ok(status), Ok(rule)) = (
-        factors::status(&mut tx, user.id).await,
-        enforcement::load(&mut tx).await,
-    ) else {
-        return unavailable();
+    let carried = carried(params);
+    let step = login::FirstStep {
+        tenant,
+        user,
+        existing,
+        primary,
+        wants_mfa: auth.wants_mfa,
+        carried: &carried,
     };
-    if let Some(session) = existing {
-        let step_up = auth.wants_mfa && !policy::passed_mfa(&session.amr);
-        if !step_up && !policy::blocks_tokens(&rule, user.mfa_exempt, &session.amr, now) {
-            drop(tx);
-            return code_redirect(state, auth, session)
-                .await
-                .unwrap_or_else(|page| page);
+    let outcome = match login::after_first_step(&ports, &step, origin, Utc::now()).await {
+        Ok(outcome) => outcome,
+        Err(login::LoginError::Mfa(e)) => return mfa_error(e),
+        Err(login::LoginError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "sign-in step failed");
+            return unavailable();
         }
-    }
-    let mut step = if existing.is_none() && policy::passed_mfa(primary) {
-        Step::None
-    } else {
-        policy::step_for(&rule, user.mfa_exempt, status.enrolled, now)
     };
-    if auth.wants_mfa
-        && !policy::passed_mfa(primary)
-        && matches!(step, Step::None | Step::EnrolOrSkip { .. })
-    {
-        step = Step::Enrol;
-    }
-    let replaces = existing.map(|s| s.id);
-    match step {
-        Step::None => {
-            let Ok(done) = signin::start_session(
-                &mut tx,
-                &state.envelope,
-                &state.settings.sessions,
-                user.id,
-                primary,
-                replaces,
-                origin,
-                now,
-            )
-            .await
-            else {
-                return unavailable();
-            };
-            if tx.commit().await.is_err() {
-                return unavailable();
-            }
+    let csrf = random::token::<32>();
+    match outcome {
+        login::Outcome::Code => match existing {
+            Some(session) => code_redirect(state, auth, session)
+                .await
+                .unwrap_or_else(|page| page),
+            None => unavailable(),
+        },
+        login::Outcome::SignedIn(done) => {
             let mut resp = code_redirect(state, auth, &active(&done))
                 .await
                 .unwrap_or_else(|page| page);
-            signed_in_cookies(&mut resp, state, &done, random::token::<32>());
+            signed_in_cookies(&mut resp, state, &done, csrf);
             resp
         }
-        Step::Verify => {
-            let Ok(cookie) = pending::start(
-                &mut tx,
-                user.id,
-                Purpose::Verify,
-                &carried(params),
-                replaces,
-                primary,
-                now,
-            )
-            .await
-            else {
-                return unavailable();
-            };
-            if tx.commit().await.is_err() {
-                return unavailable();
-            }
-            let csrf = random::token::<32>();
+        login::Outcome::AskSecondFactor { pending_cookie } => {
             let mut resp = mfa_pages::code_step(StatusCode::OK, &csrf, None);
-            pending_cookies(&mut resp, Some(cookie), csrf, &auth.redirect_uri);
+            pending_cookies(&mut resp, Some(pending_cookie), csrf, &auth.redirect_uri);
             resp
         }
-        Step::Enrol | Step::EnrolOrSkip { .. } => {
-            let skip_until = match step {
-                Step::EnrolOrSkip { deadline } => Some(deadline),
-                _ => None,
-            };
-            let Ok(cookie) = pending::start(
-                &mut tx,
-                user.id,
-                Purpose::Enrol,
-                &carried(params),
-                replaces,
-                primary,
-                now,
-            )
-            .await
-            else {
-                return unavailable();
-            };
-            let issuer = workspace_of(state, tenant)
-                .await
-                .map(|(_, name)| name)
-                .unwrap_or_default();
-            let enrolment = match factors::begin_enrolment(
-                &mut tx,
-                &state.envelope,
-                user.id,
-                &issuer,
-                &user.email,
-                now,
-            )
-            .await
-            {
-                Ok(e) => e,
-                Err(e) => return mfa_error(e),
-            };
-            if tx.commit().await.is_err() {
-                return unavailable();
-            }
-            let csrf = random::token::<32>();
+        login::Outcome::Enrol {
+            pending_cookie,
+            enrolment,
+            skip_until,
+        } => {
             let mut resp = mfa_pages::enrol(
                 StatusCode::OK,
                 &enrolment,
@@ -280,7 +211,7 @@ pub(crate) async fn after_first_step(
                 skip_until,
                 None,
             );
-            pending_cookies(&mut resp, Some(cookie), csrf, &auth.redirect_uri);
+            pending_cookies(&mut resp, Some(pending_cookie), csrf, &auth.redirect_uri);
             resp
         }
     }

@@ -1,0 +1,161 @@
+//! The step after a first factor, carried out: [`super::next`] decides; this opens the
+//! workspace's transaction, starts the session or the pending sign-in (and, for enrolment,
+//! a new authenticator secret), commits, and answers an [`Outcome`] for `http/` to render.
+//! Nothing that grants access exists unless the outcome says so.
+
+use super::next::{next, Facts, Next};
+use crate::audit::Origin;
+use crate::auth::sessions::ActiveSession;
+use crate::auth::signin::{self, SignedIn};
+use crate::config::SessionSettings;
+use crate::crypto::Envelope;
+use crate::db::models::{tenants, users::User};
+use crate::db::{Db, DbError};
+use crate::ids::TenantId;
+use crate::mfa::enforcement;
+use crate::mfa::factors::{self, Enrolment, MfaError};
+use crate::mfa::pending::{self, Purpose};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// The first step's result and what the request asks.
+pub struct FirstStep<'a> {
+    pub tenant: TenantId,
+    pub user: &'a User,
+    /// The browser's session, when it is already signed in.
+    pub existing: Option<&'a ActiveSession>,
+    /// How the first step authenticated (`pwd`; `fed`, with `mfa` when it counts).
+    pub primary: &'a [String],
+    pub wants_mfa: bool,
+    /// The authorization request, carried through a second factor or enrolment.
+    pub carried: &'a HashMap<String, String>,
+}
+
+/// What the browser gets.
+pub enum Outcome {
+    /// Its existing session meets the request: a code for it.
+    Code,
+    /// A new session (replacing the browser's old one, if any): set it, then a code.
+    SignedIn(SignedIn),
+    /// A pending sign-in bound to this cookie: ask for the second factor.
+    AskSecondFactor { pending_cookie: String },
+    /// A pending sign-in bound to this cookie: set up an authenticator (or skip until).
+    Enrol {
+        pending_cookie: String,
+        enrolment: Enrolment,
+        skip_until: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The database (or another store) did not answer: a 503 page, never anything else.
+    #[error("sign-in is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Mfa(MfaError),
+}
+
+impl From<DbError> for LoginError {
+    fn from(e: DbError) -> Self {
+        LoginError::Unavailable(e.to_string())
+    }
+}
+
+impl From<signin::SignInError> for LoginError {
+    fn from(e: signin::SignInError) -> Self {
+        LoginError::Unavailable(e.to_string())
+    }
+}
+
+/// What the service needs to carry out a step.
+pub struct Ports<'a> {
+    pub db: &'a Db,
+    pub envelope: &'a Envelope,
+    pub sessions: &'a SessionSettings,
+}
+
+pub async fn after_first_step(
+    ports: &Ports<'_>,
+    step: &FirstStep<'_>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Outcome, LoginError> {
+    let user = step.user;
+    let mut tx = ports.db.tenant(step.tenant).await?;
+    let status = factors::status(&mut tx, user.id).await?;
+    let rule = enforcement::load(&mut tx).await?;
+    let existing_amr = step.existing.map(|s| s.amr.as_slice());
+    let decided = next(&Facts {
+        rule: &rule,
+        exempt: user.mfa_exempt,
+        enrolled: status.enrolled,
+        wants_mfa: step.wants_mfa,
+        primary: step.primary,
+        existing: existing_amr,
+        now,
+    });
+    let replaces = step.existing.map(|s| s.id);
+    let purpose = match decided {
+        Next::Code => return Ok(Outcome::Code),
+        Next::Session => {
+            let done = signin::start_session(
+                &mut tx,
+                ports.envelope,
+                ports.sessions,
+                user.id,
+                step.primary,
+                replaces,
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Outcome::SignedIn(done));
+        }
+        Next::SecondFactor => Purpose::Verify,
+        Next::Enrol { .. } => Purpose::Enrol,
+    };
+    let pending_cookie = pending::start(
+        &mut tx,
+        user.id,
+        purpose,
+        step.carried,
+        replaces,
+        step.primary,
+        now,
+    )
+    .await?;
+    let outcome = match decided {
+        Next::Enrol { skip_until } => {
+            // The authenticator app shows the workspace's name as the issuer.
+            let issuer = workspace_name(ports.db, step.tenant).await?;
+            let enrolment = factors::begin_enrolment(
+                &mut tx,
+                ports.envelope,
+                user.id,
+                &issuer,
+                &user.email,
+                now,
+            )
+            .await
+            .map_err(LoginError::Mfa)?;
+            Outcome::Enrol {
+                pending_cookie,
+                enrolment,
+                skip_until,
+            }
+        }
+        _ => Outcome::AskSecondFactor { pending_cookie },
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The workspace's display name.
+async fn workspace_name(db: &Db, tenant: TenantId) -> Result<String, DbError> {
+    let mut ptx = db.platform().await?;
+    let found = tenants::get(&mut ptx, tenant).await?;
+    ptx.commit().await?;
+    Ok(found.map(|t| t.display_name).unwrap_or_default())
+}

@@ -1,0 +1,10 @@
+//! Browser sign-in as domain code, below `http/` and above `auth`, `mfa` and `oidc`: what
+//! comes after each step a browser takes, decided here without HTTP. Today: the step after a
+//! first factor (password, or an identity provider's answer) and for a signed-in browser
+//! whose session does not meet a request ([`next`] decides, [`first_step`] carries it out).
+
+pub mod first_step;
+pub mod next;
+
+pub use first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
+pub use next::{next, Facts, Next};
