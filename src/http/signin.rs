@@ -223,10 +223,16 @@ pub async fn authorize_page(
     };
     let client_tenant = auth.client.tenant_id;
     let signed_in = match req.cookie(SESSION_COOKIE) {
-        Some(c) => sessions::resolve(&state.db, &state.settings.sessions, c.value(), Utc::now())
-            .await
-            .ok()
-            .flatten(),
+        Some(c) => {
+            match sessions::resolve(&state.db, &state.settings.sessions, c.value(), Utc::now())
+                .await
+            {
+                Ok(found) => found,
+                // A suspended workspace's session signs nobody in; the form says why.
+                Err(crate::db::DbError::TenantNotActive) => None,
+                Err(e) => return unavailable(&e),
+            }
+        }
         None => None,
     };
     let wanted_tenant = match (&auth.tenant_slug, client_tenant) {
@@ -234,7 +240,7 @@ pub async fn authorize_page(
         (Some(slug), None) => match signin::tenant_by_slug(&state.db, slug).await {
             Ok(t) => t,
             Err(crate::db::DbError::TenantNotActive) => return suspended(),
-            Err(_) => None,
+            Err(e) => return unavailable(&e),
         },
         (None, None) => None,
     };
@@ -331,10 +337,12 @@ pub async fn sign_in(
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let workspace = field("workspace").trim().to_lowercase();
     let email = field("email");
-    let named = signin::workspace_for(&state.db, &workspace, email)
-        .await
-        .ok()
-        .flatten();
+    // A failed lookup is an outage, never "another workspace" or "no SSO here".
+    let named = match signin::workspace_for(&state.db, &workspace, email).await {
+        Ok(named) => named,
+        Err(crate::db::DbError::TenantNotActive) => return suspended(),
+        Err(e) => return unavailable(&e),
+    };
     if let Some(t) = auth.client.tenant_id {
         if named != Some(t) {
             return form_page(
@@ -349,10 +357,12 @@ pub async fn sign_in(
     // Home-realm discovery: a connection serving the email's domain takes the sign-in,
     // always when it forbids passwords, otherwise when the password is left empty.
     if let Some(t) = named {
-        if let Ok(Some(realm)) = discovery::realm_for(&state.db, t, email).await {
-            if !realm.password_allowed || field("password").is_empty() {
+        match discovery::realm_for(&state.db, t, email).await {
+            Ok(Some(realm)) if !realm.password_allowed || field("password").is_empty() => {
                 return super::sso::hand_off(&state, t, realm.connection, &form).await;
             }
+            Ok(_) => {}
+            Err(e) => return unavailable(&e),
         }
     }
     let attempt = Attempt {
@@ -422,16 +432,20 @@ pub async fn sign_in(
             resp
         }
         Err(SignInError::Suspended) => suspended(),
-        Err(SignInError::Unavailable) => {
-            let mut resp = pages::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Sign-in is unavailable right now. Please try again shortly.",
-            );
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-            resp
-        }
+        Err(e @ SignInError::Unavailable) => unavailable(&e),
     }
+}
+
+/// The page for a store that did not answer (and a log line saying which error).
+pub(crate) fn unavailable(e: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::warn!(error = %e, "sign-in could not reach its data");
+    let mut resp = pages::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in is unavailable right now. Please try again shortly.",
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    resp
 }
 
 /// The page for a suspended or cancelled workspace.

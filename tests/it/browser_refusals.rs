@@ -268,3 +268,67 @@ async fn reset_requests_for_known_and_unknown_accounts_take_the_same_time() {
     );
     r.app.stop().await;
 }
+
+/// A lookup the database cannot answer is an outage page (503), never a misleading answer
+/// such as "this application belongs to another workspace".
+#[tokio::test]
+async fn a_failing_lookup_shows_an_outage_page_not_a_wrong_answer() {
+    let r = rig().await;
+    let pool = r.db.db();
+    let alpha = identity::auth::signin::tenant_by_slug(&pool, "alpha")
+        .await
+        .unwrap()
+        .unwrap();
+    let spec = identity::oidc::clients::ClientSpec {
+        tenant: Some(alpha),
+        name: "Alpha's own app".into(),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![crate::signin_flow::REDIRECT.into()],
+        ..Default::default()
+    };
+    let now = chrono::Utc::now();
+    let env = crate::harness::envelope(&[1]);
+    let (client, _) = identity::oidc::clients::create(&pool, &env, spec, 3600, "test", now)
+        .await
+        .unwrap();
+    let page = r
+        .get(
+            &authorize_url(&[("client_id", &client.client_id), ("tenant", "")]),
+            None,
+        )
+        .await;
+    assert_eq!(page.status(), 200);
+    let csrf = cookie_of(&page, "__Host-identity-csrf").unwrap();
+    let mut form = hidden_fields(&page.text().await.unwrap());
+    form.retain(|(k, _)| k != "workspace");
+    form.push(("workspace".into(), String::new()));
+    form.push(("email".into(), "someone@alpha.example".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let post = || async {
+        r.app
+            .http
+            .post(r.app.url("/signin"))
+            .header("cookie", format!("__Host-identity-csrf={csrf}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    // The workspace-by-domain lookup fails (as in an outage of that table).
+    let owner = r.db.owner().await;
+    owner
+        .batch_execute("REVOKE SELECT ON tenant_domains FROM identity_app")
+        .await
+        .unwrap();
+    let res = post().await;
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    owner
+        .batch_execute("GRANT SELECT ON tenant_domains TO identity_app")
+        .await
+        .unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(!body.contains("another workspace"), "{body}");
+    // With the lookup answering, the same form gets the real answer.
+    assert_eq!(post().await.status(), 400);
+}
