@@ -179,6 +179,19 @@ impl ResponseError for AppError {
     }
 }
 
+impl From<crate::ratelimit::Refusal> for AppError {
+    fn from(r: crate::ratelimit::Refusal) -> Self {
+        match r {
+            crate::ratelimit::Refusal::Limited { retry_after_secs } => {
+                AppError::RateLimited { retry_after_secs }
+            }
+            crate::ratelimit::Refusal::Unavailable => AppError::LimiterUnavailable {
+                retry_after_secs: 5,
+            },
+        }
+    }
+}
+
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {

@@ -13,7 +13,7 @@ use crate::db::models::{resets, users};
 use crate::db::{Db, DbError};
 use crate::ids::UserId;
 use crate::mail::outbox;
-use crate::ratelimit::{Decision, Limiter};
+use crate::ratelimit::Limiter;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -40,6 +40,17 @@ pub enum ResetError {
     Password(#[from] PasswordError),
 }
 
+impl From<crate::ratelimit::Refusal> for ResetError {
+    fn from(r: crate::ratelimit::Refusal) -> Self {
+        match r {
+            crate::ratelimit::Refusal::Limited { retry_after_secs } => {
+                ResetError::Limited { retry_after_secs }
+            }
+            crate::ratelimit::Refusal::Unavailable => ResetError::Unavailable,
+        }
+    }
+}
+
 impl From<DbError> for ResetError {
     fn from(_: DbError) -> Self {
         ResetError::Unavailable
@@ -58,13 +69,8 @@ async fn check(
     subject: &str,
     budget: Budget,
 ) -> Result<(), ResetError> {
-    match limiter.check(name, subject, budget).await {
-        Ok(Decision::Allowed { .. }) => Ok(()),
-        Ok(Decision::Limited { retry_after }) => Err(ResetError::Limited {
-            retry_after_secs: retry_after.as_secs().max(1),
-        }),
-        Err(_) => Err(ResetError::Unavailable),
-    }
+    limiter.admit_one(name, subject, budget).await?;
+    Ok(())
 }
 
 /// Sends a reset link if (and only if) the account exists and is active. Only the budget

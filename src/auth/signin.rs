@@ -12,7 +12,7 @@ use crate::crypto::Envelope;
 use crate::db::models::{tenants, users};
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::{TenantId, UserId};
-use crate::ratelimit::{Decision, Limiter};
+use crate::ratelimit::{Limiter, Refusal};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -44,6 +44,15 @@ pub enum SignInError {
         tenant: TenantId,
         connection: uuid::Uuid,
     },
+}
+
+impl From<Refusal> for SignInError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Limited { retry_after_secs } => SignInError::Limited { retry_after_secs },
+            Refusal::Unavailable => SignInError::Unavailable,
+        }
+    }
 }
 
 /// The per-account sign-in budget's key: sign-in and re-authentication (`/account/mfa`)
@@ -97,13 +106,8 @@ async fn check(
     subject: &str,
     budget: Budget,
 ) -> Result<u32, SignInError> {
-    match limiter.check(name, subject, budget).await {
-        Ok(Decision::Allowed { remaining }) => Ok(budget.limit.saturating_sub(remaining)),
-        Ok(Decision::Limited { retry_after }) => Err(SignInError::Limited {
-            retry_after_secs: retry_after.as_secs().max(1),
-        }),
-        Err(_) => Err(SignInError::Unavailable),
-    }
+    let remaining = limiter.admit_one(name, subject, budget).await?;
+    Ok(budget.limit.saturating_sub(remaining))
 }
 
 pub async fn tenant_by_slug(db: &Db, slug: &str) -> Result<Option<TenantId>, DbError> {

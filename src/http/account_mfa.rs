@@ -11,7 +11,6 @@ use crate::crypto::random;
 use crate::db::models::{sessions as session_model, users};
 use crate::mfa::factors::{self, MfaError, Status};
 use crate::mfa::{enforcement, policy, recovery, FRESH_SECS};
-use crate::ratelimit::Decision;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -125,23 +124,12 @@ async fn fresh_session(
         .await
         .map_err(|_| page_error(MfaError::Unavailable))?;
     let account = crate::auth::signin::account_budget_key(me.tenant, &user.email);
-    match state
+    let budget = state.settings.rate_limits.signin_per_account;
+    state
         .limiter
-        .check(
-            "signin_account",
-            &account,
-            state.settings.rate_limits.signin_per_account,
-        )
+        .admit_one("signin_account", &account, budget)
         .await
-    {
-        Ok(Decision::Allowed { .. }) => {}
-        Ok(Decision::Limited { .. }) => {
-            return Err(page_error(MfaError::Limited {
-                retry_after_secs: 60,
-            }))
-        }
-        Err(_) => return Err(page_error(MfaError::Unavailable)),
-    }
+        .map_err(|refusal| page_error(refusal.into()))?;
     let hash = users::password_hash(&mut tx, me.user)
         .await
         .map_err(|_| page_error(MfaError::Unavailable))?;

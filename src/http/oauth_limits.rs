@@ -5,7 +5,7 @@
 //! client that memory does not know yet is charged to its IP before the database is asked.
 
 use crate::oidc::error::OAuthError;
-use crate::ratelimit::{Charge, Decision};
+use crate::ratelimit::{Charge, Refusal};
 use crate::state::AppState;
 use actix_web::{HttpMessage, HttpRequest};
 
@@ -54,32 +54,19 @@ impl IpBudget {
         if charges.is_empty() {
             return Ok(());
         }
-        let outcome = state.limiter.check_all(&charges).await;
+        let outcome = state.limiter.admit(&charges).await;
         self.charged = true;
-        let (label, result) = match outcome {
-            Ok(Decision::Allowed { .. }) => ("allowed", Ok(())),
-            Ok(Decision::Limited { retry_after }) => (
-                "limited",
-                Err(OAuthError::RateLimited {
-                    retry_after_secs: retry_after.as_secs().max(1),
-                }),
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "rate limiter unavailable, refusing");
-                (
-                    "unavailable",
-                    Err(OAuthError::Unavailable(
-                        "request limits cannot be checked right now",
-                    )),
-                )
-            }
+        let label = match outcome {
+            Ok(_) => "allowed",
+            Err(Refusal::Limited { .. }) => "limited",
+            Err(Refusal::Unavailable) => "unavailable",
         };
         state
             .metrics
             .rate_limit
             .with_label_values(&["oauth", label])
             .inc();
-        result
+        outcome.map(|_| ()).map_err(OAuthError::from)
     }
 
     /// `outcome`, once the IP is charged: a request refused early still counts.

@@ -3,6 +3,7 @@
 
 use super::request_context::RequestContext;
 use crate::db::TenantTx;
+use crate::ratelimit::Refusal;
 use crate::scim::error::{ScimError, SCIM_JSON};
 use crate::scim::resource::{list_response, ListParams, WriteCtx};
 use crate::scim::schema::{self, model};
@@ -44,12 +45,12 @@ async fn charge(
     subject: &str,
     budget: crate::config::Budget,
 ) -> Result<(), ScimError> {
-    match state.limiter.check(name, subject, budget).await {
-        Ok(crate::ratelimit::Decision::Allowed { .. }) => Ok(()),
-        Ok(crate::ratelimit::Decision::Limited { retry_after }) => Err(ScimError::RateLimited {
-            retry_after_secs: retry_after.as_secs().max(1),
-        }),
-        Err(_) => Err(ScimError::Unavailable),
+    match state.limiter.admit_one(name, subject, budget).await {
+        Ok(_) => Ok(()),
+        Err(Refusal::Limited { retry_after_secs }) => {
+            Err(ScimError::RateLimited { retry_after_secs })
+        }
+        Err(Refusal::Unavailable) => Err(ScimError::Unavailable),
     }
 }
 

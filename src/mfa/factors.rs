@@ -9,7 +9,7 @@ use crate::crypto::{Envelope, SecretContext};
 use crate::db::models::mfa as model;
 use crate::db::{DbError, TenantTx};
 use crate::ids::UserId;
-use crate::ratelimit::{Decision, Limiter};
+use crate::ratelimit::{Limiter, Refusal};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -40,6 +40,15 @@ impl From<AuditError> for MfaError {
 }
 
 /// How a second factor was passed.
+impl From<Refusal> for MfaError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Limited { retry_after_secs } => MfaError::Limited { retry_after_secs },
+            Refusal::Unavailable => MfaError::Unavailable,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Passed {
     Totp,
@@ -119,20 +128,11 @@ pub async fn charge_attempt(
     tx_tenant: crate::ids::TenantId,
     user: UserId,
 ) -> Result<(), MfaError> {
-    match limiter
-        .check(
-            "mfa_account",
-            &format!("{tx_tenant}:{user}"),
-            limits.mfa_per_account,
-        )
-        .await
-    {
-        Ok(Decision::Allowed { .. }) => Ok(()),
-        Ok(Decision::Limited { retry_after }) => Err(MfaError::Limited {
-            retry_after_secs: retry_after.as_secs().max(1),
-        }),
-        Err(_) => Err(MfaError::Unavailable),
-    }
+    let subject = format!("{tx_tenant}:{user}");
+    limiter
+        .admit_one("mfa_account", &subject, limits.mfa_per_account)
+        .await?;
+    Ok(())
 }
 
 /// Starts (or restarts) an enrolment with a new seed; refused while a confirmed one exists.

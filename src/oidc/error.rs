@@ -109,6 +109,19 @@ impl ResponseError for OAuthError {
     }
 }
 
+impl From<crate::ratelimit::Refusal> for OAuthError {
+    fn from(r: crate::ratelimit::Refusal) -> Self {
+        match r {
+            crate::ratelimit::Refusal::Limited { retry_after_secs } => {
+                OAuthError::RateLimited { retry_after_secs }
+            }
+            crate::ratelimit::Refusal::Unavailable => {
+                OAuthError::Unavailable("request limits cannot be checked right now")
+            }
+        }
+    }
+}
+
 impl From<crate::db::DbError> for OAuthError {
     fn from(e: crate::db::DbError) -> Self {
         match e {

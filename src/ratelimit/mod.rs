@@ -38,6 +38,17 @@ pub enum Decision {
     Limited { retry_after: Duration },
 }
 
+/// Why a limited request is refused: the one mapping every caller turns into its own error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Over budget; the limiter's own figure for when to retry (at least a second).
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    Limited { retry_after_secs: u64 },
+    /// The limiter cannot answer (fail closed).
+    #[error("request limits cannot be checked right now")]
+    Unavailable,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LimiterError {
     /// Redis is down, slow or answered nonsense. Never treat this as "allowed".
@@ -83,6 +94,36 @@ impl Limiter {
         budget: Budget,
     ) -> Result<Decision, LimiterError> {
         self.check_all(&[Charge {
+            budget_name,
+            subject,
+            budget,
+        }])
+        .await
+    }
+
+    /// [`Limiter::check_all`] as admitted (with the fewest units left) or a [`Refusal`]; an
+    /// unavailable limiter is logged here, once.
+    pub async fn admit(&self, charges: &[Charge<'_>]) -> Result<u32, Refusal> {
+        match self.check_all(charges).await {
+            Ok(Decision::Allowed { remaining }) => Ok(remaining),
+            Ok(Decision::Limited { retry_after }) => Err(Refusal::Limited {
+                retry_after_secs: retry_after.as_secs().max(1),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "rate limiter unavailable, refusing");
+                Err(Refusal::Unavailable)
+            }
+        }
+    }
+
+    /// [`Limiter::admit`] for one charge.
+    pub async fn admit_one(
+        &self,
+        budget_name: &str,
+        subject: &str,
+        budget: Budget,
+    ) -> Result<u32, Refusal> {
+        self.admit(&[Charge {
             budget_name,
             subject,
             budget,

@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
-use crate::ratelimit::Decision;
+use crate::ratelimit::Refusal;
 use crate::state::AppState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -38,24 +38,11 @@ pub async fn global_rate_limit<B: MessageBody>(
         .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into());
     let budget = state.settings.rate_limits.global_per_ip;
-    let outcome = state.limiter.check("global_ip", &ip, budget).await;
+    let outcome = state.limiter.admit_one("global_ip", &ip, budget).await;
     let (label, refusal) = match outcome {
-        Ok(Decision::Allowed { .. }) => ("allowed", None),
-        Ok(Decision::Limited { retry_after }) => (
-            "limited",
-            Some(AppError::RateLimited {
-                retry_after_secs: retry_after.as_secs().max(1),
-            }),
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "rate limiter unavailable, refusing request");
-            (
-                "unavailable",
-                Some(AppError::LimiterUnavailable {
-                    retry_after_secs: 5,
-                }),
-            )
-        }
+        Ok(_) => ("allowed", None),
+        Err(r @ Refusal::Limited { .. }) => ("limited", Some(AppError::from(r))),
+        Err(r @ Refusal::Unavailable) => ("unavailable", Some(AppError::from(r))),
     };
     state
         .metrics
