@@ -2,6 +2,7 @@
 //! formula are prefixed with `'`.
 
 use super::principal::Principal;
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::audit as model;
@@ -74,7 +75,7 @@ pub async fn export_csv(
     }
     let event = Event {
         actor: &who.actor,
-        action: "audit.exported",
+        action: Action::AuditExported,
         target: "audit_log",
         details: json!({"from": from, "to": to, "rows": rows_out}),
     };

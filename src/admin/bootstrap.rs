@@ -1,6 +1,7 @@
 //! `identity bootstrap`: creates a tenant, its built-in roles and its first admin in one
 //! transaction, audited on the new tenant's chain.
 
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::auth::password::{check_policy, PasswordError, PasswordHasher};
 use crate::crypto::Envelope;
@@ -128,7 +129,7 @@ pub async fn bootstrap(
         envelope,
         Event {
             actor: "cli",
-            action: "tenant.created",
+            action: Action::TenantCreated,
             target: &format!("tenant:{}", tenant.id),
             details: json!({"slug": tenant.slug}),
         },
@@ -164,8 +165,8 @@ pub async fn bootstrap(
     let admin_role = admin_role.ok_or(DbError::NotFound)?;
     roles::grant(&mut tx, admin.id, admin_role).await?;
     for (action, details) in [
-        ("user.created", json!({"source": "bootstrap"})),
-        ("role.granted", json!({"role": "admin"})),
+        (Action::UserCreated, json!({"source": "bootstrap"})),
+        (Action::RoleGranted, json!({"role": "admin"})),
     ] {
         let target = format!("user:{}", admin.id);
         let event = Event {

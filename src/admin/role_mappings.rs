@@ -6,6 +6,7 @@
 
 use super::mapping_engine as engine;
 use super::principal::Principal;
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::{role_mappings as model, roles};
@@ -54,7 +55,7 @@ pub async fn create(
     );
     let event = Event {
         actor: &who.actor,
-        action: "role_mapping.created",
+        action: Action::RoleMappingCreated,
         target: &format!("role_mapping:{id}"),
         details: serde_json::to_value(&rule).unwrap_or_default(),
     };
@@ -110,7 +111,7 @@ pub async fn delete(
     }
     let event = Event {
         actor: &who.actor,
-        action: "role_mapping.deleted",
+        action: Action::RoleMappingDeleted,
         target: &format!("role_mapping:{id}"),
         details: json!({}),
     };

@@ -118,7 +118,7 @@ pub async fn create(
     .await?;
     let event = crate::audit::Event {
         actor: &who.actor,
-        action: "role.created",
+        action: crate::audit::Action::RoleCreated,
         target: &format!("role:{}", role.id),
         details: serde_json::json!({"name": name, "permissions": permissions}),
     };

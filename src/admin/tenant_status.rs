@@ -4,6 +4,7 @@
 //! SCIM and API keys. Nothing is deleted: resuming restores every session, key and token
 //! that had not expired meanwhile.
 
+use crate::audit::Action;
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::tenants;
@@ -24,9 +25,9 @@ pub async fn set(
 ) -> Result<(), AuditError> {
     let mut tx = db.tenant_any_status(tenant).await?;
     let (status, action) = if active {
-        ("active", "tenant.resumed")
+        ("active", Action::TenantResumed)
     } else {
-        ("suspended", "tenant.suspended")
+        ("suspended", Action::TenantSuspended)
     };
     tenants::set_status(&mut tx, status).await?;
     let event = Event {

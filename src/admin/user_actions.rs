@@ -5,6 +5,7 @@
 
 use super::principal::Principal;
 use super::users::{grantable_roles, view, UserView};
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::auth::cutoff::{self, Cause};
 use crate::crypto::Envelope;
@@ -37,7 +38,7 @@ impl Act<'_> {
     async fn audit(
         &self,
         tx: &mut TenantTx,
-        action: &str,
+        action: Action,
         id: UserId,
         details: serde_json::Value,
     ) -> Result<(), AppError> {
@@ -76,7 +77,7 @@ async fn not_last_admin(tx: &mut TenantTx, id: UserId) -> Result<(), AppError> {
 async fn finish(
     act: &Act<'_>,
     mut tx: TenantTx,
-    action: &str,
+    action: Action,
     id: UserId,
     details: serde_json::Value,
 ) -> Result<UserView, AppError> {
@@ -92,13 +93,13 @@ pub async fn disable(act: &Act<'_>, id: UserId) -> Result<UserView, AppError> {
     not_last_admin(&mut tx, id).await?;
     users::set_status(&mut tx, id, "disabled").await?;
     cutoff::deprovision(&mut tx, act.envelope, id, &act.cause("user_disabled")).await?;
-    finish(act, tx, "user.disabled", id, json!({})).await
+    finish(act, tx, Action::UserDisabled, id, json!({})).await
 }
 
 pub async fn enable(act: &Act<'_>, id: UserId) -> Result<UserView, AppError> {
     let (mut tx, _) = act.over(id).await?;
     users::set_status(&mut tx, id, "active").await?;
-    finish(act, tx, "user.enabled", id, json!({})).await
+    finish(act, tx, Action::UserEnabled, id, json!({})).await
 }
 
 pub async fn set_roles(act: &Act<'_>, id: UserId, names: &[String]) -> Result<UserView, AppError> {
@@ -111,7 +112,7 @@ pub async fn set_roles(act: &Act<'_>, id: UserId, names: &[String]) -> Result<Us
     let role_ids = grantable_roles(&mut tx, act.who, names).await?;
     roles::set_for_user(&mut tx, id, &role_ids).await?;
     let details = json!({"before": before, "after": names});
-    finish(act, tx, "user.roles_changed", id, details).await
+    finish(act, tx, Action::UserRolesChanged, id, details).await
 }
 
 /// New sign-in email and display name (each optional).
@@ -150,7 +151,7 @@ pub async fn update_profile(
     let cause = act.cause("email_changed");
     cutoff::email_changed(&mut tx, act.envelope, id, &before.email, email, &cause).await?;
     let details = json!({"email_changed": email != before.email});
-    finish(act, tx, "user.updated", id, details).await
+    finish(act, tx, Action::UserUpdated, id, details).await
 }
 
 /// Deletes the account after taking every way in away (as disabling does).
@@ -160,7 +161,8 @@ pub async fn delete(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
     cutoff::deprovision(&mut tx, act.envelope, id, &act.cause("deleted")).await?;
     scim_store::remove_from_all_groups(&mut tx, id.0, act.now).await?;
     scim_store::delete_user(&mut tx, id.0).await?;
-    act.audit(&mut tx, "user.deleted", id, json!({})).await?;
+    act.audit(&mut tx, Action::UserDeleted, id, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -172,7 +174,7 @@ pub async fn send_reset_link(act: &Act<'_>, public_url: &str, id: UserId) -> Res
         return Err(AppError::Conflict("the account is disabled"));
     }
     crate::auth::reset::issue_link(&mut tx, act.envelope, public_url, &user, act.now).await?;
-    act.audit(&mut tx, "password.reset_sent", id, json!({}))
+    act.audit(&mut tx, Action::PasswordResetSent, id, json!({}))
         .await?;
     tx.commit().await?;
     Ok(())

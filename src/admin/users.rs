@@ -2,6 +2,7 @@
 //! the principal as actor, in the same transaction.
 
 use super::principal::Principal;
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::auth::password::PasswordHasher;
 use crate::crypto::Envelope;
@@ -50,7 +51,7 @@ async fn audit(
     tx: &mut TenantTx,
     envelope: &Envelope,
     who: &Principal,
-    action: &str,
+    action: Action,
     user: UserId,
     details: serde_json::Value,
     origin: &Origin,
@@ -161,7 +162,7 @@ pub async fn create(
         &mut tx,
         envelope,
         who,
-        "user.created",
+        Action::UserCreated,
         user.id,
         json!({"roles": req.roles}),
         origin,

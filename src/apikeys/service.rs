@@ -1,6 +1,7 @@
 //! Creating, using, rotating and revoking API keys; every change audited.
 
 use super::{format_key, hash, last4, parse};
+use crate::audit::Action;
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::{api_keys as model, roles};
@@ -85,7 +86,7 @@ async fn audit_key(
     tx: &mut TenantTx,
     envelope: &Envelope,
     actor: &str,
-    action: &str,
+    action: Action,
     key_id: Uuid,
     details: serde_json::Value,
     origin: &Origin,
@@ -142,7 +143,7 @@ pub async fn create(
         tx,
         envelope,
         actor,
-        "api_key.created",
+        Action::ApiKeyCreated,
         id,
         json!({"name": name, "role": role}),
         origin,
@@ -240,7 +241,7 @@ pub async fn list(
                 tx,
                 envelope,
                 "system",
-                "api_key.rotation_due",
+                Action::ApiKeyRotationDue,
                 row.id,
                 json!({"rotated_at": row.rotated_at}),
                 &Origin::default(),
@@ -285,7 +286,7 @@ pub async fn rotate(
         tx,
         envelope,
         actor,
-        "api_key.rotated",
+        Action::ApiKeyRotated,
         key_id,
         json!({"overlap_secs": overlap.num_seconds()}),
         origin,
@@ -310,7 +311,7 @@ pub async fn revoke(
         tx,
         envelope,
         actor,
-        "api_key.revoked",
+        Action::ApiKeyRevoked,
         key_id,
         json!({}),
         origin,

@@ -276,4 +276,4 @@ async fn chain_batch(db: &Db, envelope: &Envelope, tenant: TenantId) -> Result<u
 }
 
 /// The action recorded in place of a refused waiting entry.
-pub const REFUSED_ACTION: &str = "audit.entry_refused";
+pub const REFUSED_ACTION: &str = super::Action::AuditEntryRefused.as_str();

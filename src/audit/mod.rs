@@ -1,10 +1,13 @@
 //! Tamper-evident audit log: every privileged action writes its entry in the same
 //! transaction as the action itself; the chainer then appends it to the tenant's hash chain.
 
+pub mod action;
 pub mod chain;
 pub mod chainer;
 pub mod seal;
 pub mod verify;
+
+pub use action::Action;
 
 use crate::crypto::{Envelope, SecretContext};
 use crate::db::models::audit_pending::PendingEntry;
@@ -24,7 +27,7 @@ pub const CHAIN_KEY: &str = "audit_chain_key";
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub actor: &'a str,
-    pub action: &'a str,
+    pub action: Action,
     pub target: &'a str,
     pub details: Value,
 }

@@ -1,6 +1,7 @@
 //! What ends when a person loses access (disabled, deactivated, deleted) or their sign-in
 //! address changes, whichever path did it (admin API, SCIM, SSO): one list, one place.
 
+use crate::audit::Action;
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::{api_keys, resets, scim_tokens};
@@ -60,7 +61,7 @@ async fn revoke_made_by(
     }
     let event = Event {
         actor: cause.actor,
-        action: "credentials.revoked_with_maker",
+        action: Action::CredentialsRevokedWithMaker,
         target: maker,
         details: json!({"api_keys": keys, "scim_tokens": tokens, "reason": cause.reason}),
     };
@@ -104,7 +105,7 @@ pub async fn email_changed(
     .await?;
     let event = Event {
         actor: cause.actor,
-        action: "user.email_changed",
+        action: Action::UserEmailChanged,
         target: &format!("user:{user}"),
         details: json!({}),
     };

@@ -2,6 +2,7 @@
 //! alone. Claims are an operator action (after checking that the workspace owns the
 //! domain), because a claim routes every address of the domain to that workspace.
 
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::domains;
@@ -80,7 +81,7 @@ pub async fn claim(
     }
     let event = Event {
         actor,
-        action: "domain.claimed",
+        action: Action::DomainClaimed,
         target: &format!("domain:{domain}"),
         details: json!({}),
     };
@@ -105,7 +106,7 @@ pub async fn release(
     }
     let event = Event {
         actor,
-        action: "domain.released",
+        action: Action::DomainReleased,
         target: &format!("domain:{domain}"),
         details: json!({}),
     };

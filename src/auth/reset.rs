@@ -6,6 +6,7 @@
 use super::password::{check_policy, PasswordError, PasswordHasher};
 use super::sessions;
 use super::signin::tenant_by_slug;
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::config::Budget;
 use crate::crypto::{tenant_token, Envelope};
@@ -146,7 +147,7 @@ async fn deliver(
     issue_link(&mut tx, envelope, public_url, &user, now).await?;
     let event = Event {
         actor: "anonymous",
-        action: "password.reset_requested",
+        action: Action::PasswordResetRequested,
         target: &format!("user:{}", user.id),
         details: json!({}),
     };
@@ -230,7 +231,7 @@ pub async fn complete(
     .await?;
     let event = Event {
         actor: &actor,
-        action: "password.changed",
+        action: Action::PasswordChanged,
         target: &actor,
         details: json!({"via": "reset_link"}),
     };

@@ -3,6 +3,7 @@
 //! SHA-256 of the whole value is stored, and every sign-in makes a new value. Sessions end
 //! at their idle or absolute timeout, or when ended; ending is audited.
 
+use crate::audit::Action;
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::config::SessionSettings;
 use crate::crypto::{tenant_token, Envelope};
@@ -152,7 +153,7 @@ pub async fn end(
     }
     let event = Event {
         actor,
-        action: "session.ended",
+        action: Action::SessionEnded,
         target: &format!("user:{user}"),
         details: json!({"session": id, "reason": reason}),
     };
@@ -201,7 +202,7 @@ pub async fn end_all(
     if n > 0 {
         let event = Event {
             actor,
-            action: "session.ended_all",
+            action: Action::SessionEndedAll,
             target: &format!("user:{user}"),
             details: json!({"sessions": n, "reason": reason}),
         };

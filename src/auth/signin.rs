@@ -6,6 +6,7 @@
 
 use super::password::PasswordHasher;
 use super::sessions::{self, SessionView};
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::config::{Budget, RateLimitSettings, SessionSettings};
 use crate::crypto::Envelope;
@@ -205,7 +206,7 @@ pub async fn check_password(
                 .unwrap_or_else(|| "unknown_account".into());
             let event = Event {
                 actor: "anonymous",
-                action: "signin.failed",
+                action: Action::SigninFailed,
                 target: &target,
                 details: json!({"method": "password"}),
             };
@@ -230,7 +231,7 @@ pub async fn record_failure(
 ) -> Result<(), audit::AuditError> {
     let event = Event {
         actor: "anonymous",
-        action: "signin.failed",
+        action: Action::SigninFailed,
         target: &format!("user:{user}"),
         details: json!({ "method": method }),
     };
@@ -260,7 +261,7 @@ pub async fn start_session(
     }
     let event = Event {
         actor: &actor,
-        action: "signin.succeeded",
+        action: Action::SigninSucceeded,
         target: &actor,
         details: json!({"session": session.id, "amr": amr}),
     };

@@ -4,6 +4,7 @@
 //! platform chain.
 
 use super::envelope::{Envelope, SecretContext};
+use crate::audit::Action;
 use crate::audit::{self, Event};
 use crate::db::models::ciphertexts::{self, EncryptedColumn, Scope, ScopedTx, ENCRYPTED_COLUMNS};
 use crate::db::models::tenants;
@@ -106,7 +107,7 @@ pub async fn status(db: &Db) -> Result<BTreeMap<String, i64>, DbError> {
 async fn audit_platform(
     db: &Db,
     envelope: &Envelope,
-    action: &str,
+    action: Action,
     details: serde_json::Value,
 ) -> Result<(), RotationError> {
     let event = Event {
@@ -145,7 +146,7 @@ pub async fn rotate(
     audit_platform(
         db,
         envelope,
-        "encryption.rotation_started",
+        Action::EncryptionRotationStarted,
         json!({"to_version": current, "pending": total, "by_version": before}),
     )
     .await?;
@@ -205,7 +206,7 @@ pub async fn rotate(
             audit_platform(
                 db,
                 envelope,
-                "encryption.rotation_batch",
+                Action::EncryptionRotationBatch,
                 json!({"tenant": aad_tenant, "table": col.table, "column": col.column,
                        "rewrapped": rewrapped, "done": done, "total": total, "to_version": current}),
             )
@@ -215,7 +216,7 @@ pub async fn rotate(
     audit_platform(
         db,
         envelope,
-        "encryption.rotation_completed",
+        Action::EncryptionRotationCompleted,
         json!({"to_version": current, "rewrapped": done}),
     )
     .await?;

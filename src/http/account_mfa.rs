@@ -6,6 +6,7 @@ use super::account::current;
 use super::pages::{self, mfa as mfa_pages};
 use super::request_context::RequestContext;
 use super::signin::{checked_form, host_cookie, workspace_of, CSRF_COOKIE};
+use crate::audit::Action;
 use crate::auth::sessions::ActiveSession;
 use crate::crypto::random;
 use crate::db::models::{sessions as session_model, users};
@@ -299,7 +300,7 @@ pub async fn remove(
             &state.envelope,
             &actor,
             me.user,
-            "mfa.removed",
+            Action::MfaRemoved,
             &ctx.origin(),
             Utc::now(),
         )

@@ -3,6 +3,7 @@
 
 use super::factors;
 use super::policy::{self, Policy};
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::auth::sessions;
 use crate::crypto::Envelope;
@@ -98,7 +99,7 @@ pub async fn set_policy(
     .await?;
     let event = Event {
         actor,
-        action: "mfa.policy_changed",
+        action: Action::MfaPolicyChanged,
         target: "mfa_policy",
         details: json!({"before": before, "after": after}),
     };
@@ -120,7 +121,7 @@ pub async fn set_exemption(
     }
     let event = Event {
         actor,
-        action: "mfa.exemption_changed",
+        action: Action::MfaExemptionChanged,
         target: &format!("user:{user}"),
         details: json!({"exempt": exempt}),
     };
@@ -139,9 +140,17 @@ pub async fn admin_reset(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     users::get(tx, user).await.map_err(|_| AppError::NotFound)?;
-    factors::remove(tx, envelope, actor, user, "mfa.reset_by_admin", origin, now)
-        .await
-        .map_err(|_| AppError::Unavailable)?;
+    factors::remove(
+        tx,
+        envelope,
+        actor,
+        user,
+        Action::MfaResetByAdmin,
+        origin,
+        now,
+    )
+    .await
+    .map_err(|_| AppError::Unavailable)?;
     sessions::end_all(tx, envelope, actor, user, "mfa_reset", origin, now).await?;
     Ok(())
 }

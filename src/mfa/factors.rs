@@ -3,6 +3,7 @@
 //! change is audited; the MFA step has its own fail-closed try budget.
 
 use super::{recovery, totp};
+use crate::audit::Action;
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::config::RateLimitSettings;
 use crate::crypto::{Envelope, SecretContext};
@@ -205,7 +206,7 @@ pub async fn confirm_enrolment(
         tx,
         envelope,
         user,
-        "mfa.enrolled",
+        Action::MfaEnrolled,
         json!({"method": "totp"}),
         origin,
         now,
@@ -258,7 +259,7 @@ pub async fn verify(
         tx,
         envelope,
         user,
-        "mfa.recovery_code_used",
+        Action::MfaRecoveryCodeUsed,
         json!({"left": left}),
         origin,
         now,
@@ -283,7 +284,7 @@ pub async fn regenerate_codes(
         tx,
         envelope,
         user,
-        "mfa.recovery_codes_regenerated",
+        Action::MfaRecoveryCodesRegenerated,
         json!({}),
         origin,
         now,
@@ -299,7 +300,7 @@ pub async fn remove(
     envelope: &Envelope,
     actor: &str,
     user: UserId,
-    action: &str,
+    action: Action,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<bool, MfaError> {
@@ -320,7 +321,7 @@ async fn record(
     tx: &mut TenantTx,
     envelope: &Envelope,
     user: UserId,
-    action: &str,
+    action: Action,
     details: serde_json::Value,
     origin: &Origin,
     now: DateTime<Utc>,

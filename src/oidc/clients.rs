@@ -3,6 +3,7 @@
 //! carry it in their id: `tc_<tenant uuid, 32 hex>_<random>`. Secrets are 256-bit random
 //! values shown once and stored as SHA-256.
 
+use crate::audit::Action;
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::crypto::{random, Envelope};
 use crate::db::models::clients::{self as model, ClientRow};
@@ -163,7 +164,7 @@ async fn audit_client(
     tx: &mut TenantTx,
     envelope: &Envelope,
     actor: &str,
-    action: &str,
+    action: Action,
     client_id: &str,
     details: serde_json::Value,
     now: DateTime<Utc>,
@@ -249,7 +250,7 @@ pub async fn create(
         &mut tx,
         envelope,
         actor,
-        "client.created",
+        Action::ClientCreated,
         &client_id,
         json!({"grant_types": row.grant_types, "audiences": row.audiences}),
         now,
@@ -295,7 +296,7 @@ pub async fn rotate_secret(
         &mut tx,
         envelope,
         actor,
-        "client.secret_rotated",
+        Action::ClientSecretRotated,
         client_id,
         json!({"overlap_secs": overlap.num_seconds()}),
         now,
@@ -321,7 +322,7 @@ pub async fn delete(
         &mut tx,
         envelope,
         actor,
-        "client.deleted",
+        Action::ClientDeleted,
         client_id,
         json!({}),
         now,

@@ -7,6 +7,7 @@ use super::patch;
 use super::query;
 use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
 use super::schema::{Kind, GROUP};
+use crate::audit::Action;
 use crate::audit::{self, Event};
 use crate::db::models::scim_store::{self as store, GroupRow, GroupWrite};
 use crate::db::TenantTx;
@@ -127,7 +128,7 @@ fn render_one(row: &GroupRow, base: &str) -> Value {
 async fn record(
     tx: &mut TenantTx,
     ctx: &WriteCtx<'_>,
-    action: &str,
+    action: Action,
     id: Uuid,
     details: Value,
 ) -> Result<(), ScimError> {
@@ -184,7 +185,7 @@ pub async fn create(
     record(
         tx,
         ctx,
-        "scim.group.created",
+        Action::ScimGroupCreated,
         id,
         json!({ "members": w.member_ids }),
     )
@@ -219,7 +220,7 @@ async fn update(
     ctx: &WriteCtx<'_>,
     before: &GroupRow,
     doc: Map<String, Value>,
-    action: &str,
+    action: Action,
 ) -> Result<Value, ScimError> {
     let id = before.id;
     let w = written(tx, doc).await?;
@@ -241,7 +242,7 @@ pub async fn replace(
 ) -> Result<Value, ScimError> {
     let before = locked(tx, id, if_match, ctx.base).await?;
     let doc = attrs::normalize(Kind::Group, body)?;
-    update(tx, ctx, &before, doc, "scim.group.replaced").await
+    update(tx, ctx, &before, doc, Action::ScimGroupReplaced).await
 }
 
 pub async fn patch(
@@ -256,7 +257,7 @@ pub async fn patch(
     patch::apply(Kind::Group, &mut doc, body)?;
     doc.insert("schemas".into(), json!([GROUP]));
     let doc = attrs::normalize(Kind::Group, &Value::Object(doc))?;
-    update(tx, ctx, &before, doc, "scim.group.patched").await
+    update(tx, ctx, &before, doc, Action::ScimGroupPatched).await
 }
 
 pub async fn delete(
@@ -268,7 +269,7 @@ pub async fn delete(
     let before = locked(tx, id, if_match, ctx.base).await?;
     require_reach(tx, ctx, &[&before.display_name]).await?;
     store::delete_group(tx, id).await?;
-    record(tx, ctx, "scim.group.deleted", id, json!({})).await?;
+    record(tx, ctx, Action::ScimGroupDeleted, id, json!({})).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! SHA-256 is stored.
 
 use super::error::ScimError;
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{tenant_token, Envelope};
 use crate::db::models::scim_tokens as model;
@@ -56,7 +57,7 @@ pub async fn create(
     model::insert(tx, id, name, &tenant_token::hash(&value), actor, now).await?;
     let event = Event {
         actor,
-        action: "scim_token.created",
+        action: Action::ScimTokenCreated,
         target: &format!("scim_token:{id}"),
         details: json!({ "name": name }),
     };
@@ -85,7 +86,7 @@ pub async fn revoke(
     }
     let event = Event {
         actor,
-        action: "scim_token.revoked",
+        action: Action::ScimTokenRevoked,
         target: &format!("scim_token:{id}"),
         details: json!({}),
     };

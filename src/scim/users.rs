@@ -10,6 +10,7 @@ use super::patch;
 use super::query;
 use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
 use super::schema::{Kind, ENTERPRISE_USER, USER};
+use crate::audit::Action;
 use crate::audit::{self, Event};
 use crate::auth::cutoff;
 use crate::db::models::scim_store::{self as store, UserRow, UserWrite};
@@ -163,7 +164,7 @@ async fn render_one(tx: &mut TenantTx, row: &UserRow, base: &str) -> Result<Valu
 async fn record(
     tx: &mut TenantTx,
     ctx: &WriteCtx<'_>,
-    action: &str,
+    action: Action,
     id: Uuid,
     details: Value,
 ) -> Result<(), ScimError> {
@@ -232,7 +233,7 @@ pub async fn create(
     record(
         tx,
         ctx,
-        "scim.user.created",
+        Action::ScimUserCreated,
         id,
         json!({ "active": write.active }),
     )
@@ -253,7 +254,7 @@ async fn update(
     ctx: &WriteCtx<'_>,
     before: &UserRow,
     doc: Map<String, Value>,
-    action: &str,
+    action: Action,
 ) -> Result<Value, ScimError> {
     let w = written(doc)?;
     let was_active = before.status == "active";
@@ -319,7 +320,7 @@ pub async fn replace(
 ) -> Result<Value, ScimError> {
     let before = locked(tx, ctx, id, if_match).await?;
     let doc = attrs::normalize(Kind::User, body)?;
-    update(tx, ctx, &before, doc, "scim.user.replaced").await
+    update(tx, ctx, &before, doc, Action::ScimUserReplaced).await
 }
 
 pub async fn patch(
@@ -335,7 +336,7 @@ pub async fn patch(
     let mut checked_input = doc.clone();
     checked_input.insert("schemas".into(), json!([USER]));
     let doc = attrs::normalize(Kind::User, &Value::Object(checked_input))?;
-    update(tx, ctx, &before, doc, "scim.user.patched").await
+    update(tx, ctx, &before, doc, Action::ScimUserPatched).await
 }
 
 pub async fn delete(
@@ -348,7 +349,7 @@ pub async fn delete(
     deprovision(tx, ctx, id, "deleted").await?;
     store::remove_from_all_groups(tx, id, ctx.now).await?;
     store::delete_user(tx, id).await?;
-    record(tx, ctx, "scim.user.deleted", id, json!({})).await?;
+    record(tx, ctx, Action::ScimUserDeleted, id, json!({})).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use super::connection_input::{bad, checked_domains, settings_of};
 use super::outbound::Outbound;
 use super::{sp_keys, SsoError};
 use crate::admin::principal::Principal;
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{Envelope, SecretContext};
 use crate::db::models::sso_connections::{self as model, ConnectionRow, DomainRow};
@@ -303,7 +304,7 @@ pub async fn create(
     .await?;
     let event = Event {
         actor: &who.actor,
-        action: "sso_connection.created",
+        action: Action::SsoConnectionCreated,
         target: &format!("sso_connection:{id}"),
         details: audit_details(input, &doms),
     };
@@ -383,7 +384,7 @@ pub async fn replace(
     }
     let event = Event {
         actor: &who.actor,
-        action: "sso_connection.updated",
+        action: Action::SsoConnectionUpdated,
         target: &format!("sso_connection:{id}"),
         details: {
             let mut d = audit_details(input, &doms);
@@ -412,7 +413,7 @@ pub async fn delete(
     }
     let event = Event {
         actor: &who.actor,
-        action: "sso_connection.deleted",
+        action: Action::SsoConnectionDeleted,
         target: &format!("sso_connection:{id}"),
         details: json!({}),
     };

@@ -7,6 +7,7 @@
 use super::connections::{self, Kind, OIDC_CLIENT_SECRET, SAML_SP_KEY};
 use super::outbound::Outbound;
 use super::{jit, oidc_rp, saml, sp_keys, SsoError};
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{random, tenant_token, Envelope};
 use crate::db::models::sso_flow::{self as model, RequestRow};
@@ -132,7 +133,7 @@ async fn audit_failure(
     };
     let event = Event {
         actor: "anonymous",
-        action: "sso.signin_failed",
+        action: Action::SsoSigninFailed,
         target: &format!("sso_connection:{connection}"),
         details: json!({ "reason": reason }),
     };

@@ -8,6 +8,7 @@
 
 use super::connections::Connection;
 use super::{ExternalIdentity, SsoError};
+use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::auth::domains;
 use crate::crypto::Envelope;
@@ -102,7 +103,7 @@ pub async fn provision(
                 .await
                 .map_err(|_| SsoError::Unavailable)?;
             }
-            (users::get(tx, user.id).await?, "sso.user_updated")
+            (users::get(tx, user.id).await?, Action::SsoUserUpdated)
         }
         None if !trusted => {
             return Err(SsoError::Rejected(
@@ -117,7 +118,7 @@ pub async fn provision(
                 if existing.status != "active" {
                     return Err(SsoError::Inactive);
                 }
-                (existing, "sso.account_linked")
+                (existing, Action::SsoAccountLinked)
             }
             None => {
                 let new = NewUser {
@@ -125,7 +126,7 @@ pub async fn provision(
                     display_name: name.as_deref(),
                     password_hash: None,
                 };
-                (users::insert(tx, &new).await?, "sso.user_provisioned")
+                (users::insert(tx, &new).await?, Action::SsoUserProvisioned)
             }
         },
     };

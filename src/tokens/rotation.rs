@@ -4,6 +4,7 @@
 
 use super::keys::{self, Alg};
 use super::keyset::{private_context, KeySet, KeyState};
+use crate::audit::Action;
 use crate::audit::{self, AuditError, Event};
 use crate::crypto::Envelope;
 use crate::db::models::signing_keys::{self, SigningKeyRow};
@@ -101,7 +102,7 @@ pub async fn ensure_active_keys(
     for kid in &created {
         let event = Event {
             actor: "system",
-            action: "signing_key.created",
+            action: Action::SigningKeyCreated,
             target: &format!("signing_key:{kid}"),
             details: json!({"reason": "no active key"}),
         };
@@ -124,7 +125,7 @@ pub async fn rotate(
     let kid = create(db, envelope, alg, activates_at, now).await?;
     let event = Event {
         actor,
-        action: "signing_key.rotated",
+        action: Action::SigningKeyRotated,
         target: &format!("signing_key:{kid}"),
         details: json!({"alg": alg, "activates_at": activates_at}),
     };
@@ -155,7 +156,7 @@ pub async fn revoke(
     tx.commit().await?;
     let event = Event {
         actor,
-        action: "signing_key.revoked",
+        action: Action::SigningKeyRevoked,
         target: &format!("signing_key:{kid}"),
         details: json!({}),
     };

@@ -3,7 +3,7 @@
 
 use crate::harness::{envelope, run_cli, settle_audit, tenant, TestDb};
 use identity::audit::chain::Break;
-use identity::audit::{self, Event, Origin};
+use identity::audit::{self, Action, Event, Origin};
 use identity::db::Db;
 use identity::ids::TenantId;
 
@@ -17,7 +17,7 @@ async fn append(pool: &Db, tenant: TenantId, n: usize) {
         };
         let event = Event {
             actor: "user:test",
-            action: "test.event",
+            action: Action::UserUpdated,
             target: "thing",
             details: serde_json::json!({"i": i, "nested": {"b": 1, "a": [1, 2]}}),
         };
@@ -183,7 +183,7 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
             let mut tx = pool.tenant(tenant).await.unwrap();
             let event = Event {
                 actor: "user:test",
-                action: "concurrent",
+                action: Action::UserUpdated,
                 target: "",
                 details: serde_json::json!({"writer": i}),
             };
@@ -344,7 +344,10 @@ async fn waiting_entries_hold_no_clear_ip_and_forged_edited_or_replayed_ones_are
         refusals.contains(&"entry does not match its seal"),
         "{refusals:?}"
     );
-    let honest: Vec<_> = rows.iter().filter(|r| r.0 == "test.event").collect();
+    let honest: Vec<_> = rows
+        .iter()
+        .filter(|r| r.0 == Action::UserUpdated.as_str())
+        .collect();
     assert_eq!(
         honest.len(),
         3,

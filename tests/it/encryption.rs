@@ -67,7 +67,7 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
     };
     let event = Event {
         actor: "test",
-        action: "probe",
+        action: identity::audit::Action::UserUpdated,
         target: "",
         details: serde_json::json!({}),
     };
@@ -80,7 +80,7 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
         .is_err());
     let waiting: i64 = owner
         .query_one(
-            "SELECT count(*) FROM audit_pending WHERE tenant_id = $1::text::uuid AND action = 'probe'",
+            "SELECT count(*) FROM audit_pending WHERE tenant_id = $1::text::uuid AND action = 'user.updated'",
             &[&b.tenant_id.to_string()],
         )
         .await
@@ -89,7 +89,7 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
     assert_eq!(waiting, 1, "the entry must stay waiting");
     let chained: i64 = owner
         .query_one(
-            "SELECT count(*) FROM audit_log WHERE tenant_id = $1::text::uuid AND action = 'probe'",
+            "SELECT count(*) FROM audit_log WHERE tenant_id = $1::text::uuid AND action = 'user.updated'",
             &[&b.tenant_id.to_string()],
         )
         .await
