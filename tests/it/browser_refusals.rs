@@ -2,8 +2,9 @@
 //! extra password guesses through re-authentication, a look-alike address that skips SSO
 //! enforcement, a suspended workspace, and reset answers that tell known from unknown.
 
+use crate::browser::{authorize_url, cookies, hidden_fields, PASSWORD, REDIRECT};
 use crate::harness::run_cli;
-use crate::signin_flow::{authorize_url, cookies, hidden_fields, rig, Rig, PASSWORD};
+use crate::signin_flow::{rig, Rig};
 use std::time::Instant;
 
 fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
@@ -283,7 +284,7 @@ async fn a_failing_lookup_shows_an_outage_page_not_a_wrong_answer() {
         tenant: Some(alpha),
         name: "Alpha's own app".into(),
         grant_types: vec!["authorization_code".into()],
-        redirect_uris: vec![crate::signin_flow::REDIRECT.into()],
+        redirect_uris: vec![REDIRECT.into()],
         ..Default::default()
     };
     let now = chrono::Utc::now();

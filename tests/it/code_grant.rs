@@ -10,9 +10,8 @@ use identity::oidc::clients::{self, ClientSpec};
 use identity::oidc::codes::{self, CodeGrant};
 use serde_json::Value;
 
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-pub const REDIRECT: &str = "https://crm.example/callback";
+use crate::browser::CHALLENGE;
+pub use crate::browser::{REDIRECT, VERIFIER};
 
 /// A signed-in person (a fresh session) and the code the authorization endpoint hands out.
 pub async fn signed_in_code(

@@ -2,8 +2,9 @@
 //! sign-in without a workspace name lands there; a domain belongs to one workspace only, and
 //! the discovery policy shows the named domain's claim and nothing else.
 
+use crate::browser::{authorize_url, cookies, hidden_fields, query_of, PASSWORD};
 use crate::harness::{envelope, run_cli, tenant};
-use crate::signin_flow::{authorize_url, cookies, hidden_fields, query_of, rig, Rig, PASSWORD};
+use crate::signin_flow::{rig, Rig};
 
 impl Rig {
     /// The sign-in form without a workspace parameter, posted with an empty workspace.

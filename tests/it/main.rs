@@ -5,6 +5,7 @@ mod admin_api;
 mod api_keys;
 mod audit;
 mod authority;
+mod browser;
 mod browser_refusals;
 mod catalog;
 mod change_feed;

@@ -4,8 +4,8 @@
 //! `acr_values`, the MFA step's own budget and its refusal while Redis is down.
 
 use crate::api_keys::admin_key;
+use crate::browser::{cookies, hidden_fields, query_of, PASSWORD, REDIRECT};
 use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
-use crate::signin_flow::{cookies, hidden_fields, query_of, PASSWORD, REDIRECT};
 use crate::support::*;
 use identity::admin::bootstrap::Bootstrapped;
 use identity::audit::Origin;
@@ -14,8 +14,7 @@ use identity::oidc::clients::{self, ClientSpec};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+use crate::browser::{CHALLENGE, VERIFIER};
 const EMAIL: &str = "admin@alpha.example";
 
 /// A code from the enrolled secret, computed by pyotp for unix time `t`.

@@ -3,16 +3,14 @@
 //! and the refusals: bad redirect URIs (page, no redirect), PKCE missing or plain, CSRF
 //! missing or wrong, wrong password, the 21st attempt from one IP.
 
+use crate::browser::VERIFIER;
+use crate::browser::{authorize_url, cookies, hidden_fields, query_of, PASSWORD, REDIRECT};
 use crate::harness::{envelope, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::oidc::clients::{self, ClientSpec};
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use serde_json::Value;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-pub(crate) const REDIRECT: &str = "https://crm.example/callback";
-pub(crate) const PASSWORD: &str = "correct horse battery staple";
 const SIGNED_OUT: &str = "https://crm.example/signed-out";
 
 pub(crate) struct Rig {
@@ -46,56 +44,6 @@ pub(crate) async fn rig() -> Rig {
         },
         db,
     }
-}
-
-pub(crate) fn authorize_url(extra: &[(&str, &str)]) -> String {
-    let mut pairs = vec![
-        ("response_type", "code"),
-        ("client_id", "crm-web"),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid email"),
-        ("state", "st-1"),
-        ("nonce", "n-1"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-        ("tenant", "alpha"),
-    ];
-    for (k, v) in extra {
-        pairs.retain(|(key, _)| key != k);
-        if !v.is_empty() {
-            pairs.push((k, v));
-        }
-    }
-    format!(
-        "/oauth2/authorize?{}",
-        serde_urlencoded::to_string(&pairs).unwrap()
-    )
-}
-
-/// name → (value, full Set-Cookie line)
-pub(crate) fn cookies(headers: &HeaderMap) -> Vec<(String, String, String)> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|line| {
-            let first = line.split(';').next().unwrap();
-            let (n, v) = first.split_once('=').unwrap();
-            (n.to_string(), v.to_string(), line.to_string())
-        })
-        .collect()
-}
-
-pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    let re = regex::Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)">"#).unwrap();
-    re.captures_iter(html)
-        .map(|c| {
-            (
-                c[1].to_string(),
-                c[2].replace("&amp;", "&").replace("&quot;", "\""),
-            )
-        })
-        .collect()
 }
 
 impl Rig {
@@ -150,10 +98,6 @@ impl Rig {
             .unwrap()
             .get(0)
     }
-}
-
-pub(crate) fn query_of(location: &str) -> std::collections::HashMap<String, String> {
-    serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap()
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use super::saml::{connect, metadata_of, next, reconfigure, sign_in, EMAIL};
 use super::*;
-use crate::signin_flow::{PASSWORD, REDIRECT};
+use crate::browser::{PASSWORD, REDIRECT};
 
 #[tokio::test]
 async fn the_dry_run_explains_which_rule_gives_which_role() {

@@ -9,8 +9,8 @@ mod saml;
 mod trust_change;
 
 use crate::api_keys::admin_key;
+use crate::browser::{cookies, query_of, REDIRECT};
 use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
-use crate::signin_flow::{cookies, query_of, REDIRECT};
 use crate::support::*;
 use identity::audit::Origin;
 use identity::oidc::clients::{self, ClientSpec};
@@ -19,8 +19,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+use crate::browser::{CHALLENGE, VERIFIER};
 
 /// A third-party IdP process; killed when dropped.
 pub(crate) struct Idp {
@@ -365,7 +364,7 @@ pub(crate) async fn submit_email(
     email: &str,
     password: &str,
 ) -> Answer {
-    let mut form = crate::signin_flow::hidden_fields(page);
+    let mut form = crate::browser::hidden_fields(page);
     form.retain(|(k, _)| k != "csrf");
     form.push((
         "csrf".into(),

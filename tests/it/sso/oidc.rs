@@ -3,7 +3,7 @@
 //! audience, or expired, are refused (the IdP re-signs them with its real key).
 
 use super::*;
-use crate::signin_flow::REDIRECT;
+use crate::browser::REDIRECT;
 
 const EMAIL: &str = "oidc.user@globex.test";
 const SECRET: &str = "rp-secret-4f1c9a";

@@ -3,7 +3,7 @@
 //! the issue names, each its own test, refused with its reason in the audit log.
 
 use super::*;
-use crate::signin_flow::REDIRECT;
+use crate::browser::REDIRECT;
 
 pub(crate) const EMAIL: &str = "jit.user@acme.test";
 
