@@ -37,6 +37,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let trusted = state.db.memory().is_trusted();
+    state.metrics.change_feed_trusted.set(i64::from(trusted));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())

@@ -1,7 +1,7 @@
 //! Prometheus metrics served at `/metrics`. Labels use route patterns, never raw paths.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 #[derive(Clone)]
@@ -10,6 +10,9 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
     pub rate_limit: IntCounterVec,
+    /// 1 while this instance trusts its memory (change feed connected and caught up), 0
+    /// while it reads the database on every call.
+    pub change_feed_trusted: IntGauge,
 }
 
 impl Metrics {
@@ -35,12 +38,18 @@ impl Metrics {
         )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
+        let change_feed_trusted = IntGauge::new(
+            "change_feed_trusted",
+            "1 while memory is trusted (change feed connected and caught up), else 0",
+        )?;
         registry.register(Box::new(rate_limit.clone()))?;
+        registry.register(Box::new(change_feed_trusted.clone()))?;
         Ok(Self {
             registry,
             http_requests,
             http_duration,
             rate_limit,
+            change_feed_trusted,
         })
     }
 

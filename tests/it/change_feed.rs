@@ -212,11 +212,25 @@ async fn a_cut_feed_reads_the_database_at_once_then_recovers_its_memory() {
         false,
         "without its feed, B must read the database"
     );
+    let trusted_gauge = |app: &TestApp| {
+        let app = app.url("/metrics");
+        async move {
+            let text = reqwest::get(app).await.unwrap().text().await.unwrap();
+            text.lines()
+                .find(|l| l.starts_with("identity_change_feed_trusted "))
+                .map(|l| l.trim_end().ends_with(" 1"))
+        }
+    };
+    // Operators see it: the gauge says the instance reads the database (unless it has
+    // already reconnected, which the gauge then says too).
+    let seen = trusted_gauge(&b).await.expect("the gauge is exported");
+    assert_eq!(seen, b.state.db.memory().is_trusted());
 
     // B reconnects (a new listener), trusts its memory again and refills it.
     b.feed_trusted().await;
     let new_pid = b.state.db.feed().listener_pid().expect("B listens again");
     assert_ne!(new_pid, pid);
+    assert_eq!(trusted_gauge(&b).await, Some(true));
     assert_eq!(introspect(&b, &api, &t1).await["active"], false);
     let t2 = client_token(&a, &caller, API).await;
     warm(&b, &api, &t2).await;
