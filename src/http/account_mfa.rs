@@ -3,9 +3,10 @@
 //! the password plus the current factor within the last five minutes.
 
 use super::account::current;
+use super::csrf_form::CsrfForm;
 use super::pages::{self, mfa as mfa_pages};
 use super::request_context::RequestContext;
-use super::signin::{checked_form, host_cookie, workspace_of, CSRF_COOKIE};
+use super::signin::{host_cookie, workspace_of, CSRF_COOKIE};
 use crate::audit::Action;
 use crate::auth::sessions::ActiveSession;
 use crate::crypto::random;
@@ -98,11 +99,10 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 /// which makes it fresh again. Tries count against the sign-in and MFA budgets.
 async fn fresh_session(
     req: &HttpRequest,
-    body: &[u8],
+    form: HashMap<String, String>,
     state: &AppState,
     ctx: &RequestContext,
 ) -> Result<(ActiveSession, HashMap<String, String>), HttpResponse> {
-    let form = checked_form(req, body).map_err(|page| *page)?;
     let me = current(req, state).await.map_err(|_| signed_out())?;
     let status = status_of(state, &me).await.map_err(page_error)?;
     if is_fresh(&me, status.enrolled) {
@@ -190,10 +190,10 @@ async fn fresh_session(
 pub async fn enrol(
     req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (me, _) = match fresh_session(&req, &body, &state, &ctx).await {
+    let (me, _) = match fresh_session(&req, form, &state, &ctx).await {
         Ok(r) => r,
         Err(page) => return page,
     };
@@ -238,13 +238,9 @@ pub async fn enrol(
 pub async fn confirm(
     req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let form = match checked_form(&req, &body) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let Ok(me) = current(&req, &state).await else {
         return signed_out();
     };
@@ -280,10 +276,10 @@ pub async fn confirm(
 pub async fn remove(
     req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (me, _) = match fresh_session(&req, &body, &state, &ctx).await {
+    let (me, _) = match fresh_session(&req, form, &state, &ctx).await {
         Ok(r) => r,
         Err(page) => return page,
     };
@@ -331,10 +327,10 @@ pub async fn remove(
 pub async fn regenerate(
     req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (me, _) = match fresh_session(&req, &body, &state, &ctx).await {
+    let (me, _) = match fresh_session(&req, form, &state, &ctx).await {
         Ok(r) => r,
         Err(page) => return page,
     };
@@ -357,13 +353,9 @@ pub async fn regenerate(
 /// posted back by the page (the server keeps only hashes), so only well-formed codes pass.
 pub async fn download(
     req: HttpRequest,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let form = match checked_form(&req, &body) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     if current(&req, &state).await.is_err() {
         return signed_out();
     }

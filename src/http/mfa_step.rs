@@ -4,11 +4,12 @@
 //! access (session, code, token) exists before this step is passed. The pending sign-in is
 //! bound to the browser by a cookie and lives five minutes; tries have their own budget.
 
+use super::csrf_form::CsrfForm;
 use super::pages::{self, mfa as mfa_pages};
 use super::request_context::RequestContext;
 use super::signin::{
-    allow_form_target, authorize_error, checked_form, code_redirect, host_cookie, workspace_of,
-    CSRF_COOKIE, SESSION_COOKIE,
+    allow_form_target, authorize_error, code_redirect, host_cookie, workspace_of, CSRF_COOKIE,
+    SESSION_COOKIE,
 };
 use crate::audit::Origin;
 use crate::auth::sessions::ActiveSession;
@@ -235,11 +236,10 @@ fn pending_cookies(
 /// The pending sign-in behind the request's cookie, with the posted form.
 async fn pending_of(
     req: &HttpRequest,
-    body: &[u8],
+    form: HashMap<String, String>,
     state: &AppState,
     purpose: Purpose,
 ) -> Result<(Pending, String, HashMap<String, String>), HttpResponse> {
-    let form = checked_form(req, body).map_err(|page| *page)?;
     let cookie = req
         .cookie(MFA_COOKIE)
         .ok_or_else(expired)?
@@ -297,10 +297,10 @@ async fn charge(state: &AppState, tenant: TenantId, user: UserId) -> Result<(), 
 pub async fn verify(
     req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (found, cookie, form) = match pending_of(&req, &body, &state, Purpose::Verify).await {
+    let (found, cookie, form) = match pending_of(&req, form, &state, Purpose::Verify).await {
         Ok(p) => p,
         Err(page) => return page,
     };
@@ -379,12 +379,12 @@ fn redirect_of(found: &Pending) -> &str {
 pub async fn enrol(
     req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     // Not charged to the MFA budget: confirming a seed the person is looking at proves
     // nothing to a guesser, and typos here should not lock the real sign-in step.
-    let (found, cookie, form) = match pending_of(&req, &body, &state, Purpose::Enrol).await {
+    let (found, cookie, form) = match pending_of(&req, form, &state, Purpose::Enrol).await {
         Ok(p) => p,
         Err(page) => return page,
     };
@@ -484,10 +484,10 @@ async fn skip_allowed(
 pub async fn skip(
     req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (found, cookie, _) = match pending_of(&req, &body, &state, Purpose::Enrol).await {
+    let (found, cookie, _) = match pending_of(&req, form, &state, Purpose::Enrol).await {
         Ok(p) => p,
         Err(page) => return page,
     };

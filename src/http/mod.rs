@@ -7,6 +7,7 @@ mod account;
 mod account_mfa;
 mod admin;
 pub mod client_ip;
+mod csrf_form;
 mod errors;
 mod extract;
 mod health;

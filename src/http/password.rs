@@ -1,8 +1,9 @@
 //! Forgot-password and set-new-password pages. Both forms carry the double-submit CSRF token.
 
+use super::csrf_form::CsrfForm;
 use super::pages::{self, SimpleForm};
 use super::request_context::RequestContext;
-use super::signin::{checked_form, host_cookie, parse_unique, CSRF_COOKIE};
+use super::signin::{host_cookie, parse_unique, CSRF_COOKIE};
 use crate::auth::reset::{self, ResetError};
 use crate::crypto::random;
 use crate::state::AppState;
@@ -81,15 +82,10 @@ pub async fn forgot_page() -> HttpResponse {
 }
 
 pub async fn forgot(
-    req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let form = match checked_form(&req, &body) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let result = reset::request(
         &state.db,
@@ -126,15 +122,10 @@ pub async fn reset_page(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
 }
 
 pub async fn reset(
-    req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let form = match checked_form(&req, &body) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let token = form.get("token").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     match reset::complete(&state.db, &state.envelope, &state.passwords, &token, &password, &ctx.origin(), Utc::now()).await {

@@ -5,6 +5,7 @@
 //! `tenant` parameter, the form, or the domain of the email when a workspace claims it.
 //! After the password comes the second factor when needed (`super::mfa_step`).
 
+use super::csrf_form::CsrfForm;
 use super::pages::{self, SignInForm};
 use super::request_context::RequestContext;
 use crate::auth::sessions;
@@ -280,30 +281,6 @@ pub async fn authorize_page(
     form_page(StatusCode::OK, &params, &workspace, &email, None)
 }
 
-/// A posted form, each field once, whose CSRF field matches its cookie; otherwise the page
-/// to answer with (400 malformed, 403 CSRF).
-pub(crate) fn checked_form(
-    req: &HttpRequest,
-    body: &[u8],
-) -> Result<HashMap<String, String>, Box<HttpResponse>> {
-    let form = std::str::from_utf8(body)
-        .ok()
-        .and_then(parse_unique)
-        .ok_or_else(|| {
-            Box::new(pages::error(
-                StatusCode::BAD_REQUEST,
-                "The form is malformed.",
-            ))
-        })?;
-    if !csrf_ok(req, &form) {
-        return Err(Box::new(pages::error(
-            StatusCode::FORBIDDEN,
-            "This form has expired. Go back and try again.",
-        )));
-    }
-    Ok(form)
-}
-
 pub(crate) fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
     csrf_matches(req, form.get("csrf").map(String::as_str))
 }
@@ -321,15 +298,10 @@ pub(crate) fn csrf_matches(req: &HttpRequest, presented: Option<&str>) -> bool {
 }
 
 pub async fn sign_in(
-    req: HttpRequest,
     ctx: RequestContext,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let form = match checked_form(&req, &body) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let auth = match authorize::validate(&state.db, &form).await {
         Ok(a) => a,
         Err(e) => return authorize_error(&state, e),
