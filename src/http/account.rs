@@ -2,9 +2,10 @@
 //! end one. Cookie-authenticated, so changes also need the CSRF token in `X-CSRF-Token`
 //! (double submit with the `__Host-identity-csrf` cookie).
 
+use super::browser_session::BrowserSession;
 use super::request_context::RequestContext;
-use super::signin::{csrf_matches, SESSION_COOKIE};
-use crate::auth::sessions::{self, ActiveSession};
+use super::signin::csrf_matches;
+use crate::auth::sessions;
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,23 +13,10 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-pub(crate) async fn current(
-    req: &HttpRequest,
-    state: &AppState,
-) -> Result<ActiveSession, AppError> {
-    let cookie = req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
-    sessions::resolve(
-        &state.db,
-        &state.settings.sessions,
-        cookie.value(),
-        Utc::now(),
-    )
-    .await?
-    .ok_or(AppError::Unauthorized)
-}
-
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let me = current(&req, &state).await?;
+pub async fn list(
+    BrowserSession(me): BrowserSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let mut tx = state.db.tenant_read(me.tenant).await?;
     let list = sessions::list(&mut tx, me.user, Utc::now()).await?;
     tx.commit().await?;
@@ -37,11 +25,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 pub async fn end(
     req: HttpRequest,
+    BrowserSession(me): BrowserSession,
     ctx: RequestContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let me = current(&req, &state).await?;
     if !csrf_matches(
         &req,
         req.headers()

@@ -2,7 +2,7 @@
 //! authenticator, turn it off, make new recovery codes. Each change needs a fresh proof:
 //! the password plus the current factor within the last five minutes.
 
-use super::account::current;
+use super::browser_session::BrowserSession;
 use super::csrf_form::CsrfForm;
 use super::pages::{self, mfa as mfa_pages};
 use super::request_context::RequestContext;
@@ -15,7 +15,7 @@ use crate::mfa::factors::{self, MfaError, Status};
 use crate::mfa::{enforcement, policy, recovery, FRESH_SECS};
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use std::collections::HashMap;
 
@@ -42,13 +42,6 @@ fn page_error(e: MfaError) -> HttpResponse {
             "Two-step verification is not on for your account.",
         ),
     }
-}
-
-fn signed_out() -> HttpResponse {
-    pages::error(
-        StatusCode::UNAUTHORIZED,
-        "You are not signed in. Sign in through your application, then come back.",
-    )
 }
 
 /// Signed in less than five minutes ago, with the second factor when one is set up.
@@ -84,10 +77,7 @@ fn codes_page(codes: &[String]) -> HttpResponse {
 }
 
 /// `GET /account/mfa`
-pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Ok(me) = current(&req, &state).await else {
-        return signed_out();
-    };
+pub async fn show(BrowserSession(me): BrowserSession, state: web::Data<AppState>) -> HttpResponse {
     match status_of(&state, &me).await {
         Ok(s) => settings_page(StatusCode::OK, &s, is_fresh(&me, s.enrolled), None),
         Err(e) => page_error(e),
@@ -98,12 +88,11 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 /// minutes old, or the form carries the password (and the current code when MFA is on),
 /// which makes it fresh again. Tries count against the sign-in and MFA budgets.
 async fn fresh_session(
-    req: &HttpRequest,
+    me: ActiveSession,
     form: HashMap<String, String>,
     state: &AppState,
     ctx: &RequestContext,
 ) -> Result<(ActiveSession, HashMap<String, String>), HttpResponse> {
-    let me = current(req, state).await.map_err(|_| signed_out())?;
     let status = status_of(state, &me).await.map_err(page_error)?;
     if is_fresh(&me, status.enrolled) {
         return Ok((me, form));
@@ -188,12 +177,12 @@ async fn fresh_session(
 
 /// `POST /account/mfa/enrol`: a new seed, shown as a QR code, to confirm with a code.
 pub async fn enrol(
-    req: HttpRequest,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm,
+    BrowserSession(me): BrowserSession,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (me, _) = match fresh_session(&req, form, &state, &ctx).await {
+    let (me, _) = match fresh_session(me, form, &state, &ctx).await {
         Ok(r) => r,
         Err(page) => return page,
     };
@@ -236,14 +225,11 @@ pub async fn enrol(
 
 /// `POST /account/mfa/confirm`: the first code turns MFA on and shows recovery codes once.
 pub async fn confirm(
-    req: HttpRequest,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm,
+    BrowserSession(me): BrowserSession,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let Ok(me) = current(&req, &state).await else {
-        return signed_out();
-    };
     if !is_fresh(&me, false) {
         return pages::error(
             StatusCode::FORBIDDEN,
@@ -274,12 +260,12 @@ pub async fn confirm(
 
 /// `POST /account/mfa/remove`: turns MFA off, unless the workspace requires it of this person.
 pub async fn remove(
-    req: HttpRequest,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm,
+    BrowserSession(me): BrowserSession,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (me, _) = match fresh_session(&req, form, &state, &ctx).await {
+    let (me, _) = match fresh_session(me, form, &state, &ctx).await {
         Ok(r) => r,
         Err(page) => return page,
     };
@@ -325,12 +311,12 @@ pub async fn remove(
 
 /// `POST /account/mfa/recovery-codes`: a new set; the old one stops working.
 pub async fn regenerate(
-    req: HttpRequest,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm,
+    BrowserSession(me): BrowserSession,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (me, _) = match fresh_session(&req, form, &state, &ctx).await {
+    let (me, _) = match fresh_session(me, form, &state, &ctx).await {
         Ok(r) => r,
         Err(page) => return page,
     };
@@ -351,14 +337,7 @@ pub async fn regenerate(
 
 /// `POST /account/mfa/recovery-codes.txt`: the codes just shown, as a text file. They are
 /// posted back by the page (the server keeps only hashes), so only well-formed codes pass.
-pub async fn download(
-    req: HttpRequest,
-    CsrfForm(form): CsrfForm,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    if current(&req, &state).await.is_err() {
-        return signed_out();
-    }
+pub async fn download(CsrfForm(form): CsrfForm, BrowserSession(_): BrowserSession) -> HttpResponse {
     let codes: Vec<&str> = form
         .get("codes")
         .map(|c| c.split(' ').filter(|s| !s.is_empty()).collect())

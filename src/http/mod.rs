@@ -6,6 +6,7 @@
 mod account;
 mod account_mfa;
 mod admin;
+mod browser_session;
 pub mod client_ip;
 mod csrf_form;
 mod errors;

@@ -333,3 +333,27 @@ async fn a_failing_lookup_shows_an_outage_page_not_a_wrong_answer() {
     // With the lookup answering, the same form gets the real answer.
     assert_eq!(post().await.status(), 400);
 }
+
+/// A session the database cannot read is an outage (503), not "you are not signed in".
+#[tokio::test]
+async fn an_unreadable_session_is_an_outage_not_a_sign_out() {
+    let r = rig().await;
+    let session = signed_in(&r, "admin@alpha.example", "198.51.100.40").await;
+    let cookie = format!("__Host-identity-session={session}");
+    let owner = r.db.owner().await;
+    owner
+        .batch_execute("REVOKE SELECT ON sessions FROM identity_app")
+        .await
+        .unwrap();
+    let res = r.get("/account/mfa", Some(&cookie)).await;
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    owner
+        .batch_execute("GRANT SELECT ON sessions TO identity_app")
+        .await
+        .unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(!body.contains("not signed in"), "{body}");
+    assert_eq!(r.get("/account/mfa", Some(&cookie)).await.status(), 200);
+    assert_eq!(r.get("/account/mfa", None).await.status(), 401);
+}
