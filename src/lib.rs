@@ -15,6 +15,7 @@ pub mod login;
 pub mod mail;
 pub mod mfa;
 pub mod oidc;
+pub mod passkeys;
 pub mod ratelimit;
 pub mod scim;
 pub mod sso;

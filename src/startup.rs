@@ -39,6 +39,7 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
     let hash_threads = settings.server.password_hash_threads.unwrap_or(blocking);
     let idp_http = crate::sso::outbound::Outbound::new(settings.sso.allow_private_networks)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let webauthn = crate::passkeys::relying_party::build(&settings.server.public_url, "Identity");
     Ok(AppState {
         settings: Arc::new(settings),
         db,
@@ -50,6 +51,7 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
         idp_http,
         saml_checks: Arc::new(tokio::sync::Semaphore::new(blocking)),
         documents: Arc::default(),
+        webauthn,
     })
 }
 

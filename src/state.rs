@@ -26,4 +26,7 @@ pub struct AppState {
     pub saml_checks: Arc<tokio::sync::Semaphore>,
     /// Discovery and the JWKS as served (pre-serialised).
     pub documents: Arc<crate::http::wellknown::Documents>,
+    /// The passkey (WebAuthn) verifier for the public URL; `None` when its host is an IP
+    /// address, which cannot be a relying party.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }

@@ -190,6 +190,32 @@ pub async fn reset_mfa(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Removes every passkey of the person: a factor reset, under the same reach rule.
+pub async fn reset_passkeys(act: &Act<'_>, id: UserId) -> Result<usize, AppError> {
+    let (mut tx, _) = act.over(id).await?;
+    let ctx = crate::audit::Context {
+        actor: &act.who.actor,
+        origin: act.origin,
+        now: act.now,
+    };
+    let gone = crate::passkeys::credentials::reset(&mut tx, act.envelope, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(gone)
+}
+
+/// The person's passkeys, as an administrator sees them.
+pub async fn passkeys(
+    db: &Db,
+    who: &Principal,
+    id: UserId,
+) -> Result<Vec<crate::passkeys::credentials::PasskeyView>, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    users::get(&mut tx, id).await?;
+    let list = crate::passkeys::credentials::list(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
 /// Makes the person a break-glass account (or not): it weakens the account, so it needs
 /// the same reach as any other action on it.
 pub async fn set_mfa_exemption(act: &Act<'_>, id: UserId, exempt: bool) -> Result<(), AppError> {

@@ -33,7 +33,9 @@ pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserVie
         .into_iter()
         .map(|r| r.name)
         .collect();
-    let mfa_enrolled = crate::mfa::factors::status(tx, user.id).await?.enrolled;
+    let mfa_enrolled = crate::mfa::factors::status(tx, user.id)
+        .await?
+        .has_second_factor();
     Ok(UserView {
         id: user.id,
         email: user.email,

@@ -39,6 +39,14 @@ pub struct Origin {
     pub ip: Option<IpAddr>,
 }
 
+/// Who acts, from where, and when: what every audited change carries, as one value.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub actor: &'a str,
+    pub origin: &'a Origin,
+    pub now: DateTime<Utc>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error(transparent)]

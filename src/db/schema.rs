@@ -173,7 +173,32 @@ diesel::table! {
 diesel::joinable!(api_key_secrets -> api_keys (key_id));
 diesel::joinable!(api_keys -> roles (role_id));
 
+diesel::table! {
+    passkeys (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        credential_id -> Bytea,
+        name -> Text,
+        credential -> Jsonb,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    passkey_challenges (token_hash) {
+        token_hash -> Text,
+        purpose -> Text,
+        bound_to -> Text,
+        state -> Jsonb,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    passkeys,
+    passkey_challenges,
     tenants,
     tenant_secrets,
     users,

@@ -44,20 +44,21 @@ fn page_error(e: MfaError) -> HttpResponse {
     }
 }
 
-/// Signed in less than five minutes ago, with the second factor when one is set up.
-fn is_fresh(me: &ActiveSession, enrolled: bool) -> bool {
+/// Signed in less than five minutes ago, with the app's code when an app is set up (a
+/// passkey sign-in passes it too: `mfa`).
+pub(crate) fn is_fresh(me: &ActiveSession, enrolled: bool) -> bool {
     (Utc::now() - me.auth_time).num_seconds() <= FRESH_SECS
         && (!enrolled || policy::passed_mfa(&me.amr))
 }
 
-async fn status_of(state: &AppState, me: &ActiveSession) -> Result<Status, MfaError> {
+pub(crate) async fn status_of(state: &AppState, me: &ActiveSession) -> Result<Status, MfaError> {
     let mut tx = state.db.tenant_read(me.tenant).await?;
     let s = factors::status(&mut tx, me.user).await?;
     tx.commit().await?;
     Ok(s)
 }
 
-fn with_csrf(mut resp: HttpResponse, csrf: String) -> HttpResponse {
+pub(crate) fn with_csrf(mut resp: HttpResponse, csrf: String) -> HttpResponse {
     let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
     resp
 }
@@ -87,7 +88,7 @@ pub async fn show(BrowserSession(me): BrowserSession, state: web::Data<AppState>
 /// The posted form and the session, proven fresh: either the sign-in is less than five
 /// minutes old, or the form carries the password (and the current code when MFA is on),
 /// which makes it fresh again. Tries count against the sign-in and MFA budgets.
-async fn fresh_session(
+pub(crate) async fn fresh_session(
     me: ActiveSession,
     form: HashMap<String, String>,
     state: &AppState,
@@ -273,7 +274,9 @@ pub async fn remove(
         let mut tx = state.db.tenant(me.tenant).await?;
         let rule = enforcement::load(&mut tx).await?;
         let user = users::get(&mut tx, me.user).await?;
-        if rule.required && !user.mfa_exempt {
+        // Required: a passkey may take over from the app, nothing may leave none.
+        let passkeys = factors::status(&mut tx, me.user).await?.passkeys;
+        if rule.required && !user.mfa_exempt && passkeys == 0 {
             return Ok(false);
         }
         let actor = format!("user:{}", me.user);
@@ -292,15 +295,10 @@ pub async fn remove(
     }
     .await;
     match result {
-        Ok(true) => settings_page(
-            StatusCode::OK,
-            &Status {
-                enrolled: false,
-                recovery_codes_left: 0,
-            },
-            true,
-            None,
-        ),
+        Ok(true) => match status_of(&state, &me).await {
+            Ok(s) => settings_page(StatusCode::OK, &s, true, None),
+            Err(e) => page_error(e),
+        },
         Ok(false) => pages::error(
             StatusCode::CONFLICT,
             "Your workspace requires two-step verification, so it cannot be turned off.",

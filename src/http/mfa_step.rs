@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 pub const MFA_COOKIE: &str = "__Host-identity-mfa";
 
-fn unavailable() -> HttpResponse {
+pub(crate) fn unavailable() -> HttpResponse {
     let mut resp = pages::error(
         StatusCode::SERVICE_UNAVAILABLE,
         "Sign-in is unavailable right now. Please try again shortly.",
@@ -61,7 +61,7 @@ fn limited(retry_after_secs: u64) -> HttpResponse {
     resp
 }
 
-fn mfa_error(e: MfaError) -> HttpResponse {
+pub(crate) fn mfa_error(e: MfaError) -> HttpResponse {
     match e {
         MfaError::Limited { retry_after_secs } => limited(retry_after_secs),
         MfaError::Unavailable => unavailable(),
@@ -70,7 +70,7 @@ fn mfa_error(e: MfaError) -> HttpResponse {
 }
 
 /// The authorization request's parameters, to finish it after this step.
-fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
+pub(crate) fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
     params
         .iter()
         .filter(|(k, _)| CARRIED.contains(&k.as_str()))
@@ -80,7 +80,7 @@ fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
 
 /// `/oauth2/authorize` again with the same request, to pick up the new session; without
 /// `prompt`, so `prompt=login` does not ask for the password a second time.
-fn resume_url(request: &HashMap<String, String>) -> String {
+pub(crate) fn resume_url(request: &HashMap<String, String>) -> String {
     let pairs: Vec<(&String, &String)> = request.iter().filter(|(k, _)| *k != "prompt").collect();
     format!(
         "/oauth2/authorize?{}",
@@ -89,7 +89,12 @@ fn resume_url(request: &HashMap<String, String>) -> String {
 }
 
 /// Sets the cookies of a finished sign-in: the session, a new CSRF token, no pending state.
-fn signed_in_cookies(resp: &mut HttpResponse, state: &AppState, done: &SignedIn, csrf: String) {
+pub(crate) fn signed_in_cookies(
+    resp: &mut HttpResponse,
+    state: &AppState,
+    done: &SignedIn,
+    csrf: String,
+) {
     let max_age = state.settings.sessions.absolute_timeout_secs;
     let _ = resp.add_cookie(&host_cookie(SESSION_COOKIE, done.cookie.clone(), max_age));
     let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
@@ -101,7 +106,7 @@ fn signed_in_cookies(resp: &mut HttpResponse, state: &AppState, done: &SignedIn,
     );
 }
 
-fn active(done: &SignedIn) -> ActiveSession {
+pub(crate) fn active(done: &SignedIn) -> ActiveSession {
     ActiveSession {
         tenant: done.tenant,
         id: done.session.id,
@@ -143,6 +148,16 @@ pub(crate) async fn after_password(
     .await
 }
 
+/// What the sign-in steps of [`login`] need from the application.
+pub(crate) fn ports(state: &AppState) -> login::Ports<'_> {
+    login::Ports {
+        db: &state.db,
+        envelope: &state.envelope,
+        sessions: &state.settings.sessions,
+        webauthn: state.webauthn.as_deref(),
+    }
+}
+
 /// The step after a first factor that gave `primary` (`pwd`, or `fed` for SSO, with `mfa`
 /// when the IdP's second factor counts): decided and carried out by
 /// [`crate::login::after_first_step`]; here it becomes a redirect or a page.
@@ -157,11 +172,7 @@ pub(crate) async fn after_first_step(
     primary: &[String],
     origin: &Origin,
 ) -> HttpResponse {
-    let ports = login::Ports {
-        db: &state.db,
-        envelope: &state.envelope,
-        sessions: &state.settings.sessions,
-    };
+    let ports = ports(state);
     let carried = carried(params);
     let step = login::FirstStep {
         tenant,
@@ -171,14 +182,19 @@ pub(crate) async fn after_first_step(
         wants_mfa: auth.wants_mfa,
         carried: &carried,
     };
-    let outcome = match login::after_first_step(&ports, &step, origin, Utc::now()).await {
-        Ok(outcome) => outcome,
-        Err(login::LoginError::Mfa(e)) => return mfa_error(e),
-        Err(login::LoginError::Unavailable(e)) => {
-            tracing::warn!(error = %e, "sign-in step failed");
-            return unavailable();
-        }
-    };
+    match login::after_first_step(&ports, &step, origin, Utc::now()).await {
+        Ok(outcome) => answer(state, auth, existing, outcome).await,
+        Err(e) => super::login_pages::page_for(&e),
+    }
+}
+
+/// The page or redirect for the step after a first factor.
+pub(crate) async fn answer(
+    state: &AppState,
+    auth: &AuthRequest,
+    existing: Option<&ActiveSession>,
+    outcome: login::Outcome,
+) -> HttpResponse {
     let csrf = random::token::<32>();
     match outcome {
         login::Outcome::Code => match existing {
@@ -194,8 +210,11 @@ pub(crate) async fn after_first_step(
             signed_in_cookies(&mut resp, state, &done, csrf);
             resp
         }
-        login::Outcome::AskSecondFactor { pending_cookie } => {
-            let mut resp = mfa_pages::code_step(StatusCode::OK, &csrf, None);
+        login::Outcome::AskSecondFactor {
+            pending_cookie,
+            factors,
+        } => {
+            let mut resp = mfa_pages::code_step(StatusCode::OK, &csrf, factors, None);
             pending_cookies(&mut resp, Some(pending_cookie), csrf, &auth.redirect_uri);
             resp
         }
@@ -220,7 +239,7 @@ pub(crate) async fn after_first_step(
 
 /// Cookies of a page of this step: the pending sign-in (when new), the form's CSRF token,
 /// and a CSP that lets the form's answer redirect to the client.
-fn pending_cookies(
+pub(crate) fn pending_cookies(
     resp: &mut HttpResponse,
     pending_cookie: Option<String>,
     csrf: String,
@@ -234,7 +253,7 @@ fn pending_cookies(
 }
 
 /// The pending sign-in behind the request's cookie, with the posted form.
-async fn pending_of(
+pub(crate) async fn pending_of(
     req: &HttpRequest,
     form: HashMap<String, String>,
     state: &AppState,
@@ -254,7 +273,7 @@ async fn pending_of(
 }
 
 /// Uses up the pending sign-in and starts the session; `Err` is the page to answer with.
-async fn finish(
+pub(crate) async fn finish(
     state: &AppState,
     tx: &mut TenantTx,
     found: &Pending,
@@ -287,7 +306,11 @@ async fn finish(
     Ok((auth, done))
 }
 
-async fn charge(state: &AppState, tenant: TenantId, user: UserId) -> Result<(), HttpResponse> {
+pub(crate) async fn charge(
+    state: &AppState,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<(), HttpResponse> {
     factors::charge_attempt(&state.limiter, &state.settings.rate_limits, tenant, user)
         .await
         .map_err(mfa_error)
@@ -316,6 +339,9 @@ pub async fn verify(
         match factors::verify(&mut tx, &state.envelope, found.user, code, &origin, now).await {
             Ok(p) => p,
             Err(MfaError::WrongCode) => {
+                let Ok(status) = factors::status(&mut tx, found.user).await else {
+                    return unavailable();
+                };
                 if signin::record_failure(&mut tx, &state.envelope, found.user, "otp", &origin, now)
                     .await
                     .is_err()
@@ -327,6 +353,10 @@ pub async fn verify(
                 let mut resp = mfa_pages::code_step(
                     StatusCode::UNAUTHORIZED,
                     &csrf,
+                    login::Factors {
+                        code: true,
+                        passkey: status.passkeys > 0,
+                    },
                     Some("That code is not valid. Try the newest code from your app."),
                 );
                 pending_cookies(&mut resp, None, csrf, redirect_of(&found));
@@ -367,7 +397,7 @@ pub async fn verify(
     resp
 }
 
-fn redirect_of(found: &Pending) -> &str {
+pub(crate) fn redirect_of(found: &Pending) -> &str {
     found
         .request
         .get("redirect_uri")

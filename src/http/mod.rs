@@ -5,6 +5,7 @@
 
 mod account;
 mod account_mfa;
+mod account_passkeys;
 mod admin;
 mod browser_session;
 pub mod client_ip;
@@ -13,12 +14,14 @@ mod errors;
 mod extract;
 mod health;
 mod home;
+mod login_pages;
 mod logout;
 mod mfa_step;
 pub mod middleware;
 mod oauth;
 pub(crate) mod oauth_limits;
 pub mod pages;
+mod passkey_signin;
 mod password;
 pub mod request_context;
 mod scim;
@@ -97,6 +100,35 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource("/signin/mfa", vec![post(mfa_step::verify)]);
     r.resource("/signin/mfa/enrol", vec![post(mfa_step::enrol)]);
     r.resource("/signin/mfa/skip", vec![post(mfa_step::skip)]);
+    r.resource(
+        "/signin/passkey/options",
+        vec![post(passkey_signin::sign_in_options)],
+    );
+    r.resource("/signin/passkey", vec![post(passkey_signin::sign_in)]);
+    r.resource(
+        "/signin/mfa/passkey/options",
+        vec![post(passkey_signin::second_factor_options)],
+    );
+    r.resource(
+        "/signin/mfa/passkey",
+        vec![post(passkey_signin::second_factor)],
+    );
+    r.resource(
+        "/account/passkeys",
+        vec![get(account_passkeys::show), post(account_passkeys::add)],
+    );
+    r.resource(
+        "/account/passkeys/options",
+        vec![post(account_passkeys::options)],
+    );
+    r.resource(
+        "/account/passkeys/confirm",
+        vec![post(account_passkeys::confirm)],
+    );
+    r.resource(
+        "/account/passkeys/{id}/remove",
+        vec![post(account_passkeys::remove)],
+    );
     r.resource("/account/sessions", vec![get(account::list)]);
     r.resource("/account/mfa", vec![get(account_mfa::show)]);
     r.resource("/account/mfa/enrol", vec![post(account_mfa::enrol)]);
@@ -116,6 +148,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         vec![get(logout::logout), post(logout::logout)],
     );
     r.resource("/assets/identity.css", vec![get(signin::stylesheet)]);
+    r.resource("/assets/passkeys.js", vec![get(signin::script)]);
     r.resource(
         "/password/forgot",
         vec![get(password::forgot_page), post(password::forgot)],
@@ -167,6 +200,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         vec![delete(admin::users::end_session)],
     );
     r.resource("/admin/v1/users/{id}/mfa", vec![delete(admin::mfa::reset)]);
+    r.resource(
+        "/admin/v1/users/{id}/passkeys",
+        vec![
+            get(admin::mfa::passkeys),
+            delete(admin::mfa::reset_passkeys),
+        ],
+    );
     r.resource(
         "/admin/v1/users/{id}/mfa-exemption",
         vec![put(admin::mfa::put_exemption)],

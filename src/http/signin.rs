@@ -133,6 +133,7 @@ async fn workspace_named(state: &AppState, slug: &str) -> Workspace {
 }
 
 fn form_page(
+    passkeys: bool,
     status: StatusCode,
     params: &HashMap<String, String>,
     workspace: &Workspace,
@@ -148,6 +149,8 @@ fn form_page(
     let mut resp = pages::sign_in(
         status,
         &SignInForm {
+            title: "Sign in",
+            passkeys,
             hidden: &hidden,
             workspace: workspace
                 .as_ref()
@@ -278,7 +281,14 @@ pub async fn authorize_page(
     // cross-site GET must not start a sign-in that an attacker's IdP could finish silently
     // (login CSRF). The person's submit (CSRF-checked) does.
     let email = auth.login_hint.clone().unwrap_or_default();
-    form_page(StatusCode::OK, &params, &workspace, &email, None)
+    form_page(
+        state.webauthn.is_some(),
+        StatusCode::OK,
+        &params,
+        &workspace,
+        &email,
+        None,
+    )
 }
 
 pub(crate) fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
@@ -318,6 +328,7 @@ pub async fn sign_in(
     if let Some(t) = auth.client.tenant_id {
         if named != Some(t) {
             return form_page(
+                state.webauthn.is_some(),
                 StatusCode::BAD_REQUEST,
                 &form,
                 &None,
@@ -375,6 +386,7 @@ pub async fn sign_in(
                 None => None,
             };
             form_page(
+                state.webauthn.is_some(),
                 StatusCode::UNAUTHORIZED,
                 &form,
                 &shown,
@@ -383,6 +395,7 @@ pub async fn sign_in(
             )
         }
         Err(SignInError::UnknownWorkspace) => form_page(
+            state.webauthn.is_some(),
             StatusCode::BAD_REQUEST,
             &form,
             &None,
@@ -433,4 +446,11 @@ pub async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(pages::CSS)
+}
+
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(pages::PASSKEYS_JS)
 }

@@ -32,13 +32,24 @@ pub struct FirstStep<'a> {
 }
 
 /// What the browser gets.
+/// Which second factors a person can pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Factors {
+    pub code: bool,
+    pub passkey: bool,
+}
+
 pub enum Outcome {
     /// Its existing session meets the request: a code for it.
     Code,
     /// A new session (replacing the browser's old one, if any): set it, then a code.
     SignedIn(SignedIn),
-    /// A pending sign-in bound to this cookie: ask for the second factor.
-    AskSecondFactor { pending_cookie: String },
+    /// A pending sign-in bound to this cookie: ask for the second factor (the code field
+    /// when an authenticator app is set up, the passkey button when passkeys are).
+    AskSecondFactor {
+        pending_cookie: String,
+        factors: Factors,
+    },
     /// A pending sign-in bound to this cookie: set up an authenticator (or skip until).
     Enrol {
         pending_cookie: String,
@@ -52,13 +63,33 @@ pub enum LoginError {
     /// The database (or another store) did not answer: a 503 page, never anything else.
     #[error("sign-in is unavailable: {0}")]
     Unavailable(String),
+    /// The workspace is suspended or cancelled.
+    #[error("the workspace is suspended")]
+    Suspended,
+    /// The person signed in belongs to another workspace than the application.
+    #[error("the application belongs to another workspace")]
+    OtherWorkspace,
     #[error(transparent)]
     Mfa(MfaError),
+    #[error(transparent)]
+    Passkey(crate::passkeys::PasskeyError),
 }
 
 impl From<DbError> for LoginError {
     fn from(e: DbError) -> Self {
-        LoginError::Unavailable(e.to_string())
+        match e {
+            DbError::TenantNotActive => LoginError::Suspended,
+            e => LoginError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::passkeys::PasskeyError> for LoginError {
+    fn from(e: crate::passkeys::PasskeyError) -> Self {
+        match e {
+            crate::passkeys::PasskeyError::Unavailable(e) => LoginError::Unavailable(e),
+            e => LoginError::Passkey(e),
+        }
     }
 }
 
@@ -73,6 +104,8 @@ pub struct Ports<'a> {
     pub db: &'a Db,
     pub envelope: &'a Envelope,
     pub sessions: &'a SessionSettings,
+    /// The passkey verifier; `None` when the public URL has no domain name.
+    pub webauthn: Option<&'a webauthn_rs::Webauthn>,
 }
 
 pub async fn after_first_step(
@@ -89,7 +122,7 @@ pub async fn after_first_step(
     let decided = next(&Facts {
         rule: &rule,
         exempt: user.mfa_exempt,
-        enrolled: status.enrolled,
+        enrolled: status.has_second_factor(),
         wants_mfa: step.wants_mfa,
         primary: step.primary,
         existing: existing_amr,
@@ -146,7 +179,13 @@ pub async fn after_first_step(
                 skip_until,
             }
         }
-        _ => Outcome::AskSecondFactor { pending_cookie },
+        _ => Outcome::AskSecondFactor {
+            pending_cookie,
+            factors: Factors {
+                code: status.enrolled,
+                passkey: status.passkeys > 0,
+            },
+        },
     };
     tx.commit().await?;
     Ok(outcome)

@@ -5,6 +5,7 @@
 
 pub mod first_step;
 pub mod next;
+pub mod passkey;
 
-pub use first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
+pub use first_step::{after_first_step, Factors, FirstStep, LoginError, Outcome, Ports};
 pub use next::{next, Facts, Next};

@@ -65,8 +65,18 @@ pub struct Enrolment {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
+    /// An authenticator app (TOTP) is set up.
     pub enrolled: bool,
     pub recovery_codes_left: i64,
+    /// How many passkeys the person has.
+    pub passkeys: usize,
+}
+
+impl Status {
+    /// Any second factor: an authenticator app or a passkey.
+    pub fn has_second_factor(&self) -> bool {
+        self.enrolled || self.passkeys > 0
+    }
 }
 
 fn seed_context(tx: &TenantTx, user: UserId) -> (crate::ids::TenantId, String) {
@@ -115,9 +125,13 @@ pub async fn status(tx: &mut TenantTx, user: UserId) -> Result<Status, DbError> 
     } else {
         0
     };
+    let passkeys = crate::db::models::passkeys::of_user(tx, user.0)
+        .await?
+        .len();
     Ok(Status {
         enrolled,
         recovery_codes_left: left,
+        passkeys,
     })
 }
 

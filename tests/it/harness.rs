@@ -353,6 +353,29 @@ impl TestApp {
         }
     }
 
+    /// The service reached by name (`http://localhost:<port>`) as its public URL: a
+    /// WebAuthn relying party id must be a domain name, never an address.
+    pub async fn spawn_on_localhost(mut settings: Settings) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        settings.server.public_url = base.clone();
+        let state = startup::build_state(settings, envelope(&[1])).unwrap();
+        startup::prepare(&state).await;
+        let kept = state.clone();
+        let server = startup::serve(state, listener).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            state: kept,
+            base,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            handle,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -25,6 +25,7 @@ mod logs;
 mod mail;
 mod mfa;
 mod openapi;
+mod passkeys;
 mod password_reset;
 mod pool;
 mod ratelimit;

@@ -180,3 +180,10 @@ pub fn jose(jwks: &str, token: &str, issuer: &str, audience: &str, alg: &str) ->
         &[jwks, token, issuer, audience, alg],
     )
 }
+
+/// Where tests keep what a person would look at afterwards (screenshots).
+pub fn artifacts_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -11,6 +11,7 @@ pub mod domains;
 pub mod due_work;
 pub mod mfa;
 pub mod outbox;
+pub mod passkeys;
 pub mod refresh;
 pub mod resets;
 pub mod revocations;

@@ -94,3 +94,27 @@ pub async fn reset(
     user_actions::reset_mfa(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// `GET /admin/v1/users/{id}/passkeys`
+pub async fn passkeys(
+    who: Principal,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:read")?;
+    let list = user_actions::passkeys(&state.db, &who, UserId(*id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "passkeys": list })))
+}
+
+/// `DELETE /admin/v1/users/{id}/passkeys`: removes them all, as a factor reset.
+pub async fn reset_passkeys(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("users:write")?;
+    let origin = ctx.origin();
+    user_actions::reset_passkeys(&act(&state, &who, &origin), UserId(*id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

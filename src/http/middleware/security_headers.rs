@@ -6,10 +6,10 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::Error;
 
-/// Pages are server-rendered without scripts: nothing but same-origin styles and images.
-const CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
+/// Pages are server-rendered: same-origin styles, images and one same-origin script (the
+/// passkey ceremony, which calls back to this origin only); nothing inline.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+                   img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The default policy with `form-action` extended by `origin` (for forms whose response
 /// redirects to a client).

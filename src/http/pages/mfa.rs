@@ -1,10 +1,11 @@
 //! Pages of the second factor: the code step, enrolment with its QR code, the recovery
-//! codes shown once, and the account's MFA settings. No JavaScript; every value escaped.
+//! codes shown once, and the account's MFA settings. Every value escaped.
 
-use super::{escape, page, simple_form, SimpleForm};
+use super::{escape, page};
 use crate::mfa::factors::{Enrolment, Status};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use askama::Template;
 use chrono::{DateTime, Utc};
 
 const CODE_FIELD: &str = "<label for=\"code\">Authentication code or recovery code</label>\
@@ -12,20 +13,32 @@ const CODE_FIELD: &str = "<label for=\"code\">Authentication code or recovery co
      maxlength=\"32\" aria-describedby=\"code-help\">\
      <p id=\"code-help\" class=\"help\">The 6-digit code from your authenticator app, or one of your recovery codes.</p>";
 
-/// The step after the password for a person who has a second factor.
-pub fn code_step(status: StatusCode, csrf: &str, error: Option<&str>) -> HttpResponse {
-    simple_form(
-        status,
-        &SimpleForm {
-            title: "Two-step verification",
-            action: "/signin/mfa",
-            fields: CODE_FIELD,
-            hidden: &[],
-            csrf,
-            error,
-            button: "Verify",
-        },
-    )
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct SecondFactor<'a> {
+    title: &'a str,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    code: bool,
+    passkey: bool,
+}
+
+/// The step after the password for a person who has a second factor: the code field for
+/// an authenticator app, the passkey button for passkeys.
+pub fn code_step(
+    status: StatusCode,
+    csrf: &str,
+    factors: crate::login::Factors,
+    error: Option<&str>,
+) -> HttpResponse {
+    let page = SecondFactor {
+        title: "Two-step verification",
+        csrf,
+        error,
+        code: factors.code,
+        passkey: factors.passkey,
+    };
+    super::render(status, &page)
 }
 
 /// Enrolment: the QR code, the key for typing, and a first code to confirm. `skip_until`

