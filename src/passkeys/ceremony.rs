@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub const LIFETIME_SECS: i64 = 300;
-const PREFIX: &str = "pkc_";
+const PREFIX: &str = "idpk_";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {

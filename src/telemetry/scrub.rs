@@ -10,10 +10,11 @@ pub struct Scrubber {
 }
 
 /// Every prefix of a credential this service issues: API keys, client secrets, sessions
-/// (and SSO states), refresh tokens, codes, reset links, pending MFA sign-ins, SCIM tokens.
+/// (and SSO states), refresh tokens, codes, reset links, pending MFA sign-ins, passkey
+/// ceremonies, SCIM tokens.
 /// A test reads the source for `PREFIX` constants and fails when one is missing here.
 pub const CREDENTIAL_PREFIXES: &[&str] = &[
-    "idk_", "ics_", "ids_", "idr_", "idc_", "idw_", "idm_", "idscim_",
+    "idk_", "ics_", "ids_", "idr_", "idc_", "idw_", "idm_", "idpk_", "idscim_",
 ];
 
 /// The rule for this service's own secrets, from [`CREDENTIAL_PREFIXES`].

@@ -39,7 +39,7 @@ async function passwordStep(page) {
   await page.goto(authorizeUrl);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 try {

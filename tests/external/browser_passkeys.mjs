@@ -51,13 +51,9 @@ async function passwordStep(page) {
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
-// The authenticator answers by itself (presence simulated) or waits.
-const presence = (auth, enabled) =>
-  auth.cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId: auth.authenticatorId, enabled });
-
 // Signs in with a passkey from the sign-in page, by the email field's autofill
 // (conditional UI: the authenticator answers the pending request at once) or by the
-// button (which replaces an autofill request the authenticator left unanswered).
+// button.
 // Answers the URL the browser was sent to (the client, with a code) or the page it got.
 async function passkeyStep(auth, via) {
   const page = auth.page;
@@ -65,15 +61,11 @@ async function passkeyStep(auth, via) {
   const landed = page.waitForRequest((r) => r.url().startsWith(redirectPrefix), { timeout: 15000 })
     .then((r) => r.url());
   landed.catch(() => {});
-  await presence(auth, via === "autofill");
   if (via === "autofill") {
     // The page signs in by itself as soon as its script runs.
     await page.goto(authorizeUrl, { waitUntil: "commit" });
   } else {
-    // The autofill request started without presence and stays unanswered (the
-    // authenticator decides when a request starts); the button's request is answered.
     await signInPage(page);
-    await presence(auth, true);
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
   }
   const response = await posted;
@@ -125,6 +117,11 @@ try {
   await a.clearCookies();
   const autofill = await passkeyStep(auth, "autofill");
   result.autofill = autofill.url || autofill;
+  // From here on the browser offers no autofill (as one without conditional UI), so a
+  // pending autofill request cannot answer before the button or the password does.
+  await page.addInitScript(() => {
+    PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
   await a.clearCookies();
   const passwordless = await passkeyStep(auth, "button");
   result.passwordless = passwordless.url || passwordless;
@@ -143,7 +140,6 @@ try {
   });
   await page.route(evilOrigin + "/**", (route) =>
     route.fulfill({ contentType: "text/html", body: "<!doctype html><title>Look-alike</title><p>Sign in</p>" }));
-  await presence(auth, true);
   await page.goto(evilOrigin + "/signin");
   const evilAnswer = await page.evaluate(async (o) => {
     const b = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4)), (ch) => ch.charCodeAt(0));
@@ -171,12 +167,10 @@ try {
 
   // 5. The password, then the passkey as the second factor.
   await a.clearCookies();
-  await presence(auth, false);
   await passwordStep(page);
   await page.getByRole("heading", { name: "Two-step verification" }).waitFor();
   await page.screenshot({ path: shots + "/passkeys-second-factor.png", fullPage: true });
   const second = page.waitForRequest((r) => r.url().startsWith(redirectPrefix));
-  await presence(auth, true);
   await page.getByRole("button", { name: "Use a passkey" }).click();
   result.second_factor = (await second).url();
   await atClient(page);

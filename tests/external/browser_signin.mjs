@@ -21,7 +21,7 @@ try {
   await page.getByLabel("Password").fill(password);
   await page.screenshot({ path: screenshot, fullPage: true });
   const redirected = page.waitForRequest((req) => req.url().startsWith(redirectPrefix));
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const landed = (await redirected).url();
   const cookies = await context.cookies();
   const session = cookies.find((c) => c.name === "__Host-identity-session");

@@ -20,7 +20,7 @@ try {
   await page.goto(authorizeUrl);
   await page.getByLabel("Email").fill(email);
   const landed = page.waitForRequest((req) => req.url().startsWith(redirectPrefix), { timeout: 20000 });
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   console.log(JSON.stringify({ landed: (await landed).url() }));
 } finally {
   await browser.close();

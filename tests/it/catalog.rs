@@ -169,11 +169,13 @@ async fn the_due_work_functions_answer_tenant_ids_only_and_are_the_only_bypass()
         definers,
         [
             "audit_chain_append",
+            "identity_tenant_of_passkey",
             "identity_tenants_with_due_mail",
             "identity_tenants_with_pending_audit"
         ]
     );
-    // What the bypassing role may read: three columns of the outbox, one of audit_pending.
+    // What the bypassing role may read: three columns of the outbox, one of audit_pending,
+    // and a passkey's credential id with its tenant.
     let readable: Vec<String> = owner
         .query(
             "SELECT table_name || '.' || column_name FROM information_schema.column_privileges \
@@ -191,7 +193,9 @@ async fn the_due_work_functions_answer_tenant_ids_only_and_are_the_only_bypass()
             "audit_pending.tenant_id",
             "mail_outbox.next_attempt_at",
             "mail_outbox.status",
-            "mail_outbox.tenant_id"
+            "mail_outbox.tenant_id",
+            "passkeys.credential_id",
+            "passkeys.tenant_id"
         ]
     );
 

@@ -100,9 +100,18 @@ async fn a_browser_adds_a_passkey_signs_in_with_it_and_attacks_on_it_fail() {
     );
     assert!(ok, "the browser run failed: {out}");
     let result: Value = serde_json::from_str(out.trim().lines().last().unwrap()).unwrap();
-    assert!(result["password"].as_str().unwrap().starts_with(&r.callback));
-    assert_eq!(result["listed"], 1, "the account page lists the new passkey");
-    assert_eq!(result["resident"], true, "a discoverable credential: {result}");
+    assert!(result["password"]
+        .as_str()
+        .unwrap()
+        .starts_with(&r.callback));
+    assert_eq!(
+        result["listed"], 1,
+        "the account page lists the new passkey"
+    );
+    assert_eq!(
+        result["resident"], true,
+        "a discoverable credential: {result}"
+    );
 
     // Passwordless (autofill and button): a whole sign-in, which satisfies two-step
     // verification.
@@ -125,16 +134,88 @@ async fn a_browser_adds_a_passkey_signs_in_with_it_and_attacks_on_it_fail() {
     for case in ["replayed", "wrong_origin", "removed"] {
         assert_eq!(result[case]["status"], 401, "{case}: {result}");
         let text = result[case]["text"].as_str().unwrap();
-        assert!(text.contains("That passkey was not accepted"), "{case}: {text}");
+        assert!(
+            text.contains("That passkey was not accepted"),
+            "{case}: {text}"
+        );
         assert!(!text.contains("code="), "{case}");
     }
     let actions = audit_actions(&r).await;
     for action in ["passkey.registered", "passkey.removed"] {
-        assert!(actions.contains(&action.to_string()), "{action}: {actions:?}");
+        assert!(
+            actions.contains(&action.to_string()),
+            "{action}: {actions:?}"
+        );
     }
     for shot in ["passkeys-account-page.png", "passkeys-second-factor.png"] {
         let png = std::fs::read(shots.join(shot)).expect("a screenshot");
         assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{shot}");
     }
+    r.app.stop().await;
+}
+
+/// A stored passkey of `user`, as webauthn-rs would have kept it (no browser needed to
+/// test who may see and reset it).
+async fn stored_passkey(r: &Rig, name: &str) {
+    let credential = json!({ "cred": { "backup_eligible": true } });
+    r.db.owner()
+        .await
+        .execute(
+            "INSERT INTO passkeys (tenant_id, id, user_id, credential_id, name, credential, created_at) \
+             SELECT tenant_id, gen_random_uuid(), id, uuid_send(gen_random_uuid()), $2, $3, now() \
+             FROM users WHERE id = $1",
+            &[&r.user, &name, &credential],
+        )
+        .await
+        .unwrap();
+}
+
+async fn admin(r: &Rig, method: reqwest::Method, key: &str) -> reqwest::Response {
+    let path = format!("/admin/v1/users/{}/passkeys", r.user);
+    let req = r
+        .app
+        .http
+        .request(method, r.app.url(&path))
+        .bearer_auth(key);
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_administrator_lists_and_resets_passkeys_and_a_viewer_cannot_reset() {
+    let r = rig().await;
+    stored_passkey(&r, "Phone").await;
+    let resp = admin(&r, reqwest::Method::GET, &r.admin_key).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["passkeys"][0]["name"], "Phone");
+    assert_eq!(body["passkeys"][0]["synced"], true);
+    assert!(
+        body["passkeys"][0].get("credential").is_none(),
+        "no key material"
+    );
+
+    let tenant = identity::ids::TenantId(
+        r.db.owner()
+            .await
+            .query_one("SELECT tenant_id FROM users WHERE id = $1", &[&r.user])
+            .await
+            .unwrap()
+            .get(0),
+    );
+    let viewer = admin_key(&r.db.db(), tenant, "viewer").await;
+    let refused = admin(&r, reqwest::Method::DELETE, &viewer).await;
+    assert_eq!(refused.status(), 403, "a viewer may not reset factors");
+
+    let reset = admin(&r, reqwest::Method::DELETE, &r.admin_key).await;
+    assert_eq!(reset.status(), 204);
+    let after: Value = admin(&r, reqwest::Method::GET, &r.admin_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["passkeys"], json!([]));
+    assert!(audit_actions(&r)
+        .await
+        .contains(&"passkey.reset_by_admin".to_string()));
     r.app.stop().await;
 }

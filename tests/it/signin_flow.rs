@@ -130,7 +130,13 @@ async fn a_browser_signs_in_gets_a_code_and_is_signed_in_on_the_next_visit() {
         html.contains(r#"value="admin@alpha.example""#),
         "login_hint prefills the email"
     );
-    assert!(!html.contains("<script"), "no JavaScript");
+    // One same-origin script (passkeys), nothing inline: the CSP forbids the rest.
+    let scripts: Vec<&str> = html
+        .match_indices("<script")
+        .map(|(i, _)| &html[i..])
+        .collect();
+    assert_eq!(scripts.len(), 1, "{html}");
+    assert!(scripts[0].starts_with(r#"<script src="/assets/passkeys.js" defer></script>"#));
 
     let res = r
         .sign_in("admin@alpha.example", PASSWORD, None, "198.51.100.1")

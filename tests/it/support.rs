@@ -12,8 +12,8 @@ use std::process::Command;
 
 pub const API: &str = "https://api.crm.example";
 pub const BILLING: &str = "https://billing.crm.example";
-pub const ADMIN: &str = "http://127.0.0.1:8080/admin";
-pub const ISSUER: &str = "http://127.0.0.1:8080";
+pub const ADMIN: &str = "http://localhost:8080/admin";
+pub const ISSUER: &str = "http://localhost:8080";
 
 pub struct TestClient {
     pub id: String,

@@ -233,7 +233,7 @@ async fn wrong_audience_is_rejected() {
 async fn wrong_issuer_is_rejected() {
     let r = rig().await;
     let mut c = r.claims();
-    c.iss = "http://127.0.0.1:8080/".into();
+    c.iss = "http://localhost:8080/".into();
     r.assert_rejected(
         &r.signed(ACCESS_TOKEN_TYP, &c),
         "issuer with trailing slash",
