@@ -2,9 +2,9 @@
 //! end one. Cookie-authenticated, so changes also need the CSRF token in `X-CSRF-Token`
 //! (double submit with the `__Host-identity-csrf` cookie).
 
+use super::browser::csrf_matches;
 use super::browser_session::BrowserSession;
 use super::request_context::RequestContext;
-use super::signin::csrf_matches;
 use crate::auth::sessions;
 use crate::error::AppError;
 use crate::state::AppState;

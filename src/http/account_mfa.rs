@@ -1,18 +1,22 @@
-//! A signed-in person's two-step verification settings (`/account/mfa`): set up an
-//! authenticator, turn it off, make new recovery codes. Each change needs a fresh proof:
-//! the password plus the current factor within the last five minutes.
+//! A signed-in person's two-step verification settings (`/account/mfa`), the web side:
+//! set up an authenticator, turn it off, make new recovery codes ([`crate::mfa::account`]).
+//! Each change needs a fresh proof ([`crate::login::reauth`]): the password plus the
+//! current factor within the last five minutes.
 
+use super::browser::{host_cookie, CSRF_COOKIE};
 use super::browser_session::BrowserSession;
 use super::csrf_form::CsrfForm;
+use super::login_pages::page_for;
 use super::pages::{self, mfa as mfa_pages};
 use super::request_context::RequestContext;
-use super::signin::{host_cookie, workspace_of, CSRF_COOKIE};
-use crate::audit::Action;
+use super::step_answer::ports;
 use crate::auth::sessions::ActiveSession;
 use crate::crypto::random;
-use crate::db::models::{sessions as session_model, users};
-use crate::mfa::factors::{self, MfaError, Status};
-use crate::mfa::{enforcement, policy, recovery, FRESH_SECS};
+use crate::login::reauth;
+use crate::login::LoginError;
+use crate::mfa::account as mine;
+use crate::mfa::factors::{MfaError, Status};
+use crate::mfa::recovery;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -44,18 +48,13 @@ fn page_error(e: MfaError) -> HttpResponse {
     }
 }
 
-/// Signed in less than five minutes ago, with the app's code when an app is set up (a
-/// passkey sign-in passes it too: `mfa`).
-pub(crate) fn is_fresh(me: &ActiveSession, enrolled: bool) -> bool {
-    (Utc::now() - me.auth_time).num_seconds() <= FRESH_SECS
-        && (!enrolled || policy::passed_mfa(&me.amr))
+/// Signed in recently enough to change factors (see [`reauth::is_fresh`]).
+pub(crate) fn is_fresh(me: &ActiveSession, app_enrolled: bool) -> bool {
+    reauth::is_fresh(me, app_enrolled, Utc::now())
 }
 
 pub(crate) async fn status_of(state: &AppState, me: &ActiveSession) -> Result<Status, MfaError> {
-    let mut tx = state.db.tenant_read(me.tenant).await?;
-    let s = factors::status(&mut tx, me.user).await?;
-    tx.commit().await?;
-    Ok(s)
+    mine::status(&state.db, me).await
 }
 
 pub(crate) fn with_csrf(mut resp: HttpResponse, csrf: String) -> HttpResponse {
@@ -85,95 +84,29 @@ pub async fn show(BrowserSession(me): BrowserSession, state: web::Data<AppState>
     }
 }
 
-/// The posted form and the session, proven fresh: either the sign-in is less than five
-/// minutes old, or the form carries the password (and the current code when MFA is on),
-/// which makes it fresh again. Tries count against the sign-in and MFA budgets.
+/// The session, proven fresh: either the sign-in is recent enough, or the form carries the
+/// password (and the current code when an app is set up), which makes it fresh again.
 pub(crate) async fn fresh_session(
     me: ActiveSession,
     form: HashMap<String, String>,
     state: &AppState,
     ctx: &RequestContext,
 ) -> Result<(ActiveSession, HashMap<String, String>), HttpResponse> {
-    let status = status_of(state, &me).await.map_err(page_error)?;
-    if is_fresh(&me, status.enrolled) {
-        return Ok((me, form));
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let proof = (field("password"), field("code"));
+    let kept = me.clone();
+    match reauth::reauthenticate(&ports(state), me, proof, &ctx.origin(), Utc::now()).await {
+        Ok(me) => Ok((me, form)),
+        Err(LoginError::Invalid) => Err(match status_of(state, &kept).await {
+            Ok(s) => {
+                let wrong = Some("The password or code is not correct.");
+                settings_page(StatusCode::UNAUTHORIZED, &s, false, wrong)
+            }
+            Err(e) => page_error(e),
+        }),
+        Err(LoginError::Mfa(e)) => Err(page_error(e)),
+        Err(e) => Err(page_for(&e)),
     }
-    let wrong = |s: &Status| {
-        settings_page(
-            StatusCode::UNAUTHORIZED,
-            s,
-            false,
-            Some("The password or code is not correct."),
-        )
-    };
-    let mut tx = state
-        .db
-        .tenant(me.tenant)
-        .await
-        .map_err(|_| page_error(MfaError::Unavailable))?;
-    let user = users::get(&mut tx, me.user)
-        .await
-        .map_err(|_| page_error(MfaError::Unavailable))?;
-    let account = crate::auth::signin::account_budget_key(me.tenant, &user.email);
-    let budget = state.settings.rate_limits.signin_per_account;
-    state
-        .limiter
-        .admit_one("signin_account", &account, budget)
-        .await
-        .map_err(|refusal| page_error(refusal.into()))?;
-    let hash = users::password_hash(&mut tx, me.user)
-        .await
-        .map_err(|_| page_error(MfaError::Unavailable))?;
-    let password = form.get("password").map(String::as_str).unwrap_or_default();
-    let ok = state
-        .passwords
-        .verify_or_dummy(password, hash.as_deref())
-        .await
-        .unwrap_or(false);
-    if !ok {
-        return Err(wrong(&status));
-    }
-    let mut amr = vec!["pwd".to_string()];
-    if status.enrolled {
-        factors::charge_attempt(
-            &state.limiter,
-            &state.settings.rate_limits,
-            me.tenant,
-            me.user,
-        )
-        .await
-        .map_err(page_error)?;
-        let code = form.get("code").map(String::as_str).unwrap_or_default();
-        match factors::verify(
-            &mut tx,
-            &state.envelope,
-            me.user,
-            code,
-            &ctx.origin(),
-            Utc::now(),
-        )
-        .await
-        {
-            Ok(_) => amr.push("otp".to_string()),
-            Err(MfaError::WrongCode) => return Err(wrong(&status)),
-            Err(e) => return Err(page_error(e)),
-        }
-    }
-    let now = Utc::now();
-    session_model::reauthenticated(&mut tx, me.id, &amr, now)
-        .await
-        .map_err(|_| page_error(MfaError::Unavailable))?;
-    tx.commit()
-        .await
-        .map_err(|_| page_error(MfaError::Unavailable))?;
-    Ok((
-        ActiveSession {
-            auth_time: now,
-            amr,
-            ..me
-        },
-        form,
-    ))
 }
 
 /// `POST /account/mfa/enrol`: a new seed, shown as a QR code, to confirm with a code.
@@ -187,37 +120,11 @@ pub async fn enrol(
         Ok(r) => r,
         Err(page) => return page,
     };
-    let issuer = workspace_of(&state, me.tenant)
-        .await
-        .map(|(_, name)| name)
-        .unwrap_or_default();
-    let result = async {
-        let mut tx = state.db.tenant(me.tenant).await?;
-        let user = users::get(&mut tx, me.user).await?;
-        let e = factors::begin_enrolment(
-            &mut tx,
-            &state.envelope,
-            me.user,
-            &issuer,
-            &user.email,
-            Utc::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, MfaError>(e)
-    }
-    .await;
-    match result {
+    match mine::begin(&state.db, &state.envelope, &me, Utc::now()).await {
         Ok(enrolment) => {
             let csrf = random::token::<32>();
-            let page = mfa_pages::enrol(
-                StatusCode::OK,
-                &enrolment,
-                "/account/mfa/confirm",
-                &csrf,
-                None,
-                None,
-            );
+            let action = "/account/mfa/confirm";
+            let page = mfa_pages::enrol(StatusCode::OK, &enrolment, action, &csrf, None, None);
             with_csrf(page, csrf)
         }
         Err(e) => page_error(e),
@@ -238,22 +145,8 @@ pub async fn confirm(
         );
     }
     let code = form.get("code").map(String::as_str).unwrap_or_default();
-    let result = async {
-        let mut tx = state.db.tenant(me.tenant).await?;
-        let now = Utc::now();
-        let codes =
-            factors::confirm_enrolment(&mut tx, &state.envelope, me.user, code, &ctx.origin(), now)
-                .await?;
-        let mut amr = me.amr.clone();
-        if !policy::passed_mfa(&amr) {
-            amr.push("otp".to_string());
-        }
-        session_model::reauthenticated(&mut tx, me.id, &amr, now).await?;
-        tx.commit().await?;
-        Ok::<_, MfaError>(codes)
-    }
-    .await;
-    match result {
+    let (origin, now) = (ctx.origin(), Utc::now());
+    match mine::confirm(&state.db, &state.envelope, &me, code, &origin, now).await {
         Ok(codes) => codes_page(&codes),
         Err(e) => page_error(e),
     }
@@ -270,31 +163,8 @@ pub async fn remove(
         Ok(r) => r,
         Err(page) => return page,
     };
-    let result = async {
-        let mut tx = state.db.tenant(me.tenant).await?;
-        let rule = enforcement::load(&mut tx).await?;
-        let user = users::get(&mut tx, me.user).await?;
-        // Required: a passkey may take over from the app, nothing may leave none.
-        let passkeys = factors::status(&mut tx, me.user).await?.passkeys;
-        if rule.required && !user.mfa_exempt && passkeys == 0 {
-            return Ok(false);
-        }
-        let actor = format!("user:{}", me.user);
-        factors::remove(
-            &mut tx,
-            &state.envelope,
-            &actor,
-            me.user,
-            Action::MfaRemoved,
-            &ctx.origin(),
-            Utc::now(),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, MfaError>(true)
-    }
-    .await;
-    match result {
+    let (origin, now) = (ctx.origin(), Utc::now());
+    match mine::remove(&state.db, &state.envelope, &me, &origin, now).await {
         Ok(true) => match status_of(&state, &me).await {
             Ok(s) => settings_page(StatusCode::OK, &s, true, None),
             Err(e) => page_error(e),
@@ -318,16 +188,8 @@ pub async fn regenerate(
         Ok(r) => r,
         Err(page) => return page,
     };
-    let result = async {
-        let mut tx = state.db.tenant(me.tenant).await?;
-        let codes =
-            factors::regenerate_codes(&mut tx, &state.envelope, me.user, &ctx.origin(), Utc::now())
-                .await?;
-        tx.commit().await?;
-        Ok::<_, MfaError>(codes)
-    }
-    .await;
-    match result {
+    let (origin, now) = (ctx.origin(), Utc::now());
+    match mine::regenerate(&state.db, &state.envelope, &me, &origin, now).await {
         Ok(codes) => codes_page(&codes),
         Err(e) => page_error(e),
     }

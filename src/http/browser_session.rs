@@ -5,8 +5,8 @@
 //! and a log line, never "signed out". The account pages get HTML pages, `/account/sessions`
 //! (a JSON API) problem JSON.
 
+use super::browser::SESSION_COOKIE;
 use super::pages;
-use super::signin::SESSION_COOKIE;
 use crate::auth::sessions::{self, ActiveSession};
 use crate::db::DbError;
 use crate::error::AppError;

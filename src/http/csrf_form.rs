@@ -3,8 +3,8 @@
 //! (double submit, compared in constant time). A handler that takes a [`CsrfForm`] cannot
 //! skip the check; one that fails it never runs.
 
+use super::browser::{csrf_ok, parse_unique};
 use super::pages;
-use super::signin::{csrf_ok, parse_unique};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};

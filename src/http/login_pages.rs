@@ -35,12 +35,31 @@ pub(crate) fn page_for(e: &LoginError) -> HttpResponse {
             );
             return with_retry_after(page, *retry_after_secs);
         }
+        LoginError::Limited { retry_after_secs } => {
+            let page = pages::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-in attempts. Wait a few minutes and try again.",
+            );
+            return with_retry_after(page, *retry_after_secs);
+        }
         LoginError::Mfa(MfaError::Unavailable) => {
             return page_for(&LoginError::Unavailable("mfa store".into()))
         }
-        LoginError::Mfa(_) | LoginError::Passkey(PasskeyError::Expired) => (
+        LoginError::Mfa(_) | LoginError::Expired | LoginError::Passkey(PasskeyError::Expired) => (
             StatusCode::BAD_REQUEST,
             "This sign-in has expired. Go back to the application and sign in again.",
+        ),
+        LoginError::Invalid => (
+            StatusCode::UNAUTHORIZED,
+            "The password or code is not correct.",
+        ),
+        LoginError::SecondFactorRequired => (
+            StatusCode::FORBIDDEN,
+            "Two-step verification is required now. Go back and set it up.",
+        ),
+        LoginError::Authorize(_) => (
+            StatusCode::BAD_REQUEST,
+            "The sign-in request is no longer valid. Go back to the application and sign in again.",
         ),
         LoginError::Suspended => (
             StatusCode::FORBIDDEN,
@@ -91,9 +110,8 @@ pub(crate) fn problem_for(e: LoginError) -> AppError {
             AppError::Unavailable
         }
         LoginError::Suspended => AppError::TenantSuspended,
-        LoginError::Mfa(MfaError::Limited { retry_after_secs }) => {
-            AppError::RateLimited { retry_after_secs }
-        }
+        LoginError::Mfa(MfaError::Limited { retry_after_secs })
+        | LoginError::Limited { retry_after_secs } => AppError::RateLimited { retry_after_secs },
         LoginError::Passkey(PasskeyError::Off | PasskeyError::Unknown) => AppError::NotFound,
         LoginError::Passkey(PasskeyError::Unavailable(_))
         | LoginError::Mfa(MfaError::Unavailable) => AppError::Unavailable,

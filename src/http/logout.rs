@@ -5,9 +5,9 @@
 //! asked: an `id_token_hint` for this very session, or our own confirmation form (CSRF
 //! checked). Anything else, such as a cross-site image, gets the confirmation page.
 
+use super::browser::{csrf_ok, host_cookie, parse_unique, CSRF_COOKIE, SESSION_COOKIE};
 use super::pages;
 use super::request_context::RequestContext;
-use super::signin::{csrf_ok, host_cookie, parse_unique, CSRF_COOKIE, SESSION_COOKIE};
 use crate::auth::sessions;
 use crate::oidc::authorize::redirect_with;
 use crate::oidc::clients;

@@ -7,6 +7,7 @@ mod account;
 mod account_mfa;
 mod account_passkeys;
 mod admin;
+mod browser;
 mod browser_session;
 pub mod client_ip;
 mod csrf_form;
@@ -27,6 +28,7 @@ pub mod request_context;
 mod scim;
 pub mod signin;
 mod sso;
+mod step_answer;
 mod userinfo;
 pub mod wellknown;
 

@@ -35,7 +35,7 @@ impl Params {
         // Each parameter at most once (RFC 6749 §3.2).
         let map = std::str::from_utf8(body)
             .ok()
-            .and_then(super::signin::parse_unique)
+            .and_then(super::browser::parse_unique)
             .ok_or(OAuthError::InvalidRequest(
                 "malformed form body, or a parameter given twice",
             ))?;

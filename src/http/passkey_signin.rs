@@ -4,17 +4,16 @@
 //! of a pending sign-in (`/signin/mfa/passkey`). What they mean is decided in
 //! [`crate::login::passkey`].
 
+use super::browser::{csrf_matches, host_cookie};
 use super::csrf_form::CsrfForm;
-use super::login_pages::{page_for, problem_for};
-use super::mfa_step::{
-    active, answer, carried, charge, finish, pending_of, ports, signed_in_cookies, MFA_COOKIE,
-};
+use super::login_pages::problem_for;
+use super::mfa_step::pending_cookie;
 use super::request_context::RequestContext;
-use super::signin::{authorize_error, code_redirect, csrf_matches, host_cookie};
-use crate::crypto::random;
+use super::step_answer::{answer, authorize_error, carried, ports, refused, signed_in};
 use crate::error::AppError;
 use crate::login::passkey::{self as steps, PasskeyOutcome, PasskeySignIn};
-use crate::mfa::pending::{self, Purpose};
+use crate::login::second_factor;
+use crate::mfa::pending::Purpose;
 use crate::oidc::authorize;
 use crate::passkeys::ceremony::LIFETIME_SECS;
 use crate::state::AppState;
@@ -97,7 +96,7 @@ pub async fn sign_in(
         Ok(PasskeyOutcome::HandOffToIdp { tenant, connection }) => {
             super::sso::hand_off(&state, tenant, connection, &form).await
         }
-        Err(e) => page_for(&e),
+        Err(e) => refused(&state, e),
     };
     forget_ceremony(&mut resp);
     resp
@@ -109,17 +108,12 @@ pub async fn second_factor_options(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     csrf_header(&req)?;
-    let pending_cookie = req
-        .cookie(MFA_COOKIE)
-        .map(|c| c.value().to_string())
-        .ok_or(AppError::Unauthorized)?;
-    let now = Utc::now();
-    let found = pending::find(&state.db, &pending_cookie, now)
-        .await?
-        .filter(|p| p.purpose == Purpose::Verify)
-        .ok_or(AppError::Unauthorized)?;
+    let (pending_cookie, now, ports) = (pending_cookie(&req), Utc::now(), ports(&state));
+    let found = second_factor::pending(&ports, &pending_cookie, Purpose::Verify, now)
+        .await
+        .map_err(|_| AppError::Unauthorized)?;
     let who = (found.tenant, found.user);
-    let (options, cookie) = steps::second_factor_options(&ports(&state), who, &pending_cookie, now)
+    let (options, cookie) = steps::second_factor_options(&ports, who, &pending_cookie, now)
         .await
         .map_err(problem_for)?;
     Ok(options_response(&options, cookie))
@@ -132,45 +126,23 @@ pub async fn second_factor(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (found, cookie, form) = match pending_of(&req, form, &state, Purpose::Verify).await {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    if let Err(page) = charge(&state, found.tenant, found.user).await {
-        return page;
-    }
-    let (origin, now) = (ctx.origin(), Utc::now());
-    let (ceremony, who) = (ceremony_cookie(&req), (found.tenant, found.user));
+    let cookies = (pending_cookie(&req), ceremony_cookie(&req));
     let answer = form
         .get("credential")
         .map(String::as_str)
         .unwrap_or_default();
-    let cookies = (cookie.as_str(), ceremony.as_str());
-    let verified =
-        match steps::second_factor(&ports(&state), who, cookies, answer, &origin, now).await {
-            Ok(v) => v,
-            Err(e) => return page_for(&e),
-        };
-    let mut amr = found.primary_amr.clone();
-    for method in verified.methods {
-        if !amr.contains(&method) {
-            amr.push(method);
-        }
-    }
-    let Ok(mut tx) = state.db.tenant(found.tenant).await else {
-        return page_for(&crate::login::LoginError::Unavailable("database".into()));
+    let mut resp = match second_factor::verify_passkey(
+        &ports(&state),
+        (&cookies.0, &cookies.1),
+        answer,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(finished) => signed_in(&state, &finished).await,
+        Err(e) => refused(&state, e),
     };
-    let (auth, done) = match finish(&state, &mut tx, &found, &cookie, &amr, &origin, now).await {
-        Ok(r) => r,
-        Err(page) => return page,
-    };
-    if let Err(e) = tx.commit().await {
-        return page_for(&e.into());
-    }
-    let mut resp = code_redirect(&state, &auth, &active(&done))
-        .await
-        .unwrap_or_else(|page| page);
-    signed_in_cookies(&mut resp, &state, &done, random::token::<32>());
     forget_ceremony(&mut resp);
     resp
 }

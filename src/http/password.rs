@@ -1,9 +1,9 @@
 //! Forgot-password and set-new-password pages. Both forms carry the double-submit CSRF token.
 
+use super::browser::{host_cookie, parse_unique, CSRF_COOKIE};
 use super::csrf_form::CsrfForm;
 use super::pages::{self, SimpleForm};
 use super::request_context::RequestContext;
-use super::signin::{host_cookie, parse_unique, CSRF_COOKIE};
 use crate::auth::reset::{self, ResetError};
 use crate::crypto::random;
 use crate::state::AppState;

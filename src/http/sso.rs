@@ -3,9 +3,10 @@
 //! After the IdP, sign-in continues exactly as after a password: this service's second
 //! factor when the workspace requires one, then the session and the code for the client.
 
+use super::browser::parse_unique;
 use super::pages;
 use super::request_context::RequestContext;
-use super::signin::{authorize_error, parse_unique};
+use super::step_answer::{after_first_step, authorize_error};
 use crate::ids::TenantId;
 use crate::oidc::authorize::{self, CARRIED};
 use crate::sso::connections::{self, Kind};
@@ -108,17 +109,8 @@ pub(crate) async fn hand_off(
 async fn resume(state: &AppState, done: Finished, ctx: &RequestContext) -> HttpResponse {
     let mut resp = match authorize::validate(&state.db, &done.request).await {
         Ok(auth) if auth.client.tenant_id.is_none_or(|t| t == done.tenant) => {
-            super::mfa_step::after_first_step(
-                state,
-                &done.request,
-                &auth,
-                done.tenant,
-                &done.user,
-                None,
-                &done.amr,
-                &ctx.origin(),
-            )
-            .await
+            let (request, who) = ((&done.request, &auth), (done.tenant, &done.user));
+            after_first_step(state, request, who, None, &done.amr, &ctx.origin()).await
         }
         Ok(_) => pages::error(
             StatusCode::BAD_REQUEST,

@@ -1,7 +1,6 @@
 //! OIDC `userinfo`: the person behind an access token meant for this endpoint. The token
 //! must still be honoured (not revoked, session not ended, client still registered).
 
-use crate::db::models::users;
 use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
 use crate::oidc::honour::still_honoured;
@@ -56,14 +55,9 @@ pub async fn userinfo(
     if !honoured {
         return Err(AppError::Unauthorized);
     }
-    let mut tx = state.db.tenant_read(TenantId(tenant)).await?;
-    let person = users::get(&mut tx, UserId(user))
-        .await
-        .map_err(|_| AppError::Unauthorized)?;
-    tx.commit().await?;
-    if person.status != "active" {
-        return Err(AppError::Unauthorized);
-    }
+    let person = crate::oidc::userinfo::active_person(&state.db, TenantId(tenant), UserId(user))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let scopes: Vec<&str> = claims.scope.split(' ').collect();
     let mut body = json!({"sub": claims.sub, "tid": tenant});
     if let Some(obj) = body.as_object_mut() {

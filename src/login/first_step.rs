@@ -63,12 +63,27 @@ pub enum LoginError {
     /// The database (or another store) did not answer: a 503 page, never anything else.
     #[error("sign-in is unavailable: {0}")]
     Unavailable(String),
+    /// Too many sign-in attempts (the IP's or the account's budget).
+    #[error("too many attempts")]
+    Limited { retry_after_secs: u64 },
+    /// The password or code of a re-authentication is wrong.
+    #[error("the password or code is not correct")]
+    Invalid,
     /// The workspace is suspended or cancelled.
     #[error("the workspace is suspended")]
     Suspended,
     /// The person signed in belongs to another workspace than the application.
     #[error("the application belongs to another workspace")]
     OtherWorkspace,
+    /// The pending sign-in (or passkey ceremony) is unknown, used or expired.
+    #[error("the sign-in expired or was already finished")]
+    Expired,
+    /// The authorization request is no longer valid (checked again at the end).
+    #[error("the authorization request is no longer valid")]
+    Authorize(crate::oidc::authorize::AuthorizeError),
+    /// Enrolment may not be skipped (no grace period, or the client asked for a factor).
+    #[error("a second factor is required now")]
+    SecondFactorRequired,
     #[error(transparent)]
     Mfa(MfaError),
     #[error(transparent)]
@@ -93,12 +108,6 @@ impl From<crate::passkeys::PasskeyError> for LoginError {
     }
 }
 
-impl From<signin::SignInError> for LoginError {
-    fn from(e: signin::SignInError) -> Self {
-        LoginError::Unavailable(e.to_string())
-    }
-}
-
 /// What the service needs to carry out a step.
 pub struct Ports<'a> {
     pub db: &'a Db,
@@ -106,6 +115,9 @@ pub struct Ports<'a> {
     pub sessions: &'a SessionSettings,
     /// The passkey verifier; `None` when the public URL has no domain name.
     pub webauthn: Option<&'a webauthn_rs::Webauthn>,
+    pub limiter: &'a crate::ratelimit::Limiter,
+    pub passwords: &'a crate::auth::password::PasswordHasher,
+    pub limits: &'a crate::config::RateLimitSettings,
 }
 
 pub async fn after_first_step(
@@ -192,7 +204,7 @@ pub async fn after_first_step(
 }
 
 /// The workspace's display name.
-async fn workspace_name(db: &Db, tenant: TenantId) -> Result<String, DbError> {
+pub(super) async fn workspace_name(db: &Db, tenant: TenantId) -> Result<String, DbError> {
     let mut ptx = db.platform().await?;
     let found = tenants::get(&mut ptx, tenant).await?;
     ptx.commit().await?;

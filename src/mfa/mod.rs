@@ -1,6 +1,7 @@
 //! Multi-factor authentication: TOTP and recovery codes, the workspace's MFA rule, and the
 //! sign-in step between the password and the session.
 
+pub mod account;
 pub mod enforcement;
 pub mod factors;
 pub mod pending;

@@ -12,3 +12,4 @@ pub mod introspect;
 pub mod refresh;
 pub mod token;
 pub mod user_tokens;
+pub mod userinfo;

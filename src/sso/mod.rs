@@ -1,13 +1,13 @@
 //! Enterprise SSO per workspace: connections to a SAML 2.0 or OpenID Connect identity
 //! provider (`connections`), the SAML service provider (`saml`, `sp_keys`), the OIDC
 //! relying party (`oidc_rp`), sign-ins in flight (`flow`), just-in-time provisioning
-//! (`jit`) and home-realm discovery (`discovery`). Roles come from the shared mapping
+//! (`jit`) and home-realm discovery (`home_realm`). Roles come from the shared mapping
 //! engine (`crate::admin::mapping_engine`) over the groups and attributes stored here.
 
 pub mod connection_input;
 pub mod connections;
-pub mod discovery;
 pub mod flow;
+pub mod home_realm;
 pub mod jit;
 pub mod oidc_rp;
 pub mod outbound;

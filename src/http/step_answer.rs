@@ -1,0 +1,215 @@
+//! What the browser gets after a sign-in step: the outcome of a [`crate::login`] step as a
+//! redirect with a code, a page of the next step, or a refusal; with the cookies each
+//! needs (session, pending sign-in, CSRF) and a CSP that lets the next form's answer go to
+//! the client. Shared by the password, passkey, second-factor and SSO routes.
+
+use super::browser::{allow_form_target, host_cookie, see_other, CSRF_COOKIE, SESSION_COOKIE};
+use super::login_pages::page_for;
+use super::pages::{self, mfa as mfa_pages};
+use crate::audit::Origin;
+use crate::auth::sessions::ActiveSession;
+use crate::auth::signin::SignedIn;
+use crate::crypto::random;
+use crate::ids::TenantId;
+use crate::login::User;
+use crate::login::{self, LoginError};
+use crate::mfa::FRESH_SECS;
+use crate::oidc::authorize::{self, AuthRequest, AuthorizeError, CARRIED};
+use crate::state::AppState;
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use chrono::Utc;
+use std::collections::HashMap;
+
+/// Binds a pending sign-in (second factor or enrolment) to the browser.
+pub const MFA_COOKIE: &str = "__Host-identity-mfa";
+
+/// What the sign-in steps of [`login`] need from the application.
+pub(crate) fn ports(state: &AppState) -> login::Ports<'_> {
+    login::Ports {
+        db: &state.db,
+        envelope: &state.envelope,
+        sessions: &state.settings.sessions,
+        webauthn: state.webauthn.as_deref(),
+        limiter: &state.limiter,
+        passwords: &state.passwords,
+        limits: &state.settings.rate_limits,
+    }
+}
+
+/// A refused step: an invalid authorization request goes back to the client (or gets its
+/// page), anything else the one mapping of [`page_for`].
+pub(crate) fn refused(state: &AppState, e: LoginError) -> HttpResponse {
+    match e {
+        LoginError::Authorize(e) => authorize_error(state, e),
+        e => page_for(&e),
+    }
+}
+
+pub(crate) fn authorize_error(state: &AppState, e: AuthorizeError) -> HttpResponse {
+    match e {
+        AuthorizeError::Page(msg) => pages::error(StatusCode::BAD_REQUEST, msg),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            state: st,
+            error,
+            description,
+        } => {
+            let mut pairs = vec![("error", error), ("error_description", description)];
+            if let Some(s) = st.as_deref() {
+                pairs.push(("state", s));
+            }
+            pairs.push(("iss", state.settings.tokens.issuer.as_str()));
+            see_other(&authorize::redirect_with(&redirect_uri, &pairs))
+        }
+    }
+}
+
+/// A code for the session, and the browser sent back to the client with it.
+pub(crate) async fn code_redirect(
+    state: &AppState,
+    req: &AuthRequest,
+    session: &ActiveSession,
+) -> HttpResponse {
+    let code = match login::code::issue(&ports(state), req, session, Utc::now()).await {
+        Ok(code) => code,
+        Err(e) => return page_for(&e),
+    };
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = req.state.as_deref() {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", state.settings.tokens.issuer.as_str()));
+    see_other(&authorize::redirect_with(&req.redirect_uri, &pairs))
+}
+
+/// The authorization request's parameters, to finish it after the next step.
+pub(crate) fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
+    params
+        .iter()
+        .filter(|(k, _)| CARRIED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Sets the cookies of a finished sign-in: the session, a new CSRF token (the one of the
+/// page it answers with, if any), no pending state.
+pub(crate) fn signed_in_cookies(
+    resp: &mut HttpResponse,
+    state: &AppState,
+    done: &SignedIn,
+    csrf: String,
+) {
+    let max_age = state.settings.sessions.absolute_timeout_secs;
+    let _ = resp.add_cookie(&host_cookie(SESSION_COOKIE, done.cookie.clone(), max_age));
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    let removal = Cookie::build(MFA_COOKIE, "")
+        .path("/")
+        .secure(true)
+        .finish();
+    let _ = resp.add_removal_cookie(&removal);
+}
+
+/// The session a finished sign-in started.
+pub(crate) fn active(done: &SignedIn) -> ActiveSession {
+    ActiveSession {
+        tenant: done.tenant,
+        id: done.session.id,
+        user: done.user,
+        amr: done.session.amr.clone(),
+        auth_time: done.session.auth_time,
+    }
+}
+
+/// A finished sign-in: the code for the client, with the new session's cookies.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    finished: &login::second_factor::Finished,
+) -> HttpResponse {
+    let mut resp = code_redirect(state, &finished.auth, &active(&finished.signed_in)).await;
+    signed_in_cookies(&mut resp, state, &finished.signed_in, random::token::<32>());
+    resp
+}
+
+/// The step after a first factor that gave `primary` (`pwd`; `fed` for SSO, with `mfa`
+/// when the IdP's second factor counts), for `user` of `tenant`: decided and carried out
+/// by [`login::after_first_step`]; here it becomes a redirect or a page.
+pub(crate) async fn after_first_step(
+    state: &AppState,
+    (params, auth): (&HashMap<String, String>, &AuthRequest),
+    (tenant, user): (TenantId, &User),
+    existing: Option<&ActiveSession>,
+    primary: &[String],
+    origin: &Origin,
+) -> HttpResponse {
+    let carried = carried(params);
+    let step = login::FirstStep {
+        tenant,
+        user,
+        existing,
+        primary,
+        wants_mfa: auth.wants_mfa,
+        carried: &carried,
+    };
+    match login::after_first_step(&ports(state), &step, origin, Utc::now()).await {
+        Ok(outcome) => answer(state, auth, existing, outcome).await,
+        Err(e) => refused(state, e),
+    }
+}
+
+/// The page or redirect for the step after a first factor.
+pub(crate) async fn answer(
+    state: &AppState,
+    auth: &AuthRequest,
+    existing: Option<&ActiveSession>,
+    outcome: login::Outcome,
+) -> HttpResponse {
+    let csrf = random::token::<32>();
+    match outcome {
+        login::Outcome::Code => match existing {
+            Some(session) => code_redirect(state, auth, session).await,
+            None => page_for(&LoginError::Unavailable("a code without a session".into())),
+        },
+        login::Outcome::SignedIn(done) => {
+            let mut resp = code_redirect(state, auth, &active(&done)).await;
+            signed_in_cookies(&mut resp, state, &done, csrf);
+            resp
+        }
+        login::Outcome::AskSecondFactor {
+            pending_cookie,
+            factors,
+        } => {
+            let mut resp = mfa_pages::code_step(StatusCode::OK, &csrf, factors, None);
+            pending_cookies(&mut resp, Some(pending_cookie), csrf, &auth.redirect_uri);
+            resp
+        }
+        login::Outcome::Enrol {
+            pending_cookie,
+            enrolment,
+            skip_until,
+        } => {
+            let action = "/signin/mfa/enrol";
+            let resp =
+                mfa_pages::enrol(StatusCode::OK, &enrolment, action, &csrf, skip_until, None);
+            let mut resp = resp;
+            pending_cookies(&mut resp, Some(pending_cookie), csrf, &auth.redirect_uri);
+            resp
+        }
+    }
+}
+
+/// Cookies of a page of the second step: the pending sign-in (when new), the form's CSRF
+/// token, and a CSP that lets the form's answer redirect to the client.
+pub(crate) fn pending_cookies(
+    resp: &mut HttpResponse,
+    pending_cookie: Option<String>,
+    csrf: String,
+    redirect_uri: &str,
+) {
+    if let Some(value) = pending_cookie {
+        let _ = resp.add_cookie(&host_cookie(MFA_COOKIE, value, FRESH_SECS));
+    }
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
+    allow_form_target(resp, Some(redirect_uri));
+}

@@ -1,0 +1,128 @@
+//! The start of a sign-in, from a validated authorization request: a browser whose session
+//! meets the request gets its answer at once (a code, or the step it still lacks); with
+//! `prompt=none` and no such session the client hears `login_required`; otherwise the
+//! sign-in form, for the workspace the request names when it names one.
+
+use super::first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
+use crate::audit::Origin;
+use crate::auth::sessions::{self, ActiveSession};
+use crate::auth::signin;
+use crate::db::models::{tenants, users};
+use crate::db::{Db, DbError};
+use crate::ids::TenantId;
+use crate::oidc::authorize::AuthRequest;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// (slug, display name) of a workspace, as the form shows it.
+pub type Workspace = Option<(String, String)>;
+
+pub enum Begin {
+    /// The browser's session answers, as this outcome; `session` is that session.
+    Answer {
+        session: ActiveSession,
+        outcome: Outcome,
+    },
+    /// `prompt=none`, and nobody suitable is signed in.
+    LoginRequired,
+    /// The sign-in form, for this workspace when known, with the login hint as email.
+    ShowForm { workspace: Workspace, email: String },
+}
+
+/// The workspace of `tenant` as the form shows it.
+pub async fn workspace(db: &Db, tenant: TenantId) -> Result<Workspace, LoginError> {
+    let mut ptx = db.platform().await?;
+    let found = tenants::get(&mut ptx, tenant).await?;
+    ptx.commit().await?;
+    Ok(found.map(|t| (t.slug, t.display_name)))
+}
+
+/// The request's session, when the cookie names a live one (a suspended workspace's
+/// session signs nobody in: the form then says why).
+async fn session_of(
+    ports: &Ports<'_>,
+    cookie: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<ActiveSession>, LoginError> {
+    let Some(cookie) = cookie else {
+        return Ok(None);
+    };
+    match sessions::resolve(ports.db, ports.sessions, cookie, now).await {
+        Ok(found) => Ok(found),
+        Err(DbError::TenantNotActive) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The workspace the request names: its client's, or its `tenant` parameter.
+async fn wanted(ports: &Ports<'_>, auth: &AuthRequest) -> Result<Option<TenantId>, LoginError> {
+    Ok(match (&auth.tenant_slug, auth.client.tenant_id) {
+        (_, Some(t)) => Some(t),
+        (Some(slug), None) => signin::tenant_by_slug(ports.db, slug).await?,
+        (None, None) => None,
+    })
+}
+
+pub async fn begin(
+    ports: &Ports<'_>,
+    (auth, carried): (&AuthRequest, &HashMap<String, String>),
+    session_cookie: Option<&str>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Begin, LoginError> {
+    let signed_in = session_of(ports, session_cookie, now).await?;
+    let wanted = wanted(ports, auth).await?;
+    if let Some(session) = signed_in {
+        let fresh_enough = auth
+            .max_age
+            .is_none_or(|age| (now - session.auth_time).num_seconds() <= age);
+        let same_tenant = wanted.is_none_or(|t| t == session.tenant);
+        if auth.prompt.as_deref() != Some("login") && fresh_enough && same_tenant {
+            let outcome = for_session(ports, (auth, carried), &session, origin, now).await?;
+            return Ok(Begin::Answer { session, outcome });
+        }
+    }
+    if auth.prompt.as_deref() == Some("none") {
+        return Ok(Begin::LoginRequired);
+    }
+    let tenant = match (wanted, &auth.login_hint) {
+        (Some(t), _) => Some(t),
+        (None, Some(hint)) => signin::workspace_for(ports.db, "", hint)
+            .await
+            .unwrap_or(None),
+        (None, None) => None,
+    };
+    let workspace = match tenant {
+        Some(t) => workspace(ports.db, t).await?,
+        None => None,
+    };
+    // A login hint of an SSO domain fills in the form but never hands off by itself: a
+    // cross-site GET must not start a sign-in that an attacker's IdP could finish silently
+    // (login CSRF). The person's submit (CSRF-checked) does.
+    let email = auth.login_hint.clone().unwrap_or_default();
+    Ok(Begin::ShowForm { workspace, email })
+}
+
+/// A signed-in browser: a code at once, unless the request (`acr_values`) or the
+/// workspace's MFA rule needs a second factor the session has not passed. It keeps how it
+/// first signed in (password, passkey or SSO).
+async fn for_session(
+    ports: &Ports<'_>,
+    (auth, carried): (&AuthRequest, &HashMap<String, String>),
+    session: &ActiveSession,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Outcome, LoginError> {
+    let mut tx = ports.db.tenant_read(session.tenant).await?;
+    let user = users::get(&mut tx, session.user).await?;
+    tx.commit().await?;
+    let step = FirstStep {
+        tenant: session.tenant,
+        user: &user,
+        existing: Some(session),
+        primary: &session.amr,
+        wants_mfa: auth.wants_mfa,
+        carried,
+    };
+    after_first_step(ports, &step, origin, now).await
+}
