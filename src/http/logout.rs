@@ -123,10 +123,11 @@ pub async fn logout(
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish()
         }
-        None => pages::page(
+        None => pages::message(
             StatusCode::OK,
-            "Signed out",
-            "<h1>You are signed out</h1><p>You can close this window.</p>",
+            "You are signed out",
+            "You can close this window.",
+            None,
         ),
     };
     let _ = resp.add_cookie(&cleared_cookie());
@@ -157,26 +158,27 @@ const CARRIED: &[&str] = &[
     "id_token_hint",
 ];
 
+#[derive(askama::Template)]
+#[template(path = "sign_out.html")]
+struct SignOut<'a> {
+    title: &'a str,
+    hidden: Vec<(&'a str, &'a str)>,
+    csrf: &'a str,
+}
+
 /// "Sign out?" with a button that posts the same request back with a CSRF token.
 fn confirmation(p: &HashMap<String, String>) -> HttpResponse {
     let csrf = crate::crypto::random::token::<32>();
-    let hidden: String = CARRIED
+    let hidden = CARRIED
         .iter()
-        .filter_map(|k| p.get(*k).map(|v| (k, v)))
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
-                pages::escape(v)
-            )
-        })
+        .filter_map(|k| p.get(*k).map(|v| (*k, v.as_str())))
         .collect();
-    let body = format!(
-        "<h1>Sign out?</h1><p>Do you want to sign out of your account on this device?</p>\
-         <form method=\"post\" action=\"/oauth2/logout\">{hidden}\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <button type=\"submit\">Sign out</button></form>"
-    );
-    let mut resp = pages::page(StatusCode::OK, "Sign out", &body);
+    let page = SignOut {
+        title: "Sign out",
+        hidden,
+        csrf: &csrf,
+    };
+    let mut resp = pages::render(StatusCode::OK, &page);
     let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf, 3600));
     resp
 }

@@ -2,7 +2,7 @@
 
 use super::browser::{host_cookie, parse_unique, CSRF_COOKIE};
 use super::csrf_form::CsrfForm;
-use super::pages::{self, SimpleForm};
+use super::pages;
 use super::request_context::RequestContext;
 use crate::auth::reset::{self, ResetError};
 use crate::crypto::random;
@@ -11,35 +11,35 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
-const FORGOT_FIELDS: &str = "<label for=\"workspace\">Workspace</label><input id=\"workspace\" name=\"workspace\" required autocomplete=\"organization\">\
-    <label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" required autocomplete=\"username\">";
-const RESET_FIELDS: &str = "<label for=\"password\">New password</label>\
-    <input id=\"password\" name=\"password\" type=\"password\" required minlength=\"12\" maxlength=\"1024\" autocomplete=\"new-password\">";
+#[derive(askama::Template)]
+#[template(path = "password_forgot.html")]
+struct Forgot<'a> {
+    title: &'a str,
+    csrf: &'a str,
+}
+
+#[derive(askama::Template)]
+#[template(path = "password_reset.html")]
+struct Reset<'a> {
+    title: &'a str,
+    token: &'a str,
+    csrf: &'a str,
+    error: Option<&'a str>,
+}
 
 fn forgot_form(csrf: &str) -> HttpResponse {
-    let form = SimpleForm {
-        title: "Reset your password",
-        action: "/password/forgot",
-        fields: FORGOT_FIELDS,
-        hidden: &[],
-        csrf,
-        error: None,
-        button: "Send me a link",
-    };
-    pages::simple_form(StatusCode::OK, &form)
+    let title = "Reset your password";
+    pages::render(StatusCode::OK, &Forgot { title, csrf })
 }
 
 fn reset_form(status: StatusCode, token: &str, csrf: &str, error: Option<&str>) -> HttpResponse {
-    let form = SimpleForm {
+    let page = Reset {
         title: "Choose a new password",
-        action: "/password/reset",
-        fields: RESET_FIELDS,
-        hidden: &[("token", token)],
+        token,
         csrf,
         error,
-        button: "Set password",
     };
-    pages::simple_form(status, &form)
+    pages::render(status, &page)
 }
 
 fn with_csrf(build: impl FnOnce(&str) -> HttpResponse) -> HttpResponse {
@@ -101,10 +101,11 @@ pub async fn forgot(
     .await;
     match result {
         // The same answer whether or not the account exists.
-        Ok(()) => pages::page(
+        Ok(()) => pages::message(
             StatusCode::OK,
             "Check your email",
-            "<h1>Check your email</h1><p>If an account exists for that address, we sent it a link to choose a new password. The link works once, for 30 minutes.</p>",
+            "If an account exists for that address, we sent it a link to choose a new password. The link works once, for 30 minutes.",
+            None,
         ),
         Err(e) => refused(&e),
     }
@@ -129,10 +130,11 @@ pub async fn reset(
     let token = form.get("token").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     match reset::complete(&state.db, &state.envelope, &state.passwords, &token, &password, &ctx.origin(), Utc::now()).await {
-        Ok(()) => pages::page(
+        Ok(()) => pages::message(
             StatusCode::OK,
             "Password changed",
-            "<h1>Password changed</h1><p>Your password was changed and you were signed out everywhere. Sign in again from your application.</p>",
+            "Your password was changed and you were signed out everywhere. Sign in again from your application.",
+            None,
         ),
         Err(ResetError::Password(e)) => with_csrf(|csrf| {
             reset_form(StatusCode::BAD_REQUEST, &token, csrf, Some(&e.to_string()))

@@ -55,16 +55,30 @@ pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
     let html = html.split("<form id=\"passkey-").next().unwrap_or(html);
     let re = regex::Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)">"#).unwrap();
     re.captures_iter(html)
-        .map(|c| {
-            (
-                c[1].to_string(),
-                c[2].replace("&amp;", "&").replace("&quot;", "\""),
-            )
-        })
+        .map(|c| (c[1].to_string(), unescape(&c[2])))
         .collect()
 }
 
 /// The query parameters of a redirect's `Location`.
 pub fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap()
+}
+
+/// Text of an HTML attribute or element as a browser reads it (the entities the templates
+/// write, named or numeric).
+pub fn unescape(html: &str) -> String {
+    [
+        ("&#34;", "\""),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&#x27;", "'"),
+        ("&#60;", "<"),
+        ("&lt;", "<"),
+        ("&#62;", ">"),
+        ("&gt;", ">"),
+        ("&#38;", "&"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(html.to_string(), |s, (entity, c)| s.replace(entity, c))
 }

@@ -387,7 +387,7 @@ async fn each_recovery_code_works_once_and_a_new_set_voids_the_old() {
     );
     assert!(b.jar.contains_key("__Host-identity-session"));
     let resume = regex::Regex::new(r#"href="(/oauth2/authorize\?[^"]+)""#).unwrap();
-    let next = resume.captures(&html).unwrap()[1].replace("&amp;", "&");
+    let next = crate::browser::unescape(&resume.captures(&html).unwrap()[1]);
     let (status, _, location) = b.get(&next).await;
     assert_eq!(status, 303, "continue lands on the client with a code");
     assert!(query_of(&location.unwrap()).contains_key("code"));
@@ -497,7 +497,7 @@ async fn under_enforcement_a_person_without_mfa_gets_no_token_by_any_route() {
     assert_eq!(status, 200, "{html}");
     assert_eq!(recovery_codes_of(&html).len(), 10);
     let resume = regex::Regex::new(r#"href="(/oauth2/authorize\?[^"]+)""#).unwrap();
-    let next = resume.captures(&html).unwrap()[1].replace("&amp;", "&");
+    let next = crate::browser::unescape(&resume.captures(&html).unwrap()[1]);
     let (status, _, location) = b.get(&next).await;
     assert_eq!(status, 303);
     assert_eq!(tokens(&r, &location.unwrap()).await.status(), 200);

@@ -14,22 +14,6 @@ pub const PASSKEYS_JS: &str = include_str!("passkeys.js");
 
 pub const CSS: &str = include_str!("identity.css");
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Answers a page rendered from a template (`templates/`, auto-escaped): never cached.
 /// The templates are checked when the crate compiles; a rendering error is a bug, logged
 /// and answered with a plain 500.
@@ -47,15 +31,28 @@ pub fn render(status: StatusCode, template: &impl Template) -> HttpResponse {
 }
 
 #[derive(Template)]
-#[template(path = "page.html")]
-struct Page<'a> {
+#[template(path = "message.html")]
+struct Message<'a> {
     title: &'a str,
-    body: &'a str,
+    message: &'a str,
+    continue_to: Option<&'a str>,
 }
 
-/// A page around `body`, markup the caller built with every value escaped.
-pub fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    render(status, &Page { title, body })
+/// A heading and a sentence (fixed text or escaped values), with a way on when given.
+pub fn message(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    continue_to: Option<&str>,
+) -> HttpResponse {
+    render(
+        status,
+        &Message {
+            title,
+            message,
+            continue_to,
+        },
+    )
 }
 
 #[derive(Template)]
@@ -90,71 +87,44 @@ pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
     render(status, form)
 }
 
-/// A small form page: a heading, fixed fields, the CSRF field and hidden values.
-pub struct SimpleForm<'a> {
-    pub title: &'a str,
-    pub action: &'a str,
-    /// Fixed markup of the visible fields (no input in it).
-    pub fields: &'a str,
-    pub hidden: &'a [(&'a str, &'a str)],
-    pub csrf: &'a str,
-    pub error: Option<&'a str>,
-    pub button: &'a str,
-}
-
-pub fn simple_form(status: StatusCode, form: &SimpleForm<'_>) -> HttpResponse {
-    let mut hidden_html = format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        escape(form.csrf)
-    );
-    for (k, v) in form.hidden {
-        hidden_html.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            escape(k),
-            escape(v)
-        ));
-    }
-    let error = form
-        .error
-        .map(|e| format!("<p role=\"alert\" class=\"error\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>{}</h1>{error}<form method=\"post\" action=\"{}\">{hidden_html}{}<button type=\"submit\">{}</button></form>",
-        escape(form.title),
-        escape(form.action),
-        form.fields,
-        escape(form.button)
-    );
-    page(status, form.title, &body)
+#[derive(Template)]
+#[template(path = "redirecting.html")]
+struct Redirecting<'a> {
+    title: &'a str,
+    url: &'a str,
 }
 
 /// The hand-off to an identity provider after a form: a page that moves on by itself
 /// (meta refresh, no script) with a link as fallback. A redirect would be blocked by the
 /// form's CSP `form-action`, which also covers redirects.
 pub fn redirecting(url: &str) -> HttpResponse {
-    let url = escape(url);
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"refresh\" content=\"0;url={url}\">\
-         <title>Signing in</title><link rel=\"stylesheet\" href=\"/assets/identity.css\"></head>\
-         <body><main><h1>Signing in</h1><p>Taking you to your company's sign-in page.</p>\
-         <p><a id=\"continue\" href=\"{url}\">Continue</a></p></main></body></html>"
-    );
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html)
+    let page = Redirecting {
+        title: "Signing in",
+        url,
+    };
+    render(StatusCode::OK, &page)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::*;
 
     #[test]
-    fn markup_is_escaped() {
-        assert_eq!(
-            escape("<script>\"x\"&'y'</script>"),
-            "&lt;script&gt;&quot;x&quot;&amp;&#x27;y&#x27;&lt;/script&gt;"
-        );
+    fn values_are_escaped_in_every_template() {
+        let form = SignInForm {
+            title: "Sign in",
+            hidden: &[("state".into(), "\"><script>x</script>".into())],
+            workspace: Some(("a", "<b>Acme</b>")),
+            email: "\" onfocus=\"x",
+            csrf: "c",
+            error: Some("<i>no</i>"),
+            passkeys: true,
+        };
+        let html = form.render().unwrap();
+        assert!(!html.contains("<script>x"), "{html}");
+        assert!(!html.contains("<b>Acme"), "{html}");
+        assert!(!html.contains("\" onfocus"), "{html}");
+        assert!(!html.contains("<i>no"), "{html}");
+        assert!(html.contains("&#60;b&#62;Acme&#60;/b&#62;"), "{html}");
     }
 }

@@ -378,7 +378,7 @@ pub(crate) async fn submit_email(
 /// The IdP URL of a hand-off page.
 pub(crate) fn continue_url(html: &str) -> Option<String> {
     let re = regex::Regex::new(r#"<a id="continue" href="([^"]+)""#).unwrap();
-    re.captures(html).map(|c| c[1].replace("&amp;", "&"))
+    re.captures(html).map(|c| crate::browser::unescape(&c[1]))
 }
 
 /// The roles in an access token.

@@ -3,6 +3,7 @@
 //! the issue names, each its own test, refused with its reason in the audit log.
 
 use super::*;
+use crate::browser::unescape;
 use crate::browser::REDIRECT;
 
 pub(crate) const EMAIL: &str = "jit.user@acme.test";
@@ -81,14 +82,6 @@ pub(crate) async fn next(idp: &Idp, settings: Value) {
         .await
         .unwrap();
     assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 /// The IdP's auto-posting form: (action, fields).
