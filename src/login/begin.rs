@@ -63,6 +63,50 @@ async fn wanted(ports: &Ports<'_>, auth: &AuthRequest) -> Result<Option<TenantId
     })
 }
 
+/// What the request asks of an existing session.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub prompt: Option<&'a str>,
+    pub max_age: Option<i64>,
+    /// The workspace the request names (its client's, or its `tenant` parameter).
+    pub wanted: Option<TenantId>,
+}
+
+/// How a request starts, decided without I/O.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The session answers (a code, or the step it still lacks).
+    UseSession,
+    /// `prompt=none`: the client hears `login_required`.
+    LoginRequired,
+    /// The sign-in form.
+    Form,
+}
+
+/// A session answers unless the request asks to sign in again (`prompt=login`), wants a
+/// more recent sign-in (`max_age`) or names another workspace. A sign-in waiting for its
+/// second factor has no session, so it never answers here, `prompt=none` included.
+pub fn start(
+    asked: &Asked<'_>,
+    session: Option<(TenantId, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Start {
+    if let Some((tenant, auth_time)) = session {
+        let fresh_enough = asked
+            .max_age
+            .is_none_or(|age| (now - auth_time).num_seconds() <= age);
+        let same_tenant = asked.wanted.is_none_or(|t| t == tenant);
+        if asked.prompt != Some("login") && fresh_enough && same_tenant {
+            return Start::UseSession;
+        }
+    }
+    if asked.prompt == Some("none") {
+        Start::LoginRequired
+    } else {
+        Start::Form
+    }
+}
+
 pub async fn begin(
     ports: &Ports<'_>,
     (auth, carried): (&AuthRequest, &HashMap<String, String>),
@@ -72,18 +116,19 @@ pub async fn begin(
 ) -> Result<Begin, LoginError> {
     let signed_in = session_of(ports, session_cookie, now).await?;
     let wanted = wanted(ports, auth).await?;
-    if let Some(session) = signed_in {
-        let fresh_enough = auth
-            .max_age
-            .is_none_or(|age| (now - session.auth_time).num_seconds() <= age);
-        let same_tenant = wanted.is_none_or(|t| t == session.tenant);
-        if auth.prompt.as_deref() != Some("login") && fresh_enough && same_tenant {
+    let asked = Asked {
+        prompt: auth.prompt.as_deref(),
+        max_age: auth.max_age,
+        wanted,
+    };
+    let facts = signed_in.as_ref().map(|s| (s.tenant, s.auth_time));
+    match (start(&asked, facts, now), signed_in) {
+        (Start::UseSession, Some(session)) => {
             let outcome = for_session(ports, (auth, carried), &session, origin, now).await?;
             return Ok(Begin::Answer { session, outcome });
         }
-    }
-    if auth.prompt.as_deref() == Some("none") {
-        return Ok(Begin::LoginRequired);
+        (Start::LoginRequired, _) => return Ok(Begin::LoginRequired),
+        _ => {}
     }
     let tenant = match (wanted, &auth.login_hint) {
         (Some(t), _) => Some(t),
@@ -125,4 +170,55 @@ async fn for_session(
         carried,
     };
     after_first_step(ports, &step, origin, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn asked(prompt: Option<&str>, max_age: Option<i64>, wanted: Option<TenantId>) -> Asked<'_> {
+        Asked {
+            prompt,
+            max_age,
+            wanted,
+        }
+    }
+
+    #[test]
+    fn a_session_answers_unless_the_request_wants_a_new_sign_in() {
+        let (now, t) = (Utc::now(), TenantId::new());
+        let recent = Some((t, now - Duration::seconds(60)));
+        assert_eq!(
+            start(&asked(None, None, None), recent, now),
+            Start::UseSession
+        );
+        assert_eq!(
+            start(&asked(None, None, Some(t)), recent, now),
+            Start::UseSession
+        );
+        assert_eq!(
+            start(&asked(Some("login"), None, None), recent, now),
+            Start::Form
+        );
+        assert_eq!(
+            start(&asked(None, Some(30), None), recent, now),
+            Start::Form
+        );
+        let other = Some(TenantId::new());
+        assert_eq!(start(&asked(None, None, other), recent, now), Start::Form);
+    }
+
+    #[test]
+    fn prompt_none_without_a_usable_session_is_login_required_never_a_code() {
+        let (now, t) = (Utc::now(), TenantId::new());
+        // A half-finished sign-in (second factor pending) has no session at all.
+        assert_eq!(
+            start(&asked(Some("none"), None, None), None, now),
+            Start::LoginRequired
+        );
+        let old = Some((t, now - Duration::hours(2)));
+        let none_fresh = asked(Some("none"), Some(60), None);
+        assert_eq!(start(&none_fresh, old, now), Start::LoginRequired);
+    }
 }

@@ -1,7 +1,19 @@
-//! Browser sign-in as domain code, below `http/` and above `auth`, `mfa` and `oidc`: what
-//! comes after each step a browser takes, decided here without HTTP. Today: the step after a
-//! first factor (password, or an identity provider's answer) and for a signed-in browser
-//! whose session does not meet a request ([`next`] decides, [`first_step`] carries it out).
+//! Browser sign-in as domain code, below `http/` and above `auth`, `mfa`, `passkeys`, `sso`
+//! and `oidc`. One entry point for each step a browser takes; each takes `now` and its
+//! inputs as values, owns its transactions, and answers an outcome or a [`LoginError`]:
+//!
+//! - [`begin`]: an authorization request arrives (a session answers, `login_required`, or
+//!   the form); [`begin::start`] is its rule.
+//! - [`password`]: the password form (or the hand-off to the identity provider).
+//! - [`passkey`]: a passwordless sign-in with a passkey.
+//! - [`first_step::after_first_step`]: after any first factor (password, passkey, identity
+//!   provider): a session, the second factor or enrolment; [`next`] is its rule.
+//! - [`second_factor`]: a code, a passkey, the first code of a new app, or skipping.
+//! - [`reauth`]: proving it is you again before changing factors.
+//! - [`code`]: the authorization code at the end.
+//!
+//! A new factor plugs in as a first step (calling `after_first_step` with its methods) or
+//! as an entry point of `second_factor`.
 
 pub mod begin;
 pub mod code;

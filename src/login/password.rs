@@ -56,6 +56,14 @@ impl From<SignInError> for LoginError {
     }
 }
 
+/// Home-realm discovery's rule: a connection serving the email's domain takes the sign-in
+/// when it forbids passwords (SSO enforcement), or when the password is left empty.
+pub fn idp_takes_over(realm: Option<&home_realm::Realm>, password: &str) -> Option<uuid::Uuid> {
+    realm
+        .filter(|r| !r.password_allowed || password.is_empty())
+        .map(|r| r.connection)
+}
+
 pub async fn sign_in(
     ports: &Ports<'_>,
     (auth, carried): (&AuthRequest, &HashMap<String, String>),
@@ -73,11 +81,9 @@ pub async fn sign_in(
     // Home-realm discovery: a connection serving the email's domain takes the sign-in,
     // always when it forbids passwords, otherwise when the password is left empty.
     if let Some(tenant) = named {
-        if let Some(realm) = home_realm::realm_for(ports.db, tenant, form.email).await? {
-            if !realm.password_allowed || form.password.is_empty() {
-                let connection = realm.connection;
-                return Ok(PasswordOutcome::HandOffToIdp { tenant, connection });
-            }
+        let realm = home_realm::realm_for(ports.db, tenant, form.email).await?;
+        if let Some(connection) = idp_takes_over(realm.as_ref(), form.password) {
+            return Ok(PasswordOutcome::HandOffToIdp { tenant, connection });
         }
     }
     let attempt = Attempt {
@@ -125,4 +131,39 @@ pub async fn sign_in(
     Ok(PasswordOutcome::Step(
         after_first_step(ports, &step, origin, now).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn realm(password_allowed: bool) -> home_realm::Realm {
+        home_realm::Realm {
+            tenant: TenantId::new(),
+            connection: uuid::Uuid::new_v4(),
+            password_allowed,
+        }
+    }
+
+    #[test]
+    fn sso_enforcement_hands_off_even_with_a_password() {
+        let enforced = realm(false);
+        let handed = idp_takes_over(Some(&enforced), "a typed password");
+        assert_eq!(handed, Some(enforced.connection));
+    }
+
+    #[test]
+    fn an_optional_connection_takes_only_an_empty_password() {
+        let optional = realm(true);
+        assert_eq!(
+            idp_takes_over(Some(&optional), ""),
+            Some(optional.connection)
+        );
+        assert_eq!(idp_takes_over(Some(&optional), "a typed password"), None);
+        assert_eq!(
+            idp_takes_over(None, ""),
+            None,
+            "no connection: the password form"
+        );
+    }
 }

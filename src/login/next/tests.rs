@@ -190,3 +190,58 @@ fn an_existing_session_gets_a_code_only_when_it_meets_request_and_rule() {
     };
     assert_eq!(fed.at(now), Next::SecondFactor);
 }
+
+#[test]
+fn password_then_second_factor_then_the_session_gets_codes() {
+    let now = Utc::now();
+    let first = Case {
+        rule: required(0, now - Duration::days(30)),
+        enrolled: true,
+        ..Case::new()
+    };
+    assert_eq!(
+        first.at(now),
+        Next::SecondFactor,
+        "the password alone: the factor first"
+    );
+    let after = Case {
+        existing: Some(amr(&["pwd", "otp"])),
+        ..first
+    };
+    assert_eq!(
+        after.at(now),
+        Next::Code,
+        "the session that passed it: a code"
+    );
+}
+
+#[test]
+fn a_passkey_alone_satisfies_the_rule_and_step_up() {
+    let now = Utc::now();
+    let case = Case {
+        rule: required(0, now - Duration::days(30)),
+        enrolled: true,
+        wants_mfa: true,
+        primary: amr(&["hwk", "mfa"]),
+        ..Case::new()
+    };
+    assert_eq!(case.at(now), Next::Session);
+    let signed_in = Case {
+        existing: Some(amr(&["swk", "mfa"])),
+        ..case
+    };
+    assert_eq!(signed_in.at(now), Next::Code);
+}
+
+#[test]
+fn a_half_finished_sign_in_has_no_session_so_it_never_gets_a_code() {
+    // A pending second factor leaves no session: the next request starts again from the
+    // first step, which again asks for the factor.
+    let case = Case {
+        enrolled: true,
+        existing: None,
+        ..Case::new()
+    };
+    assert_ne!(case.at(Utc::now()), Next::Code);
+    assert_ne!(case.at(Utc::now()), Next::Session);
+}
