@@ -6,12 +6,12 @@ use chrono::{Duration, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use identity::crypto::{Envelope, Keyring};
 use identity::db::models::signing_keys::SigningKeyRow;
-use identity::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
-use identity::tokens::keys::generate;
-use identity::tokens::keyset::{private_context, KeySet};
-use identity::tokens::validate::{access_token, Expect};
-use identity::tokens::verified::VerifiedTokens;
-use identity::tokens::{sign::sign, Alg};
+use identity::jwt::claims::{AccessClaims, ACCESS_TOKEN_TYP};
+use identity::jwt::keys::generate;
+use identity::jwt::keyset::{private_context, KeySet};
+use identity::jwt::validate::{access_token, Expect};
+use identity::jwt::verified::VerifiedTokens;
+use identity::jwt::{sign::sign, Alg};
 use std::collections::HashMap;
 use std::hint::black_box;
 

@@ -5,10 +5,10 @@ use crate::config::Settings;
 use crate::crypto::Envelope;
 use crate::db::{Db, PoolSettings};
 use crate::http::{self, middleware};
+use crate::jwt::{self, KeyStore};
 use crate::ratelimit::Limiter;
 use crate::state::AppState;
 use crate::telemetry::metrics::Metrics;
-use crate::tokens::{self, KeyStore};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -63,7 +63,7 @@ pub async fn prepare(state: &AppState) {
     if let Err(e) = state.db.start_feed() {
         tracing::error!(error = %e, "the change feed could not start; every hot-path read goes to the database");
     }
-    if let Err(e) = tokens::rotation::ensure_active_keys(&state.db, &state.envelope, now).await {
+    if let Err(e) = jwt::rotation::ensure_active_keys(&state.db, &state.envelope, now).await {
         tracing::warn!(error = %e, "could not ensure active signing keys");
     }
     if let Err(e) = state.keys.refresh().await {

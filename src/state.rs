@@ -4,10 +4,10 @@ use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
 use crate::crypto::Envelope;
 use crate::db::Db;
+use crate::jwt::KeyStore;
 use crate::ratelimit::Limiter;
 use crate::sso::outbound::Outbound;
 use crate::telemetry::metrics::Metrics;
-use crate::tokens::KeyStore;
 use std::sync::Arc;
 
 #[derive(Clone)]

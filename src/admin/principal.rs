@@ -9,10 +9,10 @@ use crate::authority::{self, Permissions};
 use crate::db::models::{revocations, sessions, users};
 use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
+use crate::jwt::claims::ACCESS_TOKEN_TYP;
+use crate::jwt::validate::Expect;
 use crate::oidc::introspect::validate_access;
 use crate::state::AppState;
-use crate::tokens::claims::ACCESS_TOKEN_TYP;
-use crate::tokens::validate::Expect;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone)]

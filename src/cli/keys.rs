@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use clap::Subcommand;
 use identity::config::Settings;
 use identity::db::Db;
-use identity::tokens::{rotation, Alg};
+use identity::jwt::{rotation, Alg};
 use std::process::ExitCode;
 
 #[derive(Subcommand)]

@@ -9,10 +9,10 @@ use super::browser::{csrf_ok, host_cookie, parse_unique, CSRF_COOKIE, SESSION_CO
 use super::pages;
 use super::request_context::RequestContext;
 use crate::auth::sessions;
+use crate::jwt::validate;
 use crate::oidc::authorize::redirect_with;
 use crate::oidc::clients;
 use crate::state::AppState;
-use crate::tokens::validate;
 use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};

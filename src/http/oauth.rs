@@ -4,9 +4,9 @@
 use super::oauth_limits::IpBudget;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
-use crate::oidc::token::TokenResponse;
+use crate::oidc::service_grants::TokenResponse;
 use crate::oidc::{client_auth, client_lookup};
-use crate::oidc::{introspect, token, user_tokens};
+use crate::oidc::{introspect, person_grants, service_grants};
 use crate::ratelimit::Charge;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -121,14 +121,14 @@ async fn grant(
             let client =
                 authenticated_client(state, req, &params, ip, ("token_client", budget)).await?;
             // RSA signing costs about a millisecond: off the async workers (DESIGN).
-            let slow = client.signing_alg == crate::tokens::Alg::RS256;
+            let slow = client.signing_alg == crate::jwt::Alg::RS256;
             let keys = state.keys.current();
             let owned = |name: &str| params.get(name).map(str::to_string);
             let (audience, resource, scope) =
                 (owned("audience"), owned("resource"), owned("scope"));
             let settings = settings.clone();
             let issue = move || {
-                token::client_credentials(
+                service_grants::client_credentials(
                     &keys,
                     &settings,
                     &client,
@@ -144,12 +144,12 @@ async fn grant(
                 issue()?
             }
         }
-        token::TOKEN_EXCHANGE => {
+        service_grants::TOKEN_EXCHANGE => {
             let subject = params.require("subject_token")?;
             let subject_type = params.require("subject_token_type")?;
             if params
                 .get("requested_token_type")
-                .is_some_and(|t| t != token::ACCESS_TOKEN_TYPE)
+                .is_some_and(|t| t != service_grants::ACCESS_TOKEN_TYPE)
             {
                 return Err(OAuthError::InvalidRequest(
                     "only access tokens can be requested",
@@ -158,7 +158,8 @@ async fn grant(
             // The key is looked up in the database: the IP pays first.
             ip.charge(state, None).await?;
             let identity =
-                token::api_key_subject_token(&state.db, subject, subject_type, now).await?;
+                service_grants::api_key_subject_token(&state.db, subject, subject_type, now)
+                    .await?;
             let key_id = identity.key_id.to_string();
             let own = Charge {
                 budget_name: "token_api_key",
@@ -166,7 +167,7 @@ async fn grant(
                 budget,
             };
             ip.charge(state, Some(own)).await?;
-            token::exchange_api_key(
+            service_grants::exchange_api_key(
                 &state.keys.current(),
                 settings,
                 &identity,
@@ -178,7 +179,7 @@ async fn grant(
         "authorization_code" => {
             let client =
                 authenticated_client(state, req, &params, ip, ("token_client", budget)).await?;
-            user_tokens::authorization_code(
+            person_grants::authorization_code(
                 &state.db,
                 &state.keys.current(),
                 settings,
@@ -199,7 +200,7 @@ async fn grant(
                 .get::<crate::http::request_context::RequestContext>()
                 .map(|c| c.origin())
                 .unwrap_or_default();
-            user_tokens::refresh_token(
+            person_grants::refresh_token(
                 &state.db,
                 &state.envelope,
                 &state.keys.current(),

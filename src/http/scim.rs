@@ -4,10 +4,10 @@
 use super::request_context::RequestContext;
 use crate::db::TenantTx;
 use crate::ratelimit::Refusal;
+use crate::scim::bearer_tokens::{self, ScimClient};
 use crate::scim::error::{ScimError, SCIM_JSON};
 use crate::scim::resource::{list_response, ListParams, WriteCtx};
 use crate::scim::schema::{self, model};
-use crate::scim::tokens::{self, ScimClient};
 use crate::scim::{groups, users};
 use crate::state::AppState;
 use actix_web::http::header;
@@ -84,13 +84,13 @@ async fn client(
     let limits = &state.settings.rate_limits;
     charge(state, "scim_ip", &ip, limits.scim_per_ip).await?;
     let bearer = bearer(req)?;
-    let tenant = tokens::claimed_tenant(&bearer)?;
+    let tenant = bearer_tokens::claimed_tenant(&bearer)?;
     let mut tx = if write {
         state.db.tenant(tenant).await?
     } else {
         state.db.tenant_read(tenant).await?
     };
-    let who = tokens::authenticate(&mut tx, &bearer, Utc::now()).await?;
+    let who = bearer_tokens::authenticate(&mut tx, &bearer, Utc::now()).await?;
     charge(
         state,
         "scim_token",

@@ -3,12 +3,12 @@
 
 use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
+use crate::jwt::claims::ACCESS_TOKEN_TYP;
+use crate::jwt::validate::Expect;
 use crate::oidc::honour::still_honoured;
 use crate::oidc::introspect::validate_access;
-use crate::oidc::user_tokens::userinfo_audience;
+use crate::oidc::person_grants::userinfo_audience;
 use crate::state::AppState;
-use crate::tokens::claims::ACCESS_TOKEN_TYP;
-use crate::tokens::validate::Expect;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 

@@ -2,8 +2,8 @@
 //! and `Cache-Control`. Discovery is built once; the JWKS again only when the set of
 //! published keys changes (a rotation, or a retired key leaving it).
 
+use crate::jwt::Alg;
 use crate::state::AppState;
-use crate::tokens::Alg;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -109,7 +109,7 @@ fn discovery(state: &AppState) -> String {
         "revocation_endpoint": format!("{base}/oauth2/revoke"),
         "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
         "end_session_endpoint": format!("{base}/oauth2/logout"),
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::oidc::token::TOKEN_EXCHANGE],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::oidc::service_grants::TOKEN_EXCHANGE],
         "claims_supported": ["sub", "tid", "email", "name", "auth_time", "amr", "acr", "sid", "nonce"],
         "acr_values_supported": [crate::oidc::authorize::ACR_PASSWORD, crate::oidc::authorize::ACR_MFA],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

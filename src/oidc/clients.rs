@@ -9,7 +9,7 @@ use crate::crypto::{random, Envelope};
 use crate::db::models::clients::{self as model, ClientRow};
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::TenantId;
-use crate::tokens::Alg;
+use crate::jwt::Alg;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;

@@ -11,7 +11,7 @@ use crate::db::memory::{Memory, Ticket};
 use crate::db::models::{api_keys, revocations, sessions};
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
-use crate::tokens::claims::AccessClaims;
+use crate::jwt::claims::AccessClaims;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 

@@ -3,6 +3,7 @@
 //! the group→role rules shared with enterprise SSO.
 
 pub mod attrs;
+pub mod bearer_tokens;
 pub mod error;
 pub mod filter;
 pub mod groups;
@@ -10,5 +11,4 @@ pub mod patch;
 pub mod query;
 pub mod resource;
 pub mod schema;
-pub mod tokens;
 pub mod users;

@@ -1,10 +1,10 @@
 //! What Users and Groups share: the context of a SCIM write, list parameters, ETags, the
 //! list response, and the `meta` block.
 
+use super::bearer_tokens::ScimClient;
 use super::error::ScimError;
 use super::filter::{parse_filter, Filter};
 use super::schema::LIST_RESPONSE;
-use super::tokens::ScimClient;
 use crate::audit::Origin;
 use crate::crypto::Envelope;
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -4,7 +4,7 @@
 use crate::api_keys::admin_key;
 use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
 use crate::support::*;
-use identity::tokens::Alg;
+use identity::jwt::Alg;
 use reqwest::Method;
 use serde_json::{json, Value};
 

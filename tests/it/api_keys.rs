@@ -6,7 +6,7 @@ use identity::apikeys::service;
 use identity::audit::Origin;
 use identity::db::Db;
 use identity::ids::TenantId;
-use identity::tokens::Alg;
+use identity::jwt::Alg;
 use serde_json::{json, Value};
 
 /// An admin API key made the way an operator would (the CLI's code path).

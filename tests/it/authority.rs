@@ -333,7 +333,7 @@ pub async fn scim_token_by(r: &Rig, bearer: &str) -> String {
 async fn scim_token_made_by(r: &Rig, maker: &str) -> String {
     let mut tx = r.pool.tenant(r.t.tenant_id).await.unwrap();
     let everything = identity::authority::everything();
-    let (_, token) = identity::scim::tokens::create(
+    let (_, token) = identity::scim::bearer_tokens::create(
         &mut tx,
         &envelope(&[1]),
         "idp",

@@ -5,8 +5,8 @@
 use crate::change_feed::time_until;
 use crate::harness::{envelope, tenant, TestApp, TestDb};
 use crate::support::*;
+use identity::jwt::Alg;
 use identity::oidc::clients;
-use identity::tokens::Alg;
 
 #[tokio::test]
 async fn a_token_is_active_only_for_its_own_audience() {

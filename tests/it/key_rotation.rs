@@ -3,7 +3,7 @@
 
 use crate::harness::{envelope, TestApp, TestDb};
 use crate::support::*;
-use identity::tokens::{rotation, Alg};
+use identity::jwt::{rotation, Alg};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

@@ -6,8 +6,8 @@ use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::auth::sessions;
 use identity::config::SessionSettings;
-use identity::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
-use identity::tokens::Alg;
+use identity::jwt::claims::{AccessClaims, ACCESS_TOKEN_TYP};
+use identity::jwt::Alg;
 use serde_json::Value;
 
 const SETTINGS: SessionSettings = SessionSettings {
@@ -143,7 +143,7 @@ async fn ending_a_session_ends_its_tokens_at_once_and_other_tenants_cannot() {
         amr: None,
         acr: None,
     };
-    let token = identity::tokens::sign::sign(&signer, ACCESS_TOKEN_TYP, &claims).unwrap();
+    let token = identity::jwt::sign::sign(&signer, ACCESS_TOKEN_TYP, &claims).unwrap();
     assert_eq!(introspect(&app, &rs, &token).await["active"], true);
 
     let list_path = format!("/admin/v1/users/{member}/sessions");

@@ -116,7 +116,7 @@ async fn a_suspended_workspace_is_refused_everywhere_until_resumed() {
     let key = admin_key(&pool, t.tenant_id, "admin").await;
     let api = tenant_client(&pool, t.tenant_id, &[API], None).await;
     // The CRM API as a platform resource server, introspecting the workspace's tokens.
-    let resource = platform_client(&pool, identity::tokens::Alg::EdDSA, &[], Some(API)).await;
+    let resource = platform_client(&pool, identity::jwt::Alg::EdDSA, &[], Some(API)).await;
     let web = web_client(&pool, &[]).await;
     let (_, code) = signed_in_code(&pool, &t, "crm-web", "openid", None).await;
     let person = code_tokens(&app, &web, &code).await;

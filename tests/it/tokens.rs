@@ -5,9 +5,9 @@ use crate::harness::{envelope, TestApp, TestDb};
 use crate::support::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use identity::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
-use identity::tokens::sign::sign;
-use identity::tokens::Alg;
+use identity::jwt::claims::{AccessClaims, ACCESS_TOKEN_TYP, ID_TOKEN_TYP};
+use identity::jwt::sign::sign;
+use identity::jwt::Alg;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -59,7 +59,7 @@ async fn pyjwt_and_jose_verify_issued_tokens_for_every_algorithm() {
 struct Rig {
     app: TestApp,
     resource: TestClient,
-    keys: identity::tokens::KeyStore,
+    keys: identity::jwt::KeyStore,
     _db: TestDb,
 }
 
@@ -98,7 +98,7 @@ impl Rig {
         }
     }
 
-    fn signer(&self) -> std::sync::Arc<identity::tokens::keys::Signer> {
+    fn signer(&self) -> std::sync::Arc<identity::jwt::keys::Signer> {
         self.keys
             .current()
             .signer(Alg::EdDSA, chrono::Utc::now())
@@ -286,15 +286,9 @@ async fn a_token_signed_by_a_removed_key_is_rejected() {
     assert!(r.active(&token).await);
     let removed = r.signer().kid().to_string();
     let pool = r._db.db();
-    identity::tokens::rotation::revoke(
-        &pool,
-        &envelope(&[1]),
-        &removed,
-        "test",
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    identity::jwt::rotation::revoke(&pool, &envelope(&[1]), &removed, "test", chrono::Utc::now())
+        .await
+        .unwrap();
     // Every instance drops the key within its refresh interval.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
     while r.active(&token).await {

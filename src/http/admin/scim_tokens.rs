@@ -4,7 +4,7 @@
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
-use crate::scim::tokens;
+use crate::scim::bearer_tokens;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 pub async fn list(who: Principal, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
-    let all = tokens::list(&state.db, who.tenant).await?;
+    let all = bearer_tokens::list(&state.db, who.tenant).await?;
     Ok(HttpResponse::Ok().json(json!({ "scim_tokens": all })))
 }
 
@@ -31,7 +31,7 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
-    let (row, token) = tokens::create_for(
+    let (row, token) = bearer_tokens::create_for(
         &state.db,
         &state.envelope,
         &who,
@@ -51,6 +51,6 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
     let origin = ctx.origin();
-    tokens::revoke_for(&state.db, &state.envelope, &who, *id, &origin, Utc::now()).await?;
+    bearer_tokens::revoke_for(&state.db, &state.envelope, &who, *id, &origin, Utc::now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

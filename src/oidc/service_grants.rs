@@ -7,9 +7,9 @@ use crate::apikeys::service::{self as apikeys, ApiKeyIdentity};
 use crate::config::TokenSettings;
 use crate::crypto::random;
 use crate::db::Db;
-use crate::tokens::claims::{AccessClaims, ACCESS_TOKEN_TYP};
-use crate::tokens::keyset::KeySet;
-use crate::tokens::{sign, Alg};
+use crate::jwt::claims::{AccessClaims, ACCESS_TOKEN_TYP};
+use crate::jwt::keyset::KeySet;
+use crate::jwt::{sign, Alg};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

@@ -170,7 +170,7 @@ impl KeySet {
 mod tests {
     use super::*;
     use crate::crypto::Keyring;
-    use crate::tokens::keys::generate;
+    use crate::jwt::keys::generate;
 
     fn row(env: &Envelope, alg: Alg, activates_at: DateTime<Utc>) -> SigningKeyRow {
         let k = generate(alg).unwrap();

@@ -1,4 +1,4 @@
-//! Tokens: signing keys and their lifecycle, JWT signing, the one validation module every
+//! Signed tokens (JWT): signing keys and their lifecycle, JWT signing, the one validation module every
 //! part of the service uses, and the key store that every instance refreshes.
 
 pub mod claims;
