@@ -247,12 +247,10 @@ pub async fn end_session(act: &Act<'_>, id: UserId, session: uuid::Uuid) -> Resu
     let ended = crate::auth::sessions::end(
         &mut tx,
         act.envelope,
-        actor,
+        &crate::audit::Context { actor, origin, now },
         id,
         session,
         reason,
-        origin,
-        now,
     )
     .await?;
     if !ended {

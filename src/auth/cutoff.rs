@@ -30,11 +30,13 @@ pub async fn deprovision(
     crate::auth::sessions::end_all(
         tx,
         envelope,
-        cause.actor,
+        &crate::audit::Context {
+            actor: cause.actor,
+            origin: cause.origin,
+            now: cause.now,
+        },
         user,
         cause.reason,
-        cause.origin,
-        cause.now,
     )
     .await?;
     resets::void_for_user(tx, user.0, cause.now).await?;
@@ -85,11 +87,13 @@ pub async fn email_changed(
     crate::auth::sessions::end_all(
         tx,
         envelope,
-        cause.actor,
+        &crate::audit::Context {
+            actor: cause.actor,
+            origin: cause.origin,
+            now: cause.now,
+        },
         user,
         "email_changed",
-        cause.origin,
-        cause.now,
     )
     .await?;
     resets::void_for_user(tx, user.0, cause.now).await?;

@@ -222,11 +222,13 @@ pub async fn complete(
     sessions::end_all(
         &mut tx,
         envelope,
-        &actor,
+        &crate::audit::Context {
+            actor: &actor,
+            origin,
+            now,
+        },
         user,
         "password_reset",
-        origin,
-        now,
     )
     .await?;
     let event = Event {

@@ -4,7 +4,7 @@
 //! at their idle or absolute timeout, or when ended; ending is audited.
 
 use crate::audit::Action;
-use crate::audit::{self, AuditError, Event, Origin};
+use crate::audit::{self, AuditError, Context, Event, Origin};
 use crate::config::SessionSettings;
 use crate::crypto::{tenant_token, Envelope};
 use crate::db::models::sessions as model;
@@ -137,17 +137,15 @@ pub async fn list(
 }
 
 /// Ends one session of `user`; `false` if there was no such open session.
-#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
 pub async fn end(
     tx: &mut TenantTx,
     envelope: &Envelope,
-    actor: &str,
+    ctx: &Context<'_>,
     user: UserId,
     id: Uuid,
     reason: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<bool, AuditError> {
+    let Context { actor, origin, now } = *ctx;
     if !model::end(tx, user.0, id, reason, now).await? {
         return Ok(false);
     }
@@ -175,12 +173,14 @@ pub async fn sign_out(
     end(
         &mut tx,
         envelope,
-        &actor,
+        &Context {
+            actor: &actor,
+            origin,
+            now,
+        },
         user,
         id,
         "signed_out",
-        origin,
-        now,
     )
     .await?;
     tx.commit().await?;
@@ -188,16 +188,14 @@ pub async fn sign_out(
 }
 
 /// Ends every session of `user` (disabled, password reset, deprovisioned).
-#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
 pub async fn end_all(
     tx: &mut TenantTx,
     envelope: &Envelope,
-    actor: &str,
+    ctx: &Context<'_>,
     user: UserId,
     reason: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<usize, AuditError> {
+    let Context { actor, origin, now } = *ctx;
     let n = model::end_all_for_user(tx, user.0, reason, now).await?;
     if n > 0 {
         let event = Event {

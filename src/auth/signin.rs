@@ -255,9 +255,20 @@ pub async fn start_session(
     let (session, cookie) = sessions::start(tx, settings, user, amr, now).await?;
     let actor = format!("user:{user}");
     if let Some(old) = replaces {
-        sessions::end(tx, envelope, &actor, user, old, "stepped_up", origin, now)
-            .await
-            .map_err(|_| SignInError::Unavailable)?;
+        sessions::end(
+            tx,
+            envelope,
+            &crate::audit::Context {
+                actor: &actor,
+                origin,
+                now,
+            },
+            user,
+            old,
+            "stepped_up",
+        )
+        .await
+        .map_err(|_| SignInError::Unavailable)?;
     }
     let event = Event {
         actor: &actor,

@@ -43,12 +43,14 @@ pub async fn end(
     if !sessions::end(
         &mut tx,
         &state.envelope,
-        &actor,
+        &crate::audit::Context {
+            actor: &actor,
+            origin: &ctx.origin(),
+            now: Utc::now(),
+        },
         me.user,
         *id,
         "ended_by_user",
-        &ctx.origin(),
-        Utc::now(),
     )
     .await?
     {

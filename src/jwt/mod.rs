@@ -1,5 +1,5 @@
-//! Signed tokens (JWT): signing keys and their lifecycle, JWT signing, the one validation module every
-//! part of the service uses, and the key store that every instance refreshes.
+//! Signed tokens (JWT): signing keys and their lifecycle, JWT signing, the one validation
+//! module every part of the service uses, and the key store that every instance refreshes.
 
 pub mod claims;
 pub mod keys;

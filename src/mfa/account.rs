@@ -77,7 +77,18 @@ pub async fn remove(
     }
     let actor = format!("user:{}", me.user);
     let action = Action::MfaRemoved;
-    factors::remove(&mut tx, envelope, &actor, me.user, action, origin, now).await?;
+    factors::remove(
+        &mut tx,
+        envelope,
+        &crate::audit::Context {
+            actor: &actor,
+            origin,
+            now,
+        },
+        me.user,
+        action,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

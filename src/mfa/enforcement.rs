@@ -34,17 +34,15 @@ pub async fn current(db: &crate::db::Db, tenant: crate::ids::TenantId) -> Result
 }
 
 /// [`set_policy`] in a transaction of its own (the admin API).
-#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
 pub async fn put_policy(
     db: &crate::db::Db,
     envelope: &Envelope,
     tenant: crate::ids::TenantId,
-    actor: &str,
+    ctx: &crate::audit::Context<'_>,
     required: bool,
     grace_period_days: i32,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<Policy, AppError> {
+    let crate::audit::Context { actor, origin, now } = *ctx;
     let mut tx = db.tenant(tenant).await?;
     let policy = set_policy(
         &mut tx,
@@ -143,15 +141,20 @@ pub async fn admin_reset(
     factors::remove(
         tx,
         envelope,
-        actor,
+        &crate::audit::Context { actor, origin, now },
         user,
         Action::MfaResetByAdmin,
-        origin,
-        now,
     )
     .await
     .map_err(|_| AppError::Unavailable)?;
-    sessions::end_all(tx, envelope, actor, user, "mfa_reset", origin, now).await?;
+    sessions::end_all(
+        tx,
+        envelope,
+        &crate::audit::Context { actor, origin, now },
+        user,
+        "mfa_reset",
+    )
+    .await?;
     Ok(())
 }
 

@@ -307,17 +307,15 @@ pub async fn regenerate_codes(
     Ok(codes)
 }
 
-/// Removes the person's factors, as `actor` (the person, or an admin resetting them).
-#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
+/// Removes the person's factors, as `ctx.actor` (the person, or an admin resetting them).
 pub async fn remove(
     tx: &mut TenantTx,
     envelope: &Envelope,
-    actor: &str,
+    ctx: &crate::audit::Context<'_>,
     user: UserId,
     action: Action,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<bool, MfaError> {
+    let crate::audit::Context { actor, origin, now } = *ctx;
     let had = model::remove_all(tx, user.0).await?;
     if had {
         let event = Event {

@@ -106,12 +106,14 @@ pub async fn rotate(
         sessions::end(
             tx,
             envelope,
-            "system",
+            &crate::audit::Context {
+                actor: "system",
+                origin,
+                now,
+            },
             user,
             row.session_id,
             "refresh_token_reused",
-            origin,
-            now,
         )
         .await?;
         return Ok(Err(RefreshError::Reused));

@@ -296,12 +296,14 @@ async fn a_persons_admin_token_works_until_the_session_ends() {
     sessions::end(
         &mut tx,
         &env,
-        "test",
+        &identity::audit::Context {
+            actor: "test",
+            origin: &identity::audit::Origin::default(),
+            now: chrono::Utc::now(),
+        },
         t.admin_user_id,
         session,
         "signed_out",
-        &identity::audit::Origin::default(),
-        chrono::Utc::now(),
     )
     .await
     .unwrap();

@@ -52,11 +52,13 @@ pub async fn put_policy(
         &state.db,
         &state.envelope,
         who.tenant,
-        &who.actor,
+        &crate::audit::Context {
+            actor: &who.actor,
+            origin: &ctx.origin(),
+            now: Utc::now(),
+        },
         body.required,
         body.grace_period_days,
-        &ctx.origin(),
-        Utc::now(),
     )
     .await?;
     Ok(HttpResponse::Ok().json(policy_json(&policy)))
