@@ -1,13 +1,238 @@
-//! What every browser test needs: the PKCE pair and redirect URI the test clients use, the
-//! demo password, an authorization URL, and reading what a page or a redirect carries
-//! (cookies, hidden form fields, query parameters).
+//! What every browser test needs: the fixture ([`Site`]: an instance, workspace "alpha",
+//! the `crm-web` client and an admin key), a cookie-keeping [`Browser`], the PKCE pair and
+//! redirect URI, the demo password, an authorization URL, and reading what a page or a
+//! redirect carries (cookies, hidden form fields, query parameters, entities).
 
+use crate::api_keys::admin_key;
+use crate::harness::{envelope, tenant, TestApp, TestDb};
+use crate::support::{TestClient, ADMIN};
+use identity::admin::bootstrap::Bootstrapped;
+use identity::oidc::clients::{self, ClientSpec};
 use reqwest::header::{HeaderMap, SET_COOKIE};
+use std::collections::HashMap;
 
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 pub const REDIRECT: &str = "https://crm.example/callback";
 pub const PASSWORD: &str = "correct horse battery staple";
+pub const SIGNED_OUT: &str = "https://crm.example/signed-out";
+
+/// How the instance is reached.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// At `127.0.0.1:<port>`, with the configured issuer.
+    ByAddress,
+    /// At its own address as issuer and public URL (for clients that run discovery and
+    /// identity providers that post back).
+    AsIssuer,
+    /// At `localhost:<port>` as public URL (a WebAuthn relying party needs a domain name);
+    /// the client also accepts `<base>/healthz` as a loopback redirect URI.
+    OnLocalhost,
+}
+
+/// An instance with workspace "alpha" (admin `admin@alpha.example`, [`PASSWORD`]), the
+/// `crm-web` client (code and refresh grants, [`REDIRECT`], [`SIGNED_OUT`], the admin
+/// audience) and an admin-role key.
+pub struct Site {
+    pub app: TestApp,
+    pub db: TestDb,
+    pub t: Bootstrapped,
+    pub web: TestClient,
+    pub admin_key: String,
+}
+
+impl Site {
+    pub async fn start(reached: Reached) -> Site {
+        let db = TestDb::new().await;
+        Site::start_with(reached, db.settings(), db).await
+    }
+
+    pub async fn start_with(
+        reached: Reached,
+        settings: identity::config::Settings,
+        db: TestDb,
+    ) -> Site {
+        let app = match reached {
+            Reached::ByAddress => TestApp::spawn(settings).await,
+            Reached::AsIssuer => TestApp::spawn_as_issuer(settings).await,
+            Reached::OnLocalhost => TestApp::spawn_on_localhost(settings).await,
+        };
+        let (pool, env) = (db.db(), envelope(&[1]));
+        let t = tenant(&pool, &env, "alpha").await;
+        let mut redirect_uris = vec![REDIRECT.to_string()];
+        if reached == Reached::OnLocalhost {
+            redirect_uris.push(app.url("/healthz"));
+        }
+        let spec = ClientSpec {
+            name: "CRM web".into(),
+            client_id: Some("crm-web".into()),
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            redirect_uris,
+            post_logout_redirect_uris: vec![SIGNED_OUT.into()],
+            audiences: vec![ADMIN.into()],
+            ..Default::default()
+        };
+        let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+            .await
+            .unwrap();
+        let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
+        let web = TestClient {
+            id: "crm-web".into(),
+            secret,
+        };
+        Site {
+            app,
+            db,
+            t,
+            web,
+            admin_key,
+        }
+    }
+
+    /// A GET with `cookie` as the Cookie header.
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self.app.http.get(self.app.url(path));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Loads the form and posts it back with `email`/`password` from `ip`; `csrf_cookie`
+    /// replaces the CSRF cookie the form came with.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        csrf_cookie: Option<&str>,
+        ip: &str,
+    ) -> reqwest::Response {
+        let page = self.get(&authorize_url(&[]), None).await;
+        assert_eq!(page.status(), 200);
+        let csrf = cookies(page.headers())
+            .into_iter()
+            .find(|c| c.0 == "__Host-identity-csrf")
+            .unwrap()
+            .1;
+        let html = page.text().await.unwrap();
+        let mut form = hidden_fields(&html);
+        form.push(("email".into(), email.into()));
+        form.push(("password".into(), password.into()));
+        let cookie = match csrf_cookie {
+            Some(c) => c.to_string(),
+            None => format!("__Host-identity-csrf={csrf}"),
+        };
+        self.app
+            .http
+            .post(self.app.url("/signin"))
+            .header("cookie", cookie)
+            .header("x-forwarded-for", ip)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// A browser on one instance: keeps its cookies, sends the CSRF token with every form,
+/// follows no redirect by itself. Answers are (status, body, Location).
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    pub jar: HashMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            jar: HashMap::new(),
+        }
+    }
+
+    fn keep(&mut self, res: &reqwest::Response) {
+        for (name, value, line) in cookies(res.headers()) {
+            if value.is_empty() || line.contains("Max-Age=0") {
+                self.jar.remove(&name);
+            } else {
+                self.jar.insert(name, value);
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
+        let res = self
+            .app
+            .http
+            .get(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.read(res).await
+    }
+
+    pub async fn post(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, Option<String>) {
+        let mut form: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Some(csrf) = self.jar.get("__Host-identity-csrf") {
+            form.push(("csrf".into(), csrf.clone()));
+        }
+        let res = self
+            .app
+            .http
+            .post(self.app.url(path))
+            .header("cookie", self.cookie_header())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        self.read(res).await
+    }
+
+    async fn read(&mut self, res: reqwest::Response) -> (u16, String, Option<String>) {
+        self.keep(&res);
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, res.text().await.unwrap(), location)
+    }
+
+    /// Opens the authorization URL (with `extra`) and posts the password of `email`; the
+    /// answer to the password.
+    pub async fn password(
+        &mut self,
+        email: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, String, Option<String>) {
+        let (status, html, _) = self.get(&authorize_url(extra)).await;
+        assert_eq!(status, 200, "{html}");
+        let hidden = hidden_fields(&html);
+        let mut fields: Vec<(&str, &str)> = hidden
+            .iter()
+            .filter(|(k, _)| k != "csrf")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        fields.push(("email", email));
+        fields.push(("password", PASSWORD));
+        self.post("/signin", &fields).await
+    }
+}
 
 /// The authorization request of the `crm-web` test client for workspace `alpha`; `extra`
 /// replaces (or, with an empty value, removes) parameters.

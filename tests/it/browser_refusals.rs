@@ -3,8 +3,8 @@
 //! enforcement, a suspended workspace, and reset answers that tell known from unknown.
 
 use crate::browser::{authorize_url, cookies, hidden_fields, PASSWORD, REDIRECT};
+use crate::browser::{Reached, Site};
 use crate::harness::run_cli;
-use crate::signin_flow::{rig, Rig};
 use std::time::Instant;
 
 fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
@@ -15,21 +15,21 @@ fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-async fn signed_in(r: &Rig, email: &str, ip: &str) -> String {
+async fn signed_in(r: &Site, email: &str, ip: &str) -> String {
     let res = r.sign_in(email, PASSWORD, None, ip).await;
     assert_eq!(res.status(), 303);
     cookie_of(&res, "__Host-identity-session").expect("a session cookie")
 }
 
 /// Whether the session cookie still signs in (the authorize endpoint answers with a code).
-async fn still_signed_in(r: &Rig, session: &str) -> bool {
+async fn still_signed_in(r: &Site, session: &str) -> bool {
     let cookie = format!("__Host-identity-session={session}");
     r.get(&authorize_url(&[]), Some(&cookie)).await.status() == 303
 }
 
 #[tokio::test]
 async fn a_sign_out_without_a_hint_for_this_session_asks_first() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let session = signed_in(&r, "admin@alpha.example", "198.51.100.30").await;
     let cookie = format!("__Host-identity-session={session}");
     // A cross-site image or link: a confirmation page, and nothing ends.
@@ -75,7 +75,7 @@ async fn a_sign_out_without_a_hint_for_this_session_asks_first() {
 
 #[tokio::test]
 async fn re_authentication_spends_the_same_per_account_budget_as_sign_in() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let session = signed_in(&r, "admin@alpha.example", "198.51.100.31").await;
     // An hour-old sign-in: the account page asks for the password again.
     r.db.owner()
@@ -118,7 +118,7 @@ async fn re_authentication_spends_the_same_per_account_budget_as_sign_in() {
 
 #[tokio::test]
 async fn a_look_alike_address_cannot_skip_sso_enforcement() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let owner = r.db.owner().await;
     let tenant: uuid::Uuid = owner
         .query_one("SELECT id FROM tenants WHERE slug = 'alpha'", &[])
@@ -174,7 +174,7 @@ async fn a_look_alike_address_cannot_skip_sso_enforcement() {
 
 #[tokio::test]
 async fn a_suspended_workspace_signs_nobody_in_until_resumed() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let session = signed_in(&r, "admin@alpha.example", "198.51.100.50").await;
     let form_page = r.get(&authorize_url(&[("prompt", "login")]), None).await;
     let csrf = cookie_of(&form_page, "__Host-identity-csrf").unwrap();
@@ -223,7 +223,7 @@ async fn a_suspended_workspace_signs_nobody_in_until_resumed() {
 
 #[tokio::test]
 async fn reset_requests_for_known_and_unknown_accounts_take_the_same_time() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for i in 0..6 {
@@ -274,7 +274,7 @@ async fn reset_requests_for_known_and_unknown_accounts_take_the_same_time() {
 /// such as "this application belongs to another workspace".
 #[tokio::test]
 async fn a_failing_lookup_shows_an_outage_page_not_a_wrong_answer() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let pool = r.db.db();
     let alpha = identity::auth::signin::tenant_by_slug(&pool, "alpha")
         .await
@@ -337,7 +337,7 @@ async fn a_failing_lookup_shows_an_outage_page_not_a_wrong_answer() {
 /// A session the database cannot read is an outage (503), not "you are not signed in".
 #[tokio::test]
 async fn an_unreadable_session_is_an_outage_not_a_sign_out() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let session = signed_in(&r, "admin@alpha.example", "198.51.100.40").await;
     let cookie = format!("__Host-identity-session={session}");
     let owner = r.db.owner().await;

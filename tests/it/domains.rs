@@ -3,10 +3,10 @@
 //! the discovery policy shows the named domain's claim and nothing else.
 
 use crate::browser::{authorize_url, cookies, hidden_fields, query_of, PASSWORD};
+use crate::browser::{Reached, Site};
 use crate::harness::{envelope, run_cli, tenant};
-use crate::signin_flow::{rig, Rig};
 
-impl Rig {
+impl Site {
     /// The sign-in form without a workspace parameter, posted with an empty workspace.
     async fn sign_in_by_domain(&self, hint: &str, email: &str) -> reqwest::Response {
         let page = self
@@ -39,7 +39,7 @@ impl Rig {
 
 #[tokio::test]
 async fn a_claimed_domain_finds_the_workspace_and_an_unclaimed_one_asks_for_it() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let env = r.db.env();
 
     let unclaimed = r
@@ -111,7 +111,7 @@ async fn a_claimed_domain_finds_the_workspace_and_an_unclaimed_one_asks_for_it()
 
 #[tokio::test]
 async fn a_domain_belongs_to_one_workspace_and_discovery_reveals_only_the_named_claim() {
-    let r = rig().await;
+    let r = Site::start(Reached::ByAddress).await;
     let env = r.db.env();
     tenant(&r.db.db(), &envelope(&[1]), "beta").await;
     for (slug, domain) in [("alpha", "alpha.example"), ("beta", "beta.example")] {

@@ -3,18 +3,13 @@
 //! recovery code, the workspace's rule (with and without grace, break-glass), step-up by
 //! `acr_values`, the MFA step's own budget and its refusal while Redis is down.
 
-use crate::api_keys::admin_key;
-use crate::browser::{cookies, hidden_fields, query_of, PASSWORD, REDIRECT};
-use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
+use crate::browser::VERIFIER;
+use crate::browser::{authorize_url, query_of, Browser, Reached, Site, PASSWORD, REDIRECT};
+use crate::harness::{envelope, settle_audit, TestDb};
 use crate::support::*;
-use identity::admin::bootstrap::Bootstrapped;
 use identity::audit::Origin;
 use identity::mfa::factors::{self, MfaError};
-use identity::oidc::clients::{self, ClientSpec};
 use serde_json::{json, Value};
-use std::collections::HashMap;
-
-use crate::browser::{CHALLENGE, VERIFIER};
 const EMAIL: &str = "admin@alpha.example";
 
 /// A code from the enrolled secret, computed by pyotp for unix time `t`.
@@ -44,160 +39,14 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-struct Rig {
-    app: TestApp,
-    db: TestDb,
-    t: Bootstrapped,
-    web: TestClient,
-    admin_key: String,
+type Rig = Site;
+
+async fn rig() -> Rig {
+    Site::start(Reached::ByAddress).await
 }
 
 async fn rig_with(settings: identity::config::Settings, db: TestDb) -> Rig {
-    let app = TestApp::spawn(settings).await;
-    let pool = db.db();
-    let env = envelope(&[1]);
-    let t = tenant(&pool, &env, "alpha").await;
-    let spec = ClientSpec {
-        name: "CRM web".into(),
-        client_id: Some("crm-web".into()),
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        redirect_uris: vec![REDIRECT.into()],
-        audiences: vec![ADMIN.into()],
-        ..Default::default()
-    };
-    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
-        .await
-        .unwrap();
-    let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
-    Rig {
-        app,
-        db,
-        t,
-        web: TestClient {
-            id: "crm-web".into(),
-            secret,
-        },
-        admin_key,
-    }
-}
-
-async fn rig() -> Rig {
-    let db = TestDb::new().await;
-    let settings = db.settings();
-    rig_with(settings, db).await
-}
-
-fn authorize_url(extra: &[(&str, &str)]) -> String {
-    let mut pairs = vec![
-        ("response_type", "code"),
-        ("client_id", "crm-web"),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid"),
-        ("state", "st-1"),
-        ("nonce", "n-1"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-        ("tenant", "alpha"),
-    ];
-    pairs.extend_from_slice(extra);
-    format!(
-        "/oauth2/authorize?{}",
-        serde_urlencoded::to_string(&pairs).unwrap()
-    )
-}
-
-/// A browser: keeps cookies, follows nothing by itself.
-struct Browser<'a> {
-    app: &'a TestApp,
-    jar: HashMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Self {
-            app,
-            jar: HashMap::new(),
-        }
-    }
-
-    fn keep(&mut self, res: &reqwest::Response) {
-        for (name, value, line) in cookies(res.headers()) {
-            if value.is_empty() || line.contains("Max-Age=0") {
-                self.jar.remove(&name);
-            } else {
-                self.jar.insert(name, value);
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
-        let res = self
-            .app
-            .http
-            .get(self.app.url(path))
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.read(res).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
-        let mut form: Vec<(String, String)> = fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        if let Some(csrf) = self.jar.get("__Host-identity-csrf") {
-            form.push(("csrf".into(), csrf.clone()));
-        }
-        let res = self
-            .app
-            .http
-            .post(self.app.url(path))
-            .header("cookie", self.cookie_header())
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        self.read(res).await
-    }
-
-    async fn read(&mut self, res: reqwest::Response) -> (u16, String, Option<String>) {
-        self.keep(&res);
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string());
-        (status, res.text().await.unwrap(), location)
-    }
-
-    /// Opens the authorization URL and posts the password; the answer to the password.
-    async fn password(
-        &mut self,
-        email: &str,
-        extra: &[(&str, &str)],
-    ) -> (u16, String, Option<String>) {
-        let (status, html, _) = self.get(&authorize_url(extra)).await;
-        assert_eq!(status, 200, "{html}");
-        let hidden = hidden_fields(&html);
-        let mut fields: Vec<(&str, &str)> = hidden
-            .iter()
-            .filter(|(k, _)| k != "csrf")
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        fields.push(("email", email));
-        fields.push(("password", PASSWORD));
-        self.post("/signin", &fields).await
-    }
+    Site::start_with(Reached::ByAddress, settings, db).await
 }
 
 fn secret_of(html: &str) -> String {

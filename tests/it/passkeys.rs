@@ -6,63 +6,32 @@
 //! what they claim (a signed-in browser, a fresh sign-in, the CSRF token).
 
 use crate::api_keys::admin_key;
-use crate::browser::{authorize_url, query_of, PASSWORD, VERIFIER};
-use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
+use crate::browser::{authorize_url, query_of, Reached, Site, PASSWORD, VERIFIER};
+use crate::harness::settle_audit;
 use crate::support::*;
-use identity::oidc::clients::{self, ClientSpec};
 use serde_json::{json, Value};
 
 const EMAIL: &str = "admin@alpha.example";
 
-struct Rig {
-    app: TestApp,
-    db: TestDb,
-    web: TestClient,
-    admin_key: String,
-    user: uuid::Uuid,
-    /// The client's redirect URI: a loopback page of the service itself (`/healthz`), so
-    /// the browser lands on a page that loads.
-    callback: String,
-}
+type Rig = Site;
 
 async fn rig() -> Rig {
-    let db = TestDb::new().await;
-    let app = TestApp::spawn_on_localhost(db.settings()).await;
-    let (pool, env) = (db.db(), envelope(&[1]));
-    let t = tenant(&pool, &env, "alpha").await;
-    let callback = app.url("/healthz");
-    let spec = ClientSpec {
-        name: "CRM web".into(),
-        client_id: Some("crm-web".into()),
-        grant_types: vec!["authorization_code".into()],
-        redirect_uris: vec![callback.clone()],
-        audiences: vec![ADMIN.into()],
-        ..Default::default()
-    };
-    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
-        .await
-        .unwrap();
-    let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
-    Rig {
-        app,
-        db,
-        web: TestClient {
-            id: "crm-web".into(),
-            secret,
-        },
-        admin_key,
-        user: t.admin_user_id.0,
-        callback,
-    }
+    Site::start(Reached::OnLocalhost).await
+}
+
+/// The client's loopback redirect URI on the service itself (`/healthz`), so the browser
+/// lands on a page that loads.
+fn callback(r: &Rig) -> String {
+    r.app.url("/healthz")
 }
 
 /// The methods and class of the sign-in behind the code in `location`.
 async fn amr_acr(r: &Rig, location: &str) -> (Value, Value) {
-    let code = query_of(location)["code"].clone();
+    let (code, callback) = (query_of(location)["code"].clone(), callback(r));
     let grant = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
-        ("redirect_uri", r.callback.as_str()),
+        ("redirect_uri", callback.as_str()),
         ("code_verifier", VERIFIER),
     ];
     let resp = token_response(&r.app, &r.web, &grant).await;
@@ -91,8 +60,8 @@ async fn a_browser_adds_a_passkey_signs_in_with_it_and_attacks_on_it_fail() {
         "browser_passkeys.mjs",
         &[
             &r.app.base,
-            &authorize_url(&[("redirect_uri", &r.callback)]),
-            &r.callback,
+            &authorize_url(&[("redirect_uri", &callback(&r))]),
+            &callback(&r),
             EMAIL,
             PASSWORD,
             shots.to_str().unwrap(),
@@ -103,7 +72,7 @@ async fn a_browser_adds_a_passkey_signs_in_with_it_and_attacks_on_it_fail() {
     assert!(result["password"]
         .as_str()
         .unwrap()
-        .starts_with(&r.callback));
+        .starts_with(&callback(&r)));
     assert_eq!(
         result["listed"], 1,
         "the account page lists the new passkey"
@@ -164,14 +133,14 @@ async fn stored_passkey(r: &Rig, name: &str) {
             "INSERT INTO passkeys (tenant_id, id, user_id, credential_id, name, credential, created_at) \
              SELECT tenant_id, gen_random_uuid(), id, uuid_send(gen_random_uuid()), $2, $3, now() \
              FROM users WHERE id = $1",
-            &[&r.user, &name, &credential],
+            &[&r.t.admin_user_id.0, &name, &credential],
         )
         .await
         .unwrap();
 }
 
 async fn admin(r: &Rig, method: reqwest::Method, key: &str) -> reqwest::Response {
-    let path = format!("/admin/v1/users/{}/passkeys", r.user);
+    let path = format!("/admin/v1/users/{}/passkeys", r.t.admin_user_id);
     let req = r
         .app
         .http
@@ -194,15 +163,7 @@ async fn an_administrator_lists_and_resets_passkeys_and_a_viewer_cannot_reset() 
         "no key material"
     );
 
-    let tenant = identity::ids::TenantId(
-        r.db.owner()
-            .await
-            .query_one("SELECT tenant_id FROM users WHERE id = $1", &[&r.user])
-            .await
-            .unwrap()
-            .get(0),
-    );
-    let viewer = admin_key(&r.db.db(), tenant, "viewer").await;
+    let viewer = admin_key(&r.db.db(), r.t.tenant_id, "viewer").await;
     let refused = admin(&r, reqwest::Method::DELETE, &viewer).await;
     assert_eq!(refused.status(), 403, "a viewer may not reset factors");
 

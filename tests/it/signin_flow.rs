@@ -5,99 +5,26 @@
 
 use crate::browser::VERIFIER;
 use crate::browser::{authorize_url, cookies, hidden_fields, query_of, PASSWORD, REDIRECT};
+use crate::browser::{Reached, Site, SIGNED_OUT};
 use crate::harness::{envelope, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::oidc::clients::{self, ClientSpec};
 use reqwest::header::LOCATION;
 use serde_json::Value;
 
-const SIGNED_OUT: &str = "https://crm.example/signed-out";
+type Rig = Site;
 
-pub(crate) struct Rig {
-    pub(crate) app: TestApp,
-    pub(crate) web: TestClient,
-    pub(crate) db: TestDb,
+async fn rig() -> Rig {
+    Site::start(Reached::ByAddress).await
 }
 
-pub(crate) async fn rig() -> Rig {
-    let db = TestDb::new().await;
-    let app = TestApp::spawn(db.settings()).await;
-    let pool = db.db();
-    let env = envelope(&[1]);
-    tenant(&pool, &env, "alpha").await;
-    let spec = ClientSpec {
-        name: "CRM web".into(),
-        client_id: Some("crm-web".into()),
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        redirect_uris: vec![REDIRECT.into()],
-        post_logout_redirect_uris: vec![SIGNED_OUT.into()],
-        ..Default::default()
-    };
-    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+async fn session_count(r: &Rig) -> i64 {
+    r.db.owner()
         .await
-        .unwrap();
-    Rig {
-        app,
-        web: TestClient {
-            id: "crm-web".into(),
-            secret,
-        },
-        db,
-    }
-}
-
-impl Rig {
-    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
-        let mut req = self.app.http.get(self.app.url(path));
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
-        }
-        req.send().await.unwrap()
-    }
-
-    /// Loads the form and posts it back with `email`/`password`; `csrf` overrides the cookie.
-    pub(crate) async fn sign_in(
-        &self,
-        email: &str,
-        password: &str,
-        csrf_cookie: Option<&str>,
-        ip: &str,
-    ) -> reqwest::Response {
-        let page = self.get(&authorize_url(&[]), None).await;
-        assert_eq!(page.status(), 200);
-        let csrf = cookies(page.headers())
-            .into_iter()
-            .find(|c| c.0 == "__Host-identity-csrf")
-            .unwrap()
-            .1;
-        let html = page.text().await.unwrap();
-        let mut form = hidden_fields(&html);
-        form.push(("email".into(), email.into()));
-        form.push(("password".into(), password.into()));
-        let cookie = match csrf_cookie {
-            Some(c) => c.to_string(),
-            None => format!("__Host-identity-csrf={csrf}"),
-        };
-        self.app
-            .http
-            .post(self.app.url("/signin"))
-            .header("cookie", cookie)
-            .header("x-forwarded-for", ip)
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn session_count(&self) -> i64 {
-        self.db
-            .owner()
-            .await
-            .query_one("SELECT count(*) FROM sessions", &[])
-            .await
-            .unwrap()
-            .get(0)
-    }
+        .query_one("SELECT count(*) FROM sessions", &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test]
@@ -269,7 +196,7 @@ async fn a_missing_or_wrong_csrf_token_changes_nothing() {
             .all(|c| c.0 != "__Host-identity-session"));
     }
     assert_eq!(
-        r.session_count().await,
+        session_count(&r).await,
         0,
         "a session was created without a valid CSRF token"
     );
@@ -310,7 +237,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
         strip(&b).replace("nobody@", "X@"),
         "the pages differ"
     );
-    assert_eq!(r.session_count().await, 0);
+    assert_eq!(session_count(&r).await, 0);
     r.app.stop().await;
 }
 
@@ -333,7 +260,7 @@ async fn the_21st_sign_in_attempt_from_one_ip_is_refused() {
         .await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
-    assert_eq!(r.session_count().await, 0);
+    assert_eq!(session_count(&r).await, 0);
     r.app.stop().await;
 }
 

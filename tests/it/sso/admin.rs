@@ -143,7 +143,7 @@ async fn connections_need_claimed_domains_stay_in_their_workspace_and_are_audite
         )
         .await;
     assert_eq!(s, 201, "{v}");
-    let sso_only = admin_key(&pool, r.tenant, "sso-only").await;
+    let sso_only = admin_key(&pool, r.t.tenant_id, "sso-only").await;
     let mut unverified = body("globex.test");
     unverified["domains"][0]["verified"] = json!(false);
     let mut trusting = unverified.clone();
@@ -252,7 +252,7 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
     identity::auth::domains::claim(
         &r.db.db(),
         &envelope(&[1]),
-        r.tenant,
+        r.t.tenant_id,
         "kontoso.test",
         "operator",
         &Origin::default(),

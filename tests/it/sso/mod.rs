@@ -9,11 +9,10 @@ mod saml;
 mod trust_change;
 
 use crate::api_keys::admin_key;
-use crate::browser::{cookies, query_of, REDIRECT};
-use crate::harness::{envelope, settle_audit, tenant, TestApp, TestDb};
+use crate::browser::{cookies, query_of, Reached, Site, REDIRECT};
+use crate::harness::{envelope, settle_audit, tenant};
 use crate::support::*;
 use identity::audit::Origin;
-use identity::oidc::clients::{self, ClientSpec};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -88,27 +87,18 @@ impl Drop for Idp {
     }
 }
 
-pub(crate) struct Rig {
-    pub tenant: identity::ids::TenantId,
-    pub app: TestApp,
-    pub db: TestDb,
-    pub web: TestClient,
-    pub admin_key: String,
-}
+pub(crate) type Rig = Site;
 
-/// The service (issuer = its own address, so ACS and callback URLs are reachable), a
-/// workspace "alpha" with a client, an admin key, and the domains the tests sign in with.
+/// The service (issuer = its own address, so ACS and callback URLs are reachable),
+/// workspace "alpha" with its client and admin key, and the domains the tests sign in with.
 pub(crate) async fn rig() -> Rig {
-    let db = TestDb::new().await;
-    let app = TestApp::spawn_as_issuer(db.settings()).await;
-    let pool = db.db();
-    let env = envelope(&[1]);
-    let t = tenant(&pool, &env, "alpha").await;
+    let site = Site::start(Reached::AsIssuer).await;
+    let (pool, env) = (site.db.db(), envelope(&[1]));
     for d in ["acme.test", "globex.test"] {
         identity::auth::domains::claim(
             &pool,
             &env,
-            t.tenant_id,
+            site.t.tenant_id,
             d,
             "operator",
             &Origin::default(),
@@ -117,28 +107,7 @@ pub(crate) async fn rig() -> Rig {
         .await
         .unwrap();
     }
-    let spec = ClientSpec {
-        name: "CRM web".into(),
-        client_id: Some("crm-web".into()),
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-        redirect_uris: vec![REDIRECT.into()],
-        audiences: vec![ADMIN.into()],
-        ..Default::default()
-    };
-    let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
-        .await
-        .unwrap();
-    let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
-    Rig {
-        tenant: t.tenant_id,
-        app,
-        db,
-        web: TestClient {
-            id: "crm-web".into(),
-            secret,
-        },
-        admin_key,
-    }
+    site
 }
 
 impl Rig {

@@ -86,7 +86,7 @@ async fn a_swapped_idp_certificate_drops_links_and_signs_nobody_in_as_a_linked_a
     // The attacker holds sso:write only, and a key pair the IdP will sign with.
     let role = json!({"name": "sso-only", "description": "SSO", "permissions": ["sso:write"]});
     assert_eq!(r.admin("POST", "/admin/v1/roles", Some(role)).await.0, 201);
-    let attacker = admin_key(&r.db.db(), r.tenant, "sso-only").await;
+    let attacker = admin_key(&r.db.db(), r.t.tenant_id, "sso-only").await;
     next(&idp, json!({"mode": "other_key", "groups": []})).await;
     let (a, _, _) = sign_in(&r, &idp, &mut Browser::new(), EMAIL).await;
     assert!(
