@@ -2,7 +2,8 @@
 // authenticator (internal transport, resident keys, user verification). It signs in with
 // the password, adds a passkey on the account page, then signs in passwordless and with
 // the passkey as the second factor. Refused, as they must be: an answer made on another
-// origin, a replayed answer, and a passkey after it was removed.
+// origin, a replayed answer, a copied authenticator whose counter went backwards, and a
+// passkey after it was removed.
 // usage: node browser_passkeys.mjs BASE AUTHORIZE_PATH REDIRECT_PREFIX EMAIL PASSWORD SHOT_DIR
 import { chromium } from "playwright-core";
 
@@ -175,7 +176,26 @@ try {
   result.second_factor = (await second).url();
   await atClient(page);
 
-  // 6. Removed on the account page, then refused.
+  // 6. A copy of the authenticator, its signature counter behind the one the service
+  // saw last: refused (and audited as a possible clone).
+  const { credentials: [original] } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  result.counter_before_copy = original.signCount;
+  await cdp.send("WebAuthn.removeCredential", { authenticatorId, credentialId: original.credentialId });
+  await cdp.send("WebAuthn.addCredential", { authenticatorId, credential: { ...original, signCount: 1 } });
+  await a.clearCookies();
+  const cloned = await passkeyStep(auth, "button");
+  result.cloned = { status: cloned.status, text: cloned.text };
+
+  // 7. Removed on the account page (after signing in with the password and the original
+  // counter again), then refused.
+  await cdp.send("WebAuthn.removeCredential", { authenticatorId, credentialId: original.credentialId });
+  await cdp.send("WebAuthn.addCredential", { authenticatorId, credential: { ...original, signCount: original.signCount + 10 } });
+  await a.clearCookies();
+  const again = page.waitForRequest((r) => r.url().startsWith(redirectPrefix));
+  await passwordStep(page);
+  await page.getByRole("button", { name: "Use a passkey" }).click();
+  await again;
+  await atClient(page);
   await page.goto(base + "/account/passkeys");
   await page.getByRole("button", { name: "Remove Work laptop" }).click();
   await page.getByText("Passkey removed.").waitFor();

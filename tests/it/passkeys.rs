@@ -109,8 +109,17 @@ async fn a_browser_adds_a_passkey_signs_in_with_it_and_attacks_on_it_fail() {
         );
         assert!(!text.contains("code="), "{case}");
     }
+    // A copy whose counter went backwards.
+    assert!(result["counter_before_copy"].as_u64().unwrap() > 1, "{result}");
+    assert_eq!(result["cloned"]["status"], 403, "{result}");
+    let text = result["cloned"]["text"].as_str().unwrap();
+    assert!(text.contains("may have been copied"), "{text}");
     let actions = audit_actions(&r).await;
-    for action in ["passkey.registered", "passkey.removed"] {
+    for action in [
+        "passkey.registered",
+        "passkey.clone_suspected",
+        "passkey.removed",
+    ] {
         assert!(
             actions.contains(&action.to_string()),
             "{action}: {actions:?}"
