@@ -21,5 +21,6 @@ if [ -n "$password" ]; then
   (umask 077; printf 'admin@demo.example\n%s\n' "$password" > "$ROOT/.local/demo-admin")
 fi
 echo "Demo workspace 'demo' is ready; its admin's credentials are in .local/demo-admin" >&2
-# `serve` prints "identity service listening on http://127.0.0.1:PORT", then JSON logs.
+# `serve` prints "identity service listening on http://127.0.0.1:PORT" and "open
+# http://localhost:8080 in a browser" (the public URL), then JSON logs.
 exec "$BIN" serve

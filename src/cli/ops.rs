@@ -69,6 +69,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     startup::prepare(&state).await;
     // stderr, so the JSON log stream on stdout stays machine-readable.
     eprintln!("identity service listening on http://{local}");
+    // Passkeys need the public URL's name (a relying party id is never an address).
+    eprintln!("open {} in a browser", state.settings.server.public_url);
     startup::serve(state, listener)?.await?;
     Ok(ExitCode::SUCCESS)
 }
