@@ -49,6 +49,7 @@ pub(crate) fn page_for(e: &LoginError) -> HttpResponse {
             StatusCode::BAD_REQUEST,
             "This sign-in has expired. Go back to the application and sign in again.",
         ),
+        LoginError::Refused(message) => (StatusCode::BAD_REQUEST, *message),
         LoginError::Invalid => (
             StatusCode::UNAUTHORIZED,
             "The password or code is not correct.",

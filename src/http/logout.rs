@@ -6,12 +6,12 @@
 //! checked). Anything else, such as a cross-site image, gets the confirmation page.
 
 use super::browser::{csrf_ok, host_cookie, parse_unique, CSRF_COOKIE, SESSION_COOKIE};
+use super::login_pages::page_for;
 use super::pages;
 use super::request_context::RequestContext;
-use crate::auth::sessions;
-use crate::jwt::validate;
+use super::step_answer::ports;
+use crate::login::{self, logout::Logout, logout::LogoutOutcome};
 use crate::oidc::authorize::redirect_with;
-use crate::oidc::clients;
 use crate::state::AppState;
 use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
@@ -45,109 +45,44 @@ pub async fn logout(
         );
     };
     let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let now = Utc::now();
-    let hint = match get("id_token_hint") {
-        Some(t) => match validate::id_token_hint(
-            &state.keys.current(),
-            t,
-            &state.settings.tokens.issuer,
-            now,
-        ) {
-            Ok(h) => Some(h),
-            Err(_) => {
-                return pages::error(
-                    StatusCode::BAD_REQUEST,
-                    "The sign-out request carries an invalid ID token.",
-                )
-            }
-        },
-        None => None,
+    let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+    let asked = Logout {
+        id_token_hint: get("id_token_hint"),
+        client_id: get("client_id"),
+        post_logout_redirect_uri: get("post_logout_redirect_uri"),
+        session_cookie: cookie.as_deref(),
+        confirmed: req.method() == actix_web::http::Method::POST && csrf_ok(&req, &p),
     };
-    // Where to go afterwards, decided before anything ends.
-    let mut target = None;
-    if let Some(uri) = get("post_logout_redirect_uri") {
-        let client_id = get("client_id").or(hint.as_ref().map(|h| h.aud.as_str()));
-        let client = match client_id {
-            Some(id) => clients::get(&state.db, id).await.ok().flatten(),
-            None => None,
-        };
-        if hint
-            .as_ref()
-            .is_some_and(|h| client_id != Some(h.aud.as_str()))
-            || client.is_none()
-        {
-            return pages::error(
-                StatusCode::BAD_REQUEST,
-                "The application that sent you here is not registered.",
-            );
-        }
-        if !client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri)) {
-            return pages::error(
-                StatusCode::BAD_REQUEST,
-                "The return address is not registered for this application.",
-            );
-        }
-        target = Some(uri.to_string());
-    }
-    let session = match req.cookie(SESSION_COOKIE) {
-        Some(c) => sessions::resolve(&state.db, &state.settings.sessions, c.value(), now)
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    if let Some(session) = session {
-        if !asked_by_owner(&req, &p, hint.as_ref(), &session) {
-            return confirmation(&p);
-        }
-        let origin = ctx.origin();
-        // A failure leaves the session to its timeouts; the cookie is cleared either way.
-        if let Err(e) = sessions::sign_out(&state.db, &state.envelope, &session, &origin, now).await
-        {
-            tracing::warn!(error = %e, "sign-out could not end the session");
-        }
-    }
-    let mut resp = match target {
-        Some(uri) => {
-            let mut pairs = Vec::new();
-            if let Some(s) = get("state") {
-                pairs.push(("state", s));
-            }
-            let location = if pairs.is_empty() {
+    let (keys, issuer) = (state.keys.current(), &state.settings.tokens.issuer);
+    let (ports, origin) = (ports(&state), ctx.origin());
+    let decided = login::logout::logout(&ports, (&keys, issuer), &asked, &origin, Utc::now());
+    let mut resp = match decided.await {
+        Ok(LogoutOutcome::Confirm) => return confirmation(&p),
+        Ok(LogoutOutcome::SignedOut {
+            return_to: Some(uri),
+        }) => {
+            let state_param: Vec<(&str, &str)> =
+                get("state").map(|s| ("state", s)).into_iter().collect();
+            let location = if state_param.is_empty() {
                 uri
             } else {
-                redirect_with(&uri, &pairs)
+                redirect_with(&uri, &state_param)
             };
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location))
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish()
         }
-        None => pages::message(
+        Ok(LogoutOutcome::SignedOut { return_to: None }) => pages::message(
             StatusCode::OK,
             "You are signed out",
             "You can close this window.",
             None,
         ),
+        Err(e) => return page_for(&e),
     };
     let _ = resp.add_cookie(&cleared_cookie());
     resp
-}
-
-/// Whether the sign-out of `session` was asked for by its owner: a hint naming this session
-/// (or, for hints without `sid`, its person), or our confirmation form posted back.
-fn asked_by_owner(
-    req: &HttpRequest,
-    p: &HashMap<String, String>,
-    hint: Option<&validate::IdTokenHint>,
-    session: &sessions::ActiveSession,
-) -> bool {
-    let hinted = hint.is_some_and(|h| match &h.sid {
-        Some(sid) => *sid == session.id.to_string(),
-        None => h.sub == format!("user:{}", session.user),
-    });
-    let confirmed = req.method() == actix_web::http::Method::POST && csrf_ok(req, p);
-    hinted || confirmed
 }
 
 /// The parameters carried through the confirmation form.

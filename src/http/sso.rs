@@ -6,9 +6,10 @@
 use super::browser::parse_unique;
 use super::pages;
 use super::request_context::RequestContext;
-use super::step_answer::{after_first_step, authorize_error};
+use super::step_answer::{answer, ports, refused};
 use crate::ids::TenantId;
-use crate::oidc::authorize::{self, CARRIED};
+use crate::login::idp_returned;
+use crate::oidc::authorize::CARRIED;
 use crate::sso::connections::{self, Kind};
 use crate::sso::flow::{self, Finished};
 use crate::sso::SsoError;
@@ -107,16 +108,10 @@ pub(crate) async fn hand_off(
 
 /// Continues the authorization request after the IdP.
 async fn resume(state: &AppState, done: Finished, ctx: &RequestContext) -> HttpResponse {
-    let mut resp = match authorize::validate(&state.db, &done.request).await {
-        Ok(auth) if auth.client.tenant_id.is_none_or(|t| t == done.tenant) => {
-            let (request, who) = ((&done.request, &auth), (done.tenant, &done.user));
-            after_first_step(state, request, who, None, &done.amr, &ctx.origin()).await
-        }
-        Ok(_) => pages::error(
-            StatusCode::BAD_REQUEST,
-            "This application belongs to another workspace.",
-        ),
-        Err(e) => authorize_error(state, e),
+    let (ports, origin) = (ports(state), ctx.origin());
+    let mut resp = match idp_returned::returned(&ports, &done, &origin, Utc::now()).await {
+        Ok((auth, outcome)) => answer(state, &auth, None, outcome).await,
+        Err(e) => refused(state, e),
     };
     let _ = resp.add_removal_cookie(&sso_cookie(String::new(), 0));
     resp

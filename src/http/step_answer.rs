@@ -6,12 +6,9 @@
 use super::browser::{allow_form_target, host_cookie, see_other, CSRF_COOKIE, SESSION_COOKIE};
 use super::login_pages::page_for;
 use super::pages::{self, mfa as mfa_pages};
-use crate::audit::Origin;
 use crate::auth::sessions::ActiveSession;
 use crate::auth::signin::SignedIn;
 use crate::crypto::random;
-use crate::ids::TenantId;
-use crate::login::User;
 use crate::login::{self, LoginError};
 use crate::mfa::FRESH_SECS;
 use crate::oidc::authorize::{self, AuthRequest, AuthorizeError, CARRIED};
@@ -130,32 +127,6 @@ pub(crate) async fn signed_in(
     let mut resp = code_redirect(state, &finished.auth, &active(&finished.signed_in)).await;
     signed_in_cookies(&mut resp, state, &finished.signed_in, random::token::<32>());
     resp
-}
-
-/// The step after a first factor that gave `primary` (`pwd`; `fed` for SSO, with `mfa`
-/// when the IdP's second factor counts), for `user` of `tenant`: decided and carried out
-/// by [`login::after_first_step`]; here it becomes a redirect or a page.
-pub(crate) async fn after_first_step(
-    state: &AppState,
-    (params, auth): (&HashMap<String, String>, &AuthRequest),
-    (tenant, user): (TenantId, &User),
-    existing: Option<&ActiveSession>,
-    primary: &[String],
-    origin: &Origin,
-) -> HttpResponse {
-    let carried = carried(params);
-    let step = login::FirstStep {
-        tenant,
-        user,
-        existing,
-        primary,
-        wants_mfa: auth.wants_mfa,
-        carried: &carried,
-    };
-    match login::after_first_step(&ports(state), &step, origin, Utc::now()).await {
-        Ok(outcome) => answer(state, auth, existing, outcome).await,
-        Err(e) => refused(state, e),
-    }
 }
 
 /// The page or redirect for the step after a first factor.

@@ -66,6 +66,9 @@ pub enum LoginError {
     /// Too many sign-in attempts (the IP's or the account's budget).
     #[error("too many attempts")]
     Limited { retry_after_secs: u64 },
+    /// The request cannot be honoured, for the reason given (fixed text, shown as is).
+    #[error("refused: {0}")]
+    Refused(&'static str),
     /// The password or code of a re-authentication is wrong.
     #[error("the password or code is not correct")]
     Invalid,

@@ -6,11 +6,13 @@
 //!   the form); [`begin::start`] is its rule.
 //! - [`password`]: the password form (or the hand-off to the identity provider).
 //! - [`passkey`]: a passwordless sign-in with a passkey.
+//! - [`idp_returned`]: the workspace's identity provider answered (SAML or OIDC).
 //! - [`first_step::after_first_step`]: after any first factor (password, passkey, identity
 //!   provider): a session, the second factor or enrolment; [`next`] is its rule.
 //! - [`second_factor`]: a code, a passkey, the first code of a new app, or skipping.
 //! - [`reauth`]: proving it is you again before changing factors.
 //! - [`code`]: the authorization code at the end.
+//! - [`logout`]: RP-initiated sign-out.
 //!
 //! A new factor plugs in as a first step (calling `after_first_step` with its methods) or
 //! as an entry point of `second_factor`.
@@ -18,6 +20,8 @@
 pub mod begin;
 pub mod code;
 pub mod first_step;
+pub mod idp_returned;
+pub mod logout;
 pub mod next;
 pub mod passkey;
 pub mod password;

@@ -110,7 +110,10 @@ async fn a_browser_adds_a_passkey_signs_in_with_it_and_attacks_on_it_fail() {
         assert!(!text.contains("code="), "{case}");
     }
     // A copy whose counter went backwards.
-    assert!(result["counter_before_copy"].as_u64().unwrap() > 1, "{result}");
+    assert!(
+        result["counter_before_copy"].as_u64().unwrap() > 1,
+        "{result}"
+    );
     assert_eq!(result["cloned"]["status"], 403, "{result}");
     let text = result["cloned"]["text"].as_str().unwrap();
     assert!(text.contains("may have been copied"), "{text}");
