@@ -357,3 +357,27 @@ async fn an_unreadable_session_is_an_outage_not_a_sign_out() {
     assert_eq!(r.get("/account/mfa", Some(&cookie)).await.status(), 200);
     assert_eq!(r.get("/account/mfa", None).await.status(), 401);
 }
+
+/// Sign-out with a session the database cannot read is an outage (503), never "you are
+/// signed out" while the session lives on; once readable, the same request ends it.
+#[tokio::test]
+async fn a_sign_out_that_cannot_read_the_session_says_so_and_ends_nothing() {
+    let r = Site::start(Reached::ByAddress).await;
+    let session = signed_in(&r, "admin@alpha.example", "198.51.100.41").await;
+    let cookie = format!("__Host-identity-session={session}");
+    let owner = r.db.owner().await;
+    owner
+        .batch_execute("REVOKE SELECT ON sessions FROM identity_app")
+        .await
+        .unwrap();
+    let res = r.get("/oauth2/logout", Some(&cookie)).await;
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    owner
+        .batch_execute("GRANT SELECT ON sessions TO identity_app")
+        .await
+        .unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(!body.contains("signed out"), "{body}");
+    assert!(still_signed_in(&r, &session).await, "nothing ended");
+}
