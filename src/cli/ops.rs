@@ -67,10 +67,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let local = listener.local_addr()?;
     let state = startup::build_state(settings, envelope)?;
     startup::prepare(&state).await;
-    // stderr, so the JSON log stream on stdout stays machine-readable.
-    eprintln!("identity service listening on http://{local}");
-    // Passkeys need the public URL's name (a relying party id is never an address).
-    eprintln!("open {} in a browser", state.settings.server.public_url);
+    // stderr, so the JSON log stream on stdout stays machine-readable; one write, and a
+    // closed stderr (a supervisor that stopped reading) must not stop the service. Passkeys
+    // need the public URL's name (a relying party id is never an address).
+    let greeting = format!(
+        "identity service listening on http://{local}\nopen {} in a browser\n",
+        state.settings.server.public_url
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), greeting.as_bytes());
     startup::serve(state, listener)?.await?;
     Ok(ExitCode::SUCCESS)
 }
