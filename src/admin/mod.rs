@@ -2,6 +2,7 @@
 
 pub mod audit_export;
 pub mod bootstrap;
+pub mod client_actions;
 pub mod key_actions;
 pub mod mapping_engine;
 pub mod principal;

@@ -233,6 +233,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         "/admin/v1/api-keys/{id}",
         vec![delete(admin::api_keys::revoke)],
     );
+    r.resource(
+        "/admin/v1/clients",
+        vec![get(admin::clients::list), post(admin::clients::create)],
+    );
+    r.resource(
+        "/admin/v1/clients/{id}",
+        vec![get(admin::clients::get), delete(admin::clients::delete)],
+    );
+    r.resource(
+        "/admin/v1/clients/{id}/rotate",
+        vec![post(admin::clients::rotate)],
+    );
     r.resource("/admin/v1/audit/export", vec![get(admin::audit::export)]);
     r.resource(
         "/admin/v1/scim-tokens",

@@ -4,7 +4,7 @@
 //! values shown once and stored as SHA-256.
 
 use crate::audit::Action;
-use crate::audit::{self, AuditError, Event, Origin};
+use crate::audit::{self, AuditError, Context, Event, Origin};
 use crate::crypto::{random, Envelope};
 use crate::db::models::clients::{self as model, ClientRow};
 use crate::db::{Db, DbError, TenantTx};
@@ -163,23 +163,23 @@ fn valid_platform_id(id: &str) -> bool {
 async fn audit_client(
     tx: &mut TenantTx,
     envelope: &Envelope,
-    actor: &str,
+    ctx: &Context<'_>,
     action: Action,
     client_id: &str,
     details: serde_json::Value,
-    now: DateTime<Utc>,
 ) -> Result<(), ClientError> {
+    let Context { actor, origin, now } = *ctx;
     let event = Event {
         actor,
         action,
         target: &format!("client:{client_id}"),
         details,
     };
-    audit::record(tx, envelope, event, &Origin::default(), now).await?;
+    audit::record(tx, envelope, event, origin, now).await?;
     Ok(())
 }
 
-/// Registers a client and returns it with its secret (shown once).
+/// Registers a client as an operator (CLI) and returns it with its secret (shown once).
 pub async fn create(
     db: &Db,
     envelope: &Envelope,
@@ -188,6 +188,24 @@ pub async fn create(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(Client, String), ClientError> {
+    let origin = Origin::default();
+    let ctx = Context {
+        actor,
+        origin: &origin,
+        now,
+    };
+    register(db, envelope, spec, max_ttl, &ctx).await
+}
+
+/// Registers a client and returns it with its secret (shown once), audited with `ctx`.
+pub async fn register(
+    db: &Db,
+    envelope: &Envelope,
+    spec: ClientSpec,
+    max_ttl: i64,
+    ctx: &Context<'_>,
+) -> Result<(Client, String), ClientError> {
+    let now = ctx.now;
     if !crate::text::is_plain(&spec.name, 200) {
         return Err(ClientError::Invalid("name"));
     }
@@ -246,14 +264,14 @@ pub async fn create(
     let mut tx = db.tenant(owner).await?;
     model::insert(&mut tx, &row).await?;
     model::add_secret(&mut tx, &client_id, &hash_secret(&secret), now).await?;
+    let details = json!({"grant_types": row.grant_types, "audiences": row.audiences});
     audit_client(
         &mut tx,
         envelope,
-        actor,
+        ctx,
         Action::ClientCreated,
         &client_id,
-        json!({"grant_types": row.grant_types, "audiences": row.audiences}),
-        now,
+        details,
     )
     .await?;
     tx.commit().await?;
@@ -276,7 +294,7 @@ pub async fn list(db: &Db, tenant: Option<TenantId>) -> Result<Vec<Client>, Clie
     rows.into_iter().map(Client::from_row).collect()
 }
 
-/// Adds a new secret; the old ones keep working for `overlap`.
+/// Adds a new secret as an operator (CLI); the old ones keep working for `overlap`.
 pub async fn rotate_secret(
     db: &Db,
     envelope: &Envelope,
@@ -285,6 +303,24 @@ pub async fn rotate_secret(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ClientError> {
+    let origin = Origin::default();
+    let ctx = Context {
+        actor,
+        origin: &origin,
+        now,
+    };
+    rotate(db, envelope, client_id, overlap, &ctx).await
+}
+
+/// Adds a new secret; the old ones keep working for `overlap`. Audited with `ctx`.
+pub async fn rotate(
+    db: &Db,
+    envelope: &Envelope,
+    client_id: &str,
+    overlap: Duration,
+    ctx: &Context<'_>,
+) -> Result<String, ClientError> {
+    let now = ctx.now;
     let mut tx = db.tenant(tenant_of(client_id)).await?;
     if model::find(&mut tx, client_id).await?.is_none() {
         return Err(ClientError::NotFound);
@@ -292,27 +328,36 @@ pub async fn rotate_secret(
     model::expire_secrets(&mut tx, client_id, now + overlap).await?;
     let secret = new_secret();
     model::add_secret(&mut tx, client_id, &hash_secret(&secret), now).await?;
-    audit_client(
-        &mut tx,
-        envelope,
-        actor,
-        Action::ClientSecretRotated,
-        client_id,
-        json!({"overlap_secs": overlap.num_seconds()}),
-        now,
-    )
-    .await?;
+    let details = json!({"overlap_secs": overlap.num_seconds()});
+    let action = Action::ClientSecretRotated;
+    audit_client(&mut tx, envelope, ctx, action, client_id, details).await?;
     tx.commit().await?;
     Ok(secret)
 }
 
-/// Deletes a client: its secrets stop working and its tokens stop introspecting as active.
+/// Deletes a client as an operator (CLI).
 pub async fn delete(
     db: &Db,
     envelope: &Envelope,
     client_id: &str,
     actor: &str,
     now: DateTime<Utc>,
+) -> Result<(), ClientError> {
+    let origin = Origin::default();
+    let ctx = Context {
+        actor,
+        origin: &origin,
+        now,
+    };
+    remove(db, envelope, client_id, &ctx).await
+}
+
+/// Deletes a client: its secrets stop working and its tokens stop introspecting as active.
+pub async fn remove(
+    db: &Db,
+    envelope: &Envelope,
+    client_id: &str,
+    ctx: &Context<'_>,
 ) -> Result<(), ClientError> {
     let mut tx = db.tenant(tenant_of(client_id)).await?;
     if !model::delete(&mut tx, client_id).await? {
@@ -321,11 +366,10 @@ pub async fn delete(
     audit_client(
         &mut tx,
         envelope,
-        actor,
+        ctx,
         Action::ClientDeleted,
         client_id,
         json!({}),
-        now,
     )
     .await?;
     tx.commit().await?;

@@ -10,6 +10,7 @@ mod browser_refusals;
 mod catalog;
 mod change_feed;
 mod cli;
+mod clients_admin;
 mod code_grant;
 mod codes;
 mod config_files;

@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod clients;
 pub mod mfa;
 pub mod role_mappings;
 pub mod roles;

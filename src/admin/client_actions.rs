@@ -1,0 +1,103 @@
+//! A workspace's own applications (OAuth clients), as its administrators manage them
+//! through the admin API: list, register, read, rotate the secret with an overlap, delete.
+//! Only applications that sign people in (authorization code, refresh): their tokens reach
+//! no further than the person signed in. Machine credentials of a workspace are API keys,
+//! which stay within their maker's reach; client-credential clients remain an operator's
+//! (CLI) decision. A client of another workspace is not found.
+
+use super::user_actions::Act;
+use crate::audit::Context;
+use crate::error::AppError;
+use crate::oidc::clients::{self, Client, ClientError, ClientSpec};
+use chrono::Duration;
+
+/// The grants a workspace administrator may give its applications.
+pub const PERSON_GRANTS: &[&str] = &["authorization_code", "refresh_token"];
+
+/// What an administrator registers.
+pub struct NewClient {
+    pub name: String,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub audiences: Vec<String>,
+}
+
+fn ctx<'a>(act: &'a Act<'_>) -> Context<'a> {
+    Context {
+        actor: &act.who.actor,
+        origin: act.origin,
+        now: act.now,
+    }
+}
+
+impl From<ClientError> for AppError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Invalid(what) => AppError::InvalidRequest(format!("invalid {what}")),
+            ClientError::NotFound => AppError::NotFound,
+            ClientError::Db(e) => e.into(),
+            ClientError::Audit(e) => e.into(),
+        }
+    }
+}
+
+/// The client `id` when it is of the caller's workspace.
+async fn mine(act: &Act<'_>, id: &str) -> Result<Client, AppError> {
+    clients::get(act.db, id)
+        .await
+        .map_err(|e| match e {
+            // An id that names another workspace (or none) is simply not found.
+            ClientError::Db(crate::db::DbError::TenantNotActive) => AppError::NotFound,
+            e => e.into(),
+        })?
+        .filter(|c| c.tenant_id == Some(act.who.tenant))
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn list(act: &Act<'_>) -> Result<Vec<Client>, AppError> {
+    Ok(clients::list(act.db, Some(act.who.tenant)).await?)
+}
+
+pub async fn get(act: &Act<'_>, id: &str) -> Result<Client, AppError> {
+    mine(act, id).await
+}
+
+/// Registers an application; answers it and its secret (shown once).
+pub async fn create(
+    act: &Act<'_>,
+    new: NewClient,
+    max_ttl: i64,
+) -> Result<(Client, String), AppError> {
+    if new.grant_types.is_empty()
+        || new
+            .grant_types
+            .iter()
+            .any(|g| !PERSON_GRANTS.contains(&g.as_str()))
+    {
+        return Err(AppError::InvalidRequest(
+            "grant_types: a workspace's applications sign people in (authorization_code, refresh_token); use an API key for a machine".into(),
+        ));
+    }
+    let spec = ClientSpec {
+        tenant: Some(act.who.tenant),
+        name: new.name,
+        grant_types: new.grant_types,
+        redirect_uris: new.redirect_uris,
+        post_logout_redirect_uris: new.post_logout_redirect_uris,
+        audiences: new.audiences,
+        ..Default::default()
+    };
+    Ok(clients::register(act.db, act.envelope, spec, max_ttl, &ctx(act)).await?)
+}
+
+/// A new secret; the previous ones stay valid for `overlap`.
+pub async fn rotate(act: &Act<'_>, id: &str, overlap: Duration) -> Result<String, AppError> {
+    mine(act, id).await?;
+    Ok(clients::rotate(act.db, act.envelope, id, overlap, &ctx(act)).await?)
+}
+
+pub async fn delete(act: &Act<'_>, id: &str) -> Result<(), AppError> {
+    mine(act, id).await?;
+    Ok(clients::remove(act.db, act.envelope, id, &ctx(act)).await?)
+}
