@@ -8,6 +8,7 @@
 use super::user_actions::Act;
 use crate::audit::Context;
 use crate::error::AppError;
+use crate::oidc::client_changes::{self, ClientEdit};
 use crate::oidc::clients::{self, Client, ClientError, ClientSpec};
 use chrono::Duration;
 
@@ -55,6 +56,30 @@ async fn mine(act: &Act<'_>, id: &str) -> Result<Client, AppError> {
         .ok_or(AppError::NotFound)
 }
 
+/// A client of the workspace that signs people in only: the ones an administrator may
+/// change. A machine client (registered by the operator) stays the operator's: rotating
+/// its secret or widening it would hand out a credential beyond the administrator's reach.
+async fn changeable(act: &Act<'_>, id: &str) -> Result<Client, AppError> {
+    let client = mine(act, id).await?;
+    if client
+        .grant_types
+        .iter()
+        .any(|g| !PERSON_GRANTS.contains(&g.as_str()))
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(client)
+}
+
+fn person_grants_only(grants: &[String]) -> Result<(), AppError> {
+    if grants.is_empty() || grants.iter().any(|g| !PERSON_GRANTS.contains(&g.as_str())) {
+        return Err(AppError::InvalidRequest(
+            "grant_types: a workspace's applications sign people in (authorization_code, refresh_token); use an API key for a machine".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn list(act: &Act<'_>) -> Result<Vec<Client>, AppError> {
     Ok(clients::list(act.db, Some(act.who.tenant)).await?)
 }
@@ -69,16 +94,7 @@ pub async fn create(
     new: NewClient,
     max_ttl: i64,
 ) -> Result<(Client, String), AppError> {
-    if new.grant_types.is_empty()
-        || new
-            .grant_types
-            .iter()
-            .any(|g| !PERSON_GRANTS.contains(&g.as_str()))
-    {
-        return Err(AppError::InvalidRequest(
-            "grant_types: a workspace's applications sign people in (authorization_code, refresh_token); use an API key for a machine".into(),
-        ));
-    }
+    person_grants_only(&new.grant_types)?;
     let spec = ClientSpec {
         tenant: Some(act.who.tenant),
         name: new.name,
@@ -91,13 +107,22 @@ pub async fn create(
     Ok(clients::register(act.db, act.envelope, spec, max_ttl, &ctx(act)).await?)
 }
 
+/// Changes an application's name, grants, URIs or audiences.
+pub async fn update(act: &Act<'_>, id: &str, edit: ClientEdit) -> Result<Client, AppError> {
+    changeable(act, id).await?;
+    if let Some(grants) = &edit.grant_types {
+        person_grants_only(grants)?;
+    }
+    Ok(client_changes::update(act.db, act.envelope, id, edit, &ctx(act)).await?)
+}
+
 /// A new secret; the previous ones stay valid for `overlap`.
 pub async fn rotate(act: &Act<'_>, id: &str, overlap: Duration) -> Result<String, AppError> {
-    mine(act, id).await?;
+    changeable(act, id).await?;
     Ok(clients::rotate(act.db, act.envelope, id, overlap, &ctx(act)).await?)
 }
 
 pub async fn delete(act: &Act<'_>, id: &str) -> Result<(), AppError> {
-    mine(act, id).await?;
+    changeable(act, id).await?;
     Ok(clients::remove(act.db, act.envelope, id, &ctx(act)).await?)
 }

@@ -84,6 +84,7 @@ actions! {
     ClientSecretRotated => "client.secret_rotated",
     ClientDeleted => "client.deleted",
     ClientCreated => "client.created",
+    ClientUpdated => "client.updated",
     AuditExported => "audit.exported",
     AuditEntryRefused => "audit.entry_refused",
     ApiKeyRotationDue => "api_key.rotation_due",

@@ -239,7 +239,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     );
     r.resource(
         "/admin/v1/clients/{id}",
-        vec![get(admin::clients::get), delete(admin::clients::delete)],
+        vec![
+            get(admin::clients::get),
+            patch(admin::clients::update),
+            delete(admin::clients::delete),
+        ],
     );
     r.resource(
         "/admin/v1/clients/{id}/rotate",

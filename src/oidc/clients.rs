@@ -160,7 +160,7 @@ fn valid_platform_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
-async fn audit_client(
+pub(super) async fn audit_client(
     tx: &mut TenantTx,
     envelope: &Envelope,
     ctx: &Context<'_>,
@@ -197,6 +197,29 @@ pub async fn create(
     register(db, envelope, spec, max_ttl, &ctx).await
 }
 
+/// The rules a client's settings follow, at registration and at every change.
+pub(super) fn check(spec: &ClientSpec) -> Result<(), ClientError> {
+    if !crate::text::is_plain(&spec.name, 200) {
+        return Err(ClientError::Invalid("name"));
+    }
+    let grants = &spec.grant_types;
+    if grants.is_empty() || grants.iter().any(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        return Err(ClientError::Invalid("grant_types"));
+    }
+    let mut names = spec.audiences.iter().chain(spec.scopes.iter());
+    if names.any(|v| v.is_empty() || v.contains(' ')) {
+        return Err(ClientError::Invalid("audiences or scopes"));
+    }
+    let mut uris = spec
+        .redirect_uris
+        .iter()
+        .chain(spec.post_logout_redirect_uris.iter());
+    if uris.any(|u| origin_of(u).is_none()) {
+        return Err(ClientError::Invalid("redirect URIs"));
+    }
+    Ok(())
+}
+
 /// Registers a client and returns it with its secret (shown once), audited with `ctx`.
 pub async fn register(
     db: &Db,
@@ -206,33 +229,7 @@ pub async fn register(
     ctx: &Context<'_>,
 ) -> Result<(Client, String), ClientError> {
     let now = ctx.now;
-    if !crate::text::is_plain(&spec.name, 200) {
-        return Err(ClientError::Invalid("name"));
-    }
-    if spec.grant_types.is_empty()
-        || spec
-            .grant_types
-            .iter()
-            .any(|g| !GRANT_TYPES.contains(&g.as_str()))
-    {
-        return Err(ClientError::Invalid("grant_types"));
-    }
-    if spec
-        .audiences
-        .iter()
-        .chain(spec.scopes.iter())
-        .any(|v| v.is_empty() || v.contains(' '))
-    {
-        return Err(ClientError::Invalid("audiences or scopes"));
-    }
-    if spec
-        .redirect_uris
-        .iter()
-        .chain(spec.post_logout_redirect_uris.iter())
-        .any(|u| origin_of(u).is_none())
-    {
-        return Err(ClientError::Invalid("redirect URIs"));
-    }
+    check(&spec)?;
     let ttl = spec.access_token_ttl_secs.unwrap_or(900);
     if !(30..=max_ttl.min(3600)).contains(&ttl) {
         return Err(ClientError::Invalid("access_token_ttl_secs"));

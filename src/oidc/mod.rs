@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod client_changes;
 pub mod client_lookup;
 pub mod clients;
 pub mod codes;

@@ -220,3 +220,97 @@ async fn machine_grants_and_bad_uris_are_refused_with_a_clear_error() {
     );
     r.app.stop().await;
 }
+
+/// A change to the redirect URIs holds on the very next authorization request (the
+/// instance's memory of the client is forgotten), and an operator's machine client is
+/// beyond a workspace administrator.
+#[tokio::test]
+async fn changed_uris_hold_at_once_and_machine_clients_stay_the_operators() {
+    let r = Site::start(Reached::ByAddress).await;
+    let app = json!({"name": "Portal", "redirect_uris": [REDIRECT]});
+    let (_, made) = call(
+        &r,
+        reqwest::Method::POST,
+        "/admin/v1/clients",
+        &r.admin_key,
+        Some(app),
+    )
+    .await;
+    let id = made["client"]["client_id"].as_str().unwrap().to_string();
+    let authorize = |redirect: &str| {
+        crate::browser::authorize_url(&[
+            ("client_id", id.as_str()),
+            ("redirect_uri", redirect),
+            ("tenant", ""),
+        ])
+    };
+    assert_eq!(
+        r.get(&authorize(REDIRECT), None).await.status(),
+        200,
+        "the sign-in form"
+    );
+
+    let moved = "https://portal.example/callback";
+    let path = format!("/admin/v1/clients/{id}");
+    let change = json!({"redirect_uris": [moved], "name": "Portal v2"});
+    let (status, changed) = call(
+        &r,
+        reqwest::Method::PATCH,
+        &path,
+        &r.admin_key,
+        Some(change),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["name"], "Portal v2");
+    assert_eq!(changed["redirect_uris"], json!([moved]));
+    let old = r.get(&authorize(REDIRECT), None).await;
+    assert_eq!(
+        old.status(),
+        400,
+        "the removed URI is refused at once, with a page"
+    );
+    assert_eq!(r.get(&authorize(moved), None).await.status(), 200);
+    let widen = json!({"grant_types": ["client_credentials"]});
+    assert_eq!(
+        call(&r, reqwest::Method::PATCH, &path, &r.admin_key, Some(widen))
+            .await
+            .0,
+        400
+    );
+
+    // A machine client the operator registered for the workspace.
+    let (pool, env) = (r.db.db(), envelope(&[1]));
+    let spec = identity::oidc::clients::ClientSpec {
+        tenant: Some(r.t.tenant_id),
+        name: "Billing sync".into(),
+        grant_types: vec!["client_credentials".into()],
+        ..Default::default()
+    };
+    let (machine, _) =
+        identity::oidc::clients::create(&pool, &env, spec, 3600, "cli", chrono::Utc::now())
+            .await
+            .unwrap();
+    let machine_path = format!("/admin/v1/clients/{}", machine.client_id);
+    let add_audience = json!({"audiences": ["https://api.crm.example"]});
+    let (status, _) = call(
+        &r,
+        reqwest::Method::PATCH,
+        &machine_path,
+        &r.admin_key,
+        Some(add_audience),
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "an administrator cannot widen the operator's machine client"
+    );
+    let rotate = format!("{machine_path}/rotate");
+    assert_eq!(
+        call(&r, reqwest::Method::POST, &rotate, &r.admin_key, None)
+            .await
+            .0,
+        403
+    );
+    r.app.stop().await;
+}

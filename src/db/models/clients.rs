@@ -96,6 +96,28 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ClientRow>, DbError> {
         .await?)
 }
 
+/// Replaces a client's changeable settings; `false` when there is no such client.
+pub async fn update(tx: &mut TenantTx, row: &ClientRow) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::Client(TenantId(tenant), row.client_id.clone()));
+    let mine = oc::table.filter(
+        oc::tenant_id
+            .eq(tenant)
+            .and(oc::client_id.eq(&row.client_id)),
+    );
+    let n = diesel::update(mine)
+        .set((
+            oc::name.eq(&row.name),
+            oc::grant_types.eq(&row.grant_types),
+            oc::redirect_uris.eq(&row.redirect_uris),
+            oc::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
+            oc::audiences.eq(&row.audiences),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(n == 1)
+}
+
 pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<bool, DbError> {
     let tenant = tx.tenant().0;
     tx.forget_on_commit(Change::Client(TenantId(tenant), client_id.to_string()));

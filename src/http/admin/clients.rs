@@ -7,6 +7,7 @@ use crate::admin::client_actions::{self, NewClient};
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
+use crate::oidc::client_changes::ClientEdit;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Duration;
@@ -74,6 +75,37 @@ pub async fn get(
     who.require(PERMISSION)?;
     let origin = ctx.origin();
     let client = client_actions::get(&act(&state, &who, &origin), &id).await?;
+    Ok(HttpResponse::Ok().json(client))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    name: Option<String>,
+    grant_types: Option<Vec<String>>,
+    redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    audiences: Option<Vec<String>>,
+}
+
+pub async fn update(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<String>,
+    body: web::Json<UpdateClient>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require(PERMISSION)?;
+    let body = body.into_inner();
+    let edit = ClientEdit {
+        name: body.name,
+        grant_types: body.grant_types,
+        redirect_uris: body.redirect_uris,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
+        audiences: body.audiences,
+    };
+    let origin = ctx.origin();
+    let client = client_actions::update(&act(&state, &who, &origin), &id, edit).await?;
     Ok(HttpResponse::Ok().json(client))
 }
 
