@@ -136,6 +136,39 @@ pub async fn list(
         .collect())
 }
 
+/// A signed-in person's own live sessions, in a transaction of its own.
+pub async fn list_mine(
+    db: &crate::db::Db,
+    me: &ActiveSession,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionView>, DbError> {
+    let mut tx = db.tenant_read(me.tenant).await?;
+    let found = list(&mut tx, me.user, now).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// A signed-in person ends one of their own sessions; `false` if it is not theirs or open.
+pub async fn end_mine(
+    db: &crate::db::Db,
+    envelope: &Envelope,
+    me: &ActiveSession,
+    id: Uuid,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<bool, AuditError> {
+    let mut tx = db.tenant(me.tenant).await?;
+    let actor = format!("user:{}", me.user);
+    let ctx = Context {
+        actor: &actor,
+        origin,
+        now,
+    };
+    let ended = end(&mut tx, envelope, &ctx, me.user, id, "ended_by_user").await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
 /// Ends one session of `user`; `false` if there was no such open session.
 pub async fn end(
     tx: &mut TenantTx,

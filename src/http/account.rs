@@ -17,9 +17,7 @@ pub async fn list(
     BrowserSession(me): BrowserSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let mut tx = state.db.tenant_read(me.tenant).await?;
-    let list = sessions::list(&mut tx, me.user, Utc::now()).await?;
-    tx.commit().await?;
+    let list = sessions::list_mine(&state.db, &me, Utc::now()).await?;
     Ok(HttpResponse::Ok().json(json!({ "current": me.id, "sessions": list })))
 }
 
@@ -30,32 +28,16 @@ pub async fn end(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if !csrf_matches(
-        &req,
-        req.headers()
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok()),
-    ) {
+    let token = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
+    if !csrf_matches(&req, token) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = state.db.tenant(me.tenant).await?;
-    let actor = format!("user:{}", me.user);
-    if !sessions::end(
-        &mut tx,
-        &state.envelope,
-        &crate::audit::Context {
-            actor: &actor,
-            origin: &ctx.origin(),
-            now: Utc::now(),
-        },
-        me.user,
-        *id,
-        "ended_by_user",
-    )
-    .await?
-    {
+    let (origin, now) = (ctx.origin(), Utc::now());
+    if !sessions::end_mine(&state.db, &state.envelope, &me, *id, &origin, now).await? {
         return Err(AppError::NotFound);
     }
-    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -123,14 +123,7 @@ pub async fn saml_metadata(
 ) -> HttpResponse {
     let (tenant, id) = path.into_inner();
     let tenant = TenantId(tenant);
-    let found = async {
-        let mut tx = state.db.tenant_read(tenant).await?;
-        let conn = connections::load(&mut tx, id).await;
-        tx.commit().await?;
-        conn
-    }
-    .await;
-    match found {
+    match connections::find(&state.db, tenant, id).await {
         Ok(c) => match c.kind {
             Kind::Saml(s) => {
                 let acs = connections::urls(&state.settings.server.public_url, tenant, id).acs;

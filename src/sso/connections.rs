@@ -92,6 +92,14 @@ pub async fn load(tx: &mut TenantTx, id: Uuid) -> Result<Connection, SsoError> {
     Connection::from_row(tx.tenant(), row)
 }
 
+/// Connection `id` of `tenant`, read in a transaction of its own (SP metadata).
+pub async fn find(db: &crate::db::Db, tenant: TenantId, id: Uuid) -> Result<Connection, SsoError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let conn = load(&mut tx, id).await;
+    tx.commit().await?;
+    conn
+}
+
 /// Opens the connection's secret of `kind`.
 pub async fn secret(
     tx: &mut TenantTx,

@@ -311,22 +311,8 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn(settings: Settings) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let state = startup::build_state(settings, envelope(&[1])).unwrap();
-        startup::prepare(&state).await;
-        let kept = state.clone();
-        let server = startup::serve(state, listener).unwrap();
-        let handle = server.handle();
-        tokio::spawn(server);
-        TestApp {
-            state: kept,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            handle,
-        }
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        Self::serve_at(settings, listener, base).await
     }
 
     /// The service with its issuer and public URL set to its own address, as third-party
@@ -336,21 +322,7 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         settings.tokens.issuer = base.clone();
         settings.server.public_url = base.clone();
-        let state = startup::build_state(settings, envelope(&[1])).unwrap();
-        startup::prepare(&state).await;
-        let kept = state.clone();
-        let server = startup::serve(state, listener).unwrap();
-        let handle = server.handle();
-        tokio::spawn(server);
-        TestApp {
-            state: kept,
-            base,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            handle,
-        }
+        Self::serve_at(settings, listener, base).await
     }
 
     /// The service reached by name (`http://localhost:<port>`) as its public URL: a
@@ -359,6 +331,11 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
         settings.server.public_url = base.clone();
+        Self::serve_at(settings, listener, base).await
+    }
+
+    /// Serves `settings` on `listener`, reached at `base`.
+    async fn serve_at(settings: Settings, listener: TcpListener, base: String) -> Self {
         let state = startup::build_state(settings, envelope(&[1])).unwrap();
         startup::prepare(&state).await;
         let kept = state.clone();
