@@ -334,24 +334,30 @@ async fn a_failing_lookup_shows_an_outage_page_not_a_wrong_answer() {
     assert_eq!(post().await.status(), 400);
 }
 
+/// `path` with `cookie` while the runtime role cannot read sessions (as in an outage).
+async fn get_while_sessions_unreadable(r: &Site, path: &str, cookie: &str) -> (u16, String) {
+    let owner = r.db.owner().await;
+    owner
+        .batch_execute("REVOKE SELECT ON sessions FROM identity_app")
+        .await
+        .unwrap();
+    let res = r.get(path, Some(cookie)).await;
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    owner
+        .batch_execute("GRANT SELECT ON sessions TO identity_app")
+        .await
+        .unwrap();
+    (status, body)
+}
+
 /// A session the database cannot read is an outage (503), not "you are not signed in".
 #[tokio::test]
 async fn an_unreadable_session_is_an_outage_not_a_sign_out() {
     let r = Site::start(Reached::ByAddress).await;
     let session = signed_in(&r, "admin@alpha.example", "198.51.100.40").await;
     let cookie = format!("__Host-identity-session={session}");
-    let owner = r.db.owner().await;
-    owner
-        .batch_execute("REVOKE SELECT ON sessions FROM identity_app")
-        .await
-        .unwrap();
-    let res = r.get("/account/mfa", Some(&cookie)).await;
-    let status = res.status();
-    let body = res.text().await.unwrap();
-    owner
-        .batch_execute("GRANT SELECT ON sessions TO identity_app")
-        .await
-        .unwrap();
+    let (status, body) = get_while_sessions_unreadable(&r, "/account/mfa", &cookie).await;
     assert_eq!(status, 503, "{body}");
     assert!(!body.contains("not signed in"), "{body}");
     assert_eq!(r.get("/account/mfa", Some(&cookie)).await.status(), 200);
@@ -359,24 +365,13 @@ async fn an_unreadable_session_is_an_outage_not_a_sign_out() {
 }
 
 /// Sign-out with a session the database cannot read is an outage (503), never "you are
-/// signed out" while the session lives on; once readable, the same request ends it.
+/// signed out" while the session lives on.
 #[tokio::test]
 async fn a_sign_out_that_cannot_read_the_session_says_so_and_ends_nothing() {
     let r = Site::start(Reached::ByAddress).await;
     let session = signed_in(&r, "admin@alpha.example", "198.51.100.41").await;
     let cookie = format!("__Host-identity-session={session}");
-    let owner = r.db.owner().await;
-    owner
-        .batch_execute("REVOKE SELECT ON sessions FROM identity_app")
-        .await
-        .unwrap();
-    let res = r.get("/oauth2/logout", Some(&cookie)).await;
-    let status = res.status();
-    let body = res.text().await.unwrap();
-    owner
-        .batch_execute("GRANT SELECT ON sessions TO identity_app")
-        .await
-        .unwrap();
+    let (status, body) = get_while_sessions_unreadable(&r, "/oauth2/logout", &cookie).await;
     assert_eq!(status, 503, "{body}");
     assert!(!body.contains("signed out"), "{body}");
     assert!(still_signed_in(&r, &session).await, "nothing ended");
