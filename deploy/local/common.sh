@@ -87,13 +87,20 @@ ensure_redis() {
 }
 
 # A development platform key, generated once and kept out of git.
-ensure_dev_key() {
+# The development platform key in .local/platform-key (made on first use). The local
+# config names this file, so the CLI and the service find it by themselves.
+ensure_dev_key_file() {
   mkdir -p "$ROOT/.local"
+  if [ ! -s "$ROOT/.local/platform-key" ]; then
+    (umask 077; printf '1:%s\n' "$(head -c 32 /dev/urandom | base64 -w0)" > "$ROOT/.local/platform-key")
+    log "generated a development platform key in .local/platform-key"
+  fi
+}
+
+# The same key exported, for scripts that run with configs of their own (deploy/load).
+ensure_dev_key() {
   if [ -z "${IDENTITY_PLATFORM_ENCRYPTION_KEY:-}" ]; then
-    if [ ! -s "$ROOT/.local/platform-key" ]; then
-      (umask 077; printf '1:%s\n' "$(head -c 32 /dev/urandom | base64 -w0)" > "$ROOT/.local/platform-key")
-      log "generated a development platform key in .local/platform-key"
-    fi
+    ensure_dev_key_file
     IDENTITY_PLATFORM_ENCRYPTION_KEY="$(cat "$ROOT/.local/platform-key")"
     export IDENTITY_PLATFORM_ENCRYPTION_KEY
   fi

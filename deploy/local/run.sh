@@ -1,26 +1,56 @@
 #!/usr/bin/env bash
-# Runs the service in the foreground on a seeded demo tenant and prints its URL.
+# Runs the service in the foreground on a seeded demo workspace, with the demo app next to
+# it, and prints the URL to open.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
 ensure_build_tools
 ensure_postgres
 ensure_redis
-ensure_dev_key
+ensure_dev_key_file
 ensure_database identity
 
 export IDENTITY_CONFIG="${IDENTITY_CONFIG:-$ROOT/deploy/config/local.yaml}"
 log "building (the first build takes a few minutes)"
-cargo build --quiet --bin identity
+cargo build --quiet --bin identity --bin identity-demo
 BIN="$ROOT/target/debug/identity"
 
 "$BIN" migrate
-seed="$("$BIN" bootstrap --tenant demo --name "Demo Workspace" --admin-email admin@demo.example --if-missing --json)"
+# Stops here, saying how to recover, when .local/platform-key is not the key that sealed
+# the local database's secrets.
+"$BIN" keys check >/dev/null
+
+# The demo workspace and its admin; lost credentials get a fresh password.
+fresh=()
+[ -s "$ROOT/.local/demo-admin" ] || fresh=(--fresh-password)
+seed="$("$BIN" bootstrap --tenant demo --name "Demo Workspace" --admin-email admin@demo.example --if-missing "${fresh[@]}" --json)"
 password="$(printf '%s' "$seed" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("admin_password",""))')"
 if [ -n "$password" ]; then
   (umask 077; printf 'admin@demo.example\n%s\n' "$password" > "$ROOT/.local/demo-admin")
 fi
-echo "Demo workspace 'demo' is ready; its admin's credentials are in .local/demo-admin" >&2
+
+# The demo app's client registration, kept in .local/demo-client (made again when missing
+# or no longer registered).
+DEMO_URL=http://localhost:8081
+client_id="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_id"])' .local/demo-client 2>/dev/null || true)"
+if [ -z "$client_id" ] || ! "$BIN" clients list --tenant demo --json | grep -q "\"$client_id\""; then
+  "$BIN" clients create --tenant demo --name "Demo CRM app" \
+    --grant-type authorization_code --grant-type refresh_token \
+    --redirect-uri "$DEMO_URL/callback" --post-logout-redirect-uri "$DEMO_URL/" \
+    --audience https://api.crm.example --json \
+    | python3 -c 'import json,sys; c=json.load(sys.stdin); print(json.dumps({"client_id": c["client_id"], "client_secret": c["client_secret"]}))' \
+    > .local/demo-client.new
+  chmod 600 .local/demo-client.new && mv .local/demo-client.new .local/demo-client
+  log "registered the demo app's client"
+fi
+
+echo "Demo workspace 'demo' is ready; its admin's email and password are in .local/demo-admin" >&2
+"$ROOT/target/debug/identity-demo" --client-file .local/demo-client --public-url "$DEMO_URL" &
+demo_pid=$!
 # `serve` prints "identity service listening on http://127.0.0.1:PORT" and "open
-# http://localhost:8080 in a browser" (the public URL), then JSON logs.
-exec "$BIN" serve
+# http://localhost:8080 in a browser" (the public URL), then JSON logs. Both processes stop
+# with this script (Ctrl-C, or a supervisor's TERM).
+"$BIN" serve &
+serve_pid=$!
+trap 'kill "$demo_pid" "$serve_pid" 2>/dev/null || true' EXIT INT TERM
+wait "$serve_pid"

@@ -92,6 +92,40 @@ pub async fn find_existing(
     }))
 }
 
+/// A new password for an existing first admin (`bootstrap --if-missing --fresh-password`,
+/// when a local checkout lost its demo credentials): their sessions end, and it is audited.
+pub async fn fresh_password(
+    db: &Db,
+    envelope: &Envelope,
+    hasher: &PasswordHasher,
+    found: &Bootstrapped,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), BootstrapError> {
+    check_policy(password)?;
+    let hash = hasher.hash(password).await?;
+    let mut tx = db.tenant(found.tenant_id).await?;
+    users::set_password(&mut tx, found.admin_user_id, &hash).await?;
+    let origin = Origin::default();
+    let ctx = audit::Context {
+        actor: "cli",
+        origin: &origin,
+        now,
+    };
+    let user = found.admin_user_id;
+    crate::auth::sessions::end_all(&mut tx, envelope, &ctx, user, "password_reset").await?;
+    let target = format!("user:{user}");
+    let event = Event {
+        actor: "cli",
+        action: Action::PasswordChanged,
+        target: &target,
+        details: json!({"via": "bootstrap"}),
+    };
+    audit::record(&mut tx, envelope, event, &origin, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn bootstrap(
     db: &Db,
     envelope: &Envelope,

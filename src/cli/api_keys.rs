@@ -51,7 +51,7 @@ pub enum ApiKeysCommand {
 }
 
 pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow::Result<ExitCode> {
-    let envelope = envelope()?;
+    let envelope = envelope(&settings)?;
     let now = Utc::now();
     let origin = Origin::default();
     match command {

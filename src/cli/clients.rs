@@ -67,7 +67,7 @@ pub enum ClientsCommand {
 }
 
 pub async fn run(settings: Settings, db: Db, command: ClientsCommand) -> anyhow::Result<ExitCode> {
-    let envelope = envelope()?;
+    let envelope = envelope(&settings)?;
     match command {
         ClientsCommand::Create(a) => {
             let tenant = match &a.tenant {

@@ -7,6 +7,7 @@ use chrono::Utc;
 use clap::Subcommand;
 use identity::audit::Origin;
 use identity::auth::domains;
+use identity::config::Settings;
 use identity::db::Db;
 use std::process::ExitCode;
 
@@ -34,14 +35,14 @@ pub enum DomainsCommand {
     },
 }
 
-pub async fn run(db: Db, command: DomainsCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(settings: Settings, db: Db, command: DomainsCommand) -> anyhow::Result<ExitCode> {
     let origin = Origin::default();
     match command {
         DomainsCommand::Claim { tenant, domain } => {
             let tenant = tenant_by_slug(&db, &tenant).await?;
             let d = domains::claim(
                 &db,
-                &envelope()?,
+                &envelope(&settings)?,
                 tenant,
                 &domain,
                 "cli",
@@ -55,7 +56,7 @@ pub async fn run(db: Db, command: DomainsCommand) -> anyhow::Result<ExitCode> {
             let tenant = tenant_by_slug(&db, &tenant).await?;
             domains::release(
                 &db,
-                &envelope()?,
+                &envelope(&settings)?,
                 tenant,
                 &domain,
                 "cli",

@@ -26,6 +26,8 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Exit 1, saying what to do, when the platform key does not open the stored keys.
+    Check,
     /// Withdraw a key at once (compromise); its tokens stop validating.
     Revoke {
         #[arg(long)]
@@ -34,10 +36,17 @@ pub enum KeysCommand {
 }
 
 pub async fn run(settings: Settings, db: Db, command: KeysCommand) -> anyhow::Result<ExitCode> {
-    let envelope = envelope()?;
+    let envelope = envelope(&settings)?;
     let t = &settings.tokens;
     let retention = Duration::seconds(t.max_token_ttl_secs + t.leeway_secs as i64);
     match command {
+        KeysCommand::Check => {
+            super::ops::refuse_a_foreign_platform_key(&settings, &db, &envelope).await?;
+            let mut tx = db.platform().await?;
+            identity::db::models::signing_keys::list_all(&mut tx).await?;
+            tx.commit().await?;
+            println!("the platform key opens the stored signing keys");
+        }
         KeysCommand::Rotate {
             alg,
             publish_ahead_secs,

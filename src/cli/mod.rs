@@ -7,8 +7,11 @@ mod keys;
 mod ops;
 mod tenants;
 
+use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use identity::config::is_loopback_url;
 use identity::config::Settings;
+use identity::crypto::keyring::{KeyringError, KEYRING_ENV};
 use identity::crypto::{Envelope, Keyring};
 use identity::db::models::tenants as tenant_model;
 use identity::db::Db;
@@ -16,6 +19,7 @@ use identity::ids::TenantId;
 use identity::startup;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use zeroize::Zeroizing;
 
 #[derive(Parser)]
 #[command(
@@ -80,8 +84,36 @@ enum Command {
     },
 }
 
-pub fn envelope() -> anyhow::Result<Envelope> {
-    Ok(Envelope::new(Keyring::from_env()?))
+/// The platform keyring: `IDENTITY_PLATFORM_ENCRYPTION_KEY`, or in a local checkout the
+/// file `development.platform_key_file` names (refused unless the service is on loopback).
+pub fn envelope(settings: &Settings) -> anyhow::Result<Envelope> {
+    match Keyring::from_env() {
+        Err(KeyringError::Missing) => {}
+        found => return Ok(Envelope::new(found?)),
+    }
+    let dev = settings.development.as_ref();
+    let Some(file) = dev.and_then(|d| d.platform_key_file.as_ref()) else {
+        bail!(
+            "{KEYRING_ENV} is not set: give it the platform key (see README); \
+             in a local checkout, ./deploy/local/run.sh keeps one in .local/platform-key"
+        );
+    };
+    if !is_loopback_url(&settings.server.public_url) {
+        bail!(
+            "development.platform_key_file is for a local checkout only, and \
+             server.public_url is not a loopback address: set {KEYRING_ENV} instead"
+        );
+    }
+    let raw = Zeroizing::new(std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "{KEYRING_ENV} is not set and the development key file {} cannot be read; \
+             ./deploy/local/run.sh makes one",
+            file.display()
+        )
+    })?);
+    Keyring::parse(raw.trim())
+        .with_context(|| format!("reading {}", file.display()))
+        .map(Envelope::new)
 }
 
 pub fn db(settings: &Settings) -> anyhow::Result<Db> {
@@ -116,14 +148,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let code = match cli.command {
         Command::Serve => return ops::serve(settings).await,
         Command::Migrate => return ops::migrate(settings).await,
-        Command::Bootstrap(args) => ops::bootstrap(db.clone(), args).await,
-        Command::Keys { command } => keys::run(settings, db.clone(), command).await,
-        Command::Clients { command } => clients::run(settings, db.clone(), command).await,
-        Command::Domains { command } => domains::run(db.clone(), command).await,
-        Command::Tenants { command } => tenants::run(db.clone(), command).await,
-        Command::ApiKeys { command } => api_keys::run(settings, db.clone(), command).await,
-        Command::Encryption { command } => ops::encryption(db.clone(), command).await,
-        Command::Audit { command } => ops::audit(db.clone(), command).await,
+        Command::Bootstrap(args) => ops::bootstrap(settings.clone(), db.clone(), args).await,
+        Command::Keys { command } => keys::run(settings.clone(), db.clone(), command).await,
+        Command::Clients { command } => clients::run(settings.clone(), db.clone(), command).await,
+        Command::Domains { command } => domains::run(settings.clone(), db.clone(), command).await,
+        Command::Tenants { command } => tenants::run(settings.clone(), db.clone(), command).await,
+        Command::ApiKeys { command } => api_keys::run(settings.clone(), db.clone(), command).await,
+        Command::Encryption { command } => {
+            ops::encryption(settings.clone(), db.clone(), command).await
+        }
+        Command::Audit { command } => ops::audit(settings.clone(), db.clone(), command).await,
     };
     // No chainer runs in a CLI process: chain what this command audited before exiting, so
     // the entries are in the chain (and an export or verify sees them) when it returns.
@@ -131,7 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // change what the command itself did.
     let marked = db.audit_queue().take();
     if !marked.is_empty() {
-        match envelope() {
+        match envelope(&settings) {
             Ok(envelope) => {
                 for tenant in marked {
                     if let Err(e) = identity::audit::chainer::settle(&db, &envelope, tenant).await {

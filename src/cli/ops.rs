@@ -7,7 +7,9 @@ use identity::admin::bootstrap::{self, BootstrapRequest};
 use identity::auth::password::PasswordHasher;
 use identity::config::Settings;
 use identity::crypto::rotation;
+use identity::crypto::KEYRING_ENV;
 use identity::db::Db;
+use identity::jwt::key_check::{self, KeyCheckError};
 use identity::{audit, startup, telemetry};
 use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
@@ -29,6 +31,9 @@ pub struct BootstrapArgs {
     /// Succeed without changes when the tenant exists already.
     #[arg(long)]
     if_missing: bool,
+    /// With --if-missing: give the existing admin a new generated password (printed once).
+    #[arg(long, requires = "if_missing")]
+    fresh_password: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -61,11 +66,12 @@ pub enum AuditCommand {
 
 pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     telemetry::init(&settings.log)?;
-    let envelope = envelope()?;
+    let envelope = envelope(&settings)?;
     let addr = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = TcpListener::bind(&addr).with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     let state = startup::build_state(settings, envelope)?;
+    refuse_a_foreign_platform_key(&state.settings, &state.db, &state.envelope).await?;
     startup::prepare(&state).await;
     // stderr, so the JSON log stream on stdout stays machine-readable; one write, and a
     // closed stderr (a supervisor that stopped reading) must not stop the service. Passkeys
@@ -79,16 +85,51 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Stops with the way out when the stored signing keys were sealed under another platform
+/// key; a database that does not answer is left to the key refresher, as before.
+pub async fn refuse_a_foreign_platform_key(
+    settings: &Settings,
+    db: &Db,
+    envelope: &identity::crypto::Envelope,
+) -> anyhow::Result<()> {
+    match key_check::platform_key_opens_signing_keys(db, envelope).await {
+        Ok(()) => Ok(()),
+        Err(KeyCheckError::Db(e)) => {
+            tracing::warn!(error = %e, "could not check the signing keys against the platform key");
+            Ok(())
+        }
+        Err(e @ KeyCheckError::SealedWithAnotherKey { .. }) if settings.development.is_some() => {
+            bail!(
+            "{e}.\nThe local database holds secrets sealed with a platform key this checkout no \
+             longer has (was .local/ deleted?). Either put the old key back in \
+             .local/platform-key, or start over with an empty local database: \
+             ./deploy/local/reset.sh"
+        )
+        }
+        Err(e) => bail!(
+            "{e}.\nThe database holds secrets sealed with a platform key that \
+             {KEYRING_ENV} does not contain. Give it the keyring that sealed them (keep old \
+             versions listed until `identity encryption rotate` has finished)."
+        ),
+    }
+}
+
 pub async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
     let applied = identity::db::migrate::run(&settings.database.migrate_url).await?;
     println!("migrations applied: {}", applied.len());
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn bootstrap(db: Db, a: BootstrapArgs) -> anyhow::Result<ExitCode> {
+pub async fn bootstrap(settings: Settings, db: Db, a: BootstrapArgs) -> anyhow::Result<ExitCode> {
     if a.if_missing {
         if let Some(found) = bootstrap::find_existing(&db, &a.tenant, &a.admin_email).await? {
-            print_bootstrap(&found, None, a.json)?;
+            let password = a.fresh_password.then(identity::crypto::random::token::<18>);
+            if let Some(p) = &password {
+                let (env, hasher) = (envelope(&settings)?, PasswordHasher::new(1));
+                bootstrap::fresh_password(&db, &env, &hasher, &found, p, chrono::Utc::now())
+                    .await?;
+            }
+            print_bootstrap(&found, password.as_deref(), a.json)?;
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -105,7 +146,7 @@ pub async fn bootstrap(db: Db, a: BootstrapArgs) -> anyhow::Result<ExitCode> {
     };
     let done = bootstrap::bootstrap(
         &db,
-        &envelope()?,
+        &envelope(&settings)?,
         &PasswordHasher::new(1),
         &req,
         chrono::Utc::now(),
@@ -150,8 +191,12 @@ fn print_bootstrap(
     Ok(())
 }
 
-pub async fn encryption(db: Db, command: EncryptionCommand) -> anyhow::Result<ExitCode> {
-    let envelope = envelope()?;
+pub async fn encryption(
+    settings: Settings,
+    db: Db,
+    command: EncryptionCommand,
+) -> anyhow::Result<ExitCode> {
+    let envelope = envelope(&settings)?;
     match command {
         EncryptionCommand::Status => {
             let counts = rotation::status(&db).await?;
@@ -193,9 +238,9 @@ pub async fn encryption(db: Db, command: EncryptionCommand) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn audit(db: Db, command: AuditCommand) -> anyhow::Result<ExitCode> {
+pub async fn audit(settings: Settings, db: Db, command: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify { tenant } = command;
-    let reports = audit::verify::verify(&db, &envelope()?, tenant.as_deref()).await?;
+    let reports = audit::verify::verify(&db, &envelope(&settings)?, tenant.as_deref()).await?;
     let mut broken = false;
     for r in reports {
         match r.first_break {

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use identity::admin::tenant_status;
 use identity::audit::Origin;
 use identity::authority::OPERATOR;
+use identity::config::Settings;
 use identity::db::Db;
 use std::process::ExitCode;
 
@@ -23,7 +24,7 @@ pub enum TenantsCommand {
     },
 }
 
-pub async fn run(db: Db, command: TenantsCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(settings: Settings, db: Db, command: TenantsCommand) -> anyhow::Result<ExitCode> {
     let (slug, active) = match &command {
         TenantsCommand::Suspend { tenant } => (tenant, false),
         TenantsCommand::Resume { tenant } => (tenant, true),
@@ -32,7 +33,7 @@ pub async fn run(db: Db, command: TenantsCommand) -> anyhow::Result<ExitCode> {
     let origin = Origin::default();
     tenant_status::set(
         &db,
-        &envelope()?,
+        &envelope(&settings)?,
         tenant,
         active,
         OPERATOR,

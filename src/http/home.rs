@@ -1,17 +1,29 @@
-//! A plain landing page so the printed URL shows something useful.
+//! The landing page the printed URL opens: what the service is, the demo app (in a local
+//! checkout), the console and the discovery document.
 
-use actix_web::HttpResponse;
+use crate::http::pages;
+use crate::state::AppState;
+use actix_web::{http::StatusCode, web, HttpResponse};
+use askama::Template;
 
-const PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Identity service</title></head>
-<body><main><h1>Identity service</h1>
-<p>The service is running. Sign-in pages are reached by redirect from CRM front ends.</p>
-<ul><li><a href="/healthz">Liveness</a></li><li><a href="/readyz">Readiness</a></li></ul>
-</main></body></html>"#;
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home<'a> {
+    title: &'a str,
+    demo_app_url: Option<&'a str>,
+}
 
-pub async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(PAGE)
+pub async fn index(state: web::Data<AppState>) -> HttpResponse {
+    let demo_app_url = state
+        .settings
+        .development
+        .as_ref()
+        .and_then(|d| d.demo_app_url.as_deref());
+    pages::render(
+        StatusCode::OK,
+        &Home {
+            title: "Identity service",
+            demo_app_url,
+        },
+    )
 }

@@ -2,6 +2,7 @@
 //! module every part of the service uses, and the key store that every instance refreshes.
 
 pub mod claims;
+pub mod key_check;
 pub mod keys;
 pub mod keyset;
 pub mod keystore;

@@ -167,11 +167,21 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
+    /// `path` on the instance, or an absolute URL (another application, cookies shared as a
+    /// browser shares them across ports of one host).
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") {
+            path.to_string()
+        } else {
+            self.app.url(path)
+        }
+    }
+
     pub async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
         let res = self
             .app
             .http
-            .get(self.app.url(path))
+            .get(self.url(path))
             .header("cookie", self.cookie_header())
             .send()
             .await
@@ -194,7 +204,7 @@ impl<'a> Browser<'a> {
         let res = self
             .app
             .http
-            .post(self.app.url(path))
+            .post(self.url(path))
             .header("cookie", self.cookie_header())
             .form(&form)
             .send()

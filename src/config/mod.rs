@@ -8,6 +8,9 @@ use serde::Deserialize;
 use serde_yaml::Value;
 use std::path::Path;
 
+mod development;
+pub use development::{is_loopback_url, DevelopmentSettings};
+
 /// Prefix of environment overrides: `IDENTITY__DATABASE__URL` sets `database.url`.
 pub const ENV_PREFIX: &str = "IDENTITY__";
 
@@ -26,6 +29,9 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub sso: SsoSettings,
+    /// Local checkout conveniences; absent in production.
+    #[serde(default)]
+    pub development: Option<DevelopmentSettings>,
 }
 
 /// Enterprise SSO.
@@ -334,7 +340,11 @@ impl Settings {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
-        Self::from_yaml_and_env(&text, std::env::vars())
+        let mut settings = Self::from_yaml_and_env(&text, std::env::vars())?;
+        if let Some(dev) = &mut settings.development {
+            dev.anchor(path);
+        }
+        Ok(settings)
     }
 
     /// Parses YAML text, then applies `IDENTITY__A__B=value` pairs from `env`.
@@ -356,7 +366,11 @@ impl Settings {
                 .with_context(|| format!("applying override {key}"))?;
         }
         // The error text names the field, never its value.
-        serde_yaml::from_value(tree).context("invalid configuration")
+        let settings: Self = serde_yaml::from_value(tree).context("invalid configuration")?;
+        if settings.development.is_some() && !is_loopback_url(&settings.server.public_url) {
+            bail!("the development section is for a local checkout only, and server.public_url is not a loopback address");
+        }
+        Ok(settings)
     }
 }
 
