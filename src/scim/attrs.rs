@@ -1,7 +1,8 @@
 //! Attribute handling guided by the published schemas: checking and normalising what a
-//! client sends (known attributes only, canonical names, coerced types, read-only values
-//! dropped), trimming what is returned (`attributes`, `excludedAttributes`), and matching
-//! an element of a multi-valued attribute against a value filter (for PATCH paths).
+//! client sends (unknown attributes ignored, protected ones refused, canonical names, coerced
+//! types, read-only values dropped), trimming what is returned (`attributes`,
+//! `excludedAttributes`), and matching an element of a multi-valued attribute against a
+//! value filter (for PATCH paths).
 
 use super::error::ScimError;
 use super::filter::{CompareOp, Filter, Value as FValue};
@@ -54,7 +55,8 @@ fn coerce_single(attr: &Attr, v: &Value, path: &str) -> Result<Option<Value>, Sc
                         "'{path}' has no sub-attribute '{k}'"
                     )));
                 };
-                if !sub.writable() {
+                // `null` is "no value" here too (Entra sends `"$ref": null` in members).
+                if !sub.writable() || sv.is_null() {
                     continue;
                 }
                 if let Some(c) = coerce_single(sub, sv, &format!("{path}.{}", sub.name))? {
@@ -82,11 +84,45 @@ fn coerce_single(attr: &Attr, v: &Value, path: &str) -> Result<Option<Value>, Sc
     }))
 }
 
+/// What a body is written for: Okta sends a placeholder `password` with every create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Create,
+    Replace,
+}
+
+/// Attributes that would carry authority or credentials. SCIM never sets them here: roles
+/// come from the workspace's group rules and passwords from the person.
+const PROTECTED: [&str; 4] = ["roles", "entitlements", "x509Certificates", "password"];
+
+/// `Ok(true)` when `key` is protected and its value changes nothing, so it is ignored: an
+/// empty value (Entra sends `"roles": []`) or the password Okta sends on create (its docs:
+/// "a placeholder ... isn't relevant"; it is never stored). Any other value is refused.
+pub fn ignore_protected(key: &str, v: &Value, write: Write) -> Result<bool, ScimError> {
+    let Some(name) = PROTECTED.iter().find(|p| p.eq_ignore_ascii_case(key)) else {
+        return Ok(false);
+    };
+    let empty = match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    };
+    if empty || (*name == "password" && write == Write::Create) {
+        return Ok(true);
+    }
+    Err(ScimError::mutability(format!(
+        "'{name}' cannot be set over SCIM in this service; roles come from the workspace's \
+         group rules, and passwords are set by the person"
+    )))
+}
+
 /// Checks a whole resource body against `kind`'s schemas. Returns the attributes as a
 /// canonical document (core attributes by name, each extension under its URN). `id`,
-/// `meta` and read-only attributes are ignored; anything unknown is refused, so a client
-/// cannot smuggle in roles, passwords or admin rights.
-pub fn normalize(kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimError> {
+/// `meta`, read-only attributes, schemas and attributes this service does not know are
+/// ignored (RFC 7644 lets a provider ignore what it does not support; nothing unknown is
+/// ever stored). Protected attributes with a value are refused ([`ignore_protected`]).
+pub fn normalize(kind: Kind, body: &Value, write: Write) -> Result<Map<String, Value>, ScimError> {
     let Value::Object(obj) = body else {
         return Err(ScimError::invalid_syntax("the body must be a JSON object"));
     };
@@ -96,9 +132,12 @@ pub fn normalize(kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimErr
         let list = schemas
             .as_array()
             .ok_or_else(|| ScimError::invalid_syntax("schemas must be an array"))?;
-        let known = |s: &str| m.schema_for(kind, Some(s)).is_some();
-        if list.iter().any(|s| !s.as_str().is_some_and(known)) {
-            return Err(ScimError::invalid_value("schemas names an unknown schema"));
+        // Other URIs (Entra adds its ADSCIM group schema) are ignored; a name that is not
+        // a string is a malformed body.
+        if list.iter().any(|s| !s.is_string()) {
+            return Err(ScimError::invalid_syntax(
+                "schemas must be an array of URIs",
+            ));
         }
     }
     let mut out = Map::new();
@@ -107,6 +146,9 @@ pub fn normalize(kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimErr
             .iter()
             .any(|k| k.eq_ignore_ascii_case(key))
         {
+            continue;
+        }
+        if ignore_protected(key, v, write)? {
             continue;
         }
         if key.eq_ignore_ascii_case("externalId") {
@@ -174,9 +216,7 @@ fn put_attrs(
             continue;
         }
         let Some(attr) = schema.attr(key) else {
-            return Err(ScimError::invalid_value(format!(
-                "unknown attribute '{key}'"
-            )));
+            continue;
         };
         if !attr.writable() {
             continue;

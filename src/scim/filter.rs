@@ -198,7 +198,6 @@ impl<'a> Parser<'a> {
     }
 
     fn unary(&mut self, inner: bool) -> Result<Filter, ParseError> {
-        use CompareOp::{Co, Eq, Ew, Ge, Gt, Le, Lt, Ne, Sw};
         self.skip_ws();
         if self.word().eq_ignore_ascii_case("not") {
             self.pos += 3;
@@ -214,8 +213,28 @@ impl<'a> Parser<'a> {
         let path = self.attr_path()?;
         if self.peek() == Some('[') {
             let filter = Box::new(self.value_filter(&path, inner)?);
+            if self.peek() != Some('.') {
+                return Ok(Filter::ValuePath { path, filter });
+            }
+            // `emails[type eq "work"].value eq "x"`: not in RFC 7644's grammar, but what
+            // Entra ID documents for its uniqueness lookups. It means the element that
+            // matches both, i.e. `emails[type eq "work" and value eq "x"]`.
+            self.pos += 1;
+            let sub = AttrPath {
+                urn: None,
+                attr: self.name()?,
+                sub: None,
+            };
+            let compare = Box::new(self.comparison(sub)?);
+            let filter = Box::new(Filter::And(filter, compare));
             return Ok(Filter::ValuePath { path, filter });
         }
+        self.comparison(path)
+    }
+
+    /// The ` op value` (or ` pr`) after an attribute path.
+    fn comparison(&mut self, path: AttrPath) -> Result<Filter, ParseError> {
+        use CompareOp::{Co, Eq, Ew, Ge, Gt, Le, Lt, Ne, Sw};
         if !self.skip_ws() {
             return Err(err("expected whitespace after attribute path", self.pos));
         }
@@ -528,6 +547,8 @@ mod tests {
             URN:a:b:c pr => <URN:a:b>c pr
             urn:a:b:x[y pr] => <urn:a:b>x[y pr]
             emails[type eq "work"]
+            emails[type eq "work"].value eq "a@b.c" => emails[type eq "work" and value eq "a@b.c"]
+            emails[type eq "work"].primary pr and a pr => emails[type eq "work" and primary pr] and a pr
             userName eq "a" or emails[ (type eq "w" or not(primary eq true)) and value co "@x" ] => userName eq "a" or emails[(type eq "w" or not (primary eq true)) and value co "@x"]
             "#;
         table(cases);
@@ -563,7 +584,7 @@ mod tests {
             a eq 1 b | a eq 1 and | or a pr | a pr extra | not a eq "b" | not | a eq "abc | a eq "abc\" | x[y[z pr]]
             a eq"b" | a.b.c pr | a eq 01 | a eq 1. | a eq .5 | a eq 1e | a eq - | a eq 1e999 | a eq tru | a eq "\x"
             a eq "\uD800" | a eq "\uDC00" | a eq "\uD800\u0041" | a eq "\u12" | 1a pr | a.1 pr | urn:x pr | urn:a:b: pr
-            a.b[c pr] | a[] | a[c pr].d pr | a eq 1and b pr | a eq 1 and not | é eq 1 | a eq 1 é | a eq "\u12é4" | a[é]
+            a.b[c pr] | a[] | a eq 1and b pr | a eq 1 and not | é eq 1 | a eq 1 é | a eq "\u12é4" | a[é]
             aé pr | a eq truex | a pr and (b pr | a pr] | a eq [1] | $ pr | a eq 1.2.3 | a eq --1 | a eq 1e5e3"#;
         let extra = ["", "  \t", "a eq ", "a eq \"tab\there\"", "a eq \"\\"];
         let lines = cases.lines().flat_map(|l| l.trim().split(" | "));

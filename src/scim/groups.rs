@@ -1,7 +1,7 @@
 //! SCIM Groups: a name, an optional externalId and member users. Membership is what the
 //! workspace's group→role rules read, so a change here shows in the members' next token.
 
-use super::attrs;
+use super::attrs::{self, Write};
 use super::error::ScimError;
 use super::patch;
 use super::query;
@@ -174,7 +174,7 @@ pub async fn create(
     ctx: &WriteCtx<'_>,
     body: &Value,
 ) -> Result<Value, ScimError> {
-    let w = written(tx, attrs::normalize(Kind::Group, body)?).await?;
+    let w = written(tx, attrs::normalize(Kind::Group, body, Write::Create)?).await?;
     require_reach(tx, ctx, &[&w.display_name]).await?;
     let id = Uuid::new_v4();
     store::insert_group(tx, id, &write_of(&w, ctx), ctx.now).await?;
@@ -241,7 +241,7 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> Result<Value, ScimError> {
     let before = locked(tx, id, if_match, ctx.base).await?;
-    let doc = attrs::normalize(Kind::Group, body)?;
+    let doc = attrs::normalize(Kind::Group, body, Write::Replace)?;
     update(tx, ctx, &before, doc, Action::ScimGroupReplaced).await
 }
 
@@ -254,9 +254,9 @@ pub async fn patch(
 ) -> Result<Value, ScimError> {
     let before = locked(tx, id, if_match, ctx.base).await?;
     let mut doc = editable(&before);
-    patch::apply(Kind::Group, &mut doc, body)?;
+    patch::apply(Kind::Group, &id.to_string(), &mut doc, body)?;
     doc.insert("schemas".into(), json!([GROUP]));
-    let doc = attrs::normalize(Kind::Group, &Value::Object(doc))?;
+    let doc = attrs::normalize(Kind::Group, &Value::Object(doc), Write::Replace)?;
     update(tx, ctx, &before, doc, Action::ScimGroupPatched).await
 }
 

@@ -3,7 +3,7 @@
 //! Okta send (capitalised ops, `"False"` strings, attribute paths as keys of a path-less
 //! value, member removal by value list). The result is checked again like a PUT body.
 
-use super::attrs::element_matches;
+use super::attrs::{element_matches, ignore_protected, Write};
 use super::error::ScimError;
 use super::filter::{parse_patch_path, CompareOp, Filter, PatchPath, Value as FValue};
 use super::schema::{model, Attr, Kind, PATCH_OP};
@@ -19,7 +19,13 @@ enum Op {
 /// At most this many operations in one request.
 pub const MAX_OPERATIONS: usize = 1000;
 
-pub fn apply(kind: Kind, doc: &mut Map<String, Value>, body: &Value) -> Result<(), ScimError> {
+/// Applies `body`'s operations to `doc`, the attributes of resource `id`.
+pub fn apply(
+    kind: Kind,
+    id: &str,
+    doc: &mut Map<String, Value>,
+    body: &Value,
+) -> Result<(), ScimError> {
     let schemas = body.get("schemas").and_then(Value::as_array);
     if !schemas.is_some_and(|s| s.iter().any(|v| v.as_str() == Some(PATCH_OP))) {
         return Err(ScimError::invalid_syntax(format!(
@@ -30,8 +36,8 @@ pub fn apply(kind: Kind, doc: &mut Map<String, Value>, body: &Value) -> Result<(
         .get("Operations")
         .or_else(|| body.get("operations"))
         .and_then(Value::as_array)
-        .filter(|o| !o.is_empty())
-        .ok_or_else(|| ScimError::invalid_syntax("Operations must be a non-empty array"))?;
+        // Microsoft's validator sends an empty list and expects success: nothing to do.
+        .ok_or_else(|| ScimError::invalid_syntax("Operations must be an array"))?;
     if ops.len() > MAX_OPERATIONS {
         return Err(ScimError::TooLarge);
     }
@@ -64,6 +70,9 @@ pub fn apply(kind: Kind, doc: &mut Map<String, Value>, body: &Value) -> Result<(
                     ));
                 };
                 for (key, v) in values {
+                    if !path_less_key_applies(kind, id, key, v)? {
+                        continue;
+                    }
                     let ext = model()
                         .schema_for(kind, Some(key))
                         .filter(|s| s.id != model().core(kind).id);
@@ -80,6 +89,37 @@ pub fn apply(kind: Kind, doc: &mut Map<String, Value>, body: &Value) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Whether a key of a path-less value is applied. Okta repeats the resource's own `id`
+/// (ignored when unchanged, refused otherwise); `schemas`, `meta` and attributes this
+/// service does not know are ignored, as in a PUT; protected ones follow
+/// [`ignore_protected`].
+fn path_less_key_applies(kind: Kind, id: &str, key: &str, v: &Value) -> Result<bool, ScimError> {
+    if key.eq_ignore_ascii_case("id") {
+        return match v.as_str() {
+            Some(same) if same.eq_ignore_ascii_case(id) => Ok(false),
+            _ => Err(ScimError::mutability("'id' cannot be changed")),
+        };
+    }
+    if ["schemas", "meta"]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(key))
+        || ignore_protected(key, v, Write::Replace)?
+    {
+        return Ok(false);
+    }
+    let m = model();
+    if m.schema_for(kind, Some(key)).is_some() || key.eq_ignore_ascii_case("externalId") {
+        return Ok(true);
+    }
+    let (urn, name) = match key.rsplit_once(':') {
+        Some((urn, name)) if m.schema_for(kind, Some(urn)).is_some() => (Some(urn), name),
+        _ => (None, key),
+    };
+    let top = name.split(['.', '[']).next().unwrap_or(name);
+    let schema = m.schema_for(kind, urn).unwrap_or_else(|| m.core(kind));
+    Ok(schema.attr(top).is_some())
 }
 
 /// `externalId` is common to every resource but not part of a schema's attributes.

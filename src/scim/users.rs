@@ -4,7 +4,7 @@
 //! them refresh tokens and person tokens) end and the person's API keys and SCIM tokens
 //! are revoked. A token changes an existing account only within its maker's reach.
 
-use super::attrs;
+use super::attrs::{self, Write};
 use super::error::ScimError;
 use super::patch;
 use super::query;
@@ -210,7 +210,7 @@ pub async fn create(
     ctx: &WriteCtx<'_>,
     body: &Value,
 ) -> Result<Value, ScimError> {
-    let w = written(attrs::normalize(Kind::User, body)?)?;
+    let w = written(attrs::normalize(Kind::User, body, Write::Create)?)?;
     let id = Uuid::new_v4();
     let write = write_of(&w, true);
     store::insert_user(tx, id, &write, ctx.now).await?;
@@ -319,7 +319,7 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> Result<Value, ScimError> {
     let before = locked(tx, ctx, id, if_match).await?;
-    let doc = attrs::normalize(Kind::User, body)?;
+    let doc = attrs::normalize(Kind::User, body, Write::Replace)?;
     update(tx, ctx, &before, doc, Action::ScimUserReplaced).await
 }
 
@@ -332,10 +332,10 @@ pub async fn patch(
 ) -> Result<Value, ScimError> {
     let before = locked(tx, ctx, id, if_match).await?;
     let mut doc = editable(&before);
-    patch::apply(Kind::User, &mut doc, body)?;
+    patch::apply(Kind::User, &id.to_string(), &mut doc, body)?;
     let mut checked_input = doc.clone();
     checked_input.insert("schemas".into(), json!([USER]));
-    let doc = attrs::normalize(Kind::User, &Value::Object(checked_input))?;
+    let doc = attrs::normalize(Kind::User, &Value::Object(checked_input), Write::Replace)?;
     update(tx, ctx, &before, doc, Action::ScimUserPatched).await
 }
 

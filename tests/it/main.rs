@@ -33,6 +33,7 @@ mod password_reset;
 mod pool;
 mod ratelimit;
 mod scim;
+mod scim_vendors;
 mod sessions;
 mod signin_flow;
 mod sso;
