@@ -91,11 +91,12 @@ pub async fn list(
     db: &Db,
     who: &Principal,
     after: Option<UserId>,
+    search: Option<&str>,
     limit: i64,
 ) -> Result<Vec<UserView>, AppError> {
     let mut tx = db.tenant(who.tenant).await?;
     let mut out = Vec::new();
-    for user in users::list(&mut tx, after, limit.clamp(1, 200)).await? {
+    for user in users::list(&mut tx, after, search, limit.clamp(1, 200)).await? {
         out.push(view(&mut tx, user).await?);
     }
     tx.commit().await?;

@@ -10,6 +10,7 @@ mod admin;
 mod browser;
 mod browser_session;
 pub mod client_ip;
+mod console;
 mod csrf_form;
 mod errors;
 mod extract;
@@ -131,6 +132,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         "/account/passkeys/{id}/remove",
         vec![post(account_passkeys::remove)],
     );
+    console::routes(&mut r);
     r.resource("/account/sessions", vec![get(account::list)]);
     r.resource("/account/mfa", vec![get(account_mfa::show)]);
     r.resource("/account/mfa/enrol", vec![post(account_mfa::enrol)]);

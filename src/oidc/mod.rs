@@ -7,6 +7,7 @@ pub mod client_changes;
 pub mod client_lookup;
 pub mod clients;
 pub mod codes;
+pub mod console_client;
 pub mod error;
 pub mod honour;
 pub mod introspect;

@@ -14,6 +14,7 @@ mod clients_admin;
 mod code_grant;
 mod codes;
 mod config_files;
+mod console;
 mod contract;
 mod demo_app;
 mod domains;

@@ -76,9 +76,12 @@ pub async fn count(tx: &mut TenantTx) -> Result<i64, DbError> {
 }
 
 /// Users of the tenant, oldest first, at most `limit` after `after` (keyset pagination).
+/// A page of people in id order after `after`; `search` matches part of the email or name,
+/// ignoring case.
 pub async fn list(
     tx: &mut TenantTx,
     after: Option<UserId>,
+    search: Option<&str>,
     limit: i64,
 ) -> Result<Vec<User>, DbError> {
     let tenant = tx.tenant().0;
@@ -87,6 +90,22 @@ pub async fn list(
         .into_boxed();
     if let Some(after) = after {
         q = q.filter(users::id.gt(after.0));
+    }
+    if let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped: String = text
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        q = q.filter(
+            users::email_key
+                .like(pattern.clone())
+                .or(users::display_name.ilike(pattern).assume_not_null()),
+        );
     }
     Ok(q.order(users::id.asc())
         .limit(limit)

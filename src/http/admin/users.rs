@@ -17,6 +17,8 @@ use uuid::Uuid;
 pub struct ListQuery {
     after: Option<Uuid>,
     limit: Option<i64>,
+    /// Part of an email or name.
+    q: Option<String>,
 }
 
 pub async fn list(
@@ -25,7 +27,14 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:read")?;
-    let users = users::list(&state.db, &who, q.after.map(UserId), q.limit.unwrap_or(50)).await?;
+    let search = q.q.as_deref().filter(|s| s.len() <= 200);
+    if q.q.is_some() && search.is_none() {
+        return Err(AppError::InvalidRequest(
+            "q is at most 200 characters".into(),
+        ));
+    }
+    let (after, limit) = (q.after.map(UserId), q.limit.unwrap_or(50));
+    let users = users::list(&state.db, &who, after, search, limit).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "users": users })))
 }
 

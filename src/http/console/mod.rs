@@ -1,0 +1,101 @@
+//! The workspace admin console at `/console`: server-rendered pages that are thin clients
+//! of the admin API's domain functions. A person signs in through the service's own
+//! sign-in (the first-party `identity-console` client); the console then holds that
+//! person's admin-audience access token in a `__Host-` cookie and checks it, and each
+//! page's permission, exactly as the admin API checks a bearer token. Every change is a
+//! form with the CSRF double submit.
+
+mod audit;
+mod caller;
+mod security;
+mod signin;
+mod users;
+
+pub use caller::ConsoleCaller;
+
+use super::browser::{host_cookie, CSRF_COOKIE};
+use super::pages;
+use super::{get, post, Routes};
+use crate::crypto::random;
+use crate::error::AppError;
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use actix_web::ResponseError;
+use askama::Template;
+
+pub(super) fn routes(r: &mut Routes<'_>) {
+    r.resource("/console", vec![get(users::overview)]);
+    r.resource("/console/signin", vec![get(signin::start)]);
+    r.resource("/console/callback", vec![get(signin::callback)]);
+    r.resource("/console/signout", vec![post(signin::sign_out)]);
+    r.resource("/console/signed-out", vec![get(signin::signed_out)]);
+    r.resource("/console/users", vec![get(users::list)]);
+    r.resource(
+        "/console/security",
+        vec![get(security::show), post(security::save)],
+    );
+    r.resource("/console/audit", vec![get(audit::show)]);
+    r.resource("/console/audit.csv", vec![get(audit::export)]);
+}
+
+/// What every console page shows around its content.
+pub struct Frame {
+    pub title: &'static str,
+    /// The nav entry to mark as the current page.
+    pub current: &'static str,
+    pub csrf: String,
+}
+
+impl Frame {
+    pub fn new(title: &'static str, current: &'static str) -> Self {
+        Self {
+            title,
+            current,
+            csrf: random::token::<32>(),
+        }
+    }
+
+    pub fn is_current(&self, label: &str) -> bool {
+        self.current == label
+    }
+
+    /// The rendered page, with the CSRF cookie its forms (sign-out included) need.
+    pub fn answer(&self, status: StatusCode, page: &impl Template) -> HttpResponse {
+        let mut resp = pages::render(status, page);
+        let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, self.csrf.clone(), 3600));
+        resp
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/refused.html")]
+struct Refused<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// The page for a refused or failed call: the reason when it is the request's own fault.
+pub fn failed(e: AppError) -> HttpResponse {
+    match e {
+        AppError::InvalidRequest(why) => pages::error(StatusCode::BAD_REQUEST, &why),
+        other => caller::ConsoleRefused::Failed(other).error_response(),
+    }
+}
+
+/// A console page for a permission the person's roles do not include.
+pub fn not_allowed(permission: &str) -> HttpResponse {
+    let frame = Frame::new("Not allowed", "");
+    let message = format!(
+        "Your roles in this workspace do not include \"{permission}\", which this page needs. \
+         Ask an admin of the workspace."
+    );
+    frame.answer(
+        StatusCode::FORBIDDEN,
+        &Refused {
+            frame: &frame,
+            title: frame.title,
+            message: &message,
+        },
+    )
+}

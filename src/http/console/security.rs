@@ -1,0 +1,111 @@
+//! The console's Security screen: the workspace's two-step verification rule (the admin
+//! API's `GET`/`PUT /admin/v1/mfa-policy`).
+
+use super::{ConsoleCaller, Frame};
+use crate::http::browser::see_other;
+use crate::http::csrf_form::CsrfForm;
+use crate::http::request_context::RequestContext;
+use crate::mfa::enforcement;
+use crate::mfa::policy::Policy;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "console/security.html")]
+struct Security<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    saved: bool,
+    error: Option<&'a str>,
+    required: bool,
+    grace_days: i32,
+    enforced_since: Option<String>,
+}
+
+fn page(status: StatusCode, policy: &Policy, saved: bool, error: Option<&str>) -> HttpResponse {
+    let frame = Frame::new("Security", "Security");
+    let since = policy.enforced_since.filter(|_| policy.required);
+    let view = Security {
+        frame: &frame,
+        title: frame.title,
+        saved,
+        error,
+        required: policy.required,
+        grace_days: policy.grace_period_days,
+        enforced_since: since.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+    };
+    frame.answer(status, &view)
+}
+
+#[derive(Deserialize)]
+pub struct Shown {
+    saved: Option<String>,
+}
+
+pub async fn show(
+    caller: ConsoleCaller,
+    q: web::Query<Shown>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("users:read") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    match enforcement::current(&state.db, who.tenant).await {
+        Ok(policy) => page(StatusCode::OK, &policy, q.saved.is_some(), None),
+        Err(e) => super::failed(e.into()),
+    }
+}
+
+pub async fn save(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("settings:write") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let required = form.get("required").is_some_and(|v| v == "true");
+    let grace = form
+        .get("grace_period_days")
+        .map(|v| v.trim())
+        .unwrap_or("0");
+    let Ok(grace @ 0..=90) = grace.parse::<i32>() else {
+        let current = enforcement::current(&state.db, who.tenant)
+            .await
+            .unwrap_or(Policy {
+                required,
+                grace_period_days: 0,
+                enforced_since: None,
+            });
+        return page(
+            StatusCode::BAD_REQUEST,
+            &current,
+            false,
+            Some("The grace period is a whole number of days from 0 to 90."),
+        );
+    };
+    let audit = crate::audit::Context {
+        actor: &who.actor,
+        origin: &ctx.origin(),
+        now: chrono::Utc::now(),
+    };
+    match enforcement::put_policy(
+        &state.db,
+        &state.envelope,
+        who.tenant,
+        &audit,
+        required,
+        grace,
+    )
+    .await
+    {
+        Ok(_) => see_other("/console/security?saved=1"),
+        Err(e) => super::failed(e),
+    }
+}

@@ -1,0 +1,212 @@
+//! The admin console: signed in through the service's own sign-in (first-party client,
+//! code + PKCE), then pages that check the person's admin token and each page's
+//! permission as the admin API does, with CSRF on every change.
+
+use crate::authority::api;
+use crate::browser::{hidden_fields, unescape, Browser, Reached, Site, PASSWORD};
+use reqwest::Method;
+use serde_json::json;
+
+/// Opens `/console` in `b` and signs in as `email` in workspace alpha; the console home.
+async fn console_sign_in(b: &mut Browser<'_>, email: &str) -> String {
+    let (status, _, to_signin) = b.get("/console").await;
+    assert_eq!(status, 303, "not signed in to the console yet");
+    let to_signin = to_signin.unwrap();
+    assert!(
+        to_signin.starts_with("/console/signin?return_to=%2Fconsole"),
+        "{to_signin}"
+    );
+    let (status, _, to_authorize) = b.get(&to_signin).await;
+    assert_eq!(status, 303);
+    let to_authorize = to_authorize.unwrap();
+    assert!(
+        to_authorize.contains("client_id=identity-console")
+            && to_authorize.contains("code_challenge_method=S256")
+    );
+    let (status, form, _) = b.get(&to_authorize).await;
+    assert_eq!(status, 200, "{form}");
+    let hidden = hidden_fields(&form);
+    let mut fields: Vec<(&str, &str)> = hidden
+        .iter()
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    fields.extend([
+        ("workspace", "alpha"),
+        ("email", email),
+        ("password", PASSWORD),
+    ]);
+    let (status, _, back) = b.post("/signin", &fields).await;
+    assert_eq!(status, 303);
+    let back = back.unwrap();
+    assert!(back.contains("/console/callback?"), "{back}");
+    let (status, _, home) = b.get(&back).await;
+    assert_eq!(status, 303, "the code was redeemed");
+    assert_eq!(home.as_deref(), Some("/console"));
+    assert!(b.jar.contains_key("__Host-identity-console"));
+    let (status, html, _) = b.get("/console").await;
+    assert_eq!(status, 200, "{html}");
+    html
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_log() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let mut b = Browser::new(&site.app);
+    let home = console_sign_in(&mut b, "admin@alpha.example").await;
+    assert!(home.contains("Admin console"), "{home}");
+
+    let (status, html, _) = b.get("/console/users").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("admin@alpha.example"), "{html}");
+    let (_, html, _) = b.get("/console/users?q=ALPHA.EX").await;
+    assert!(
+        html.contains("admin@alpha.example"),
+        "search ignores case: {html}"
+    );
+    let (_, html, _) = b.get("/console/users?q=nobody%25").await;
+    assert!(html.contains("No one matches"), "{html}");
+
+    // A change without the CSRF token is refused and changes nothing.
+    let (status, _, _) = b.get("/console/security").await;
+    assert_eq!(status, 200);
+    let csrf = b.jar.remove("__Host-identity-csrf").unwrap();
+    let (status, _, _) = b
+        .post(
+            "/console/security",
+            &[("required", "true"), ("grace_period_days", "7")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    b.jar.insert("__Host-identity-csrf".into(), csrf);
+    let (_, policy) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/mfa-policy",
+        None,
+    )
+    .await;
+    assert_eq!(policy["required"], false);
+
+    let (status, html, _) = b
+        .post(
+            "/console/security",
+            &[("required", "true"), ("grace_period_days", "abc")],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(unescape(&html).contains("whole number of days"), "{html}");
+    let (status, _, to) = b
+        .post(
+            "/console/security",
+            &[("required", "true"), ("grace_period_days", "7")],
+        )
+        .await;
+    assert_eq!(
+        (status, to.as_deref()),
+        (303, Some("/console/security?saved=1"))
+    );
+    let (_, html, _) = b.get("/console/security?saved=1").await;
+    assert!(
+        html.contains("checked") && html.contains("Required since"),
+        "{html}"
+    );
+    let (_, policy) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/mfa-policy",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            policy["required"].as_bool(),
+            policy["grace_period_days"].as_i64()
+        ),
+        (Some(true), Some(7))
+    );
+
+    let today = chrono::Utc::now().date_naive().to_string();
+    let (status, csv, _) = b
+        .get(&format!("/console/audit.csv?from={today}&to={today}"))
+        .await;
+    assert_eq!(status, 200);
+    let admin = format!("user:{}", site.t.admin_user_id);
+    let line = csv
+        .lines()
+        .find(|l| l.contains("mfa"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        line.contains(&admin),
+        "the change is the person's own: {line}"
+    );
+    let (status, _, _) = b.get("/console/audit.csv?from=yesterday").await;
+    assert_eq!(status, 400);
+
+    // Signing out ends the console token and goes through the service's logout.
+    let (status, _, to) = b.post("/console/signout", &[]).await;
+    assert_eq!(status, 303);
+    assert!(to
+        .unwrap()
+        .starts_with("/oauth2/logout?client_id=identity-console"));
+    assert!(!b.jar.contains_key("__Host-identity-console"));
+    let (status, _, _) = b.get("/console/users").await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_cannot_change_and_no_other_credential_opens_the_console() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let body = json!({"email": "viewer@alpha.example", "roles": ["viewer"], "password": PASSWORD});
+    let (status, made) = api(
+        &site.app,
+        &site.admin_key,
+        Method::POST,
+        "/admin/v1/users",
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let mut b = Browser::new(&site.app);
+    console_sign_in(&mut b, "viewer@alpha.example").await;
+    let (status, _, _) = b.get("/console/users").await;
+    assert_eq!(status, 200);
+    let (status, html, _) = b
+        .post(
+            "/console/security",
+            &[("required", "true"), ("grace_period_days", "0")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(
+        unescape(&html).contains("do not include \"settings:write\""),
+        "{html}"
+    );
+    let (_, policy) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/mfa-policy",
+        None,
+    )
+    .await;
+    assert_eq!(policy["required"], false);
+
+    // An admin API key, or a made-up token, in the console cookie is no console session.
+    for forged in [site.admin_key.as_str(), "eyJhbGciOiJub25lIn0.e30."] {
+        let mut other = Browser::new(&site.app);
+        other
+            .jar
+            .insert("__Host-identity-console".into(), forged.into());
+        let (status, _, to) = other.get("/console/users").await;
+        assert_eq!(status, 303, "{forged}");
+        assert!(to.unwrap().starts_with("/console/signin"));
+    }
+    // A callback this browser did not start is refused.
+    let mut other = Browser::new(&site.app);
+    let (status, html, _) = other.get("/console/callback?code=x&state=y").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("not started in this browser"), "{html}");
+}
