@@ -6,7 +6,7 @@ use crate::browser::{hidden_fields, query_of, unescape, Browser, Reached, Site, 
 use identity::oidc::clients::{self, ClientSpec};
 use std::process::{Child, Command, Stdio};
 
-struct DemoApp {
+pub(crate) struct DemoApp {
     child: Child,
     base: String,
     _dir: tempfile::TempDir,
@@ -19,13 +19,22 @@ impl Drop for DemoApp {
     }
 }
 
-/// Registers the demo client in workspace alpha (as run.sh does) and starts the binary.
-async fn demo_app(site: &Site) -> DemoApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A port nothing listens on now.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+async fn demo_app(site: &Site) -> DemoApp {
+    demo_app_at(site, free_port()).await
+}
+
+/// Registers the demo client in workspace alpha (as run.sh does) and starts the binary on
+/// `port`.
+pub(crate) async fn demo_app_at(site: &Site, port: u16) -> DemoApp {
     let base = format!("http://127.0.0.1:{port}");
     let spec = ClientSpec {
         tenant: Some(site.t.tenant_id),

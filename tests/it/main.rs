@@ -15,6 +15,7 @@ mod code_grant;
 mod codes;
 mod config_files;
 mod console;
+mod console_browser;
 mod contract;
 mod demo_app;
 mod domains;
