@@ -1,6 +1,7 @@
 //! Workspace administration: tenant bootstrap and built-in roles (admin API comes later).
 
 pub mod audit_export;
+pub mod audit_recent;
 pub mod bootstrap;
 pub mod client_actions;
 pub mod key_actions;

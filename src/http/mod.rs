@@ -252,6 +252,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         vec![post(admin::clients::rotate)],
     );
     r.resource("/admin/v1/audit/export", vec![get(admin::audit::export)]);
+    r.resource("/admin/v1/audit/recent", vec![get(admin::audit::recent)]);
     r.resource(
         "/admin/v1/scim-tokens",
         vec![

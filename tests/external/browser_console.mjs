@@ -66,6 +66,12 @@ try {
   await page.getByRole("link", { name: "Audit log" }).first().click();
   await page.getByRole("heading", { name: "Audit log" }).waitFor();
   await check(page, "console-audit");
+  await page.getByRole("link", { name: "Directory sync" }).first().click();
+  await page.getByRole("heading", { name: "Directory sync" }).waitFor();
+  await page.getByRole("button", { name: "Create a token" }).click();
+  await page.locator("#new-token").waitFor();
+  await page.getByRole("group").filter({ hasText: "Okta" }).first().evaluate((d) => { d.open = true; });
+  await check(page, "console-directory");
   await page.getByRole("link", { name: "Security" }).first().click();
   await page.getByRole("heading", { name: "Security" }).waitFor();
   await check(page, "console-security");

@@ -210,3 +210,101 @@ async fn a_viewer_reads_but_cannot_change_and_no_other_credential_opens_the_cons
     assert_eq!(status, 400);
     assert!(html.contains("not started in this browser"), "{html}");
 }
+
+#[tokio::test]
+async fn directory_sync_makes_a_token_shown_once_that_provisions_and_lists_what_it_changed() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let mut b = Browser::new(&site.app);
+    console_sign_in(&mut b, "admin@alpha.example").await;
+    let (status, html, _) = b.get("/console/directory").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("{}/scim/v2", site.app.url(""))),
+        "the base URL to copy: {html}"
+    );
+    assert!(html.contains("Microsoft Entra ID") && html.contains("Okta"));
+    let (status, html, _) = b
+        .post("/console/directory/tokens", &[("name", "Okta")])
+        .await;
+    assert_eq!(status, 201, "{html}");
+    let html = unescape(&html);
+    let token = html
+        .split("<code id=\"new-token\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("idscim_"), "{token}");
+    let (_, again, _) = b.get("/console/directory").await;
+    assert!(!again.contains(&token), "the value is shown once");
+
+    // The token works as Okta would use it, and the console shows what it did.
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "okta.person@alpha.example", "active": true});
+    let res = site
+        .app
+        .http
+        .post(site.app.url("/scim/v2/Users"))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(user.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let (_, html, _) = b.get("/console/directory").await;
+    assert!(html.contains("scim.user.created"), "{html}");
+    let (status, recent) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/audit/recent?action_prefix=scim.&limit=5",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        recent["entries"][0]["action"], "scim.user.created",
+        "{recent}"
+    );
+    let (status, _) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/audit/recent?action_prefix=%25",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (_, html, _) = b.get("/console/users?q=okta.person").await;
+    assert!(html.contains("okta.person@alpha.example"), "{html}");
+
+    // Revoking it stops it at once; an id of nothing is a 404 page.
+    let id = html_token_id(&again);
+    let (status, _, to) = b
+        .post(&format!("/console/directory/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!((status, to.as_deref()), (303, Some("/console/directory")));
+    let res = site
+        .app
+        .http
+        .get(site.app.url("/scim/v2/Users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let nothing = uuid::Uuid::new_v4();
+    let (status, _, _) = b
+        .post(&format!("/console/directory/tokens/{nothing}/revoke"), &[])
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// The id in the first token row's revoke form.
+fn html_token_id(html: &str) -> String {
+    html.split("/console/directory/tokens/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_string()
+}

@@ -105,3 +105,27 @@ pub async fn page(
         .load(tx.conn()?)
         .await?)
 }
+
+/// The newest entries whose action starts with `action_prefix` (all when empty).
+pub async fn newest(
+    tx: &mut TenantTx,
+    action_prefix: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    let tenant = tx.tenant().0;
+    let escaped: String = action_prefix
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    Ok(al::table
+        .filter(al::tenant_id.eq(tenant))
+        .filter(al::action.like(format!("{escaped}%")))
+        .order(al::seq.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(tx.conn()?)
+        .await?)
+}

@@ -1,7 +1,8 @@
-//! `/admin/v1/audit/export`: CSV for a time range (default: the last 30 days).
+//! `/admin/v1/audit/export`: CSV for a time range (default: the last 30 days), and
+//! `/admin/v1/audit/recent`: the newest entries, optionally of one kind.
 
-use crate::admin::audit_export;
 use crate::admin::principal::Principal;
+use crate::admin::{audit_export, audit_recent};
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::state::AppState;
@@ -44,4 +45,23 @@ pub async fn export(
             "attachment; filename=\"audit.csv\"",
         ))
         .body(csv))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recent {
+    action_prefix: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn recent(
+    who: Principal,
+    q: web::Query<Recent>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("audit:read")?;
+    let prefix = q.action_prefix.as_deref().unwrap_or("");
+    let limit = q.limit.unwrap_or(20);
+    let entries = audit_recent::recent(&state.db, &state.envelope, &who, prefix, limit).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
 }

@@ -7,6 +7,7 @@
 
 mod audit;
 mod caller;
+mod directory;
 mod security;
 mod signin;
 mod users;
@@ -36,6 +37,13 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     );
     r.resource("/console/audit", vec![get(audit::show)]);
     r.resource("/console/audit.csv", vec![get(audit::export)]);
+    r.resource("/console/directory", vec![get(directory::show)]);
+    r.resource("/console/directory/tokens", vec![post(directory::create)]);
+    r.resource(
+        "/console/directory/tokens/{id}/revoke",
+        vec![post(directory::revoke)],
+    );
+    r.resource("/assets/console.js", vec![get(directory::script)]);
 }
 
 /// What every console page shows around its content.
@@ -79,6 +87,12 @@ struct Refused<'a> {
 pub fn failed(e: AppError) -> HttpResponse {
     match e {
         AppError::InvalidRequest(why) => pages::error(StatusCode::BAD_REQUEST, &why),
+        AppError::NotFound => pages::error(
+            StatusCode::NOT_FOUND,
+            "There is no such item in this workspace.",
+        ),
+        AppError::Forbidden => pages::error(StatusCode::FORBIDDEN, "Your roles do not allow this."),
+        AppError::Conflict(why) => pages::error(StatusCode::CONFLICT, why),
         other => caller::ConsoleRefused::Failed(other).error_response(),
     }
 }

@@ -12,6 +12,8 @@ pub mod passkeys;
 
 pub const PASSKEYS_JS: &str = include_str!("passkeys.js");
 
+pub const CONSOLE_JS: &str = include_str!("console.js");
+
 pub const CSS: &str = include_str!("identity.css");
 
 /// Answers a page rendered from a template (`templates/`, auto-escaped): never cached.
