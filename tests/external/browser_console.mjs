@@ -63,6 +63,9 @@ try {
   await page.getByRole("link", { name: "Users" }).first().click();
   await page.getByRole("heading", { name: "Users" }).waitFor();
   await check(page, "console-users");
+  await page.getByRole("link", { name: email }).click();
+  await page.getByRole("heading", { name: "Person" }).waitFor();
+  await check(page, "console-person");
   await page.getByRole("link", { name: "Audit log" }).first().click();
   await page.getByRole("heading", { name: "Audit log" }).waitFor();
   await check(page, "console-audit");

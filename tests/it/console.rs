@@ -308,3 +308,88 @@ fn html_token_id(html: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+#[tokio::test]
+async fn a_persons_page_disables_enables_resets_and_ends_sessions_within_reach() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let body = json!({"email": "pat@alpha.example", "roles": ["member"], "password": PASSWORD});
+    let (_, pat) = api(
+        &site.app,
+        &site.admin_key,
+        Method::POST,
+        "/admin/v1/users",
+        Some(body),
+    )
+    .await;
+    let pat_id = pat["id"].as_str().unwrap().to_string();
+    // Pat signs in somewhere, so there is a session to end.
+    let mut pats = Browser::new(&site.app);
+    console_sign_in(&mut pats, "pat@alpha.example").await;
+    let admin_page = format!("/console/users/{}", site.t.admin_user_id);
+    let (status, html, _) = pats.post(&format!("{admin_page}/disable"), &[]).await;
+    assert_eq!(status, 403, "a member may not disable anyone");
+    assert!(unescape(&html).contains("\"users:write\""), "{html}");
+
+    let mut b = Browser::new(&site.app);
+    console_sign_in(&mut b, "admin@alpha.example").await;
+    let (_, list, _) = b.get("/console/users?q=pat").await;
+    assert!(list.contains(&format!("/console/users/{pat_id}")), "{list}");
+    let page = format!("/console/users/{pat_id}");
+    let (status, html, _) = b.get(&page).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("pat@alpha.example") && html.contains("member"),
+        "{html}"
+    );
+    let session = html
+        .split("/sessions/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_string();
+    let (status, _, to) = b.post(&format!("{page}/sessions/{session}/end"), &[]).await;
+    assert_eq!(
+        (status, to.unwrap()),
+        (303, format!("{page}?done=session-ended"))
+    );
+    let (status, _, _) = pats.get("/console").await;
+    assert_eq!(status, 303, "Pat's console token went with the session");
+
+    let (status, _, _) = b.post(&format!("{page}/disable"), &[]).await;
+    assert_eq!(status, 303);
+    let (_, html, _) = b.get(&format!("{page}?done=disabled")).await;
+    assert!(
+        html.contains("Disabled: every session") && html.contains("disabled"),
+        "{html}"
+    );
+    let (_, user) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        &format!("/admin/v1/users/{pat_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(user["status"], "disabled");
+    let (status, _, _) = b.post(&format!("{page}/enable"), &[]).await;
+    assert_eq!(status, 303);
+    let (status, _, _) = b.post(&format!("{page}/reset-mfa"), &[]).await;
+    assert_eq!(status, 303);
+    let (_, user) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        &format!("/admin/v1/users/{pat_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(user["status"], "active");
+
+    let nobody = uuid::Uuid::new_v4();
+    let (status, _, _) = b.get(&format!("/console/users/{nobody}")).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = b
+        .post(&format!("/console/users/{nobody}/disable"), &[])
+        .await;
+    assert_eq!(status, 404);
+}

@@ -44,6 +44,7 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
         "demo-signed-in",
         "console-home",
         "console-users",
+        "console-person",
         "console-audit",
         "console-directory",
         "console-security",

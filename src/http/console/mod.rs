@@ -10,6 +10,7 @@ mod caller;
 mod directory;
 mod security;
 mod signin;
+mod user;
 mod users;
 
 pub use caller::ConsoleCaller;
@@ -31,6 +32,14 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource("/console/signout", vec![post(signin::sign_out)]);
     r.resource("/console/signed-out", vec![get(signin::signed_out)]);
     r.resource("/console/users", vec![get(users::list)]);
+    r.resource("/console/users/{id}", vec![get(user::show)]);
+    r.resource("/console/users/{id}/disable", vec![post(user::disable)]);
+    r.resource("/console/users/{id}/enable", vec![post(user::enable)]);
+    r.resource("/console/users/{id}/reset-mfa", vec![post(user::reset_mfa)]);
+    r.resource(
+        "/console/users/{id}/sessions/{session}/end",
+        vec![post(user::end_session)],
+    );
     r.resource(
         "/console/security",
         vec![get(security::show), post(security::save)],

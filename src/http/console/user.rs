@@ -1,0 +1,169 @@
+//! The console's page for one person (the admin API's `GET /admin/v1/users/{id}` and its
+//! sessions) and its actions: disable, enable, reset two-step verification, end a session,
+//! each under the admin API's permission and reach rules.
+
+use super::{ConsoleCaller, Frame};
+use crate::admin::principal::Principal;
+use crate::admin::user_actions::{self as actions, Act};
+use crate::admin::users::{self, UserView};
+use crate::auth::sessions::SessionView;
+use crate::http::browser::see_other;
+use crate::http::csrf_form::CsrfForm;
+use crate::http::request_context::RequestContext;
+use crate::ids::UserId;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Template)]
+#[template(path = "console/user.html")]
+struct Person<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    user: &'a UserView,
+    sessions: Option<Vec<SessionView>>,
+    done: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// What each action says when it is done (the query names it; nothing else is shown).
+fn done_text(key: Option<&str>) -> Option<&'static str> {
+    Some(match key? {
+        "disabled" => "Disabled: every session and API key of this person ended.",
+        "enabled" => "Enabled: this person can sign in again.",
+        "mfa-reset" => "Two-step verification reset: they set it up again at their next sign-in.",
+        "session-ended" => "The session ended.",
+        _ => return None,
+    })
+}
+
+pub async fn show(
+    caller: ConsoleCaller,
+    id: web::Path<Uuid>,
+    q: web::Query<Done>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("users:read") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let user = match users::get(&state.db, who, UserId(*id)).await {
+        Ok(u) => u,
+        Err(e) => return super::failed(e),
+    };
+    let sessions = match who.require("sessions:read") {
+        Ok(()) => match actions::sessions(&state.db, who, user.id, chrono::Utc::now()).await {
+            Ok(list) => Some(list),
+            Err(e) => return super::failed(e),
+        },
+        Err(_) => None,
+    };
+    let frame = Frame::new("Person", "Users");
+    let done = done_text(q.done.as_deref());
+    frame.answer(
+        StatusCode::OK,
+        &Person {
+            frame: &frame,
+            title: frame.title,
+            user: &user,
+            sessions,
+            done,
+        },
+    )
+}
+
+/// What a form on the page asks for.
+pub enum Action {
+    Disable,
+    Enable,
+    ResetMfa,
+    EndSession(Uuid),
+}
+
+async fn perform(
+    act: &Act<'_>,
+    id: UserId,
+    action: Action,
+) -> Result<&'static str, crate::error::AppError> {
+    Ok(match action {
+        Action::Disable => actions::disable(act, id).await.map(|_| "disabled")?,
+        Action::Enable => actions::enable(act, id).await.map(|_| "enabled")?,
+        Action::ResetMfa => actions::reset_mfa(act, id).await.map(|_| "mfa-reset")?,
+        Action::EndSession(s) => actions::end_session(act, id, s)
+            .await
+            .map(|_| "session-ended")?,
+    })
+}
+
+async fn answer(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: Uuid,
+    action: Action,
+    state: &AppState,
+) -> HttpResponse {
+    let who: &Principal = match caller.with("users:write") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let origin = ctx.origin();
+    let act = Act {
+        db: &state.db,
+        envelope: &state.envelope,
+        who,
+        origin: &origin,
+        now: chrono::Utc::now(),
+    };
+    match perform(&act, UserId(id), action).await {
+        Ok(done) => see_other(&format!("/console/users/{id}?done={done}")),
+        Err(e) => super::failed(e),
+    }
+}
+
+pub async fn disable(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    answer(caller, ctx, *id, Action::Disable, &state).await
+}
+
+pub async fn enable(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    answer(caller, ctx, *id, Action::Enable, &state).await
+}
+
+pub async fn reset_mfa(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    answer(caller, ctx, *id, Action::ResetMfa, &state).await
+}
+
+pub async fn end_session(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    ids: web::Path<(Uuid, Uuid)>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (id, session) = *ids;
+    answer(caller, ctx, id, Action::EndSession(session), &state).await
+}
