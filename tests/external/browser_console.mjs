@@ -75,6 +75,12 @@ try {
   await page.locator("#new-token").waitFor();
   await page.getByRole("group").filter({ hasText: "Okta" }).first().evaluate((d) => { d.open = true; });
   await check(page, "console-directory");
+  await page.getByRole("link", { name: "API keys" }).first().click();
+  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  await page.getByLabel("Name").fill("reporting");
+  await page.getByRole("button", { name: "Make a key" }).click();
+  await page.locator("#new-key").waitFor();
+  await check(page, "console-api-keys");
   await page.getByRole("link", { name: "Security" }).first().click();
   await page.getByRole("heading", { name: "Security" }).waitFor();
   await check(page, "console-security");

@@ -393,3 +393,88 @@ async fn a_persons_page_disables_enables_resets_and_ends_sessions_within_reach()
         .await;
     assert_eq!(status, 404);
 }
+
+/// The secret in the page's one-time notice.
+fn shown_once(html: &str, id: &str) -> String {
+    unescape(html)
+        .split(&format!("<code id=\"{id}\">"))
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn api_keys_are_made_shown_once_rotated_and_revoked_never_beyond_their_maker() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let mut b = Browser::new(&site.app);
+    console_sign_in(&mut b, "admin@alpha.example").await;
+    let (status, html, _) = b.get("/console/api-keys").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<option value=\"viewer\">"), "{html}");
+    let (status, html, _) = b
+        .post(
+            "/console/api-keys",
+            &[("name", "reporting"), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(status, 201, "{html}");
+    let key = shown_once(&html, "new-key");
+    assert!(key.starts_with("idk_"), "{key}");
+    let (status, _) = api(&site.app, &key, Method::GET, "/admin/v1/users", None).await;
+    assert_eq!(status, 200, "the key works with its role");
+    let (_, page, _) = b.get("/console/api-keys").await;
+    assert!(!page.contains(&key), "shown once");
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains("<td>reporting</td>"))
+        .unwrap();
+    let id = row
+        .split("/console/api-keys/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_string();
+    let (status, html, _) = b.post(&format!("/console/api-keys/{id}/rotate"), &[]).await;
+    assert_eq!(status, 200);
+    let rotated = shown_once(&html, "new-key");
+    assert_ne!(rotated, key);
+    for (secret, what) in [
+        (&rotated, "the new secret"),
+        (&key, "the old one, during the overlap"),
+    ] {
+        let (status, _) = api(&site.app, secret, Method::GET, "/admin/v1/users", None).await;
+        assert_eq!(status, 200, "{what}");
+    }
+    let (status, _, _) = b.post(&format!("/console/api-keys/{id}/revoke"), &[]).await;
+    assert_eq!(status, 303);
+    let (status, _) = api(&site.app, &rotated, Method::GET, "/admin/v1/users", None).await;
+    assert_eq!(status, 401, "revoked at once");
+
+    // A member cannot make a key that reaches further than they do.
+    let body = json!({"email": "mo@alpha.example", "roles": ["member"], "password": PASSWORD});
+    let (status, _) = api(
+        &site.app,
+        &site.admin_key,
+        Method::POST,
+        "/admin/v1/users",
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut mo = Browser::new(&site.app);
+    console_sign_in(&mut mo, "mo@alpha.example").await;
+    let (status, html, _) = mo
+        .post("/console/api-keys", &[("name", "mine"), ("role", "admin")])
+        .await;
+    assert_eq!(status, 403, "{html}");
+    let (_, keys) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/api-keys",
+        None,
+    )
+    .await;
+    assert!(!keys.to_string().contains("\"mine\""), "{keys}");
+}

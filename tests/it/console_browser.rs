@@ -47,6 +47,7 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
         "console-person",
         "console-audit",
         "console-directory",
+        "console-api-keys",
         "console-security",
     ] {
         let page = &pages[name];

@@ -5,6 +5,7 @@
 //! page's permission, exactly as the admin API checks a bearer token. Every change is a
 //! form with the CSRF double submit.
 
+mod api_keys;
 mod audit;
 mod caller;
 mod directory;
@@ -46,6 +47,18 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     );
     r.resource("/console/audit", vec![get(audit::show)]);
     r.resource("/console/audit.csv", vec![get(audit::export)]);
+    r.resource(
+        "/console/api-keys",
+        vec![get(api_keys::show), post(api_keys::create)],
+    );
+    r.resource(
+        "/console/api-keys/{id}/rotate",
+        vec![post(api_keys::rotate)],
+    );
+    r.resource(
+        "/console/api-keys/{id}/revoke",
+        vec![post(api_keys::revoke)],
+    );
     r.resource("/console/directory", vec![get(directory::show)]);
     r.resource("/console/directory/tokens", vec![post(directory::create)]);
     r.resource(
@@ -102,6 +115,12 @@ pub fn failed(e: AppError) -> HttpResponse {
         ),
         AppError::Forbidden => pages::error(StatusCode::FORBIDDEN, "Your roles do not allow this."),
         AppError::Conflict(why) => pages::error(StatusCode::CONFLICT, why),
+        AppError::MfaRequired => pages::message(
+            StatusCode::FORBIDDEN,
+            "Two-step verification needed",
+            "This workspace requires two-step verification for this. Sign in again with it.",
+            Some("/console/signin?step_up=1"),
+        ),
         other => caller::ConsoleRefused::Failed(other).error_response(),
     }
 }

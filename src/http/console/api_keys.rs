@@ -1,0 +1,187 @@
+//! The console's API keys screen (the admin API's `/admin/v1/api-keys`): make a key of a
+//! role (shown once, never beyond the maker's own permissions), rotate with overlap,
+//! revoke, and the 90-day rotation flag.
+
+use super::{ConsoleCaller, Frame};
+use crate::admin::principal::Principal;
+use crate::admin::user_actions::Act;
+use crate::admin::{key_actions, roles};
+use crate::http::browser::see_other;
+use crate::http::csrf_form::CsrfForm;
+use crate::http::request_context::RequestContext;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{Duration, Utc};
+use uuid::Uuid;
+
+pub struct KeyLine {
+    id: Uuid,
+    name: String,
+    role: String,
+    last4: String,
+    created_by: String,
+    last_used: String,
+    revoked: bool,
+    rotation_due: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/api_keys.html")]
+struct Keys<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    new_key: Option<(String, String)>,
+    keys: Vec<KeyLine>,
+    roles: Vec<String>,
+    overlap_hours: i64,
+}
+
+async fn page(
+    state: &AppState,
+    act: &Act<'_>,
+    status: StatusCode,
+    new_key: Option<(String, String)>,
+) -> HttpResponse {
+    let keys = match key_actions::list(act).await {
+        Ok(k) => k,
+        Err(e) => return super::failed(e),
+    };
+    // The role names, as the admin API shows them: only with roles:read.
+    let roles = match act.who.require("roles:read") {
+        Err(_) => Vec::new(),
+        Ok(()) => match roles::list(&state.db, act.who).await {
+            Ok(r) => r.into_iter().map(|r| r.name).collect(),
+            Err(e) => return super::failed(e),
+        },
+    };
+    let keys = keys
+        .into_iter()
+        .map(|k| KeyLine {
+            id: k.id,
+            name: k.name,
+            role: k.role,
+            last4: k.last4,
+            created_by: k.created_by,
+            last_used: k.last_used_at.map_or_else(
+                || "never".into(),
+                |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+            ),
+            revoked: k.revoked_at.is_some(),
+            rotation_due: k.rotation_due,
+        })
+        .collect();
+    let frame = Frame::new("API keys", "API keys");
+    let overlap_hours = state.settings.tokens.rotation_overlap_secs / 3600;
+    frame.answer(
+        status,
+        &Keys {
+            frame: &frame,
+            title: frame.title,
+            new_key,
+            keys,
+            roles,
+            overlap_hours,
+        },
+    )
+}
+
+fn act<'a>(state: &'a AppState, who: &'a Principal, origin: &'a crate::audit::Origin) -> Act<'a> {
+    Act {
+        db: &state.db,
+        envelope: &state.envelope,
+        who,
+        origin,
+        now: Utc::now(),
+    }
+}
+
+pub async fn show(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("apikeys:read") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let origin = ctx.origin();
+    page(&state, &act(&state, who, &origin), StatusCode::OK, None).await
+}
+
+pub async fn create(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("apikeys:write") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let origin = ctx.origin();
+    let act = act(&state, who, &origin);
+    let (name, role) = (
+        form.get("name").map_or("", |n| n.trim()),
+        form.get("role").map_or("", String::as_str),
+    );
+    match key_actions::create(&act, name, role, None).await {
+        Ok((view, key)) => {
+            page(
+                &state,
+                &act,
+                StatusCode::CREATED,
+                Some((format!("New key \"{}\".", view.name), key)),
+            )
+            .await
+        }
+        Err(e) => super::failed(e),
+    }
+}
+
+pub async fn rotate(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("apikeys:write") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let origin = ctx.origin();
+    let act = act(&state, who, &origin);
+    let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
+    match key_actions::rotate(&act, *id, overlap).await {
+        Ok(key) => {
+            page(
+                &state,
+                &act,
+                StatusCode::OK,
+                Some(("The key's new secret.".into(), key)),
+            )
+            .await
+        }
+        Err(e) => super::failed(e),
+    }
+}
+
+pub async fn revoke(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("apikeys:write") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let origin = ctx.origin();
+    match key_actions::revoke(&act(&state, who, &origin), *id).await {
+        Ok(()) => see_other("/console/api-keys"),
+        Err(e) => super::failed(e),
+    }
+}
