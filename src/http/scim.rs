@@ -2,13 +2,11 @@
 //! calls. Errors are SCIM error bodies; bodies are read up to the configured limit.
 
 use super::request_context::RequestContext;
-use crate::db::TenantTx;
 use crate::ratelimit::Refusal;
-use crate::scim::bearer_tokens::{self, ScimClient};
 use crate::scim::error::{ScimError, SCIM_JSON};
-use crate::scim::resource::{list_response, ListParams, WriteCtx};
+use crate::scim::resource::{list_response, ListParams};
 use crate::scim::schema::{self, model};
-use crate::scim::{groups, users};
+use crate::scim::session::{Resource, Session, Write, Written};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
@@ -68,13 +66,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ScimError> {
         .ok_or(ScimError::Unauthorized)
 }
 
-/// The calling SCIM client, within its per-IP and per-token budgets, and the tenant
-/// transaction (`write`) or read session it was checked in, for the rest of the request.
-async fn client(
-    req: &HttpRequest,
-    state: &AppState,
-    write: bool,
-) -> Result<(ScimClient, TenantTx), ScimError> {
+/// The calling SCIM client's session, within its per-IP and per-token budgets; a write
+/// session (`write`) is a transaction, a read one a read session.
+async fn client(req: &HttpRequest, state: &AppState, write: bool) -> Result<Session, ScimError> {
     let ip = req
         .extensions()
         .get::<RequestContext>()
@@ -84,21 +78,10 @@ async fn client(
     let limits = &state.settings.rate_limits;
     charge(state, "scim_ip", &ip, limits.scim_per_ip).await?;
     let bearer = bearer(req)?;
-    let tenant = bearer_tokens::claimed_tenant(&bearer)?;
-    let mut tx = if write {
-        state.db.tenant(tenant).await?
-    } else {
-        state.db.tenant_read(tenant).await?
-    };
-    let who = bearer_tokens::authenticate(&mut tx, &bearer, Utc::now()).await?;
-    charge(
-        state,
-        "scim_token",
-        &who.token.to_string(),
-        limits.scim_per_token,
-    )
-    .await?;
-    Ok((who, tx))
+    let session = Session::open(&state.db, &bearer, write, Utc::now()).await?;
+    let token = session.client().token.to_string();
+    charge(state, "scim_token", &token, limits.scim_per_token).await?;
+    Ok(session)
 }
 
 /// The JSON body, at most `server.max_body_bytes` long.
@@ -185,18 +168,10 @@ pub async fn root_search() -> HttpResponse {
 
 // ---- resources ----
 
-#[derive(Clone, Copy)]
-enum Res {
-    Users,
-    Groups,
-}
+type Res = Resource;
 
-async fn do_list(state: &AppState, mut tx: TenantTx, params: ListParams, res: Res) -> Answer {
-    let (list, total) = match res {
-        Res::Users => users::list(&mut tx, &params, &base(state)).await?,
-        Res::Groups => groups::list(&mut tx, &params, &base(state)).await?,
-    };
-    tx.commit().await?;
+async fn do_list(state: &AppState, session: Session, params: ListParams, res: Res) -> Answer {
+    let (list, total) = session.list(res, &params, &base(state)).await?;
     Ok(ok(&list_response(list, total, params.start_index)))
 }
 
@@ -222,14 +197,10 @@ async fn search_params(payload: web::Payload, state: &AppState) -> Result<ListPa
 }
 
 async fn do_get(req: &HttpRequest, state: &AppState, id: &str, res: Res) -> Answer {
-    let (_, mut tx) = client(req, state, false).await?;
+    let session = client(req, state, false).await?;
     let id = resource_id(id)?;
     let params = query_params(req)?;
-    let mut r = match res {
-        Res::Users => users::get(&mut tx, id, &base(state)).await?,
-        Res::Groups => groups::get(&mut tx, id, &base(state)).await?,
-    };
-    tx.commit().await?;
+    let mut r = session.get(res, id, &base(state)).await?;
     crate::scim::attrs::project(&mut r, &params.attributes, &params.excluded);
     Ok(ok(&r))
 }
@@ -250,47 +221,29 @@ async fn do_write(
         Some(p) => Some(body(p, state.settings.server.max_body_bytes).await?),
         None => None,
     };
-    let (who, mut tx) = client(req, state, true).await?;
+    let session = client(req, state, true).await?;
     let id = id.map(resource_id).transpose()?;
-    let origin = ctx.origin();
-    let base = base(state);
-    let wctx = WriteCtx {
+    let b = body.unwrap_or(Value::Null);
+    let op = match (method, id) {
+        ("POST", None) => Write::Create(&b),
+        ("PUT", Some(id)) => Write::Replace(id, &b),
+        ("PATCH", Some(id)) => Write::Patch(id, &b),
+        ("DELETE", Some(id)) => Write::Delete(id),
+        _ => return Err(ScimError::NotFound),
+    };
+    let (origin, base, if_match) = (ctx.origin(), base(state), if_match(req));
+    let written = Written {
         envelope: &state.envelope,
-        client: &who,
         origin: &origin,
         base: &base,
+        if_match: if_match.as_deref(),
         now: Utc::now(),
     };
-    let if_match = if_match(req);
-    let im = if_match.as_deref();
-    let b = body.unwrap_or(Value::Null);
-    let result = match (res, method, id) {
-        (Res::Users, "POST", None) => users::create(&mut tx, &wctx, &b).await.map(Some),
-        (Res::Users, "PUT", Some(id)) => users::replace(&mut tx, &wctx, id, &b, im).await.map(Some),
-        (Res::Users, "PATCH", Some(id)) => users::patch(&mut tx, &wctx, id, &b, im).await.map(Some),
-        (Res::Users, "DELETE", Some(id)) => {
-            users::delete(&mut tx, &wctx, id, im).await.map(|_| None)
-        }
-        (Res::Groups, "POST", None) => groups::create(&mut tx, &wctx, &b).await.map(Some),
-        (Res::Groups, "PUT", Some(id)) => {
-            groups::replace(&mut tx, &wctx, id, &b, im).await.map(Some)
-        }
-        (Res::Groups, "PATCH", Some(id)) => {
-            groups::patch(&mut tx, &wctx, id, &b, im).await.map(Some)
-        }
-        (Res::Groups, "DELETE", Some(id)) => {
-            groups::delete(&mut tx, &wctx, id, im).await.map(|_| None)
-        }
-        _ => Err(ScimError::NotFound),
-    };
-    let resource = result?;
-    tx.commit().await?;
-    Ok(match resource {
+    Ok(match session.write(res, op, &written).await? {
         None => HttpResponse::NoContent().finish(),
         Some(r) if method == "POST" => scim_json(actix_web::http::StatusCode::CREATED, &r),
-        Some(r) => {
+        Some(mut r) => {
             let params = query_params(req)?;
-            let mut r = r;
             crate::scim::attrs::project(&mut r, &params.attributes, &params.excluded);
             ok(&r)
         }
@@ -301,8 +254,8 @@ macro_rules! handlers {
     ($res:expr, $list:ident, $search:ident, $create:ident, $get:ident, $put:ident, $patch:ident, $delete:ident) => {
         pub async fn $list(req: HttpRequest, state: web::Data<AppState>) -> Answer {
             let params = query_params(&req)?;
-            let (_, tx) = client(&req, &state, false).await?;
-            do_list(&state, tx, params, $res).await
+            let session = client(&req, &state, false).await?;
+            do_list(&state, session, params, $res).await
         }
         pub async fn $search(
             req: HttpRequest,
@@ -310,8 +263,8 @@ macro_rules! handlers {
             state: web::Data<AppState>,
         ) -> Answer {
             let params = search_params(payload, &state).await?;
-            let (_, tx) = client(&req, &state, false).await?;
-            do_list(&state, tx, params, $res).await
+            let session = client(&req, &state, false).await?;
+            do_list(&state, session, params, $res).await
         }
         pub async fn $create(
             req: HttpRequest,

@@ -11,4 +11,5 @@ pub mod patch;
 pub mod query;
 pub mod resource;
 pub mod schema;
+pub mod session;
 pub mod users;
