@@ -81,6 +81,9 @@ try {
   await page.getByRole("button", { name: "Make a key" }).click();
   await page.locator("#new-key").waitFor();
   await check(page, "console-api-keys");
+  await page.getByRole("link", { name: "Applications" }).first().click();
+  await page.getByRole("heading", { name: "Applications", level: 1 }).waitFor();
+  await check(page, "console-applications");
   await page.getByRole("link", { name: "Security" }).first().click();
   await page.getByRole("heading", { name: "Security" }).waitFor();
   await check(page, "console-security");

@@ -478,3 +478,82 @@ async fn api_keys_are_made_shown_once_rotated_and_revoked_never_beyond_their_mak
     .await;
     assert!(!keys.to_string().contains("\"mine\""), "{keys}");
 }
+
+#[tokio::test]
+async fn applications_are_registered_with_a_secret_shown_once_rotated_and_deleted() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let mut b = Browser::new(&site.app);
+    console_sign_in(&mut b, "admin@alpha.example").await;
+    let fields = [
+        ("name", "Field sales"),
+        (
+            "redirect_uris",
+            "https://sales.example/callback\r\nhttps://sales.example/cb2",
+        ),
+        ("refresh", "true"),
+    ];
+    let (status, html, _) = b.post("/console/applications", &fields).await;
+    assert_eq!(status, 201, "{html}");
+    let secret = shown_once(&html, "client-secret");
+    let client_id = unescape(&html)
+        .split("Client id <code>")
+        .nth(1)
+        .and_then(|r| r.split("</code>").next())
+        .unwrap()
+        .to_string();
+    let (status, app) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        &format!("/admin/v1/clients/{client_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app["redirect_uris"],
+        json!([
+            "https://sales.example/callback",
+            "https://sales.example/cb2"
+        ])
+    );
+    assert_eq!(
+        app["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert!(secret.len() >= 32);
+
+    let (status, html, _) = b
+        .post(
+            "/console/applications",
+            &[
+                ("name", "Bad"),
+                ("redirect_uris", "http://sales.example/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "plain http off localhost is refused: {html}");
+    let (status, html, _) = b
+        .post(&format!("/console/applications/{client_id}/rotate"), &[])
+        .await;
+    assert_eq!(status, 200);
+    assert_ne!(shown_once(&html, "client-secret"), secret);
+    let (status, _, _) = b
+        .post(&format!("/console/applications/{client_id}/delete"), &[])
+        .await;
+    assert_eq!(status, 303);
+    let (status, _) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        &format!("/admin/v1/clients/{client_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _, _) = b.post("/console/applications/crm-web/delete", &[]).await;
+    assert_eq!(
+        status, 404,
+        "the operator's platform client is not the workspace's"
+    );
+}

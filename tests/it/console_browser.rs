@@ -48,6 +48,7 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
         "console-audit",
         "console-directory",
         "console-api-keys",
+        "console-applications",
         "console-security",
     ] {
         let page = &pages[name];

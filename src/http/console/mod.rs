@@ -6,6 +6,7 @@
 //! form with the CSRF double submit.
 
 mod api_keys;
+mod applications;
 mod audit;
 mod caller;
 mod directory;
@@ -58,6 +59,18 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource(
         "/console/api-keys/{id}/revoke",
         vec![post(api_keys::revoke)],
+    );
+    r.resource(
+        "/console/applications",
+        vec![get(applications::show), post(applications::create)],
+    );
+    r.resource(
+        "/console/applications/{id}/rotate",
+        vec![post(applications::rotate)],
+    );
+    r.resource(
+        "/console/applications/{id}/delete",
+        vec![post(applications::delete)],
     );
     r.resource("/console/directory", vec![get(directory::show)]);
     r.resource("/console/directory/tokens", vec![post(directory::create)]);

@@ -1,0 +1,198 @@
+//! The console's Applications screen (the admin API's `/admin/v1/clients`): register an
+//! application that signs people in (secret shown once), rotate its secret with overlap,
+//! delete it. Machine clients registered by the operator are listed, not changed.
+
+use super::{ConsoleCaller, Frame};
+use crate::admin::client_actions::{self, NewClient, PERSON_GRANTS};
+use crate::admin::principal::Principal;
+use crate::admin::user_actions::Act;
+use crate::http::browser::see_other;
+use crate::http::csrf_form::CsrfForm;
+use crate::http::request_context::RequestContext;
+use crate::oidc::clients::Client;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{Duration, Utc};
+use std::collections::HashMap;
+
+const PERMISSION: &str = "settings:write";
+
+pub struct AppLine {
+    name: String,
+    client_id: String,
+    redirect_uris: Vec<String>,
+    grant_types: Vec<String>,
+    changeable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/applications.html")]
+struct Apps<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    /// (what happened, client id, secret) shown once.
+    made: Option<(String, String, String)>,
+    apps: Vec<AppLine>,
+    overlap_hours: i64,
+}
+
+fn line(c: Client) -> AppLine {
+    let changeable = c
+        .grant_types
+        .iter()
+        .all(|g| PERSON_GRANTS.contains(&g.as_str()));
+    AppLine {
+        name: c.name,
+        client_id: c.client_id,
+        redirect_uris: c.redirect_uris,
+        grant_types: c.grant_types,
+        changeable,
+    }
+}
+
+async fn page(
+    state: &AppState,
+    act: &Act<'_>,
+    status: StatusCode,
+    made: Option<(String, String, String)>,
+) -> HttpResponse {
+    let apps = match client_actions::list(act).await {
+        Ok(list) => list.into_iter().map(line).collect(),
+        Err(e) => return super::failed(e),
+    };
+    let frame = Frame::new("Applications", "Applications");
+    let overlap_hours = state.settings.tokens.rotation_overlap_secs / 3600;
+    frame.answer(
+        status,
+        &Apps {
+            frame: &frame,
+            title: frame.title,
+            made,
+            apps,
+            overlap_hours,
+        },
+    )
+}
+
+fn act<'a>(state: &'a AppState, who: &'a Principal, origin: &'a crate::audit::Origin) -> Act<'a> {
+    Act {
+        db: &state.db,
+        envelope: &state.envelope,
+        who,
+        origin,
+        now: Utc::now(),
+    }
+}
+
+fn lines(form: &HashMap<String, String>, field: &str) -> Vec<String> {
+    form.get(field).map_or_else(Vec::new, |v| {
+        v.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+pub async fn show(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    match caller.with(PERMISSION) {
+        Ok(who) => {
+            page(
+                &state,
+                &act(&state, who, &ctx.origin()),
+                StatusCode::OK,
+                None,
+            )
+            .await
+        }
+        Err(refused) => *refused,
+    }
+}
+
+pub async fn create(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with(PERMISSION) {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let mut grant_types = vec!["authorization_code".to_string()];
+    if form.get("refresh").is_some_and(|v| v == "true") {
+        grant_types.push("refresh_token".into());
+    }
+    let new = NewClient {
+        name: form.get("name").map_or("", |n| n.trim()).to_string(),
+        grant_types,
+        redirect_uris: lines(&form, "redirect_uris"),
+        post_logout_redirect_uris: lines(&form, "post_logout_redirect_uris"),
+        audiences: lines(&form, "audiences"),
+    };
+    let origin = ctx.origin();
+    let act = act(&state, who, &origin);
+    match client_actions::create(&act, new, state.settings.tokens.max_token_ttl_secs).await {
+        Ok((c, secret)) => {
+            page(
+                &state,
+                &act,
+                StatusCode::CREATED,
+                Some((format!("Registered \"{}\".", c.name), c.client_id, secret)),
+            )
+            .await
+        }
+        Err(e) => super::failed(e),
+    }
+}
+
+pub async fn rotate(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<String>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with(PERMISSION) {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let origin = ctx.origin();
+    let act = act(&state, who, &origin);
+    let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
+    match client_actions::rotate(&act, &id, overlap).await {
+        Ok(secret) => {
+            page(
+                &state,
+                &act,
+                StatusCode::OK,
+                Some(("A new secret.".into(), id.into_inner(), secret)),
+            )
+            .await
+        }
+        Err(e) => super::failed(e),
+    }
+}
+
+pub async fn delete(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<String>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with(PERMISSION) {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    match client_actions::delete(&act(&state, who, &ctx.origin()), &id).await {
+        Ok(()) => see_other("/console/applications"),
+        Err(e) => super::failed(e),
+    }
+}
