@@ -66,6 +66,12 @@ try {
   await page.getByRole("link", { name: email }).click();
   await page.getByRole("heading", { name: "Person" }).waitFor();
   await check(page, "console-person");
+  await page.getByRole("link", { name: "Roles" }).first().click();
+  await page.getByRole("heading", { name: "Roles", level: 1 }).waitFor();
+  await page.getByLabel("A person in these groups (one a line)").fill("Engineering");
+  await page.getByRole("button", { name: "What would they get?" }).click();
+  await page.getByText("No role: no rule matches.").waitFor();
+  await check(page, "console-roles");
   await page.getByRole("link", { name: "Audit log" }).first().click();
   await page.getByRole("heading", { name: "Audit log" }).waitFor();
   await check(page, "console-audit");

@@ -557,3 +557,59 @@ async fn applications_are_registered_with_a_secret_shown_once_rotated_and_delete
         "the operator's platform client is not the workspace's"
     );
 }
+
+#[tokio::test]
+async fn group_rules_are_added_tried_and_removed_from_the_roles_screen() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let mut b = Browser::new(&site.app);
+    console_sign_in(&mut b, "admin@alpha.example").await;
+    let (status, html, _) = b.get("/console/roles").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("users:read") && html.contains("No rules yet"),
+        "{html}"
+    );
+    let (status, _, _) = b
+        .post(
+            "/console/roles/rules",
+            &[("group", "Engineering"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, html, _) = b.get("/console/roles?groups=engineering%0ASales").await;
+    let html = unescape(&html);
+    assert!(html.contains("Roles: <strong>member</strong>"), "{html}");
+    assert!(html.contains("member: "), "why the rule matched: {html}");
+    let (_, none, _) = b.get("/console/roles?groups=Sales").await;
+    assert!(none.contains("No role: no rule matches"), "{none}");
+    let (_, rules) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/role-mappings",
+        None,
+    )
+    .await;
+    let id = rules["role_mappings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(rules["role_mappings"][0]["group"], "Engineering");
+    let (status, _, _) = b
+        .post("/console/roles/rules", &[("group", ""), ("role", "member")])
+        .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = b
+        .post(&format!("/console/roles/rules/{id}/delete"), &[])
+        .await;
+    assert_eq!(status, 303);
+    let (_, rules) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/role-mappings",
+        None,
+    )
+    .await;
+    assert_eq!(rules["role_mappings"], json!([]));
+}

@@ -45,6 +45,7 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
         "console-home",
         "console-users",
         "console-person",
+        "console-roles",
         "console-audit",
         "console-directory",
         "console-api-keys",

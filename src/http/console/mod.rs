@@ -10,6 +10,7 @@ mod applications;
 mod audit;
 mod caller;
 mod directory;
+mod roles;
 mod security;
 mod signin;
 mod user;
@@ -41,6 +42,12 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource(
         "/console/users/{id}/sessions/{session}/end",
         vec![post(user::end_session)],
+    );
+    r.resource("/console/roles", vec![get(roles::show)]);
+    r.resource("/console/roles/rules", vec![post(roles::add_rule)]);
+    r.resource(
+        "/console/roles/rules/{id}/delete",
+        vec![post(roles::delete_rule)],
     );
     r.resource(
         "/console/security",

@@ -1,0 +1,170 @@
+//! The console's Roles screen (the admin API's `/admin/v1/roles` and `/role-mappings`):
+//! the roles, the group rules (add, remove) and the rules' dry run ("what would this person
+//! get, and why").
+
+use super::{ConsoleCaller, Frame};
+use crate::admin::mapping_engine::Claims;
+use crate::admin::role_mappings::{self, Matcher};
+use crate::admin::roles::{self, RoleView};
+use crate::http::browser::see_other;
+use crate::http::csrf_form::CsrfForm;
+use crate::http::request_context::RequestContext;
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::Utc;
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub struct RuleLine {
+    id: Uuid,
+    when: String,
+    role: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/roles.html")]
+struct Roles<'a> {
+    frame: &'a Frame,
+    title: &'a str,
+    roles: Vec<RoleView>,
+    rules: Vec<RuleLine>,
+    tried_groups: String,
+    /// The dry run: roles, and why each rule matched.
+    result: Option<(Vec<String>, Vec<String>)>,
+}
+
+#[derive(Deserialize)]
+pub struct Try {
+    groups: Option<String>,
+}
+
+pub async fn show(
+    caller: ConsoleCaller,
+    q: web::Query<Try>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("roles:read") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let (roles, rules) = match (
+        roles::list(&state.db, who).await,
+        role_mappings::list(&state.db, who.tenant).await,
+    ) {
+        (Ok(r), Ok(m)) => (r, m),
+        (Err(e), _) | (_, Err(e)) => return super::failed(e),
+    };
+    let rules = rules
+        .into_iter()
+        .map(|r| {
+            let when = match (&r.group, &r.attribute, &r.value) {
+                (Some(g), _, _) => format!("member of the group \"{g}\""),
+                (None, Some(a), Some(v)) => format!("attribute \"{a}\" is \"{v}\""),
+                _ => "(unreadable rule)".into(),
+            };
+            RuleLine {
+                id: r.id,
+                when,
+                role: r.role,
+            }
+        })
+        .collect();
+    let tried: Vec<String> = q
+        .groups
+        .as_deref()
+        .unwrap_or("")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(1000)
+        .map(str::to_string)
+        .collect();
+    let result = match q.groups.is_some() {
+        false => None,
+        true => match role_mappings::dry_run(
+            &state.db,
+            who.tenant,
+            &Claims {
+                groups: tried.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        {
+            Ok((roles, matches)) => Some((
+                roles,
+                matches
+                    .into_iter()
+                    .map(|m| format!("{}: {}", m.role, m.because))
+                    .collect(),
+            )),
+            Err(e) => return super::failed(e),
+        },
+    };
+    let frame = Frame::new("Roles", "Roles");
+    let page = Roles {
+        frame: &frame,
+        title: frame.title,
+        roles,
+        rules,
+        tried_groups: tried.join("\n"),
+        result,
+    };
+    frame.answer(StatusCode::OK, &page)
+}
+
+pub async fn add_rule(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("roles:write") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let group = form.get("group").map_or("", |g| g.trim());
+    let role = form.get("role").map_or("", String::as_str);
+    match role_mappings::create(
+        &state.db,
+        &state.envelope,
+        who,
+        &Matcher::Group(group),
+        role,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => see_other("/console/roles"),
+        Err(e) => super::failed(e),
+    }
+}
+
+pub async fn delete_rule(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("roles:write") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    match role_mappings::delete(
+        &state.db,
+        &state.envelope,
+        who,
+        *id,
+        &ctx.origin(),
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => see_other("/console/roles"),
+        Err(e) => super::failed(e),
+    }
+}
