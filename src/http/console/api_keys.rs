@@ -3,9 +3,9 @@
 //! revoke, and the 90-day rotation flag.
 
 use super::{ConsoleCaller, Frame};
-use crate::admin::principal::Principal;
 use crate::admin::user_actions::Act;
 use crate::admin::{key_actions, roles};
+use crate::http::admin::users::act;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use uuid::Uuid;
 
 pub struct KeyLine {
@@ -85,16 +85,6 @@ async fn page(
             overlap_hours,
         },
     )
-}
-
-fn act<'a>(state: &'a AppState, who: &'a Principal, origin: &'a crate::audit::Origin) -> Act<'a> {
-    Act {
-        db: &state.db,
-        envelope: &state.envelope,
-        who,
-        origin,
-        now: Utc::now(),
-    }
 }
 
 pub async fn show(

@@ -4,8 +4,8 @@
 
 use super::{ConsoleCaller, Frame};
 use crate::admin::client_actions::{self, NewClient, PERSON_GRANTS};
-use crate::admin::principal::Principal;
 use crate::admin::user_actions::Act;
+use crate::http::admin::users::act;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -14,7 +14,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use std::collections::HashMap;
 
 const PERMISSION: &str = "settings:write";
@@ -74,16 +74,6 @@ async fn page(
             overlap_hours,
         },
     )
-}
-
-fn act<'a>(state: &'a AppState, who: &'a Principal, origin: &'a crate::audit::Origin) -> Act<'a> {
-    Act {
-        db: &state.db,
-        envelope: &state.envelope,
-        who,
-        origin,
-        now: Utc::now(),
-    }
 }
 
 fn lines(form: &HashMap<String, String>, field: &str) -> Vec<String> {

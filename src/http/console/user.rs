@@ -7,6 +7,7 @@ use crate::admin::principal::Principal;
 use crate::admin::user_actions::{self as actions, Act};
 use crate::admin::users::{self, UserView};
 use crate::auth::sessions::SessionView;
+use crate::http::admin::users::act;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -114,13 +115,7 @@ async fn answer(
         Err(refused) => return *refused,
     };
     let origin = ctx.origin();
-    let act = Act {
-        db: &state.db,
-        envelope: &state.envelope,
-        who,
-        origin: &origin,
-        now: chrono::Utc::now(),
-    };
+    let act = act(state, who, &origin);
     match perform(&act, UserId(id), action).await {
         Ok(done) => see_other(&format!("/console/users/{id}?done={done}")),
         Err(e) => super::failed(e),
