@@ -128,6 +128,18 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
         (Some(true), Some(7))
     );
 
+    let (status, html, _) = b.get("/console/audit?action=mfa").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("mfa.") && html.contains(&format!("user:{}", site.t.admin_user_id)),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<td>user.created</td>"),
+        "only the kind asked for: {html}"
+    );
+    let (status, _, _) = b.get("/console/audit?action=%25").await;
+    assert_eq!(status, 400);
     let today = chrono::Utc::now().date_naive().to_string();
     let (status, csv, _) = b
         .get(&format!("/console/audit.csv?from={today}&to={today}"))

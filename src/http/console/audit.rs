@@ -1,8 +1,10 @@
-//! The console's Audit log screen: CSV export of a period (the admin API's
-//! `GET /admin/v1/audit/export`).
+//! The console's Audit log screen: the latest entries, of one kind of action if asked (the
+//! admin API's `GET /admin/v1/audit/recent`), and CSV export of a period
+//! (`GET /admin/v1/audit/export`).
 
 use super::{ConsoleCaller, Frame};
 use crate::admin::audit_export;
+use crate::admin::audit_recent::{self, Entry};
 use crate::http::request_context::RequestContext;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
@@ -18,12 +20,29 @@ struct Audit<'a> {
     title: &'a str,
     from: String,
     to: String,
+    kind: &'a str,
+    entries: Vec<Entry>,
 }
 
-pub async fn show(caller: ConsoleCaller) -> HttpResponse {
-    if let Err(refused) = caller.with("audit:read") {
-        return *refused;
-    }
+#[derive(Deserialize)]
+pub struct Kind {
+    action: Option<String>,
+}
+
+pub async fn show(
+    caller: ConsoleCaller,
+    q: web::Query<Kind>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("audit:read") {
+        Ok(who) => who,
+        Err(refused) => return *refused,
+    };
+    let kind = q.action.as_deref().unwrap_or("").trim();
+    let entries = match audit_recent::recent(&state.db, &state.envelope, who, kind, 50).await {
+        Ok(entries) => entries,
+        Err(e) => return super::failed(e),
+    };
     let today = Utc::now().date_naive();
     let frame = Frame::new("Audit log", "Audit log");
     let view = Audit {
@@ -31,6 +50,8 @@ pub async fn show(caller: ConsoleCaller) -> HttpResponse {
         title: frame.title,
         from: (today - Duration::days(30)).to_string(),
         to: today.to_string(),
+        kind,
+        entries,
     };
     frame.answer(StatusCode::OK, &view)
 }
