@@ -86,6 +86,9 @@ async fn generated_requests_get_only_documented_answers() {
     let root = env!("CARGO_MANIFEST_DIR");
     let program = format!("{root}/tests/external/.venv-schemathesis/bin/schemathesis");
     let base = app.base.clone();
+    // One worker: CPython 3.11 (Debian's) raises "AST constructor recursion depth mismatch"
+    // when two threads parse source at once (gh-106905), which hypothesis does when it
+    // describes a strategy; with two workers that failed a CI run at random.
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(&program)
             .current_dir(root)
@@ -97,7 +100,7 @@ async fn generated_requests_get_only_documented_answers() {
                 "not_a_server_error,status_code_conformance,content_type_conformance",
             ])
             .args(["--phases", "examples,coverage,fuzzing"])
-            .args(["--max-examples", "20", "--seed", "1", "--workers", "2"])
+            .args(["--max-examples", "20", "--seed", "1", "--workers", "1"])
             .args(["--request-timeout", "10", "--no-color"])
             .output()
             .unwrap_or_else(|e| {
