@@ -35,6 +35,8 @@ actions! {
     SsoConnectionUpdated => "sso_connection.updated",
     SsoConnectionDeleted => "sso_connection.deleted",
     SsoConnectionCreated => "sso_connection.created",
+    SsoConnectionTestStarted => "sso_connection.test_started",
+    SsoConnectionTested => "sso_connection.tested",
     SsoUserUpdated => "sso.user_updated",
     SsoUserProvisioned => "sso.user_provisioned",
     SsoSigninFailed => "sso.signin_failed",

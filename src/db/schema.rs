@@ -465,3 +465,18 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(sso_identities, sso_connections);
+
+diesel::table! {
+    sso_tests (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        connection_id -> Uuid,
+        started_by -> Text,
+        start_hash -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Jsonb>,
+    }
+}

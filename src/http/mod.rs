@@ -292,6 +292,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         ],
     );
     r.resource(
+        "/admin/v1/sso-connections/{id}/tests",
+        vec![post(admin::sso::start_test)],
+    );
+    r.resource(
+        "/admin/v1/sso-connections/{id}/tests/{test}",
+        vec![get(admin::sso::test_result)],
+    );
+    r.resource("/sso/test/{link}", vec![get(sso::test_start)]);
+    r.resource(
         "/sso/saml/{tenant}/{connection}/metadata",
         vec![get(sso::saml_metadata)],
     );

@@ -10,12 +10,13 @@ use super::step_answer::{answer, ports, refused};
 use crate::ids::TenantId;
 use crate::login::idp_returned;
 use crate::oidc::authorize::CARRIED;
+use crate::sso::connection_test;
 use crate::sso::connections::{self, Kind};
-use crate::sso::flow::{self, Finished};
+use crate::sso::flow::{self, Done};
 use crate::sso::SsoError;
 use crate::state::AppState;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use std::collections::HashMap;
@@ -106,15 +107,50 @@ pub(crate) async fn hand_off(
     }
 }
 
-/// Continues the authorization request after the IdP.
-async fn resume(state: &AppState, done: Finished, ctx: &RequestContext) -> HttpResponse {
-    let (ports, origin) = (ports(state), ctx.origin());
-    let mut resp = match idp_returned::returned(&ports, &done, &origin, Utc::now()).await {
-        Ok((auth, outcome)) => answer(state, &auth, None, outcome).await,
-        Err(e) => refused(state, e),
+/// Continues the authorization request after the IdP; after a connection test, shows
+/// its outcome in the console (the admin's console session, if any, is untouched).
+async fn resume(state: &AppState, done: Done, ctx: &RequestContext) -> HttpResponse {
+    let mut resp = match done {
+        Done::SignedIn(done) => {
+            let (ports, origin) = (ports(state), ctx.origin());
+            match idp_returned::returned(&ports, &done, &origin, Utc::now()).await {
+                Ok((auth, outcome)) => answer(state, &auth, None, outcome).await,
+                Err(e) => refused(state, e),
+            }
+        }
+        Done::Tested {
+            connection, test, ..
+        } => HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/console/sso/{connection}/tests/{test}"),
+            ))
+            .finish(),
     };
     let _ = resp.add_removal_cookie(&sso_cookie(String::new(), 0));
     resp
+}
+
+/// A connection test's one-time start link (from the admin API or the console): on to
+/// the IdP in this browser, as a sign-in would, but marked a test.
+pub async fn test_start(link: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let now = Utc::now();
+    let taken = connection_test::take_link(&state.db, &link, now).await;
+    let started = match taken {
+        Ok((tenant, connection, request)) => {
+            let (net, url) = (&state.idp_http, &state.settings.server.public_url);
+            flow::start(&state.db, net, url, tenant, connection, &request, now).await
+        }
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(s) => {
+            let mut resp = pages::redirecting(&s.redirect);
+            let _ = resp.add_cookie(&sso_cookie(s.browser, 600));
+            resp
+        }
+        Err(e) => problem_page(&e),
+    }
 }
 
 pub async fn saml_metadata(

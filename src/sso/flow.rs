@@ -6,7 +6,7 @@
 
 use super::connections::{self, Kind, OIDC_CLIENT_SECRET, SAML_SP_KEY};
 use super::outbound::Outbound;
-use super::{jit, oidc_rp, saml, sp_keys, SsoError};
+use super::{connection_test, jit, oidc_rp, saml, sp_keys, SsoError};
 use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{random, tenant_token, Envelope};
@@ -44,7 +44,7 @@ pub async fn start(
     let mut tx = db.tenant_read(tenant).await?;
     let conn = connections::load(&mut tx, connection).await?;
     tx.commit().await?;
-    if !conn.enabled {
+    if !conn.enabled && !connection_test::is_test(request) {
         return Err(SsoError::Disabled);
     }
     let state = tenant_token::mint(STATE_PREFIX, tenant);
@@ -90,6 +90,25 @@ pub struct Finished {
     pub user: User,
     pub amr: Vec<String>,
     pub request: HashMap<String, String>,
+}
+
+/// How an IdP's answer ended: a sign-in to resume, or an admin's connection test whose
+/// outcome is recorded (refusals included) for the console to show.
+pub enum Done {
+    SignedIn(Finished),
+    Tested {
+        tenant: TenantId,
+        connection: Uuid,
+        test: Uuid,
+    },
+}
+
+/// What an IdP's checked answer established.
+struct Verified {
+    conn: connections::Connection,
+    ident: super::ExternalIdentity,
+    /// SAML: the assertion id and until when to remember it (replay).
+    seen: Option<(String, DateTime<Utc>)>,
 }
 
 /// Takes the live request named by `state` for this browser, or fails with `Expired`.
@@ -150,26 +169,63 @@ fn request_map(v: serde_json::Value) -> HashMap<String, String> {
 }
 
 /// Provisions the person in one transaction with the replay mark (SAML).
-#[allow(clippy::too_many_arguments)]
 async fn provision(
     db: &Db,
     envelope: &Envelope,
     tenant: TenantId,
-    conn: &connections::Connection,
-    ident: &super::ExternalIdentity,
-    seen: Option<(&str, DateTime<Utc>)>,
+    v: &Verified,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<User, SsoError> {
     let mut tx = db.tenant(tenant).await?;
-    if let Some((id, until)) = seen {
-        if !model::first_use_of_assertion(&mut tx, conn.id, id, until).await? {
+    if let Some((id, until)) = &v.seen {
+        if !model::first_use_of_assertion(&mut tx, v.conn.id, id, *until).await? {
             return Err(SsoError::Rejected("the assertion was already used"));
         }
     }
-    let user = jit::provision(&mut tx, envelope, conn, ident, origin, now).await?;
+    let (user, _) = jit::provision(&mut tx, envelope, &v.conn, &v.ident, origin, now).await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// After the IdP's answer was checked: a test records its outcome; a sign-in provisions
+/// the person, or audits why not.
+async fn conclude(
+    db: &Db,
+    envelope: &Envelope,
+    (tenant, row): (TenantId, RequestRow),
+    verified: Result<Verified, SsoError>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Done, SsoError> {
+    let connection = row.connection_id;
+    if let Some(test) = connection_test::test_of(&row.request) {
+        let checked = verified.as_ref().map(|v| (&v.conn, &v.ident));
+        connection_test::record(db, envelope, (tenant, test), checked, origin, now).await?;
+        return Ok(Done::Tested {
+            tenant,
+            connection,
+            test,
+        });
+    }
+    let result = match verified {
+        Ok(v) => provision(db, envelope, tenant, &v, origin, now)
+            .await
+            .map(|user| (user, v.ident.amr(v.conn.idp_mfa_accepted))),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((user, amr)) => Ok(Done::SignedIn(Finished {
+            tenant,
+            user,
+            amr,
+            request: request_map(row.request),
+        })),
+        Err(e) => {
+            audit_failure(db, envelope, tenant, connection, &e, origin, now).await;
+            Err(e)
+        }
+    }
 }
 
 /// The ACS: a `SAMLResponse` posted for connection `connection_id` with `relay_state`.
@@ -185,17 +241,18 @@ pub async fn finish_saml(
     browser: Option<&str>,
     origin: &Origin,
     now: DateTime<Utc>,
-) -> Result<Finished, SsoError> {
+) -> Result<Done, SsoError> {
     let (tenant, row) = take(db, relay_state, browser, now).await?;
     if row.connection_id != connection_id || tenant != path_tenant {
         return Err(SsoError::Expired);
     }
-    let result = async {
+    let testing = connection_test::test_of(&row.request).is_some();
+    let verified = async {
         let mut tx = db.tenant_read(tenant).await?;
         let conn = connections::load(&mut tx, connection_id).await?;
         let key = connections::secret(&mut tx, envelope, conn.id, SAML_SP_KEY).await?;
         tx.commit().await?;
-        let (Kind::Saml(settings), true) = (&conn.kind, conn.enabled) else {
+        let (Kind::Saml(settings), true) = (&conn.kind, conn.enabled || testing) else {
             return Err(SsoError::Disabled);
         };
         let key = key.map(|pem| sp_keys::load(&pem)).transpose()?;
@@ -209,39 +266,20 @@ pub async fn finish_saml(
             .acquire_owned()
             .await
             .map_err(|_| SsoError::Unavailable)?;
-        let verified = tokio::task::spawn_blocking(move || {
+        let checked = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             saml::verify(&settings2, &acs, key, &response, &expected, now)
         })
         .await
         .map_err(|_| SsoError::Unavailable)??;
-        let seen = Some((verified.assertion_id.as_str(), verified.expires_at));
-        let user = provision(
-            db,
-            envelope,
-            tenant,
-            &conn,
-            &verified.identity,
-            seen,
-            origin,
-            now,
-        )
-        .await?;
-        Ok((user, verified.identity.amr(conn.idp_mfa_accepted)))
+        Ok(Verified {
+            conn,
+            ident: checked.identity,
+            seen: Some((checked.assertion_id, checked.expires_at)),
+        })
     }
     .await;
-    match result {
-        Ok((user, amr)) => Ok(Finished {
-            tenant,
-            user,
-            amr,
-            request: request_map(row.request),
-        }),
-        Err(e) => {
-            audit_failure(db, envelope, tenant, connection_id, &e, origin, now).await;
-            Err(e)
-        }
-    }
+    conclude(db, envelope, (tenant, row), verified, origin, now).await
 }
 
 /// The OIDC redirect URI: `code` and `state` from the provider.
@@ -257,17 +295,18 @@ pub async fn finish_oidc(
     browser: Option<&str>,
     origin: &Origin,
     now: DateTime<Utc>,
-) -> Result<Finished, SsoError> {
+) -> Result<Done, SsoError> {
     let (tenant, row) = take(db, state, browser, now).await?;
     let verifier = browser.unwrap_or_default().to_string();
-    let result = async {
+    let testing = connection_test::test_of(&row.request).is_some();
+    let verified = async {
         let mut tx = db.tenant_read(tenant).await?;
         let conn = connections::load(&mut tx, row.connection_id).await?;
         let secret = connections::secret(&mut tx, envelope, conn.id, OIDC_CLIENT_SECRET)
             .await?
             .ok_or(SsoError::Unavailable)?;
         tx.commit().await?;
-        let (Kind::Oidc(settings), true) = (&conn.kind, conn.enabled) else {
+        let (Kind::Oidc(settings), true) = (&conn.kind, conn.enabled || testing) else {
             return Err(SsoError::Disabled);
         };
         let secret = String::from_utf8(secret.to_vec()).map_err(|_| SsoError::Unavailable)?;
@@ -279,20 +318,12 @@ pub async fn finish_oidc(
         }
         let ident =
             oidc_rp::finish(net, settings, &secret, &redirect, code, &nonce, &verifier).await?;
-        let user = provision(db, envelope, tenant, &conn, &ident, None, origin, now).await?;
-        Ok((user, ident.amr(conn.idp_mfa_accepted)))
+        Ok(Verified {
+            conn,
+            ident,
+            seen: None,
+        })
     }
     .await;
-    match result {
-        Ok((user, amr)) => Ok(Finished {
-            tenant,
-            user,
-            amr,
-            request: request_map(row.request),
-        }),
-        Err(e) => {
-            audit_failure(db, envelope, tenant, row.connection_id, &e, origin, now).await;
-            Err(e)
-        }
-    }
+    conclude(db, envelope, (tenant, row), verified, origin, now).await
 }

@@ -38,7 +38,7 @@ async fn may_rename(tx: &mut TenantTx, conn: &Connection, user: UserId) -> Resul
     Ok(crate::authority::covers(&reach, &held))
 }
 
-/// The user this sign-in is for, created or refreshed.
+/// The user this sign-in is for, created or refreshed, and how (the audited action).
 pub async fn provision(
     tx: &mut TenantTx,
     envelope: &Envelope,
@@ -46,7 +46,7 @@ pub async fn provision(
     ident: &ExternalIdentity,
     origin: &Origin,
     now: DateTime<Utc>,
-) -> Result<User, SsoError> {
+) -> Result<(User, Action), SsoError> {
     let email = ident
         .email
         .as_deref()
@@ -149,5 +149,5 @@ pub async fn provision(
     audit::record(tx, envelope, event, origin, now)
         .await
         .map_err(|_| SsoError::Unavailable)?;
-    Ok(user)
+    Ok((user, action))
 }

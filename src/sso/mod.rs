@@ -1,10 +1,12 @@
 //! Enterprise SSO per workspace: connections to a SAML 2.0 or OpenID Connect identity
 //! provider (`connections`), the SAML service provider (`saml`, `sp_keys`), the OIDC
 //! relying party (`oidc_rp`), sign-ins in flight (`flow`), just-in-time provisioning
-//! (`jit`) and home-realm discovery (`home_realm`). Roles come from the shared mapping
+//! (`jit`), home-realm discovery (`home_realm`) and admins' trial sign-ins
+//! (`connection_test`). Roles come from the shared mapping
 //! engine (`crate::admin::mapping_engine`) over the groups and attributes stored here.
 
 pub mod connection_input;
+pub mod connection_test;
 pub mod connections;
 pub mod flow;
 pub mod home_realm;

@@ -24,5 +24,6 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod sso_connections;
 pub mod sso_flow;
+pub mod sso_tests;
 pub mod tenants;
 pub mod users;

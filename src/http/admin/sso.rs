@@ -4,6 +4,7 @@
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
+use crate::sso::connection_test;
 use crate::sso::connections::{self, ConnectionInput, Site};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -99,4 +100,42 @@ pub async fn delete(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Starts a connection test: a one-time link to open in the admin's browser, which signs
+/// in at the IdP and comes back to the outcome (nothing is kept, no session is made).
+pub async fn start_test(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    let url = &state.settings.server.public_url;
+    let origin = ctx.origin();
+    let created = connection_test::create(
+        &state.db,
+        &state.envelope,
+        url,
+        &who,
+        *id,
+        &origin,
+        Utc::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(json!({
+        "id": created.id, "start_url": created.start_url, "expires_at": created.expires_at,
+    })))
+}
+
+/// A connection test: pending, started, or its outcome.
+pub async fn test_result(
+    who: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    let (connection, test) = path.into_inner();
+    let found = connection_test::view(&state.db, who.tenant, connection, test).await?;
+    Ok(HttpResponse::Ok().json(found))
 }

@@ -6,6 +6,7 @@
 mod admin;
 mod oidc;
 mod saml;
+mod testing;
 mod trust_change;
 
 use crate::api_keys::admin_key;

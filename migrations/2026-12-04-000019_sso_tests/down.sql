@@ -1,0 +1,3 @@
+SET LOCAL ROLE identity_owner;
+DROP TABLE sso_tests;
+RESET ROLE;

@@ -1,0 +1,224 @@
+//! "Test connection": an admin runs a real sign-in through a connection and sees what the
+//! IdP sent and what sign-in would make of it (the account it would create, link or
+//! refresh, the roles the person would hold and which rule gives each), without a session
+//! and without keeping anything: provisioning runs in a transaction that is rolled back.
+//! A test starts from a one-time link (so it runs in the admin's browser, bound to it by
+//! the usual SSO cookie) and works on a disabled connection, so it can be tried first.
+
+use super::connections::{self, Connection};
+use super::{jit, ExternalIdentity, SsoError};
+use crate::admin::mapping_engine as engine;
+use crate::admin::principal::Principal;
+use crate::audit::{self, Action, Event, Origin};
+use crate::crypto::{tenant_token, Envelope};
+use crate::db::models::{role_mappings, sso_tests as model};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::ids::TenantId;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const START_PREFIX: &str = "idt_";
+/// The key in a sign-in's carried request that marks it a test.
+const TEST_KEY: &str = "sso_test";
+const LINK_MINUTES: i64 = 10;
+/// Results are kept a day: long enough to read, short for the tester's attributes.
+const KEPT_HOURS: i64 = 24;
+
+pub struct Created {
+    pub id: Uuid,
+    pub start_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Creates a test of connection `connection` by `who`; its one-time start link.
+pub async fn create(
+    db: &Db,
+    envelope: &Envelope,
+    public_url: &str,
+    who: &Principal,
+    connection: Uuid,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Created, AppError> {
+    let mut tx = db.tenant(who.tenant).await?;
+    connections::load(&mut tx, connection)
+        .await
+        .map_err(|e| match e {
+            SsoError::NotFound => AppError::NotFound,
+            _ => AppError::Unavailable,
+        })?;
+    model::purge(&mut tx, now - Duration::hours(KEPT_HOURS)).await?;
+    let (id, link) = (Uuid::new_v4(), tenant_token::mint(START_PREFIX, who.tenant));
+    let expires_at = now + Duration::minutes(LINK_MINUTES);
+    let new = model::NewTest {
+        id,
+        connection,
+        started_by: &who.actor,
+        start_hash: &tenant_token::hash(&link),
+        now,
+        expires_at,
+    };
+    model::insert(&mut tx, &new).await?;
+    let event = Event {
+        actor: &who.actor,
+        action: Action::SsoConnectionTestStarted,
+        target: &format!("sso_connection:{connection}"),
+        details: json!({ "test": id }),
+    };
+    audit::record(&mut tx, envelope, event, origin, now).await?;
+    tx.commit().await?;
+    let base = public_url.trim_end_matches('/');
+    Ok(Created {
+        id,
+        start_url: format!("{base}/sso/test/{link}"),
+        expires_at,
+    })
+}
+
+/// Takes a start link once: the workspace, the connection and the carried request that
+/// marks the sign-in a test.
+pub async fn take_link(
+    db: &Db,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<(TenantId, Uuid, HashMap<String, String>), SsoError> {
+    let tenant = tenant_token::tenant_of(START_PREFIX, link).ok_or(SsoError::Expired)?;
+    let mut tx = db.tenant(tenant).await?;
+    let (id, connection) = model::start(&mut tx, &tenant_token::hash(link), now)
+        .await?
+        .ok_or(SsoError::Expired)?;
+    tx.commit().await?;
+    let request = HashMap::from([(TEST_KEY.to_string(), id.to_string())]);
+    Ok((tenant, connection, request))
+}
+
+/// Whether a sign-in's carried request is a test.
+pub fn is_test(request: &HashMap<String, String>) -> bool {
+    request.contains_key(TEST_KEY)
+}
+
+/// The test a stored sign-in request belongs to, if it is one.
+pub fn test_of(request: &Value) -> Option<Uuid> {
+    request.get(TEST_KEY)?.as_str()?.parse().ok()
+}
+
+fn identity_json(i: &ExternalIdentity) -> Value {
+    json!({
+        "subject": i.subject, "email": i.email, "email_verified": i.email_verified,
+        "given_name": i.given_name, "family_name": i.family_name, "groups": i.groups,
+        "attributes": i.attributes, "mfa": i.mfa,
+    })
+}
+
+fn refusal(e: &SsoError) -> String {
+    match e {
+        SsoError::Rejected(r) => (*r).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What sign-in would do with `ident`: provisioning and the roles the person would then
+/// hold, in a transaction rolled back whatever happens.
+async fn rehearse(
+    db: &Db,
+    envelope: &Envelope,
+    conn: &Connection,
+    ident: &ExternalIdentity,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Value, SsoError> {
+    let mut tx = db.tenant(conn.tenant).await?;
+    let rules = role_mappings::engine_rules(&mut tx).await?;
+    let claims = engine::Claims {
+        groups: ident.groups.clone(),
+        attributes: ident.attributes.clone(),
+    };
+    let matches = engine::evaluate(&rules, &claims);
+    let provisioned = jit::provision(&mut tx, envelope, conn, ident, origin, now).await;
+    let outcome = match provisioned {
+        Ok((user, action)) => {
+            let roles = crate::authority::roles_of(&mut tx, user.id).await?;
+            let (result, user_id) = match action {
+                Action::SsoUserProvisioned => ("would_be_created", None),
+                Action::SsoAccountLinked => ("would_be_linked", Some(user.id.0)),
+                _ => ("already_linked", Some(user.id.0)),
+            };
+            json!({
+                "status": "succeeded",
+                "account": { "result": result, "user_id": user_id },
+                "roles": roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+                "matches": matches,
+            })
+        }
+        Err(e @ (SsoError::Unavailable | SsoError::Upstream)) => return Err(e),
+        Err(e) => json!({ "status": "refused", "reason": refusal(&e), "matches": matches }),
+    };
+    tx.rollback().await?;
+    Ok(outcome)
+}
+
+/// Records the outcome of test `test` (a verified identity or the reason it was refused).
+pub async fn record(
+    db: &Db,
+    envelope: &Envelope,
+    (tenant, test): (TenantId, Uuid),
+    verified: Result<(&Connection, &ExternalIdentity), &SsoError>,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(), SsoError> {
+    let (outcome, connection) = match verified {
+        Ok((conn, ident)) => {
+            let mut o = rehearse(db, envelope, conn, ident, origin, now).await?;
+            o["identity"] = identity_json(ident);
+            (o, Some(conn.id))
+        }
+        Err(e) => (json!({ "status": "refused", "reason": refusal(e) }), None),
+    };
+    let mut tx = db.tenant(tenant).await?;
+    model::finish(&mut tx, test, &outcome, now).await?;
+    let event = Event {
+        actor: "anonymous",
+        action: Action::SsoConnectionTested,
+        target: &connection.map_or(format!("sso_test:{test}"), |c| {
+            format!("sso_connection:{c}")
+        }),
+        details: json!({ "test": test, "status": outcome["status"], "reason": outcome.get("reason") }),
+    };
+    audit::record(&mut tx, envelope, event, origin, now)
+        .await
+        .map_err(|_| SsoError::Unavailable)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A test as the admin API shows it: pending until the IdP answers, then the outcome.
+pub async fn view(
+    db: &Db,
+    tenant: TenantId,
+    connection: Uuid,
+    id: Uuid,
+) -> Result<Value, AppError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let row = model::get(&mut tx, connection, id).await?;
+    tx.commit().await?;
+    let row = row.ok_or(AppError::NotFound)?;
+    let status = match (&row.outcome, row.started_at) {
+        (Some(o), _) => o["status"].clone(),
+        (None, Some(_)) => json!("started"),
+        (None, None) => json!("pending"),
+    };
+    let mut v = json!({
+        "id": row.id, "connection_id": row.connection_id, "started_by": row.started_by,
+        "created_at": row.created_at, "expires_at": row.expires_at,
+        "finished_at": row.finished_at, "status": status,
+    });
+    if let (Some(obj), Some(Value::Object(o))) = (v.as_object_mut(), row.outcome) {
+        for (k, val) in o.into_iter().filter(|(k, _)| k != "status") {
+            obj.insert(k, val);
+        }
+    }
+    Ok(v)
+}
