@@ -39,7 +39,10 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SamlInput {
-    pub idp_metadata: String,
+    /// The IdP's EntityDescriptor XML; or `idp_metadata_url` to fetch it from; or neither
+    /// for a draft (disabled) connection whose SP values an admin needs before the IdP's.
+    pub idp_metadata: Option<String>,
+    pub idp_metadata_url: Option<String>,
     pub sp_entity_id: Option<String>,
     pub clock_skew_secs: Option<i64>,
 }
@@ -87,9 +90,42 @@ pub(super) fn bad(m: &str) -> AppError {
     AppError::InvalidRequest(m.to_string())
 }
 
+/// The IdP metadata of a SAML input: pasted, or fetched once from its URL (Okta's and
+/// Entra ID's "metadata URL") through the outbound client's address checks. None: a draft.
+pub(super) async fn saml_metadata(
+    input: &ConnectionInput,
+    net: &Outbound,
+) -> Result<Option<String>, AppError> {
+    let Some(s) = input.saml.as_ref() else {
+        return Ok(None);
+    };
+    let pasted = s.idp_metadata.as_deref().filter(|m| !m.trim().is_empty());
+    let url = s
+        .idp_metadata_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    match (pasted, url) {
+        (Some(_), Some(_)) => Err(bad("give idp_metadata or idp_metadata_url, not both")),
+        (Some(md), None) => Ok(Some(md.to_string())),
+        (None, None) => Ok(None),
+        (None, Some(u)) => {
+            if !issuer_ok(u, net) {
+                return Err(bad("idp_metadata_url must be an https URL"));
+            }
+            let url = url::Url::parse(u).map_err(|_| bad("idp_metadata_url is not a URL"))?;
+            net.get_text(url)
+                .await
+                .map(Some)
+                .map_err(|_| bad("the IdP metadata could not be fetched from idp_metadata_url"))
+        }
+    }
+}
+
 /// Checks the input; returns the settings JSON (without secrets).
 pub(super) fn settings_of(
     input: &ConnectionInput,
+    metadata: Option<&str>,
     id: Uuid,
     tenant: TenantId,
     public_url: &str,
@@ -102,13 +138,6 @@ pub(super) fn settings_of(
     }
     match (input.kind.as_str(), &input.saml, &input.oidc) {
         ("saml", Some(s), None) => {
-            if s.idp_metadata.len() > 256 * 1024 {
-                return Err(bad("idp_metadata is larger than 256 KiB"));
-            }
-            let (_, facts) = super::saml::parse_metadata(&s.idp_metadata).map_err(|e| match e {
-                SsoError::InvalidConfig(m) => AppError::InvalidRequest(m),
-                _ => bad("idp_metadata is invalid"),
-            })?;
             let sp_entity_id = s
                 .sp_entity_id
                 .clone()
@@ -116,10 +145,28 @@ pub(super) fn settings_of(
             if sp_entity_id.is_empty() || sp_entity_id.len() > 1024 {
                 return Err(bad("sp_entity_id must be 1 to 1024 characters"));
             }
+            let facts = match metadata {
+                Some(md) if md.len() > 256 * 1024 => {
+                    return Err(bad("idp_metadata is larger than 256 KiB"))
+                }
+                Some(md) => Some(super::saml::parse_metadata(md).map_err(|e| match e {
+                    SsoError::InvalidConfig(m) => AppError::InvalidRequest(m),
+                    _ => bad("idp_metadata is invalid"),
+                })?),
+                None if input.enabled => {
+                    return Err(bad(
+                        "a SAML connection needs the IdP's metadata (idp_metadata or idp_metadata_url) before it can be enabled",
+                    ))
+                }
+                None => None,
+            };
+            let (entity, sso) =
+                facts.map_or_else(Default::default, |(_, f)| (f.entity_id, f.sso_url));
             let settings = SamlSettings {
-                idp_metadata: s.idp_metadata.clone(),
-                idp_entity_id: facts.entity_id,
-                idp_sso_url: facts.sso_url,
+                idp_metadata: metadata.unwrap_or_default().to_string(),
+                idp_metadata_url: s.idp_metadata_url.clone().filter(|_| metadata.is_some()),
+                idp_entity_id: entity,
+                idp_sso_url: sso,
                 sp_entity_id,
                 sp_cert_der: sp_cert.unwrap_or_default(),
                 clock_skew_secs: s.clock_skew_secs.unwrap_or(60).clamp(0, 600),

@@ -4,7 +4,7 @@
 //! entry for every change. Secrets are write-only: the API never shows them.
 
 pub use super::connection_input::ConnectionInput;
-use super::connection_input::{bad, checked_domains, settings_of};
+use super::connection_input::{bad, checked_domains, saml_metadata, settings_of};
 use super::outbound::Outbound;
 use super::{sp_keys, SsoError};
 use crate::admin::principal::Principal;
@@ -26,7 +26,11 @@ pub const SAML_SP_KEY: &str = "saml_sp_key";
 /// SAML settings, stored as the connection's `settings`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SamlSettings {
+    /// Empty while the connection is a draft (no IdP yet).
     pub idp_metadata: String,
+    /// Where the metadata was fetched from, when it was.
+    #[serde(default)]
+    pub idp_metadata_url: Option<String>,
     pub idp_entity_id: String,
     pub idp_sso_url: String,
     pub sp_entity_id: String,
@@ -178,6 +182,7 @@ pub async fn view(
             let s: SamlSettings =
                 serde_json::from_value(row.settings).map_err(AppError::internal)?;
             json!({ "saml": {
+                "configured": !s.idp_metadata.is_empty(), "idp_metadata_url": s.idp_metadata_url,
                 "idp_entity_id": s.idp_entity_id, "idp_sso_url": s.idp_sso_url,
                 "sp_entity_id": s.sp_entity_id, "acs_url": u.acs, "metadata_url": u.metadata,
                 "clock_skew_secs": s.clock_skew_secs,
@@ -261,6 +266,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
     check_power(db, who, input).await?;
+    let metadata = saml_metadata(input, site.net).await?;
     let id = Uuid::new_v4();
     let keys = if input.kind == "saml" {
         let (pem, cert) = tokio::task::spawn_blocking(sp_keys::generate)
@@ -273,6 +279,7 @@ pub async fn create(
     };
     let (kind, settings) = settings_of(
         input,
+        metadata.as_deref(),
         id,
         who.tenant,
         site.public_url,
@@ -358,6 +365,7 @@ pub async fn replace(
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
     check_power(db, who, input).await?;
+    let metadata = saml_metadata(input, site.net).await?;
     let mut tx = db.tenant(who.tenant).await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if row.kind != input.kind {
@@ -368,7 +376,8 @@ pub async fn replace(
         .get("sp_cert_der")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    let (kind, settings) = settings_of(input, id, who.tenant, site.public_url, cert, site.net)?;
+    let md = metadata.as_deref();
+    let (kind, settings) = settings_of(input, md, id, who.tenant, site.public_url, cert, site.net)?;
     let doms = checked_domains(&mut tx, &input.domains).await?;
     let new = model::NewConnection {
         id,

@@ -142,6 +142,24 @@ impl Outbound {
         builder.body(body).map_err(|e| failed(&e))
     }
 
+    /// GET of a document (SAML metadata), as text.
+    pub async fn get_text(&self, url: url::Url) -> Result<String, OutboundError> {
+        let request = openidconnect::http::Request::builder()
+            .method("GET")
+            .uri(url.as_str())
+            .header(
+                "accept",
+                "application/samlmetadata+xml, application/xml, text/xml",
+            )
+            .body(Vec::new())
+            .map_err(|e| OutboundError::Failed(e.to_string()))?;
+        let resp = self.send(request).await?;
+        if !resp.status().is_success() {
+            return Err(OutboundError::Failed(format!("status {}", resp.status())));
+        }
+        String::from_utf8(resp.body().clone()).map_err(|e| OutboundError::Failed(e.to_string()))
+    }
+
     /// GET with a bearer token, JSON object back (userinfo).
     pub async fn get_json(
         &self,

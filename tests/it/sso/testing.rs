@@ -154,3 +154,57 @@ async fn a_refused_answer_is_shown_with_its_reason_and_other_workspaces_cannot_r
     );
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_draft_gives_its_sp_values_first_then_takes_the_idp_from_its_metadata_url() {
+    let r = rig().await;
+    let idp = Idp::saml();
+    let draft = json!({ "name": "Acme", "kind": "saml", "enabled": false, "saml": {},
+                        "domains": [{ "domain": "acme.test" }] });
+    let (status, v) = r
+        .admin("POST", "/admin/v1/sso-connections", Some(draft))
+        .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["saml"]["configured"], false);
+    let acs = v["saml"]["acs_url"].as_str().unwrap();
+    assert!(acs.ends_with("/acs"), "{v}");
+    let id = v["id"].as_str().unwrap();
+    let path = format!("/admin/v1/sso-connections/{id}");
+
+    // Enabling needs an IdP; a metadata URL that is not one is refused with a reason.
+    let enable = json!({ "name": "Acme", "kind": "saml", "saml": {} });
+    let (status, v) = r.admin("PUT", &path, Some(enable)).await;
+    assert_eq!(status, 400, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("metadata"), "{v}");
+    let nowhere = format!("{}/no-such-document", idp.base);
+    let body = json!({ "name": "Acme", "kind": "saml", "saml": { "idp_metadata_url": nowhere } });
+    let (status, v) = r.admin("PUT", &path, Some(body)).await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("could not be fetched"),
+        "{v}"
+    );
+
+    let url = format!("{}/metadata", idp.base);
+    let body = json!({ "name": "Acme", "kind": "saml", "saml": { "idp_metadata_url": url },
+                       "domains": [{ "domain": "acme.test" }] });
+    let (status, v) = r.admin("PUT", &path, Some(body)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["saml"]["configured"], true);
+    assert_eq!(v["saml"]["idp_metadata_url"], url);
+    assert!(
+        v["saml"]["idp_sso_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&idp.base),
+        "{v}"
+    );
+    assert_eq!(
+        v["saml"]["acs_url"], acs,
+        "the SP values given to the IdP stay"
+    );
+    r.app.stop().await;
+}
