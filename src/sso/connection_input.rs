@@ -90,12 +90,16 @@ pub(super) fn bad(m: &str) -> AppError {
     AppError::InvalidRequest(m.to_string())
 }
 
+/// IdP metadata XML and the URL it was fetched from, if it was.
+pub(super) type Metadata = (String, Option<String>);
+
 /// The IdP metadata of a SAML input: pasted, or fetched once from its URL (Okta's and
-/// Entra ID's "metadata URL") through the outbound client's address checks. None: a draft.
+/// Entra ID's "metadata URL") through the outbound client's address checks. None: neither
+/// was given (a draft on create; on replace, the stored metadata stays).
 pub(super) async fn saml_metadata(
     input: &ConnectionInput,
     net: &Outbound,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<Metadata>, AppError> {
     let Some(s) = input.saml.as_ref() else {
         return Ok(None);
     };
@@ -107,7 +111,7 @@ pub(super) async fn saml_metadata(
         .filter(|u| !u.is_empty());
     match (pasted, url) {
         (Some(_), Some(_)) => Err(bad("give idp_metadata or idp_metadata_url, not both")),
-        (Some(md), None) => Ok(Some(md.to_string())),
+        (Some(md), None) => Ok(Some((md.to_string(), None))),
         (None, None) => Ok(None),
         (None, Some(u)) => {
             if !issuer_ok(u, net) {
@@ -116,7 +120,7 @@ pub(super) async fn saml_metadata(
             let url = url::Url::parse(u).map_err(|_| bad("idp_metadata_url is not a URL"))?;
             net.get_text(url)
                 .await
-                .map(Some)
+                .map(|md| Some((md, Some(u.to_string()))))
                 .map_err(|_| bad("the IdP metadata could not be fetched from idp_metadata_url"))
         }
     }
@@ -125,7 +129,7 @@ pub(super) async fn saml_metadata(
 /// Checks the input; returns the settings JSON (without secrets).
 pub(super) fn settings_of(
     input: &ConnectionInput,
-    metadata: Option<&str>,
+    metadata: Option<&Metadata>,
     id: Uuid,
     tenant: TenantId,
     public_url: &str,
@@ -145,7 +149,7 @@ pub(super) fn settings_of(
             if sp_entity_id.is_empty() || sp_entity_id.len() > 1024 {
                 return Err(bad("sp_entity_id must be 1 to 1024 characters"));
             }
-            let facts = match metadata {
+            let facts = match metadata.map(|m| m.0.as_str()) {
                 Some(md) if md.len() > 256 * 1024 => {
                     return Err(bad("idp_metadata is larger than 256 KiB"))
                 }
@@ -163,8 +167,8 @@ pub(super) fn settings_of(
             let (entity, sso) =
                 facts.map_or_else(Default::default, |(_, f)| (f.entity_id, f.sso_url));
             let settings = SamlSettings {
-                idp_metadata: metadata.unwrap_or_default().to_string(),
-                idp_metadata_url: s.idp_metadata_url.clone().filter(|_| metadata.is_some()),
+                idp_metadata: metadata.map(|m| m.0.clone()).unwrap_or_default(),
+                idp_metadata_url: metadata.and_then(|m| m.1.clone()),
                 idp_entity_id: entity,
                 idp_sso_url: sso,
                 sp_entity_id,

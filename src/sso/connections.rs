@@ -255,6 +255,15 @@ fn trust_of(settings: &serde_json::Value) -> serde_json::Value {
     }
 }
 
+fn stored_metadata(settings: &serde_json::Value) -> Option<(String, Option<String>)> {
+    let md = settings
+        .get("idp_metadata")?
+        .as_str()
+        .filter(|m| !m.is_empty())?;
+    let url = settings.get("idp_metadata_url").and_then(|u| u.as_str());
+    Some((md.to_string(), url.map(str::to_string)))
+}
+
 /// Creates a connection (and, for SAML, its SP key pair). 400 for invalid input.
 pub async fn create(
     db: &Db,
@@ -279,7 +288,7 @@ pub async fn create(
     };
     let (kind, settings) = settings_of(
         input,
-        metadata.as_deref(),
+        metadata.as_ref(),
         id,
         who.tenant,
         site.public_url,
@@ -376,7 +385,9 @@ pub async fn replace(
         .get("sp_cert_der")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    let md = metadata.as_deref();
+    // No metadata given: the stored metadata stays (as a left-out OIDC secret does).
+    let metadata = metadata.or_else(|| stored_metadata(&row.settings));
+    let md = metadata.as_ref();
     let (kind, settings) = settings_of(input, md, id, who.tenant, site.public_url, cert, site.net)?;
     let doms = checked_domains(&mut tx, &input.domains).await?;
     let new = model::NewConnection {
