@@ -11,7 +11,7 @@ use crate::admin::mapping_engine as engine;
 use crate::admin::principal::Principal;
 use crate::audit::{self, Action, Event, Origin};
 use crate::crypto::{tenant_token, Envelope};
-use crate::db::models::{role_mappings, sso_tests as model};
+use crate::db::models::{role_mappings, roles, sso_tests as model};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::ids::TenantId;
@@ -120,6 +120,37 @@ fn refusal(e: &SsoError) -> String {
     }
 }
 
+/// The roles the person would hold after this sign-in (what they hold now, and what the
+/// matched rules give within the reach of the admin who configured the connection, as
+/// token issuance computes it, whether or not the connection is on yet), and the matched
+/// roles withheld because they are beyond that reach.
+async fn roles_after(
+    tx: &mut crate::db::TenantTx,
+    conn: &Connection,
+    user: crate::ids::UserId,
+    matches: &[engine::Match],
+) -> Result<(Vec<String>, Vec<String>), SsoError> {
+    let mut held: Vec<String> = crate::authority::roles_of(tx, user)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    let reach = crate::authority::asserting_reach(tx, &conn.configured_by).await?;
+    let mut withheld = Vec::new();
+    for role in roles::list(tx).await? {
+        if !matches.iter().any(|m| m.role == role.name) || held.contains(&role.name) {
+            continue;
+        }
+        let needs: crate::authority::Permissions = role.permissions.iter().cloned().collect();
+        match crate::authority::covers(&reach, &needs) {
+            true => held.push(role.name),
+            false => withheld.push(role.name),
+        }
+    }
+    held.sort();
+    Ok((held, withheld))
+}
+
 /// What sign-in would do with `ident`: provisioning and the roles the person would then
 /// hold, in a transaction rolled back whatever happens.
 async fn rehearse(
@@ -140,7 +171,7 @@ async fn rehearse(
     let provisioned = jit::provision(&mut tx, envelope, conn, ident, origin, now).await;
     let outcome = match provisioned {
         Ok((user, action)) => {
-            let roles = crate::authority::roles_of(&mut tx, user.id).await?;
+            let (roles, withheld) = roles_after(&mut tx, conn, user.id, &matches).await?;
             let (result, user_id) = match action {
                 Action::SsoUserProvisioned => ("would_be_created", None),
                 Action::SsoAccountLinked => ("would_be_linked", Some(user.id.0)),
@@ -149,8 +180,7 @@ async fn rehearse(
             json!({
                 "status": "succeeded",
                 "account": { "result": result, "user_id": user_id },
-                "roles": roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
-                "matches": matches,
+                "roles": roles, "withheld": withheld, "matches": matches,
             })
         }
         Err(e @ (SsoError::Unavailable | SsoError::Upstream)) => return Err(e),

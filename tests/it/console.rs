@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 
 /// Opens `/console` in `b` and signs in as `email` in workspace alpha; the console home.
-async fn console_sign_in(b: &mut Browser<'_>, email: &str) -> String {
+pub(crate) async fn console_sign_in(b: &mut Browser<'_>, email: &str) -> String {
     let (status, _, to_signin) = b.get("/console").await;
     assert_eq!(status, 303, "not signed in to the console yet");
     let to_signin = to_signin.unwrap();

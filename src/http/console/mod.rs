@@ -13,6 +13,8 @@ mod directory;
 mod roles;
 mod security;
 mod signin;
+mod sso;
+mod sso_test;
 mod user;
 mod users;
 
@@ -84,6 +86,17 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource(
         "/console/directory/tokens/{id}/revoke",
         vec![post(directory::revoke)],
+    );
+    r.resource("/console/sso", vec![get(sso::show), post(sso::create)]);
+    r.resource(
+        "/console/sso/{id}",
+        vec![get(sso::show_one), post(sso::save)],
+    );
+    r.resource("/console/sso/{id}/delete", vec![post(sso::delete)]);
+    r.resource("/console/sso/{id}/test", vec![post(sso_test::start)]);
+    r.resource(
+        "/console/sso/{id}/tests/{test}",
+        vec![get(sso_test::result)],
     );
     r.resource("/assets/console.js", vec![get(directory::script)]);
 }

@@ -4,6 +4,7 @@
 //! so each hop is asserted.
 
 mod admin;
+mod console;
 mod oidc;
 mod saml;
 mod testing;

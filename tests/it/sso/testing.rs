@@ -80,6 +80,7 @@ async fn a_test_shows_what_the_idp_sent_and_what_sign_in_would_do_and_keeps_noth
     assert_eq!(v["account"]["result"], "would_be_created", "{v}");
     assert_eq!(v["account"]["user_id"], Value::Null);
     assert_eq!(v["matches"][0]["role"], "admin", "{v}");
+    assert_eq!(v["roles"], json!(["admin"]), "{v}");
     assert!(v["matches"][0]["because"]
         .as_str()
         .unwrap()
