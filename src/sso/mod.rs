@@ -7,6 +7,7 @@
 
 pub mod connection_input;
 pub mod connection_test;
+pub mod connection_view;
 pub mod connections;
 pub mod flow;
 pub mod home_realm;
