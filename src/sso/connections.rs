@@ -4,8 +4,8 @@
 //! entry for every change. Secrets are write-only: the API never shows them.
 
 pub use super::connection_input::ConnectionInput;
-pub use super::connection_view::{get, list, urls, view, Urls};
 use super::connection_input::{bad, checked_domains, saml_metadata, settings_of};
+pub use super::connection_view::{get, list, urls, view, Urls};
 use super::outbound::Outbound;
 use super::{sp_keys, SsoError};
 use crate::admin::principal::Principal;

@@ -1,12 +1,16 @@
 //! A newcomer's walk in Debian Chromium: landing page → demo app sign-in and claims →
-//! admin console (users, security, audit log), every page passing axe-core with no
-//! serious or critical finding and fitting 360 px; then the MFA rule is turned on with the
-//! keyboard alone. Screenshots go to `artifacts/`.
+//! every admin console screen, each passing axe-core with no serious or critical finding
+//! and fitting 360 px; then the walk: TOTP set up, the MFA rule turned on with the
+//! keyboard alone (and a step-up), a SAML connection made from the pysaml2 IdP's metadata
+//! URL and tested, a person provisioned with the SCIM token, found, the audit entries seen
+//! and exported as CSV. Screenshots go to `artifacts/`.
 
 use crate::authority::api;
 use crate::browser::{Reached, Site, PASSWORD};
 use crate::demo_app::{demo_app_at, free_port};
+use crate::harness::envelope;
 use crate::harness::TestDb;
+use crate::sso::Idp;
 use crate::support::{artifacts_dir, run_verifier};
 use reqwest::Method;
 use serde_json::Value;
@@ -22,6 +26,21 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
     });
     let site = Site::start_with(Reached::AsIssuer, settings, db).await;
     let _demo = demo_app_at(&site, demo_port).await;
+    let idp = Idp::saml();
+    let (pool, env) = (site.db.db(), envelope(&[1]));
+    let now = chrono::Utc::now();
+    let origin = identity::audit::Origin::default();
+    identity::auth::domains::claim(
+        &pool,
+        &env,
+        site.t.tenant_id,
+        "acme.test",
+        "operator",
+        &origin,
+        now,
+    )
+    .await
+    .unwrap();
     let artifacts = artifacts_dir();
     let base = site.app.url("");
     let (ok, out) = run_verifier(
@@ -32,6 +51,7 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
             "admin@alpha.example",
             PASSWORD,
             artifacts.to_str().unwrap(),
+            &idp.base,
         ],
     );
     assert!(ok, "the walk did not finish: {out}");
@@ -51,6 +71,9 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
         "console-api-keys",
         "console-applications",
         "console-security",
+        "console-sso",
+        "console-sso-connection",
+        "console-sso-test",
     ] {
         let page = &pages[name];
         assert_eq!(page["serious"], serde_json::json!([]), "{name}: {page}");
@@ -79,5 +102,32 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
     assert_eq!(
         policy["required"], true,
         "the keyboard-only change reached the workspace"
+    );
+    assert_eq!(result["totp"], true);
+    let sso = result["sso_test"].as_str().unwrap();
+    for shown in [
+        "jit.user@acme.test",
+        "A new account would be created",
+        "crm-admins",
+    ] {
+        assert!(sso.contains(shown), "the test shows {shown}: {sso}");
+    }
+    assert_eq!(
+        result["scim_user"], true,
+        "the provisioned person is listed"
+    );
+    let csv = result["csv"].as_str().unwrap();
+    for action in [
+        "mfa.enrolled",
+        "mfa.policy_changed",
+        "sso_connection.created",
+        "sso_connection.tested",
+        "scim.user.created",
+    ] {
+        assert!(csv.contains(action), "{action} in the export: {csv}");
+    }
+    assert!(
+        !csv.contains("jit.user@acme.test"),
+        "the tester's address is not in the log"
     );
 }
