@@ -106,6 +106,12 @@ ensure_dev_key() {
   fi
 }
 
+# The newcomer's test SAML IdP (tests/external/saml_idp.py: pysaml2 signing with xmlsec1).
+ensure_test_idp() {
+  apt_install xmlsec1
+  bash "$ROOT/tests/external/install.sh" --python-only
+}
+
 ensure_database() {
   local db="$1"
   if ! psql "postgres://postgres@${PG_HOST}:${PG_PORT}/postgres" -Atqc "select 1 from pg_database where datname = '$db'" | grep -q 1; then

@@ -29,6 +29,12 @@ if [ -n "$password" ]; then
   (umask 077; printf 'admin@demo.example\n%s\n' "$password" > "$ROOT/.local/demo-admin")
 fi
 
+# A test SAML identity provider to set single sign-on up with, signing in a person of a
+# domain the demo workspace claims.
+ensure_test_idp
+"$BIN" domains list --tenant demo | grep -qx sso.demo.example \
+  || "$BIN" domains claim --tenant demo --domain sso.demo.example >/dev/null
+
 # The demo app's client registration, kept in .local/demo-client (made again when missing
 # or no longer registered).
 DEMO_URL=http://localhost:8081
@@ -47,10 +53,14 @@ fi
 echo "Demo workspace 'demo' is ready; its admin's email and password are in .local/demo-admin" >&2
 "$ROOT/target/debug/identity-demo" --client-file .local/demo-client --public-url "$DEMO_URL" &
 demo_pid=$!
+(cd tests/external && exec .venv/bin/python saml_idp.py --port 8082 --person sso.person@sso.demo.example \
+  >/dev/null 2>"$ROOT/.local/test-idp.log") &
+idp_pid=$!
+echo "Test SAML identity provider: metadata at http://127.0.0.1:8082/metadata (it signs in sso.person@sso.demo.example); console: Single sign-on" >&2
 # `serve` prints "identity service listening on http://127.0.0.1:PORT" and "open
 # http://localhost:8080 in a browser" (the public URL), then JSON logs. Both processes stop
 # with this script (Ctrl-C, or a supervisor's TERM).
 "$BIN" serve &
 serve_pid=$!
-trap 'kill "$demo_pid" "$serve_pid" 2>/dev/null || true' EXIT INT TERM
+trap 'kill "$demo_pid" "$idp_pid" "$serve_pid" 2>/dev/null || true' EXIT INT TERM
 wait "$serve_pid"

@@ -15,6 +15,10 @@ pub struct DevelopmentSettings {
     /// The demo application (`identity demo-app`), linked from the landing page.
     #[serde(default)]
     pub demo_app_url: Option<String>,
+    /// The test SAML IdP `run.sh` starts (`tests/external/saml_idp.py`), suggested by the
+    /// console's Single sign-on screens.
+    #[serde(default)]
+    pub test_idp_metadata_url: Option<String>,
 }
 
 impl DevelopmentSettings {
@@ -60,7 +64,7 @@ mod tests {
     fn a_relative_key_file_is_read_next_to_the_settings() {
         let mut dev = DevelopmentSettings {
             platform_key_file: Some("../../.local/platform-key".into()),
-            demo_app_url: None,
+            ..Default::default()
         };
         dev.anchor(Path::new("/repo/deploy/config/local.yaml"));
         assert_eq!(

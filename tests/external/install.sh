@@ -9,6 +9,8 @@ if [ ! -x .venv/bin/python ] || ! cmp -s requirements.txt .venv/.installed 2>/de
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
   cp requirements.txt .venv/.installed
 fi
+# --python-only: just the .venv above (deploy/local/run.sh's test SAML IdP needs no more).
+[ "${1:-}" = "--python-only" ] && exit 0
 # schemathesis in a venv of its own: its dependencies must not move the verifiers' pins.
 if [ ! -x .venv-schemathesis/bin/schemathesis ] || ! cmp -s requirements-schemathesis.txt .venv-schemathesis/.installed 2>/dev/null; then
   python3 -m venv .venv-schemathesis

@@ -1,8 +1,10 @@
 """Fake-but-real SAML 2.0 Identity Provider for SP integration tests (pysaml2 + xmlsec1).
 
 Setup: python3.11 -m venv .venv && .venv/bin/pip install -r requirements.txt   (needs /usr/bin/xmlsec1)
-Run:  .venv/bin/python saml_idp.py   -> prints exactly one line "READY http://127.0.0.1:PORT" on
-stdout once serving (everything else goes to stderr) and serves until killed.
+Run:  .venv/bin/python saml_idp.py [--port N] [--person EMAIL]   -> prints exactly one line
+"READY http://127.0.0.1:PORT" on stdout once serving (everything else goes to stderr) and serves
+until killed. Port 0 (default): the OS picks one. --person: who signs in (NameID and email) until
+POST /next says otherwise; deploy/local/run.sh starts it this way as the newcomer's test IdP.
 IdP entity id = http://127.0.0.1:PORT/metadata. Two fresh RSA-2048 keys + self-signed certs are
 generated in a temp dir at start: the IdP signing key (in metadata) and an unpublished "attacker" key.
 
@@ -383,7 +385,14 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # port 0: the OS picks a free one
+    import argparse
+    args = argparse.ArgumentParser()
+    args.add_argument("--port", type=int, default=0)  # 0: the OS picks a free one
+    args.add_argument("--person")
+    opts = args.parse_args()
+    if opts.person:
+        DEFAULTS.update(name_id=opts.person, email=opts.person, given_name="Sam", family_name="Person")
+    httpd = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     Handler.idp = IdP(base)
     log(f"[idp] entity id {Handler.idp.entity_id}, keys in {Handler.idp.tmp}")

@@ -23,6 +23,7 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
     settings.development = Some(identity::config::DevelopmentSettings {
         platform_key_file: None,
         demo_app_url: Some(format!("http://127.0.0.1:{demo_port}")),
+        test_idp_metadata_url: None,
     });
     let site = Site::start_with(Reached::AsIssuer, settings, db).await;
     let _demo = demo_app_at(&site, demo_port).await;

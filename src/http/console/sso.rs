@@ -110,6 +110,7 @@ struct List<'a> {
     connections: Vec<Shown>,
     redirect_uri: String,
     error: Option<String>,
+    test_idp: Option<String>,
 }
 
 #[derive(Template)]
@@ -120,6 +121,13 @@ struct One<'a> {
     c: Shown,
     saved: bool,
     error: Option<String>,
+    test_idp: Option<String>,
+}
+
+/// The local test IdP (`deploy/local/run.sh`), when the development settings name one.
+fn test_idp(state: &AppState) -> Option<String> {
+    let dev = state.settings.development.as_ref()?;
+    dev.test_idp_metadata_url.clone()
 }
 
 fn site(state: &AppState) -> Site<'_> {
@@ -149,6 +157,7 @@ async fn list_page(state: &AppState, who: &Principal, error: Option<String>) -> 
         connections,
         redirect_uri,
         error,
+        test_idp: test_idp(state),
     };
     frame.answer(status, &page)
 }
@@ -177,6 +186,7 @@ async fn one_page(
         c: shown(&v),
         saved,
         error,
+        test_idp: test_idp(state),
     };
     frame.answer(status, &page)
 }
