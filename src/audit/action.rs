@@ -54,6 +54,7 @@ actions! {
     ScimUserPatched => "scim.user.patched",
     ScimUserDeleted => "scim.user.deleted",
     ScimUserCreated => "scim.user.created",
+    ScimRequestRefused => "scim.request_refused",
     ScimGroupReplaced => "scim.group.replaced",
     ScimGroupPatched => "scim.group.patched",
     ScimGroupDeleted => "scim.group.deleted",

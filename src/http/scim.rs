@@ -4,6 +4,7 @@
 use super::request_context::RequestContext;
 use crate::ratelimit::Refusal;
 use crate::scim::error::{ScimError, SCIM_JSON};
+use crate::scim::refusals::{self, Attempt};
 use crate::scim::resource::{list_response, ListParams};
 use crate::scim::schema::{self, model};
 use crate::scim::session::{Resource, Session, Write, Written};
@@ -239,7 +240,22 @@ async fn do_write(
         if_match: if_match.as_deref(),
         now: Utc::now(),
     };
-    Ok(match session.write(res, op, &written).await? {
+    let client = session.client().clone();
+    let outcome = session.write(res, op, &written).await;
+    if let Err(refused) = &outcome {
+        let resource = match res {
+            Res::Users => "Users",
+            Res::Groups => "Groups",
+        };
+        let attempt = Attempt {
+            method,
+            resource,
+            id,
+        };
+        let (db, env) = (&state.db, &state.envelope);
+        refusals::record(db, env, &client, &attempt, refused, &origin, written.now).await;
+    }
+    Ok(match outcome? {
         None => HttpResponse::NoContent().finish(),
         Some(r) if method == "POST" => scim_json(actix_web::http::StatusCode::CREATED, &r),
         Some(mut r) => {

@@ -52,7 +52,7 @@ impl ScimError {
         ScimError::BadRequest(Some("noTarget"), detail.into())
     }
 
-    fn scim_type(&self) -> Option<&'static str> {
+    pub fn scim_type(&self) -> Option<&'static str> {
         match self {
             ScimError::BadRequest(t, _) => *t,
             ScimError::Uniqueness(_) => Some("uniqueness"),

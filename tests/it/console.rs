@@ -263,8 +263,31 @@ async fn directory_sync_makes_a_token_shown_once_that_provisions_and_lists_what_
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
+    // The same person again is refused (409), and the console lists that request too.
+    let res = site
+        .app
+        .http
+        .post(site.app.url("/scim/v2/Users"))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(user.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
     let (_, html, _) = b.get("/console/directory").await;
     assert!(html.contains("scim.user.created"), "{html}");
+    let refused = html
+        .find("scim.request_refused")
+        .expect("the refused request is listed");
+    assert!(
+        html[refused..].starts_with("scim.request_refused</td><td>refused"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("okta.person@alpha.example"),
+        "no personal data in the list"
+    );
     let (status, recent) = api(
         &site.app,
         &site.admin_key,
@@ -275,9 +298,10 @@ async fn directory_sync_makes_a_token_shown_once_that_provisions_and_lists_what_
     .await;
     assert_eq!(status, 200);
     assert_eq!(
-        recent["entries"][0]["action"], "scim.user.created",
+        recent["entries"][0]["action"], "scim.request_refused",
         "{recent}"
     );
+    assert_eq!(recent["entries"][1]["action"], "scim.user.created");
     let (status, _) = api(
         &site.app,
         &site.admin_key,
