@@ -20,14 +20,45 @@ pub struct UserView {
     pub email: String,
     pub display_name: Option<String>,
     pub status: String,
+    /// Every role the person holds: given here, or by group rules through SCIM groups and
+    /// SSO sign-ins (within the reach of whoever asserted them).
     pub roles: Vec<String>,
+    /// The roles given to the person here (what `PUT .../roles` sets).
+    pub direct_roles: Vec<String>,
+    /// The identity-provider accounts linked to the person (enterprise SSO).
+    pub sso_links: Vec<SsoLink>,
     pub created_at: DateTime<Utc>,
     pub mfa_enrolled: bool,
     /// A break-glass account the workspace's MFA rule does not apply to.
     pub mfa_exempt: bool,
 }
 
+#[derive(Debug, Serialize)]
+pub struct SsoLink {
+    pub connection_id: uuid::Uuid,
+    pub connection: String,
+    pub linked_at: DateTime<Utc>,
+    pub last_signin_at: DateTime<Utc>,
+}
+
 pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError> {
+    let direct_roles = crate::db::models::roles::direct_for_user(tx, user.id)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    let links = crate::db::models::sso_flow::links_of_user(tx, user.id.0).await?;
+    let sso_links = links
+        .into_iter()
+        .map(
+            |(connection_id, connection, linked_at, last_signin_at)| SsoLink {
+                connection_id,
+                connection,
+                linked_at,
+                last_signin_at,
+            },
+        )
+        .collect();
     let roles = crate::authority::roles_of(tx, user.id)
         .await?
         .into_iter()
@@ -42,6 +73,8 @@ pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserVie
         display_name: user.display_name,
         status: user.status,
         roles,
+        direct_roles,
+        sso_links,
         created_at: user.created_at,
         mfa_enrolled,
         mfa_exempt: user.mfa_exempt,

@@ -16,6 +16,7 @@ mod codes;
 mod config_files;
 mod console;
 mod console_browser;
+mod console_people;
 mod contract;
 mod demo_app;
 mod domains;

@@ -189,6 +189,26 @@ pub async fn claims_of_user(
         .await?)
 }
 
+/// The IdP accounts linked to `user`: connection id and name, when it was linked and last
+/// signed in.
+pub async fn links_of_user(
+    tx: &mut TenantTx,
+    user: Uuid,
+) -> Result<Vec<(Uuid, String, DateTime<Utc>, DateTime<Utc>)>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(si::table
+        .inner_join(
+            sc::table.on(sc::id
+                .eq(si::connection_id)
+                .and(sc::tenant_id.eq(si::tenant_id))),
+        )
+        .filter(si::tenant_id.eq(tenant).and(si::user_id.eq(user)))
+        .order(si::created_at.asc())
+        .select((sc::id, sc::name, si::created_at, si::last_signin_at))
+        .load(tx.conn()?)
+        .await?)
+}
+
 /// Unlinks every IdP account of a connection (its IdP changed: the same subject may now
 /// be someone else).
 pub async fn forget_identities(tx: &mut TenantTx, connection: Uuid) -> Result<usize, DbError> {

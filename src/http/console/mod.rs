@@ -36,11 +36,15 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource("/console/callback", vec![get(signin::callback)]);
     r.resource("/console/signout", vec![post(signin::sign_out)]);
     r.resource("/console/signed-out", vec![get(signin::signed_out)]);
-    r.resource("/console/users", vec![get(users::list)]);
+    r.resource(
+        "/console/users",
+        vec![get(users::list), post(users::create)],
+    );
     r.resource("/console/users/{id}", vec![get(user::show)]);
     r.resource("/console/users/{id}/disable", vec![post(user::disable)]);
     r.resource("/console/users/{id}/enable", vec![post(user::enable)]);
     r.resource("/console/users/{id}/reset-mfa", vec![post(user::reset_mfa)]);
+    r.resource("/console/users/{id}/roles", vec![post(user::set_roles)]);
     r.resource(
         "/console/users/{id}/sessions/{session}/end",
         vec![post(user::end_session)],

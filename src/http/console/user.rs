@@ -27,6 +27,10 @@ struct Person<'a> {
     user: &'a UserView,
     sessions: Option<Vec<SessionView>>,
     done: Option<&'a str>,
+    /// Every role of the workspace, and whether it is given to the person here.
+    all_roles: Vec<(String, bool)>,
+    /// Held through group rules only.
+    mapped: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +45,8 @@ fn done_text(key: Option<&str>) -> Option<&'static str> {
         "enabled" => "Enabled: this person can sign in again.",
         "mfa-reset" => "Two-step verification reset: they set it up again at their next sign-in.",
         "session-ended" => "The session ended.",
+        "roles-saved" => "Roles saved: they apply to this person's next token.",
+        "created" => "Added. They got an email with a link to choose their password.",
         _ => return None,
     })
 }
@@ -66,6 +72,20 @@ pub async fn show(
         },
         Err(_) => None,
     };
+    let all_roles = match crate::admin::roles::list(&state.db, who).await {
+        Ok(all) => all.into_iter().map(|r| {
+            let given = user.direct_roles.contains(&r.name);
+            (r.name, given)
+        }),
+        Err(e) => return super::failed(e),
+    }
+    .collect();
+    let mapped = user
+        .roles
+        .iter()
+        .filter(|r| !user.direct_roles.contains(r))
+        .cloned()
+        .collect();
     let frame = Frame::new("Person", "Users");
     let done = done_text(q.done.as_deref());
     frame.answer(
@@ -76,6 +96,8 @@ pub async fn show(
             user: &user,
             sessions,
             done,
+            all_roles,
+            mapped,
         },
     )
 }
@@ -86,6 +108,8 @@ pub enum Action {
     Enable,
     ResetMfa,
     EndSession(Uuid),
+    /// The roles given here, by name (the admin API's `PUT .../roles`).
+    SetRoles(Vec<String>),
 }
 
 async fn perform(
@@ -100,6 +124,9 @@ async fn perform(
         Action::EndSession(s) => actions::end_session(act, id, s)
             .await
             .map(|_| "session-ended")?,
+        Action::SetRoles(names) => actions::set_roles(act, id, &names)
+            .await
+            .map(|_| "roles-saved")?,
     })
 }
 
@@ -110,7 +137,11 @@ async fn answer(
     action: Action,
     state: &AppState,
 ) -> HttpResponse {
-    let who: &Principal = match caller.with("users:write") {
+    let needs = match action {
+        Action::SetRoles(_) => "roles:write",
+        _ => "users:write",
+    };
+    let who: &Principal = match caller.with(needs) {
         Ok(who) => who,
         Err(refused) => return *refused,
     };
@@ -161,4 +192,21 @@ pub async fn end_session(
 ) -> HttpResponse {
     let (id, session) = *ids;
     answer(caller, ctx, id, Action::EndSession(session), &state).await
+}
+
+/// The roles form: one checkbox a role, named `role:<name>` (each field once, as the one
+/// CSRF-checked form reader wants).
+pub async fn set_roles(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let names = form
+        .iter()
+        .filter(|(_, v)| *v == "true")
+        .filter_map(|(k, _)| k.strip_prefix("role:").map(str::to_string))
+        .collect();
+    answer(caller, ctx, *id, Action::SetRoles(names), &state).await
 }

@@ -1,7 +1,11 @@
-//! The console's home and Users screen (the admin API's `GET /admin/v1/users`).
+//! The console's home and Users screen (the admin API's `GET /admin/v1/users`), and adding a
+//! person (`POST /admin/v1/users`, then its password-reset link as their invitation).
 
 use super::{ConsoleCaller, Frame};
-use crate::admin::users::{self, UserView};
+use crate::admin::users::{self, NewUserRequest, UserView};
+use crate::http::browser::see_other;
+use crate::http::csrf_form::CsrfForm;
+use crate::http::request_context::RequestContext;
 use crate::ids::UserId;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -38,6 +42,8 @@ struct List<'a> {
     query: &'a str,
     users: &'a [UserView],
     next: Option<String>,
+    /// The workspace's role names, for the "Add a person" form.
+    roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +78,10 @@ pub async fn list(
             serde_urlencoded::to_string(pairs).unwrap_or_default()
         )
     });
+    let roles = match crate::admin::roles::list(&state.db, who).await {
+        Ok(all) => all.into_iter().map(|r| r.name).collect(),
+        Err(e) => return super::failed(e),
+    };
     let frame = Frame::new("Users", "Users");
     let page = List {
         frame: &frame,
@@ -79,6 +89,49 @@ pub async fn list(
         query: &query,
         users: &people,
         next,
+        roles,
     };
     frame.answer(StatusCode::OK, &page)
+}
+
+/// Adds a person with the role chosen (if any) and emails them a link to choose their
+/// password; on to their page.
+pub async fn create(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let who = match caller.with("users:write") {
+        Ok(who) => who,
+        Err(page) => return *page,
+    };
+    let field = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let roles: Vec<String> = field("role").map(str::to_string).into_iter().collect();
+    let req = NewUserRequest {
+        email: field("email").unwrap_or_default(),
+        display_name: field("display_name"),
+        password: None,
+        roles: &roles,
+    };
+    let (origin, now) = (ctx.origin(), chrono::Utc::now());
+    let made = users::create(
+        &state.db,
+        &state.envelope,
+        &state.passwords,
+        who,
+        req,
+        &origin,
+        now,
+    );
+    let user = match made.await {
+        Ok(u) => u,
+        Err(e) => return super::failed(e),
+    };
+    let act = crate::http::admin::users::act(&state, who, &origin);
+    let url = &state.settings.server.public_url;
+    match crate::admin::user_actions::send_reset_link(&act, url, user.id).await {
+        Ok(()) => see_other(&format!("/console/users/{}?done=created", user.id)),
+        Err(e) => super::failed(e),
+    }
 }
