@@ -1,4 +1,5 @@
-//! Audit log export as CSV, for a time range. Cells that a spreadsheet would run as a
+//! Audit log export as CSV, for a time range and optionally a filter (kind of action,
+//! actor, target). Cells that a spreadsheet would run as a
 //! formula are prefixed with `'`.
 
 use super::principal::Principal;
@@ -34,8 +35,8 @@ pub async fn export_csv(
     db: &Db,
     envelope: &Envelope,
     who: &Principal,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    filter: &model::Filter,
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
@@ -49,7 +50,7 @@ pub async fn export_csv(
     let mut after = 0;
     let mut rows_out = 0usize;
     loop {
-        let rows = model::page(&mut tx, after, Some((from, to)), PAGE).await?;
+        let rows = model::page_matching(&mut tx, after, Some((from, to)), filter, PAGE).await?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for r in &rows {
@@ -77,7 +78,10 @@ pub async fn export_csv(
         actor: &who.actor,
         action: Action::AuditExported,
         target: "audit_log",
-        details: json!({"from": from, "to": to, "rows": rows_out}),
+        details: json!({
+            "from": from, "to": to, "rows": rows_out, "action_prefix": filter.action_prefix,
+            "actor": filter.actor, "target": filter.target,
+        }),
     };
     audit::record(&mut tx, envelope, event, origin, now).await?;
     tx.commit().await?;

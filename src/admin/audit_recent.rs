@@ -1,5 +1,6 @@
-//! The newest audit entries of a workspace, optionally of one kind of action (the console's
-//! "last SCIM changes" and the admin API's `GET /admin/v1/audit/recent`).
+//! The newest audit entries of a workspace, optionally of one kind of action, one actor or
+//! one target, paged back by sequence number (the console's Audit log and "latest SCIM
+//! requests", and the admin API's `GET /admin/v1/audit/recent`).
 
 use super::principal::Principal;
 use crate::crypto::Envelope;
@@ -18,14 +19,10 @@ pub struct Entry {
     pub target: String,
 }
 
-/// Up to `limit` (1-100) entries, newest first, whose action starts with `action_prefix`.
-pub async fn recent(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    action_prefix: &str,
-    limit: i64,
-) -> Result<Vec<Entry>, AppError> {
+pub use model::Filter;
+
+/// A filter as a reader typed it: the action prefix checked, empty actor and target none.
+pub fn filter(action_prefix: &str, actor: &str, target: &str) -> Result<Filter, AppError> {
     if action_prefix.len() > 100
         || !action_prefix
             .chars()
@@ -35,10 +32,36 @@ pub async fn recent(
             "action_prefix is a-z, '.' and '_', at most 100".into(),
         ));
     }
+    let exact = |v: &str, name: &str| -> Result<Option<String>, AppError> {
+        let v = v.trim();
+        if v.len() > 300 || v.chars().any(char::is_control) {
+            return Err(AppError::InvalidRequest(format!(
+                "{name} is at most 300 printable characters"
+            )));
+        }
+        Ok(Some(v.to_string()).filter(|v| !v.is_empty()))
+    };
+    Ok(Filter {
+        action_prefix: action_prefix.to_string(),
+        actor: exact(actor, "actor")?,
+        target: exact(target, "target")?,
+    })
+}
+
+/// Up to `limit` (1-100) entries, newest first, matching `filter`, older than entry
+/// `before` when given (the next page back).
+pub async fn recent(
+    db: &Db,
+    envelope: &Envelope,
+    who: &Principal,
+    filter: &Filter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Entry>, AppError> {
     // Entries still waiting for the chainer are chained first, so the newest are there.
     crate::audit::chainer::settle(db, envelope, who.tenant).await?;
     let mut tx = db.tenant(who.tenant).await?;
-    let rows = model::newest(&mut tx, action_prefix, limit.clamp(1, 100)).await?;
+    let rows = model::newest(&mut tx, filter, before, limit.clamp(1, 100)).await?;
     tx.commit().await?;
     Ok(rows
         .into_iter()

@@ -157,6 +157,45 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
     let (status, _, _) = b.get("/console/audit.csv?from=yesterday").await;
     assert_eq!(status, 400);
 
+    // Filtered by actor and target, paged back, and exported with the same filter.
+    let by_admin = format!("/console/audit?actor={admin}");
+    let (_, html, _) = b.get(&by_admin).await;
+    assert!(html.contains("mfa.policy_changed"), "{html}");
+    assert!(
+        !html.contains("<td>operator</td>") && !html.contains("<td>cli</td>"),
+        "{html}"
+    );
+    let (_, html, _) = b.get("/console/audit?target=nothing:here").await;
+    assert!(html.contains("No entries."), "{html}");
+    let (status, recent) = api(
+        &site.app,
+        &site.admin_key,
+        Method::GET,
+        "/admin/v1/audit/recent?limit=2",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let second = recent["entries"][1]["seq"].as_i64().unwrap();
+    let path = format!("/admin/v1/audit/recent?limit=2&before={second}");
+    let (_, older) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let older_seq = older["entries"][0]["seq"].as_i64().unwrap();
+    assert!(older_seq < second, "the next page is older: {older}");
+    let (status, csv, _) = b
+        .get(&format!(
+            "/console/audit.csv?from={today}&to={today}&actor={admin}&action=mfa."
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(
+        !rows.is_empty()
+            && rows
+                .iter()
+                .all(|l| l.contains(",mfa.") && l.contains(&admin)),
+        "{csv}"
+    );
+
     // Signing out ends the console token and goes through the service's logout.
     let (status, _, to) = b.post("/console/signout", &[]).await;
     assert_eq!(status, 303);

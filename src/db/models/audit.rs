@@ -91,10 +91,49 @@ pub async fn page(
     range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, DbError> {
-    let tenant = tx.tenant().0;
+    page_matching(tx, after_seq, range, &Filter::default(), limit).await
+}
+
+/// Which entries a reader asks for: an action prefix (all when empty), an exact actor and
+/// an exact target.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub action_prefix: String,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+}
+
+fn matching(tenant: uuid::Uuid, f: &Filter) -> al::BoxedQuery<'static, diesel::pg::Pg> {
+    let escaped: String = f
+        .action_prefix
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
     let mut query = al::table
-        .filter(al::tenant_id.eq(tenant).and(al::seq.gt(after_seq)))
+        .filter(al::tenant_id.eq(tenant))
+        .filter(al::action.like(format!("{escaped}%")))
         .into_boxed();
+    if let Some(actor) = &f.actor {
+        query = query.filter(al::actor.eq(actor.clone()));
+    }
+    if let Some(target) = &f.target {
+        query = query.filter(al::target.eq(target.clone()));
+    }
+    query
+}
+
+/// Entries after `after_seq` in order, within `range` and matching `filter` (exports).
+pub async fn page_matching(
+    tx: &mut TenantTx,
+    after_seq: i64,
+    range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    let mut query = matching(tx.tenant().0, filter).filter(al::seq.gt(after_seq));
     if let Some((from, to)) = range {
         query = query.filter(al::occurred_at.ge(from).and(al::occurred_at.lt(to)));
     }
@@ -106,23 +145,18 @@ pub async fn page(
         .await?)
 }
 
-/// The newest entries whose action starts with `action_prefix` (all when empty).
+/// The newest entries matching `filter`, older than `before_seq` when given (paging back).
 pub async fn newest(
     tx: &mut TenantTx,
-    action_prefix: &str,
+    filter: &Filter,
+    before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, DbError> {
-    let tenant = tx.tenant().0;
-    let escaped: String = action_prefix
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    Ok(al::table
-        .filter(al::tenant_id.eq(tenant))
-        .filter(al::action.like(format!("{escaped}%")))
+    let mut query = matching(tx.tenant().0, filter);
+    if let Some(before) = before_seq {
+        query = query.filter(al::seq.lt(before));
+    }
+    Ok(query
         .order(al::seq.desc())
         .limit(limit)
         .select(AuditRow::as_select())

@@ -1,5 +1,6 @@
 //! `/admin/v1/audit/export`: CSV for a time range (default: the last 30 days), and
-//! `/admin/v1/audit/recent`: the newest entries, optionally of one kind.
+//! `/admin/v1/audit/recent`: the newest entries, paged back; both filtered by kind of
+//! action, actor and target when asked.
 
 use crate::admin::principal::Principal;
 use crate::admin::{audit_export, audit_recent};
@@ -16,6 +17,13 @@ use serde::Deserialize;
 pub struct Range {
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    action_prefix: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+}
+
+fn text(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("")
 }
 
 pub async fn export(
@@ -28,16 +36,10 @@ pub async fn export(
     let now = Utc::now();
     let to = q.to.unwrap_or(now + Duration::seconds(1));
     let from = q.from.unwrap_or(to - Duration::days(30));
-    let csv = audit_export::export_csv(
-        &state.db,
-        &state.envelope,
-        &who,
-        from,
-        to,
-        &ctx.origin(),
-        now,
-    )
-    .await?;
+    let filter = audit_recent::filter(text(&q.action_prefix), text(&q.actor), text(&q.target))?;
+    let (env, origin) = (&state.envelope, ctx.origin());
+    let csv =
+        audit_export::export_csv(&state.db, env, &who, (from, to), &filter, &origin, now).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -51,6 +53,10 @@ pub async fn export(
 #[serde(deny_unknown_fields)]
 pub struct Recent {
     action_prefix: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    /// Entries older than this sequence number: the next page back.
+    before: Option<i64>,
     limit: Option<i64>,
 }
 
@@ -60,8 +66,9 @@ pub async fn recent(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("audit:read")?;
-    let prefix = q.action_prefix.as_deref().unwrap_or("");
+    let filter = audit_recent::filter(text(&q.action_prefix), text(&q.actor), text(&q.target))?;
     let limit = q.limit.unwrap_or(20);
-    let entries = audit_recent::recent(&state.db, &state.envelope, &who, prefix, limit).await?;
+    let (db, env) = (&state.db, &state.envelope);
+    let entries = audit_recent::recent(db, env, &who, &filter, q.before, limit).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
 }

@@ -1,6 +1,6 @@
-//! The console's Audit log screen: the latest entries, of one kind of action if asked (the
-//! admin API's `GET /admin/v1/audit/recent`), and CSV export of a period
-//! (`GET /admin/v1/audit/export`).
+//! The console's Audit log screen: the latest entries, filtered by kind of action, actor
+//! and target and paged back (the admin API's `GET /admin/v1/audit/recent`), and CSV
+//! export of a period with the same filter (`GET /admin/v1/audit/export`).
 
 use super::{ConsoleCaller, Frame};
 use crate::admin::audit_export;
@@ -21,28 +21,58 @@ struct Audit<'a> {
     from: String,
     to: String,
     kind: &'a str,
+    actor: &'a str,
+    target: &'a str,
     entries: Vec<Entry>,
+    /// The next page back, when this one is full.
+    older: Option<String>,
 }
 
+const PAGE: i64 = 50;
+
 #[derive(Deserialize)]
-pub struct Kind {
+pub struct Shown {
     action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    before: Option<i64>,
+}
+
+fn text(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("").trim()
 }
 
 pub async fn show(
     caller: ConsoleCaller,
-    q: web::Query<Kind>,
+    q: web::Query<Shown>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = match caller.with("audit:read") {
         Ok(who) => who,
         Err(refused) => return *refused,
     };
-    let kind = q.action.as_deref().unwrap_or("").trim();
-    let entries = match audit_recent::recent(&state.db, &state.envelope, who, kind, 50).await {
+    let (kind, actor, target) = (text(&q.action), text(&q.actor), text(&q.target));
+    let found = match audit_recent::filter(kind, actor, target) {
+        Ok(f) => audit_recent::recent(&state.db, &state.envelope, who, &f, q.before, PAGE).await,
+        Err(e) => Err(e),
+    };
+    let entries = match found {
         Ok(entries) => entries,
         Err(e) => return super::failed(e),
     };
+    let older = (entries.len() as i64 == PAGE).then(|| {
+        let last = entries.last().map_or(0, |e| e.seq).to_string();
+        let pairs = [
+            ("action", kind),
+            ("actor", actor),
+            ("target", target),
+            ("before", &last),
+        ];
+        format!(
+            "/console/audit?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    });
     let today = Utc::now().date_naive();
     let frame = Frame::new("Audit log", "Audit log");
     let view = Audit {
@@ -51,7 +81,10 @@ pub async fn show(
         from: (today - Duration::days(30)).to_string(),
         to: today.to_string(),
         kind,
+        actor,
+        target,
         entries,
+        older,
     };
     frame.answer(StatusCode::OK, &view)
 }
@@ -60,6 +93,9 @@ pub async fn show(
 pub struct Period {
     from: Option<String>,
     to: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
 }
 
 fn day(v: Option<&str>) -> Option<NaiveDate> {
@@ -92,16 +128,13 @@ pub async fn export(
             "Give both dates as YYYY-MM-DD.",
         );
     };
-    match audit_export::export_csv(
-        &state.db,
-        &state.envelope,
-        who,
-        start,
-        end,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await
+    let filter = match audit_recent::filter(text(&q.action), text(&q.actor), text(&q.target)) {
+        Ok(f) => f,
+        Err(e) => return super::failed(e),
+    };
+    let (env, origin) = (&state.envelope, ctx.origin());
+    let period = (start, end);
+    match audit_export::export_csv(&state.db, env, who, period, &filter, &origin, Utc::now()).await
     {
         Ok(csv) => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")

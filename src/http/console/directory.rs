@@ -51,11 +51,17 @@ async fn page(
         Ok(rows) => rows,
         Err(e) => return super::failed(e),
     };
+    let scim = audit_recent::Filter {
+        action_prefix: "scim.".into(),
+        ..Default::default()
+    };
     let recent = match who.require("audit:read") {
-        Ok(()) => match audit_recent::recent(&state.db, &state.envelope, who, "scim.", 20).await {
-            Ok(entries) => Some(entries),
-            Err(e) => return super::failed(e),
-        },
+        Ok(()) => {
+            match audit_recent::recent(&state.db, &state.envelope, who, &scim, None, 20).await {
+                Ok(entries) => Some(entries),
+                Err(e) => return super::failed(e),
+            }
+        }
         Err(_) => None,
     };
     let tokens = rows
