@@ -608,6 +608,50 @@ async fn applications_are_registered_with_a_secret_shown_once_rotated_and_delete
         )
         .await;
     assert_eq!(status, 400, "plain http off localhost is refused: {html}");
+
+    // Its page changes the URIs and drops refresh tokens; a bad URI is refused, nothing kept.
+    let page = format!("/console/applications/{client_id}");
+    let (status, html, _) = b.get(&page).await;
+    assert_eq!(status, 200, "{html}");
+    let edit = [
+        ("name", "Sales app"),
+        (
+            "redirect_uris",
+            "https://sales.example/cb\nhttps://sales.example/cb2",
+        ),
+        ("post_logout_redirect_uris", "https://sales.example/bye"),
+    ];
+    let (status, _, to) = b.post(&page, &edit).await;
+    assert_eq!((status, to.unwrap()), (303, format!("{page}?saved=1")));
+    let path = format!("/admin/v1/clients/{client_id}");
+    let (_, app) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    assert_eq!(
+        app["redirect_uris"],
+        json!(["https://sales.example/cb", "https://sales.example/cb2"])
+    );
+    assert_eq!(
+        app["post_logout_redirect_uris"],
+        json!(["https://sales.example/bye"])
+    );
+    assert_eq!(app["grant_types"], json!(["authorization_code"]));
+    let (status, html, _) = b
+        .post(
+            &page,
+            &[
+                ("name", "Sales app"),
+                ("redirect_uris", "http://sales.example/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400, "{html}");
+    let (_, app) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    assert_eq!(
+        app["redirect_uris"][0], "https://sales.example/cb",
+        "unchanged"
+    );
+    let (status, _, _) = b.post("/console/applications/crm-web", &edit).await;
+    assert_eq!(status, 404, "the operator's client cannot be edited here");
+
     let (status, html, _) = b
         .post(&format!("/console/applications/{client_id}/rotate"), &[])
         .await;

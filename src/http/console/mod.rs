@@ -6,6 +6,7 @@
 //! form with the CSRF double submit.
 
 mod api_keys;
+mod application;
 mod applications;
 mod audit;
 mod caller;
@@ -76,6 +77,10 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource(
         "/console/applications",
         vec![get(applications::show), post(applications::create)],
+    );
+    r.resource(
+        "/console/applications/{id}",
+        vec![get(application::show), post(application::save)],
     );
     r.resource(
         "/console/applications/{id}/rotate",
