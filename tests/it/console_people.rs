@@ -73,6 +73,22 @@ async fn an_admin_adds_a_person_and_sets_their_roles_and_a_member_cannot() {
     assert_eq!(user["direct_roles"], json!(["member", "viewer"]), "{user}");
     assert_eq!(user["sso_links"], json!([]));
 
+    // A break-glass account, and back.
+    let (status, _, to) = b
+        .post(&format!("{page}/mfa-exemption"), &[("exempt", "true")])
+        .await;
+    assert_eq!((status, to.unwrap()), (303, format!("{page}?done=exempt")));
+    let (_, user) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    assert_eq!(user["mfa_exempt"], true);
+    let (_, html, _) = b.get(&page).await;
+    assert!(html.contains("End the break-glass exemption"), "{html}");
+    let (status, _, _) = b
+        .post(&format!("{page}/mfa-exemption"), &[("exempt", "false")])
+        .await;
+    assert_eq!(status, 303);
+    let (_, user) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    assert_eq!(user["mfa_exempt"], false);
+
     // A member: no roles:write, so nothing changes.
     let mut pats = Browser::new(&site.app);
     console_sign_in(&mut pats, "pat@alpha.example").await;

@@ -47,6 +47,10 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource("/console/users/{id}/reset-mfa", vec![post(user::reset_mfa)]);
     r.resource("/console/users/{id}/roles", vec![post(user::set_roles)]);
     r.resource(
+        "/console/users/{id}/mfa-exemption",
+        vec![post(user::set_exemption)],
+    );
+    r.resource(
         "/console/users/{id}/sessions/{session}/end",
         vec![post(user::end_session)],
     );

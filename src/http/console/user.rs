@@ -1,6 +1,7 @@
 //! The console's page for one person (the admin API's `GET /admin/v1/users/{id}` and its
 //! sessions) and its actions: disable, enable, reset two-step verification, end a session,
-//! each under the admin API's permission and reach rules.
+//! set the roles given here, make a break-glass account; each under the admin API's
+//! permission and reach rules.
 
 use super::{ConsoleCaller, Frame};
 use crate::admin::principal::Principal;
@@ -46,6 +47,10 @@ fn done_text(key: Option<&str>) -> Option<&'static str> {
         "mfa-reset" => "Two-step verification reset: they set it up again at their next sign-in.",
         "session-ended" => "The session ended.",
         "roles-saved" => "Roles saved: they apply to this person's next token.",
+        "exempt" => {
+            "Now a break-glass account: the two-step verification rule does not apply to it."
+        }
+        "not-exempt" => "The two-step verification rule applies to this account again.",
         "created" => "Added. They got an email with a link to choose their password.",
         _ => return None,
     })
@@ -110,6 +115,8 @@ pub enum Action {
     EndSession(Uuid),
     /// The roles given here, by name (the admin API's `PUT .../roles`).
     SetRoles(Vec<String>),
+    /// A break-glass account outside the MFA rule, or not (`PUT .../mfa-exemption`).
+    Exempt(bool),
 }
 
 async fn perform(
@@ -127,6 +134,13 @@ async fn perform(
         Action::SetRoles(names) => actions::set_roles(act, id, &names)
             .await
             .map(|_| "roles-saved")?,
+        Action::Exempt(exempt) => actions::set_mfa_exemption(act, id, exempt).await.map(|_| {
+            if exempt {
+                "exempt"
+            } else {
+                "not-exempt"
+            }
+        })?,
     })
 }
 
@@ -137,14 +151,19 @@ async fn answer(
     action: Action,
     state: &AppState,
 ) -> HttpResponse {
-    let needs = match action {
-        Action::SetRoles(_) => "roles:write",
-        _ => "users:write",
+    // As the admin API: an exemption changes the workspace's rule for one account.
+    let needs: &[&str] = match action {
+        Action::SetRoles(_) => &["roles:write"],
+        Action::Exempt(_) => &["settings:write", "users:write"],
+        _ => &["users:write"],
     };
-    let who: &Principal = match caller.with(needs) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let mut who: &Principal = &caller.0;
+    for permission in needs {
+        match caller.with(permission) {
+            Ok(w) => who = w,
+            Err(refused) => return *refused,
+        }
+    }
     let origin = ctx.origin();
     let act = act(state, who, &origin);
     match perform(&act, UserId(id), action).await {
@@ -209,4 +228,16 @@ pub async fn set_roles(
         .filter_map(|(k, _)| k.strip_prefix("role:").map(str::to_string))
         .collect();
     answer(caller, ctx, *id, Action::SetRoles(names), &state).await
+}
+
+/// Makes the account a break-glass account outside the MFA rule (`exempt=true`), or not.
+pub async fn set_exemption(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    CsrfForm(form): CsrfForm,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let exempt = form.get("exempt").is_some_and(|v| v == "true");
+    answer(caller, ctx, *id, Action::Exempt(exempt), &state).await
 }
