@@ -11,10 +11,10 @@ pub struct Scrubber {
 
 /// Every prefix of a credential this service issues: API keys, client secrets, sessions
 /// (and SSO states), refresh tokens, codes, reset links, pending MFA sign-ins, passkey
-/// ceremonies, SCIM tokens.
+/// ceremonies, SCIM tokens, SSO connection-test links.
 /// A test reads the source for `PREFIX` constants and fails when one is missing here.
 pub const CREDENTIAL_PREFIXES: &[&str] = &[
-    "idk_", "ics_", "ids_", "idr_", "idc_", "idw_", "idm_", "idpk_", "idscim_",
+    "idk_", "ics_", "ids_", "idr_", "idc_", "idw_", "idm_", "idpk_", "idscim_", "idt_",
 ];
 
 /// The rule for this service's own secrets, from [`CREDENTIAL_PREFIXES`].

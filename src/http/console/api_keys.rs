@@ -92,10 +92,7 @@ pub async fn show(
     ctx: RequestContext,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("apikeys:read") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "apikeys:read");
     let origin = ctx.origin();
     page(&state, &act(&state, who, &origin), StatusCode::OK, None).await
 }
@@ -106,10 +103,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("apikeys:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "apikeys:write");
     let origin = ctx.origin();
     let act = act(&state, who, &origin);
     let (name, role) = (
@@ -137,10 +131,7 @@ pub async fn rotate(
     _f: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("apikeys:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "apikeys:write");
     let origin = ctx.origin();
     let act = act(&state, who, &origin);
     let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
@@ -165,10 +156,7 @@ pub async fn revoke(
     _f: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("apikeys:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "apikeys:write");
     let origin = ctx.origin();
     match key_actions::revoke(&act(&state, who, &origin), *id).await {
         Ok(()) => see_other("/console/api-keys"),

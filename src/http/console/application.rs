@@ -2,6 +2,7 @@
 //! whether it gets refresh tokens, changed through the admin API's
 //! `PATCH /admin/v1/clients/{id}` (same checks: https or loopback URIs, exact match).
 
+use super::applications::{grants, lines};
 use super::{ConsoleCaller, Frame};
 use crate::admin::client_actions;
 use crate::admin::principal::Principal;
@@ -65,19 +66,8 @@ pub async fn show(
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    match caller.with(PERMISSION) {
-        Ok(who) => page(&state, who, &id, q.contains_key("saved"), None).await,
-        Err(refused) => *refused,
-    }
-}
-
-fn lines(form: &HashMap<String, String>, field: &str) -> Vec<String> {
-    let text = form.get(field).map(String::as_str).unwrap_or("");
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
+    let who = allowed!(caller, PERMISSION);
+    page(&state, who, &id, q.contains_key("saved"), None).await
 }
 
 pub async fn save(
@@ -87,17 +77,10 @@ pub async fn save(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
-    let mut grant_types = vec!["authorization_code".to_string()];
-    if form.get("refresh").is_some_and(|v| v == "true") {
-        grant_types.push("refresh_token".into());
-    }
+    let who = allowed!(caller, PERMISSION);
     let edit = ClientEdit {
         name: form.get("name").map(|n| n.trim().to_string()),
-        grant_types: Some(grant_types),
+        grant_types: Some(grants(&form)),
         redirect_uris: Some(lines(&form, "redirect_uris")),
         post_logout_redirect_uris: Some(lines(&form, "post_logout_redirect_uris")),
         audiences: Some(lines(&form, "audiences")),

@@ -76,7 +76,17 @@ async fn page(
     )
 }
 
-fn lines(form: &HashMap<String, String>, field: &str) -> Vec<String> {
+/// The code grant, and refresh tokens when the form's `refresh` box is ticked.
+pub(super) fn grants(form: &HashMap<String, String>) -> Vec<String> {
+    let mut grant_types = vec!["authorization_code".to_string()];
+    if form.get("refresh").is_some_and(|v| v == "true") {
+        grant_types.push("refresh_token".into());
+    }
+    grant_types
+}
+
+/// A form field of one value a line (URIs, audiences).
+pub(super) fn lines(form: &HashMap<String, String>, field: &str) -> Vec<String> {
     form.get(field).map_or_else(Vec::new, |v| {
         v.lines()
             .map(str::trim)
@@ -91,18 +101,14 @@ pub async fn show(
     ctx: RequestContext,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    match caller.with(PERMISSION) {
-        Ok(who) => {
-            page(
-                &state,
-                &act(&state, who, &ctx.origin()),
-                StatusCode::OK,
-                None,
-            )
-            .await
-        }
-        Err(refused) => *refused,
-    }
+    let who = allowed!(caller, PERMISSION);
+    page(
+        &state,
+        &act(&state, who, &ctx.origin()),
+        StatusCode::OK,
+        None,
+    )
+    .await
 }
 
 pub async fn create(
@@ -111,14 +117,8 @@ pub async fn create(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
-    let mut grant_types = vec!["authorization_code".to_string()];
-    if form.get("refresh").is_some_and(|v| v == "true") {
-        grant_types.push("refresh_token".into());
-    }
+    let who = allowed!(caller, PERMISSION);
+    let grant_types = grants(&form);
     let new = NewClient {
         name: form.get("name").map_or("", |n| n.trim()).to_string(),
         grant_types,
@@ -149,10 +149,7 @@ pub async fn rotate(
     _f: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, PERMISSION);
     let origin = ctx.origin();
     let act = act(&state, who, &origin);
     let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
@@ -177,10 +174,7 @@ pub async fn delete(
     _f: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, PERMISSION);
     match client_actions::delete(&act(&state, who, &ctx.origin()), &id).await {
         Ok(()) => see_other("/console/applications"),
         Err(e) => super::failed(e),

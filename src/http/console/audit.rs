@@ -47,10 +47,7 @@ pub async fn show(
     q: web::Query<Shown>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("audit:read") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "audit:read");
     let (kind, actor, target) = (text(&q.action), text(&q.actor), text(&q.target));
     let found = match audit_recent::filter(kind, actor, target) {
         Ok(f) => audit_recent::recent(&state.db, &state.envelope, who, &f, q.before, PAGE).await,
@@ -108,10 +105,7 @@ pub async fn export(
     q: web::Query<Period>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("audit:read") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "audit:read");
     let (Some(from), Some(to)) = (day(q.from.as_deref()), day(q.to.as_deref())) else {
         return crate::http::pages::error(
             StatusCode::BAD_REQUEST,

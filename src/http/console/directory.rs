@@ -98,10 +98,8 @@ async fn page(
 }
 
 pub async fn show(caller: ConsoleCaller, state: web::Data<AppState>) -> HttpResponse {
-    match caller.with("scim:write") {
-        Ok(who) => page(&state, who, None).await,
-        Err(refused) => *refused,
-    }
+    let who = allowed!(caller, "scim:write");
+    page(&state, who, None).await
 }
 
 pub async fn create(
@@ -110,10 +108,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("scim:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "scim:write");
     let name = form.get("name").map(|n| n.trim()).unwrap_or("");
     match bearer_tokens::create_for(
         &state.db,
@@ -137,10 +132,7 @@ pub async fn revoke(
     _form: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("scim:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "scim:write");
     match bearer_tokens::revoke_for(
         &state.db,
         &state.envelope,

@@ -5,6 +5,17 @@
 //! page's permission, exactly as the admin API checks a bearer token. Every change is a
 //! form with the CSRF double submit.
 
+/// The caller's principal when their roles hold `permission`; otherwise the handler
+/// answers with the page that says which permission is missing.
+macro_rules! allowed {
+    ($caller:expr, $permission:expr) => {
+        match $caller.with($permission) {
+            Ok(who) => who,
+            Err(refused) => return *refused,
+        }
+    };
+}
+
 mod api_keys;
 mod application;
 mod applications;

@@ -45,10 +45,7 @@ pub async fn show(
     q: web::Query<Try>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("roles:read") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "roles:read");
     let (roles, rules) = match (
         roles::list(&state.db, who).await,
         role_mappings::list(&state.db, who.tenant).await,
@@ -121,10 +118,7 @@ pub async fn add_rule(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("roles:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "roles:write");
     let group = form.get("group").map_or("", |g| g.trim());
     let role = form.get("role").map_or("", String::as_str);
     match role_mappings::create(
@@ -150,10 +144,7 @@ pub async fn delete_rule(
     _f: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("roles:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "roles:write");
     match role_mappings::delete(
         &state.db,
         &state.envelope,

@@ -50,10 +50,7 @@ pub async fn show(
     q: web::Query<Shown>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("users:read") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "users:read");
     match enforcement::current(&state.db, who.tenant).await {
         Ok(policy) => page(StatusCode::OK, &policy, q.saved.is_some(), None),
         Err(e) => super::failed(e.into()),
@@ -66,10 +63,7 @@ pub async fn save(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("settings:write") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "settings:write");
     let required = form.get("required").is_some_and(|v| v == "true");
     let grace = form
         .get("grace_period_days")

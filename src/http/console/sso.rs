@@ -192,10 +192,8 @@ async fn one_page(
 }
 
 pub async fn show(caller: ConsoleCaller, state: web::Data<AppState>) -> HttpResponse {
-    match caller.with(PERMISSION) {
-        Ok(who) => list_page(&state, who, None).await,
-        Err(refused) => *refused,
-    }
+    let who = allowed!(caller, PERMISSION);
+    list_page(&state, who, None).await
 }
 
 fn field(form: &HashMap<String, String>, name: &str) -> String {
@@ -265,10 +263,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, PERMISSION);
     let kind = if field(&form, "kind") == "oidc" {
         "oidc"
     } else {
@@ -298,10 +293,8 @@ pub async fn show_one(
     q: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    match caller.with(PERMISSION) {
-        Ok(who) => one_page(&state, who, *id, q.contains_key("saved"), None).await,
-        Err(refused) => *refused,
-    }
+    let who = allowed!(caller, PERMISSION);
+    one_page(&state, who, *id, q.contains_key("saved"), None).await
 }
 
 /// Saves what was pasted back from the IdP, the domains and the switches.
@@ -312,10 +305,7 @@ pub async fn save(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, PERMISSION);
     let switches = [
         checked(&form, "enabled"),
         checked(&form, "password_signin_allowed"),
@@ -348,10 +338,7 @@ pub async fn delete(
     _form: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, PERMISSION);
     let origin = ctx.origin();
     match connections::delete(&state.db, &state.envelope, who, *id, &origin, Utc::now()).await {
         Ok(()) => see_other("/console/sso"),

@@ -105,10 +105,7 @@ pub async fn start(
     _form: CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, PERMISSION);
     let (url, origin) = (&state.settings.server.public_url, ctx.origin());
     let now = Utc::now();
     match connection_test::create(&state.db, &state.envelope, url, who, *id, &origin, now).await {
@@ -122,10 +119,7 @@ pub async fn result(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with(PERMISSION) {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, PERMISSION);
     let (connection, test) = path.into_inner();
     match connection_test::view(&state.db, who.tenant, connection, test).await {
         Ok(v) => outcome(

@@ -62,10 +62,7 @@ pub async fn show(
     q: web::Query<Done>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("users:read") {
-        Ok(who) => who,
-        Err(refused) => return *refused,
-    };
+    let who = allowed!(caller, "users:read");
     let user = match users::get(&state.db, who, UserId(*id)).await {
         Ok(u) => u,
         Err(e) => return super::failed(e),

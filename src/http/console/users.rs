@@ -57,10 +57,7 @@ pub async fn list(
     q: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("users:read") {
-        Ok(who) => who,
-        Err(page) => return *page,
-    };
+    let who = allowed!(caller, "users:read");
     let query: String = q.q.as_deref().unwrap_or("").chars().take(200).collect();
     let found = users::list(&state.db, who, q.after.map(UserId), Some(&query), PAGE).await;
     let people = match found {
@@ -102,10 +99,7 @@ pub async fn create(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let who = match caller.with("users:write") {
-        Ok(who) => who,
-        Err(page) => return *page,
-    };
+    let who = allowed!(caller, "users:write");
     let field = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let roles: Vec<String> = field("role").map(str::to_string).into_iter().collect();
     let req = NewUserRequest {
