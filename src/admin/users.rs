@@ -25,12 +25,52 @@ pub struct UserView {
     pub roles: Vec<String>,
     /// The roles given to the person here (what `PUT .../roles` sets).
     pub direct_roles: Vec<String>,
+    /// The roles held through group rules, each with the rule's reason.
+    pub mapped_roles: Vec<MappedRole>,
     /// The identity-provider accounts linked to the person (enterprise SSO).
     pub sso_links: Vec<SsoLink>,
     pub created_at: DateTime<Utc>,
     pub mfa_enrolled: bool,
     /// A break-glass account the workspace's MFA rule does not apply to.
     pub mfa_exempt: bool,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct MappedRole {
+    pub role: String,
+    /// e.g. `member of group "CRM-Admins"`.
+    pub because: String,
+}
+
+/// Why each role held beyond those given here is held: the group rules that match what
+/// the person's SCIM groups and SSO sign-ins assert (the same engine token issuance uses).
+async fn mapped_roles(
+    tx: &mut TenantTx,
+    user: UserId,
+    held: &[String],
+    direct: &[String],
+) -> Result<Vec<MappedRole>, DbError> {
+    use crate::db::models::role_mappings;
+    if held.iter().all(|r| direct.contains(r)) {
+        return Ok(Vec::new());
+    }
+    let rules = role_mappings::engine_rules(tx).await?;
+    let mut out: Vec<MappedRole> = Vec::new();
+    for (_, claims) in role_mappings::claim_sources(tx, user.0).await? {
+        for m in crate::admin::mapping_engine::evaluate(&rules, &claims) {
+            let mapped = MappedRole {
+                role: m.role,
+                because: m.because,
+            };
+            if held.contains(&mapped.role)
+                && !direct.contains(&mapped.role)
+                && !out.contains(&mapped)
+            {
+                out.push(mapped);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Serialize)]
@@ -42,7 +82,7 @@ pub struct SsoLink {
 }
 
 pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserView, DbError> {
-    let direct_roles = crate::db::models::roles::direct_for_user(tx, user.id)
+    let direct_roles: Vec<String> = crate::db::models::roles::direct_for_user(tx, user.id)
         .await?
         .into_iter()
         .map(|r| r.name)
@@ -59,7 +99,7 @@ pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserVie
             },
         )
         .collect();
-    let roles = crate::authority::roles_of(tx, user.id)
+    let roles: Vec<String> = crate::authority::roles_of(tx, user.id)
         .await?
         .into_iter()
         .map(|r| r.name)
@@ -72,6 +112,7 @@ pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserVie
         email: user.email,
         display_name: user.display_name,
         status: user.status,
+        mapped_roles: mapped_roles(tx, user.id, &roles, &direct_roles).await?,
         roles,
         direct_roles,
         sso_links,

@@ -104,3 +104,72 @@ async fn an_admin_adds_a_person_and_sets_their_roles_and_a_member_cannot() {
     assert_eq!(user["direct_roles"], json!(["member", "viewer"]));
     site.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_persons_page_says_which_group_rule_gives_each_mapped_role() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let key = &site.admin_key;
+    let body = json!({"name": "okta"});
+    let (_, scim) = api(
+        &site.app,
+        key,
+        Method::POST,
+        "/admin/v1/scim-tokens",
+        Some(body),
+    )
+    .await;
+    let token = scim["token"].as_str().unwrap();
+    let rule = json!({"group": "Sales", "role": "viewer"});
+    let (status, _) = api(
+        &site.app,
+        key,
+        Method::POST,
+        "/admin/v1/role-mappings",
+        Some(rule),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let scim_post = |path: &str, body: serde_json::Value| {
+        site.app
+            .http
+            .post(site.app.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+    };
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                      "userName": "sam.sales@alpha.example", "active": true});
+    let made: serde_json::Value = scim_post("/scim/v2/Users", user)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"].as_str().unwrap().to_string();
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                       "displayName": "Sales", "members": [{"value": id}]});
+    assert_eq!(
+        scim_post("/scim/v2/Groups", group).await.unwrap().status(),
+        201
+    );
+
+    let path = format!("/admin/v1/users/{id}");
+    let (_, user) = api(&site.app, key, Method::GET, &path, None).await;
+    assert_eq!(user["roles"], json!(["viewer"]), "{user}");
+    assert_eq!(user["direct_roles"], json!([]));
+    assert_eq!(
+        user["mapped_roles"],
+        json!([{"role": "viewer", "because": "member of group \"Sales\""}])
+    );
+    let mut b = Browser::new(&site.app);
+    console_sign_in(&mut b, "admin@alpha.example").await;
+    let (_, html, _) = b.get(&format!("/console/users/{id}")).await;
+    let html = crate::browser::unescape(&html);
+    assert!(html.contains("viewer: member of group \"Sales\""), "{html}");
+    assert!(
+        html.contains(r#"name="role:viewer" value="true">"#),
+        "not given here: {html}"
+    );
+    site.app.stop().await;
+}

@@ -30,8 +30,6 @@ struct Person<'a> {
     done: Option<&'a str>,
     /// Every role of the workspace, and whether it is given to the person here.
     all_roles: Vec<(String, bool)>,
-    /// Held through group rules only.
-    mapped: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -82,12 +80,6 @@ pub async fn show(
         Err(e) => return super::failed(e),
     }
     .collect();
-    let mapped = user
-        .roles
-        .iter()
-        .filter(|r| !user.direct_roles.contains(r))
-        .cloned()
-        .collect();
     let frame = Frame::new("Person", "Users");
     let done = done_text(q.done.as_deref());
     frame.answer(
@@ -99,7 +91,6 @@ pub async fn show(
             sessions,
             done,
             all_roles,
-            mapped,
         },
     )
 }
