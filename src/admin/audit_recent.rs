@@ -45,6 +45,7 @@ pub fn filter(action_prefix: &str, actor: &str, target: &str) -> Result<Filter, 
         action_prefix: action_prefix.to_string(),
         actor: exact(actor, "actor")?,
         target: exact(target, "target")?,
+        ..Filter::default()
     })
 }
 

@@ -167,6 +167,19 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
     );
     let (_, html, _) = b.get("/console/audit?target=nothing:here").await;
     assert!(html.contains("No entries."), "{html}");
+    let (_, html, _) = b.get("/console/audit?from=2001-01-01&to=2001-01-31").await;
+    assert!(
+        html.contains("No entries."),
+        "a period before anything happened: {html}"
+    );
+    let (_, html, _) = b
+        .get(&format!(
+            "/console/audit?from={today}&to={today}&action=mfa."
+        ))
+        .await;
+    assert!(html.contains("mfa.policy_changed"), "today's: {html}");
+    let (status, _, _) = b.get("/console/audit?from=01/02/2026").await;
+    assert_eq!(status, 400);
     let (status, recent) = api(
         &site.app,
         &site.admin_key,

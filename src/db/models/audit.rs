@@ -91,16 +91,24 @@ pub async fn page(
     range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, DbError> {
-    page_matching(tx, after_seq, range, &Filter::default(), limit).await
+    let (from, to) = range.unzip();
+    let filter = Filter {
+        from,
+        to,
+        ..Filter::default()
+    };
+    page_matching(tx, after_seq, &filter, limit).await
 }
 
-/// Which entries a reader asks for: an action prefix (all when empty), an exact actor and
-/// an exact target.
+/// Which entries a reader asks for: an action prefix (all when empty), an exact actor, an
+/// exact target, and a period (`from` included, `to` excluded).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub action_prefix: String,
     pub actor: Option<String>,
     pub target: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
 }
 
 fn matching(tenant: uuid::Uuid, f: &Filter) -> al::BoxedQuery<'static, diesel::pg::Pg> {
@@ -122,21 +130,23 @@ fn matching(tenant: uuid::Uuid, f: &Filter) -> al::BoxedQuery<'static, diesel::p
     if let Some(target) = &f.target {
         query = query.filter(al::target.eq(target.clone()));
     }
+    if let Some(from) = f.from {
+        query = query.filter(al::occurred_at.ge(from));
+    }
+    if let Some(to) = f.to {
+        query = query.filter(al::occurred_at.lt(to));
+    }
     query
 }
 
-/// Entries after `after_seq` in order, within `range` and matching `filter` (exports).
+/// Entries after `after_seq` in order, matching `filter` (exports).
 pub async fn page_matching(
     tx: &mut TenantTx,
     after_seq: i64,
-    range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     filter: &Filter,
     limit: i64,
 ) -> Result<Vec<AuditRow>, DbError> {
-    let mut query = matching(tx.tenant().0, filter).filter(al::seq.gt(after_seq));
-    if let Some((from, to)) = range {
-        query = query.filter(al::occurred_at.ge(from).and(al::occurred_at.lt(to)));
-    }
+    let query = matching(tx.tenant().0, filter).filter(al::seq.gt(after_seq));
     Ok(query
         .order(al::seq.asc())
         .limit(limit)

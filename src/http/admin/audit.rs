@@ -36,10 +36,10 @@ pub async fn export(
     let now = Utc::now();
     let to = q.to.unwrap_or(now + Duration::seconds(1));
     let from = q.from.unwrap_or(to - Duration::days(30));
-    let filter = audit_recent::filter(text(&q.action_prefix), text(&q.actor), text(&q.target))?;
+    let mut filter = audit_recent::filter(text(&q.action_prefix), text(&q.actor), text(&q.target))?;
+    (filter.from, filter.to) = (Some(from), Some(to));
     let (env, origin) = (&state.envelope, ctx.origin());
-    let csv =
-        audit_export::export_csv(&state.db, env, &who, (from, to), &filter, &origin, now).await?;
+    let csv = audit_export::export_csv(&state.db, env, &who, &filter, &origin, now).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -52,6 +52,8 @@ pub async fn export(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recent {
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
     action_prefix: Option<String>,
     actor: Option<String>,
     target: Option<String>,
@@ -66,7 +68,8 @@ pub async fn recent(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("audit:read")?;
-    let filter = audit_recent::filter(text(&q.action_prefix), text(&q.actor), text(&q.target))?;
+    let mut filter = audit_recent::filter(text(&q.action_prefix), text(&q.actor), text(&q.target))?;
+    (filter.from, filter.to) = (q.from, q.to);
     let limit = q.limit.unwrap_or(20);
     let (db, env) = (&state.db, &state.envelope);
     let entries = audit_recent::recent(db, env, &who, &filter, q.before, limit).await?;

@@ -1,16 +1,17 @@
-//! The console's Audit log screen: the latest entries, filtered by kind of action, actor
-//! and target and paged back (the admin API's `GET /admin/v1/audit/recent`), and CSV
-//! export of a period with the same filter (`GET /admin/v1/audit/export`).
+//! The console's Audit log screen: one filter (period, kind of action, actor, target) for
+//! the entries shown, paged back (the admin API's `GET /admin/v1/audit/recent`), and for
+//! the CSV export (`GET /admin/v1/audit/export`).
 
 use super::{ConsoleCaller, Frame};
 use crate::admin::audit_export;
-use crate::admin::audit_recent::{self, Entry};
+use crate::admin::audit_recent::{self, Entry, Filter};
+use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -18,11 +19,7 @@ use serde::Deserialize;
 struct Audit<'a> {
     frame: &'a Frame,
     title: &'a str,
-    from: String,
-    to: String,
-    kind: &'a str,
-    actor: &'a str,
-    target: &'a str,
+    asked: &'a Asked,
     entries: Vec<Entry>,
     /// The next page back, when this one is full.
     older: Option<String>,
@@ -30,26 +27,71 @@ struct Audit<'a> {
 
 const PAGE: i64 = 50;
 
-#[derive(Deserialize)]
-pub struct Shown {
-    action: Option<String>,
-    actor: Option<String>,
-    target: Option<String>,
+/// The filter as the form sends it: UTC dates (the `to` day included) and exact texts.
+#[derive(Deserialize, Default)]
+pub struct Asked {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    target: String,
     before: Option<i64>,
 }
 
-fn text(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("").trim()
+fn midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
+    day.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+}
+
+/// A day as typed (empty: no bound); `next`: the bound is the end of that day.
+fn bound(day: &str, next: bool) -> Result<Option<DateTime<Utc>>, AppError> {
+    let day = day.trim();
+    if day.is_empty() {
+        return Ok(None);
+    }
+    let bad = || AppError::InvalidRequest("Give dates as YYYY-MM-DD.".into());
+    let parsed = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| bad())?;
+    let day = if next {
+        parsed + Duration::days(1)
+    } else {
+        parsed
+    };
+    midnight(day).map(Some).ok_or_else(bad)
+}
+
+impl Asked {
+    fn filter(&self) -> Result<Filter, AppError> {
+        let mut f = audit_recent::filter(self.action.trim(), &self.actor, &self.target)?;
+        (f.from, f.to) = (bound(&self.from, false)?, bound(&self.to, true)?);
+        Ok(f)
+    }
+
+    fn older_than(&self, seq: i64) -> String {
+        let before = seq.to_string();
+        let pairs = [
+            ("from", self.from.as_str()),
+            ("to", &self.to),
+            ("action", &self.action),
+            ("actor", &self.actor),
+            ("target", &self.target),
+            ("before", &before),
+        ];
+        let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+        format!("/console/audit?{query}")
+    }
 }
 
 pub async fn show(
     caller: ConsoleCaller,
-    q: web::Query<Shown>,
+    q: web::Query<Asked>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, "audit:read");
-    let (kind, actor, target) = (text(&q.action), text(&q.actor), text(&q.target));
-    let found = match audit_recent::filter(kind, actor, target) {
+    let found = match q.filter() {
         Ok(f) => audit_recent::recent(&state.db, &state.envelope, who, &f, q.before, PAGE).await,
         Err(e) => Err(e),
     };
@@ -57,84 +99,41 @@ pub async fn show(
         Ok(entries) => entries,
         Err(e) => return super::failed(e),
     };
-    let older = (entries.len() as i64 == PAGE).then(|| {
-        let last = entries.last().map_or(0, |e| e.seq).to_string();
-        let pairs = [
-            ("action", kind),
-            ("actor", actor),
-            ("target", target),
-            ("before", &last),
-        ];
-        format!(
-            "/console/audit?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
-        )
-    });
-    let today = Utc::now().date_naive();
+    let full = entries.len() as i64 == PAGE;
+    let older = entries.last().filter(|_| full).map(|e| q.older_than(e.seq));
     let frame = Frame::new("Audit log", "Audit log");
     let view = Audit {
         frame: &frame,
         title: frame.title,
-        from: (today - Duration::days(30)).to_string(),
-        to: today.to_string(),
-        kind,
-        actor,
-        target,
+        asked: &q,
         entries,
         older,
     };
     frame.answer(StatusCode::OK, &view)
 }
 
-#[derive(Deserialize)]
-pub struct Period {
-    from: Option<String>,
-    to: Option<String>,
-    action: Option<String>,
-    actor: Option<String>,
-    target: Option<String>,
-}
-
-fn day(v: Option<&str>) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(v?.trim(), "%Y-%m-%d").ok()
-}
-
+/// The filter's entries as CSV; a period left open is the last 30 days up to now.
 pub async fn export(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    q: web::Query<Period>,
+    q: web::Query<Asked>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, "audit:read");
-    let (Some(from), Some(to)) = (day(q.from.as_deref()), day(q.to.as_deref())) else {
-        return crate::http::pages::error(
-            StatusCode::BAD_REQUEST,
-            "Give both dates as YYYY-MM-DD.",
-        );
-    };
-    let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    let end = (to + Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc());
-    let (Some(start), Some(end)) = (start, end) else {
-        return crate::http::pages::error(
-            StatusCode::BAD_REQUEST,
-            "Give both dates as YYYY-MM-DD.",
-        );
-    };
-    let filter = match audit_recent::filter(text(&q.action), text(&q.actor), text(&q.target)) {
+    let mut filter = match q.filter() {
         Ok(f) => f,
         Err(e) => return super::failed(e),
     };
+    let now = Utc::now();
+    let to = *filter.to.get_or_insert(now + Duration::seconds(1));
+    filter.from.get_or_insert(to - Duration::days(30));
     let (env, origin) = (&state.envelope, ctx.origin());
-    let period = (start, end);
-    match audit_export::export_csv(&state.db, env, who, period, &filter, &origin, Utc::now()).await
-    {
+    match audit_export::export_csv(&state.db, env, who, &filter, &origin, now).await {
         Ok(csv) => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"audit-{from}-{to}.csv\""),
+                "attachment; filename=\"audit.csv\"",
             ))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(csv),
