@@ -186,3 +186,61 @@ async fn an_unverified_or_foreign_email_provisions_nobody() {
     );
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_connection_test_through_the_openid_provider_shows_its_claims_and_keeps_nothing() {
+    let (r, idp) = setup().await;
+    r.map_group("crm-admins", "admin").await;
+    next(
+        &idp,
+        json!({"groups": ["crm-admins"], "given_name": "Olga"}),
+    )
+    .await;
+    let (_, all) = r.admin("GET", "/admin/v1/sso-connections", None).await;
+    let id = all["connections"][0]["id"].as_str().unwrap().to_string();
+    let (status, test) = r
+        .admin(
+            "POST",
+            &format!("/admin/v1/sso-connections/{id}/tests"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{test}");
+    let mut b = Browser::new();
+    let page = b.get(test["start_url"].as_str().unwrap()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let to_idp = continue_url(&page.body).expect("on to the provider");
+    assert!(
+        to_idp.starts_with(&format!("{}/auth?", idp.base)),
+        "{to_idp}"
+    );
+    let back = b.follow(&to_idp, &r.app.base).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let done = b.get(&back.location.unwrap()).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let test_id = test["id"].as_str().unwrap();
+    let shown = format!("/console/sso/{id}/tests/{test_id}");
+    assert!(done.location.unwrap().ends_with(&shown));
+
+    let (_, v) = r
+        .admin(
+            "GET",
+            &format!("/admin/v1/sso-connections/{id}/tests/{test_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(v["identity"]["subject"], "oidc-user-1");
+    assert_eq!(v["identity"]["email"], EMAIL);
+    assert_eq!(v["account"]["result"], "would_be_created");
+    assert_eq!(v["roles"], json!(["admin"]));
+    let kept: i64 =
+        r.db.owner()
+            .await
+            .query_one("SELECT count(*) FROM users WHERE email_key = $1", &[&EMAIL])
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(kept, 0, "the test created nobody");
+    r.app.stop().await;
+}
