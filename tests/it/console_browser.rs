@@ -7,7 +7,7 @@
 
 use crate::authority::api;
 use crate::browser::{Reached, Site, PASSWORD};
-use crate::demo_app::{demo_app_at, free_port};
+use crate::demo_app::{demo_app_at, hold_port};
 use crate::harness::envelope;
 use crate::harness::TestDb;
 use crate::sso::Idp;
@@ -18,11 +18,14 @@ use serde_json::Value;
 #[tokio::test]
 async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_keyboard() {
     let db = TestDb::new().await;
-    let demo_port = free_port();
+    let demo_port = hold_port();
     let mut settings = db.settings();
     settings.development = Some(identity::config::DevelopmentSettings {
         platform_key_file: None,
-        demo_app_url: Some(format!("http://127.0.0.1:{demo_port}")),
+        demo_app_url: Some(format!(
+            "http://127.0.0.1:{}",
+            demo_port.local_addr().unwrap().port()
+        )),
         test_idp_metadata_url: None,
     });
     let site = Site::start_with(Reached::AsIssuer, settings, db).await;

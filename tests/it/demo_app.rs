@@ -20,21 +20,20 @@ impl Drop for DemoApp {
 }
 
 /// A port nothing listens on now.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A free port, held (bound) until the demo app is about to take it: another test's
+/// server cannot be given it in between, however long the service takes to start.
+pub(crate) fn hold_port() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
 async fn demo_app(site: &Site) -> DemoApp {
-    demo_app_at(site, free_port()).await
+    demo_app_at(site, hold_port()).await
 }
 
 /// Registers the demo client in workspace alpha (as run.sh does) and starts the binary on
-/// `port`.
-pub(crate) async fn demo_app_at(site: &Site, port: u16) -> DemoApp {
+/// the `held` port.
+pub(crate) async fn demo_app_at(site: &Site, held: std::net::TcpListener) -> DemoApp {
+    let port = held.local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let spec = ClientSpec {
         tenant: Some(site.t.tenant_id),
@@ -54,6 +53,7 @@ pub(crate) async fn demo_app_at(site: &Site, port: u16) -> DemoApp {
     let file = dir.path().join("demo-client");
     let registration = serde_json::json!({"client_id": client.client_id, "client_secret": secret});
     std::fs::write(&file, registration.to_string()).unwrap();
+    drop(held);
     let child = Command::new(env!("CARGO_BIN_EXE_identity-demo"))
         .args([
             "--issuer",
@@ -73,7 +73,12 @@ pub(crate) async fn demo_app_at(site: &Site, port: u16) -> DemoApp {
         _dir: dir,
     };
     for _ in 0..100 {
-        if reqwest::get(&demo.base).await.is_ok() {
+        // The demo app's own page, not whatever else might answer on the port.
+        let page = match reqwest::get(&demo.base).await {
+            Ok(res) => res.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if page.contains("Demo CRM app") {
             return demo;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
