@@ -7,7 +7,8 @@ use super::outbound::Outbound;
 use super::SsoError;
 use crate::auth::domains;
 use crate::db::models::domains as claimed;
-use crate::db::models::sso_connections::DomainRow;
+/// One domain a connection serves (`verified`: it may link existing accounts).
+pub use crate::db::models::sso_connections::DomainRow;
 use crate::db::TenantTx;
 use crate::error::AppError;
 use crate::ids::TenantId;

@@ -9,7 +9,7 @@ use crate::admin::principal::Principal;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
-use crate::sso::connection_input::{OidcInput, SamlInput};
+use crate::sso::connection_input::{DomainRow, OidcInput, SamlInput};
 use crate::sso::connections::{self, ConnectionInput, Site};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -207,12 +207,12 @@ fn some(form: &HashMap<String, String>, name: &str) -> Option<String> {
 }
 
 /// Domains typed as a list: commas, spaces or lines between them.
-fn domains(form: &HashMap<String, String>) -> Vec<crate::db::models::sso_connections::DomainRow> {
+fn domains(form: &HashMap<String, String>) -> Vec<DomainRow> {
     let verified = checked(form, "link_existing");
     field(form, "domains")
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|d| !d.is_empty())
-        .map(|d| crate::db::models::sso_connections::DomainRow {
+        .map(|d| DomainRow {
             domain: d.to_string(),
             verified,
         })
