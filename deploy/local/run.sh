@@ -35,15 +35,20 @@ ensure_test_idp
 "$BIN" domains list --tenant demo | grep -qx sso.demo.example \
   || "$BIN" domains claim --tenant demo --domain sso.demo.example >/dev/null
 
+# The CRM API the demo app's tokens are for: a registered resource server, the only kind of
+# audience a workspace application may hold.
+"$BIN" resources list | grep -q '^https://api.crm.example ' \
+  || "$BIN" resources add --audience https://api.crm.example --name "CRM API" >/dev/null
+
 # The demo app's client registration, kept in .local/demo-client (made again when missing
-# or no longer registered).
+# or no longer registered). The operator vouches for it (--trusted): no consent screen.
 DEMO_URL=http://localhost:8081
 client_id="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_id"])' .local/demo-client 2>/dev/null || true)"
 if [ -z "$client_id" ] || ! "$BIN" clients list --tenant demo --json | grep -q "\"$client_id\""; then
   "$BIN" clients create --tenant demo --name "Demo CRM app" \
     --grant-type authorization_code --grant-type refresh_token \
     --redirect-uri "$DEMO_URL/callback" --post-logout-redirect-uri "$DEMO_URL/" \
-    --audience https://api.crm.example --json \
+    --audience https://api.crm.example --trusted --json \
     | python3 -c 'import json,sys; c=json.load(sys.stdin); print(json.dumps({"client_id": c["client_id"], "client_secret": c["client_secret"]}))' \
     > .local/demo-client.new
   chmod 600 .local/demo-client.new && mv .local/demo-client.new .local/demo-client

@@ -10,6 +10,7 @@ use crate::audit::Context;
 use crate::error::AppError;
 use crate::oidc::client_changes::{self, ClientEdit};
 use crate::oidc::clients::{self, Client, ClientError, ClientSpec};
+use crate::oidc::resources::ResourceServer;
 use chrono::Duration;
 
 /// The grants a workspace administrator may give its applications.
@@ -22,6 +23,8 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub audiences: Vec<String>,
+    /// No consent screen for the workspace's people (see [`require_trust_reach`]).
+    pub trusted: bool,
 }
 
 fn ctx<'a>(act: &'a Act<'_>) -> Context<'a> {
@@ -71,6 +74,14 @@ async fn changeable(act: &Act<'_>, id: &str) -> Result<Client, AppError> {
     Ok(client)
 }
 
+/// A trusted application gets a person's tokens without asking them, and its tokens carry
+/// whatever roles that person holds: whoever marks it trusted, or changes a trusted one
+/// (where its codes go, what it may reach, its secret), must hold every permission.
+fn require_trust_reach(act: &Act<'_>) -> Result<(), AppError> {
+    crate::authority::require_cover(&act.who.permissions, &crate::authority::everything())
+        .map_err(|_| AppError::Forbidden)
+}
+
 fn person_grants_only(grants: &[String]) -> Result<(), AppError> {
     if grants.is_empty() || grants.iter().any(|g| !PERSON_GRANTS.contains(&g.as_str())) {
         return Err(AppError::InvalidRequest(
@@ -84,6 +95,16 @@ pub async fn list(act: &Act<'_>) -> Result<Vec<Client>, AppError> {
     Ok(clients::list(act.db, Some(act.who.tenant)).await?)
 }
 
+/// The platform's resource servers: the audiences an application may hold.
+pub async fn resource_servers(act: &Act<'_>) -> Result<Vec<ResourceServer>, AppError> {
+    crate::oidc::resources::list(act.db)
+        .await
+        .map_err(|e| match e {
+            crate::oidc::resources::ResourceError::Db(e) => e.into(),
+            e => AppError::internal(anyhow::anyhow!(e)),
+        })
+}
+
 pub async fn get(act: &Act<'_>, id: &str) -> Result<Client, AppError> {
     mine(act, id).await
 }
@@ -95,6 +116,9 @@ pub async fn create(
     max_ttl: i64,
 ) -> Result<(Client, String), AppError> {
     person_grants_only(&new.grant_types)?;
+    if new.trusted {
+        require_trust_reach(act)?;
+    }
     let spec = ClientSpec {
         tenant: Some(act.who.tenant),
         name: new.name,
@@ -102,6 +126,7 @@ pub async fn create(
         redirect_uris: new.redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         audiences: new.audiences,
+        trusted: new.trusted,
         ..Default::default()
     };
     Ok(clients::register(act.db, act.envelope, spec, max_ttl, &ctx(act)).await?)
@@ -109,7 +134,10 @@ pub async fn create(
 
 /// Changes an application's name, grants, URIs or audiences.
 pub async fn update(act: &Act<'_>, id: &str, edit: ClientEdit) -> Result<Client, AppError> {
-    changeable(act, id).await?;
+    let client = changeable(act, id).await?;
+    if client.trusted || edit.trusted == Some(true) {
+        require_trust_reach(act)?;
+    }
     if let Some(grants) = &edit.grant_types {
         person_grants_only(grants)?;
     }
@@ -118,7 +146,9 @@ pub async fn update(act: &Act<'_>, id: &str, edit: ClientEdit) -> Result<Client,
 
 /// A new secret; the previous ones stay valid for `overlap`.
 pub async fn rotate(act: &Act<'_>, id: &str, overlap: Duration) -> Result<String, AppError> {
-    changeable(act, id).await?;
+    if changeable(act, id).await?.trusted {
+        require_trust_reach(act)?;
+    }
     Ok(clients::rotate(act.db, act.envelope, id, overlap, &ctx(act)).await?)
 }
 

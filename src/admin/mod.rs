@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod client_actions;
 pub mod key_actions;
 pub mod mapping_engine;
+pub mod permissions;
 pub mod principal;
 pub mod role_mappings;
 pub mod roles;

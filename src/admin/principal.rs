@@ -1,5 +1,7 @@
 //! Who is calling the admin API. Accepted: a JWT for the admin audience whose subject is a
-//! user or an API key of the token's tenant, or an API key itself. Permissions always come
+//! user of the token's tenant signed in through the console client (no other client's
+//! token is an admin credential, whatever its audience) or an API key of the tenant, or an
+//! API key itself. Permissions always come
 //! from the database at request time (a token's `roles` claim is informational), so
 //! disabling a user, changing roles or revoking a key takes effect at once; a key acts with
 //! its role's permissions within its maker's current reach (`crate::authority`).
@@ -11,6 +13,7 @@ use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
 use crate::jwt::claims::ACCESS_TOKEN_TYP;
 use crate::jwt::validate::Expect;
+use crate::oidc::console_client::CONSOLE_CLIENT_ID;
 use crate::oidc::introspect::validate_access;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
@@ -33,6 +36,14 @@ impl Principal {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// Every permission the table declares for `deed`.
+    pub fn require_for(&self, deed: super::permissions::Deed) -> Result<(), AppError> {
+        for p in super::permissions::needs(deed) {
+            self.require(p)?;
+        }
+        Ok(())
     }
 
     /// A principal may only hand out permissions it holds itself.
@@ -92,6 +103,10 @@ pub async fn resolve(
         .strip_prefix("user:")
         .and_then(|s| uuid::Uuid::try_parse(s).ok())
     {
+        // A person's admin power only travels in the console's own tokens.
+        if claims.client_id != CONSOLE_CLIENT_ID {
+            return Err(AppError::Unauthorized);
+        }
         let user = users::get(&mut tx, UserId(id))
             .await
             .map_err(|_| AppError::Unauthorized)?;

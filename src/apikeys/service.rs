@@ -75,6 +75,9 @@ pub struct ApiKeyIdentity {
     pub role: String,
     /// The role's permissions; the key acts within its maker's reach as well.
     pub permissions: Vec<String>,
+    /// The maker's reach kept every permission of the role: only then is the role named
+    /// in what the key's tokens and introspection say.
+    pub whole_role: bool,
     /// Who made the key (`user:<id>`, `api_key:<id>`, `cli`).
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -200,7 +203,8 @@ pub async fn still_valid(
 }
 
 /// A usable key's identity: its role's permissions cut down to what its maker may do now,
-/// so a maker's downgrade shrinks the key from the next request on.
+/// so a maker's downgrade shrinks the key from the next request on; it lives no longer
+/// than the earliest expiry along its maker chain (remembered entries expire with it).
 pub(super) async fn identity_of(
     tx: &mut TenantTx,
     found: Option<(model::ApiKeyRow, String, Vec<String>)>,
@@ -209,18 +213,30 @@ pub(super) async fn identity_of(
     let Some((row, role, permissions)) = found else {
         return Ok(None);
     };
-    let reach = crate::authority::reach_of_maker(tx, &row.created_by, now).await?;
+    let (reach, chain_ends) =
+        crate::authority::reach_of_maker_until(tx, &row.created_by, now).await?;
+    let whole_role = permissions.iter().all(|p| reach.contains(p));
+    let permissions: Vec<String> = permissions
+        .into_iter()
+        .filter(|p| reach.contains(p))
+        .collect();
+    // A key its maker's reach cuts to nothing is no credential at all.
+    if permissions.is_empty() {
+        return Ok(None);
+    }
+    let expires_at = match (row.expires_at, chain_ends) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     Ok(Some(ApiKeyIdentity {
         tenant: tx.tenant(),
         key_id: row.id,
         role,
-        permissions: permissions
-            .into_iter()
-            .filter(|p| reach.contains(p))
-            .collect(),
+        permissions,
+        whole_role,
         created_by: row.created_by,
         created_at: row.created_at,
-        expires_at: row.expires_at,
+        expires_at,
     }))
 }
 
@@ -318,5 +334,26 @@ pub async fn revoke(
         now,
     )
     .await?;
+    // Credentials die with their maker: the keys and SCIM tokens this key made, and theirs.
+    let cause = crate::auth::cutoff::Cause {
+        actor,
+        reason: "maker_revoked",
+        origin,
+        now,
+    };
+    let maker = format!("api_key:{key_id}");
+    crate::auth::cutoff::revoke_made_by(tx, envelope, &maker, &cause).await?;
     Ok(())
+}
+
+/// How long the key may still be used (`Some(None)`: no end), or `None` when it is not
+/// usable now: revoked, expired, or cut to nothing by its maker chain. Its end is the
+/// earliest expiry along the chain, so a key dies when any key above it does.
+pub async fn usable_until(
+    tx: &mut TenantTx,
+    key_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Option<DateTime<Utc>>>, DbError> {
+    let found = model::find_usable(tx, key_id, now).await?;
+    Ok(identity_of(tx, found, now).await?.map(|i| i.expires_at))
 }

@@ -44,7 +44,7 @@ pub async fn deprovision(
 }
 
 /// Revokes what `maker` made, down the chain of keys made by keys.
-async fn revoke_made_by(
+pub async fn revoke_made_by(
     tx: &mut TenantTx,
     envelope: &Envelope,
     maker: &str,

@@ -9,7 +9,7 @@ mod reach;
 
 pub use reach::{
     asserting_reach, asserts_beyond_reach, held_by, mapping_reach, permissions_of, reach_of_maker,
-    roles_of,
+    reach_of_maker_until, roles_of,
 };
 
 use std::collections::BTreeSet;

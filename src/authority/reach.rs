@@ -82,7 +82,18 @@ async fn walk(
     now: DateTime<Utc>,
     part: PersonPart,
 ) -> Result<Permissions, DbError> {
+    Ok(walk_until(tx, actor, now, part).await?.0)
+}
+
+/// [`walk`], and the earliest expiry of a key along the chain (`None`: none expires).
+async fn walk_until(
+    tx: &mut TenantTx,
+    actor: &str,
+    now: DateTime<Utc>,
+    part: PersonPart,
+) -> Result<(Permissions, Option<DateTime<Utc>>), DbError> {
     let mut ceiling: Option<Permissions> = None;
+    let mut ends: Option<DateTime<Utc>> = None;
     let mut current = actor.to_string();
     for _ in 0..MAX_MAKER_CHAIN {
         let found = match Maker::parse(&current) {
@@ -95,6 +106,10 @@ async fn walk(
             },
             Maker::ApiKey(id) => match api_keys::find_usable(tx, id, now).await? {
                 Some((row, _, permissions)) => {
+                    ends = match (ends, row.expires_at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
                     let own: Permissions = permissions.into_iter().collect();
                     ceiling = Some(match ceiling {
                         Some(c) => c.intersection(&own).cloned().collect(),
@@ -106,12 +121,13 @@ async fn walk(
                 None => Permissions::new(),
             },
         };
-        return Ok(match ceiling {
+        let reach = match ceiling {
             Some(c) => c.intersection(&found).cloned().collect(),
             None => found,
-        });
+        };
+        return Ok((reach, ends));
     }
-    Ok(Permissions::new())
+    Ok((Permissions::new(), ends))
 }
 
 /// How far a credential made by `actor` reaches now: a person's current permissions (none
@@ -122,6 +138,16 @@ pub async fn reach_of_maker(
     now: DateTime<Utc>,
 ) -> Result<Permissions, DbError> {
     walk(tx, actor, now, PersonPart::Current).await
+}
+
+/// [`reach_of_maker`], and when that reach ends by itself: the earliest expiry of a key
+/// along the maker chain (a credential dies with its maker, expiry included).
+pub async fn reach_of_maker_until(
+    tx: &mut TenantTx,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(Permissions, Option<DateTime<Utc>>), DbError> {
+    walk_until(tx, actor, now, PersonPart::Current).await
 }
 
 /// How far an assertion vouched for by `actor` reaches (a SCIM group's writer, an SSO

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use identity::config::Settings;
 use identity::db::Db;
 use identity::oidc::clients::{self, ClientSpec};
+use identity::oidc::resources;
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -37,6 +38,9 @@ pub struct CreateArgs {
     alg: Option<String>,
     #[arg(long)]
     ttl_secs: Option<i64>,
+    /// A workspace application its people are not asked to consent to.
+    #[arg(long)]
+    trusted: bool,
     #[arg(long)]
     json: bool,
 }
@@ -90,6 +94,7 @@ pub async fn run(settings: Settings, db: Db, command: ClientsCommand) -> anyhow:
                     .transpose()
                     .map_err(|_| anyhow::anyhow!("--alg must be EdDSA, ES256 or RS256"))?,
                 access_token_ttl_secs: a.ttl_secs,
+                trusted: a.trusted,
             };
             let (client, secret) = clients::create(
                 &db,
@@ -115,12 +120,28 @@ pub async fn run(settings: Settings, db: Db, command: ClientsCommand) -> anyhow:
                 None => None,
             };
             let list = clients::list(&db, tenant).await?;
+            let mut rows = Vec::new();
+            for c in list {
+                let refused = resources::refused_of(&db, &settings.tokens, &c).await?;
+                rows.push((c, refused));
+            }
             if json {
-                print_json(&list)?;
+                let all: Vec<_> = rows
+                    .iter()
+                    .map(|(c, r)| json!({"client": c, "refused_audiences": r}))
+                    .collect();
+                print_json(&all)?;
             } else {
-                for c in list {
+                for (c, refused) in rows {
+                    let warning = match refused.is_empty() {
+                        true => String::new(),
+                        false => format!(
+                            " REFUSED (not a registered resource server; no tokens until changed): {}",
+                            refused.join(",")
+                        ),
+                    };
                     println!(
-                        "{} {} grants={} audiences={}",
+                        "{} {} grants={} audiences={}{warning}",
                         c.client_id,
                         c.name,
                         c.grant_types.join(","),

@@ -5,6 +5,7 @@ mod clients;
 mod domains;
 mod keys;
 mod ops;
+mod resources;
 mod tenants;
 
 use anyhow::{bail, Context};
@@ -56,6 +57,11 @@ enum Command {
     Clients {
         #[command(subcommand)]
         command: clients::ClientsCommand,
+    },
+    /// The platform's resource servers (audiences workspace applications may hold).
+    Resources {
+        #[command(subcommand)]
+        command: resources::ResourcesCommand,
     },
     /// Email domains that route sign-in to a workspace.
     Domains {
@@ -151,6 +157,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bootstrap(args) => ops::bootstrap(settings.clone(), db.clone(), args).await,
         Command::Keys { command } => keys::run(settings.clone(), db.clone(), command).await,
         Command::Clients { command } => clients::run(settings.clone(), db.clone(), command).await,
+        Command::Resources { command } => {
+            resources::run(settings.clone(), db.clone(), command).await
+        }
         Command::Domains { command } => domains::run(settings.clone(), db.clone(), command).await,
         Command::Tenants { command } => tenants::run(settings.clone(), db.clone(), command).await,
         Command::ApiKeys { command } => api_keys::run(settings.clone(), db.clone(), command).await,

@@ -5,9 +5,12 @@
 //!
 //! - only once LISTEN is in place and memory has been emptied after it (anything
 //!   remembered before may have changed unannounced);
-//! - only while its heartbeat (a NOTIFY it sends itself every [`PING_EVERY`]) comes back
-//!   within [`LAG_LIMIT`]: announcements arrive in commit order, so an echo proves every
-//!   earlier one has been applied;
+//! - only while its heartbeat (a NOTIFY it sends itself every [`PING_EVERY`], marked with
+//!   a nonce of this connection) comes back within [`LAG_LIMIT`] and the newest echo was
+//!   sent at most [`PING_EVERY`] + [`LAG_LIMIT`] ago: announcements arrive in commit
+//!   order, so an echo proves every announcement made before it was sent has been
+//!   applied, and a late echo proves only old news. Other instances'
+//!   heartbeats share the channel and prove nothing about this one: they are ignored;
 //! - never after the connection drops: it reconnects with back-off, and meanwhile every
 //!   caller reads the database.
 //!
@@ -122,11 +125,17 @@ async fn run(feed: Weak<Inner>, memory: Memory, url: String) {
 /// Heartbeat bookkeeping shared by the pinger and the reader.
 #[derive(Default)]
 struct Beat {
+    /// Marks this connection's heartbeats (`ping:<nonce>:<n>`).
+    nonce: String,
     listening: AtomicBool,
     sent: AtomicU64,
     echoed: AtomicU64,
-    /// When the oldest heartbeat without an echo went out.
+    /// The heartbeat without an echo yet (one at a time: the oldest unanswered send), and
+    /// when it went out.
     waiting_since: Mutex<Option<Instant>>,
+    /// When the newest heartbeat that came back went out: everything announced before
+    /// then has been applied. Memory is as fresh as this, no fresher.
+    applied_up_to: Mutex<Option<Instant>>,
 }
 
 impl Beat {
@@ -138,8 +147,30 @@ impl Beat {
             .map_or(Duration::ZERO, |t| t.elapsed())
     }
 
+    /// Its own heartbeat came back: memory has caught up to when it was sent.
+    fn echoed(&self, n: u64) {
+        self.echoed.fetch_max(n, Ordering::AcqRel);
+        if n >= self.sent.load(Ordering::Acquire) {
+            let sent_at = self
+                .waiting_since
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(at) = sent_at {
+                *self.applied_up_to.lock().unwrap_or_else(|p| p.into_inner()) = Some(at);
+            }
+        }
+    }
+
+    /// Listening, and what it has applied is at most one heartbeat interval plus
+    /// [`LAG_LIMIT`] old: a late echo (a lagging reader) does not make memory fresh.
     fn caught_up(&self) -> bool {
-        self.listening.load(Ordering::Acquire) && self.waiting() < LAG_LIMIT
+        let fresh = self
+            .applied_up_to
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| at.elapsed() < PING_EVERY + LAG_LIMIT);
+        self.listening.load(Ordering::Acquire) && fresh && self.waiting() < LAG_LIMIT
     }
 }
 
@@ -150,7 +181,10 @@ async fn listen(feed: &Weak<Inner>, memory: &Memory, url: &str) -> anyhow::Resul
         tokio_postgres::connect(url, tokio_postgres::NoTls),
     )
     .await??;
-    let beat = Arc::new(Beat::default());
+    let beat = Arc::new(Beat {
+        nonce: uuid::Uuid::new_v4().simple().to_string(),
+        ..Beat::default()
+    });
     let mut pinger = AbortOnDrop(tokio::spawn(ping(
         client,
         beat.clone(),
@@ -183,15 +217,22 @@ async fn listen(feed: &Weak<Inner>, memory: &Memory, url: &str) -> anyhow::Resul
     }
 }
 
+/// The number of a heartbeat of this connection, `Some(None)` for anybody else's, `None`
+/// when the payload is not a heartbeat.
+fn heartbeat(payload: &str, nonce: &str) -> Option<Option<u64>> {
+    let rest = payload.strip_prefix("ping:")?;
+    Some(
+        rest.split_once(':')
+            .filter(|(n, _)| *n == nonce)
+            .and_then(|(_, k)| k.parse().ok()),
+    )
+}
+
 fn received(inner: &Inner, memory: &Memory, beat: &Beat, payload: &str) {
-    if let Some(n) = payload
-        .strip_prefix("ping:")
-        .and_then(|n| n.parse::<u64>().ok())
-    {
-        beat.echoed.fetch_max(n, Ordering::AcqRel);
-        if n >= beat.sent.load(Ordering::Acquire) {
-            *beat.waiting_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        }
+    if let Some(mine) = heartbeat(payload, &beat.nonce) {
+        // Another instance's heartbeat says nothing about this connection's lag.
+        let Some(n) = mine else { return };
+        beat.echoed(n);
         memory.set_trusted(beat.caught_up());
         return;
     }
@@ -234,7 +275,10 @@ async fn ping(client: tokio_postgres::Client, beat: Arc<Beat>, feed: Weak<Inner>
         let next = n + 1;
         beat.sent.store(next, Ordering::Release);
         *beat.waiting_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-        let sql = format!("SELECT pg_notify('{CHANNEL}', 'ping:{next}')");
+        let sql = format!(
+            "SELECT pg_notify('{CHANNEL}', 'ping:{}:{next}')",
+            beat.nonce
+        );
         if client.batch_execute(&sql).await.is_err() {
             return;
         }
@@ -246,5 +290,19 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heartbeat;
+
+    #[test]
+    fn only_this_connections_heartbeats_count() {
+        assert_eq!(heartbeat("ping:abc:7", "abc"), Some(Some(7)));
+        assert_eq!(heartbeat("ping:xyz:900", "abc"), Some(None));
+        // The unmarked heartbeat of an older instance counts for nobody.
+        assert_eq!(heartbeat("ping:900", "abc"), Some(None));
+        assert_eq!(heartbeat("client:t:c", "abc"), None);
     }
 }

@@ -121,6 +121,7 @@ diesel::table! {
         created_at -> Timestamptz,
         disabled_at -> Nullable<Timestamptz>,
         post_logout_redirect_uris -> Array<Text>,
+        trusted -> Bool,
     }
 }
 
@@ -183,6 +184,7 @@ diesel::table! {
         credential -> Jsonb,
         created_at -> Timestamptz,
         last_used_at -> Nullable<Timestamptz>,
+        sign_count -> Int8,
     }
 }
 
@@ -480,3 +482,23 @@ diesel::table! {
         outcome -> Nullable<Jsonb>,
     }
 }
+
+diesel::table! {
+    resource_servers (audience) {
+        audience -> Text,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    consents (tenant_id, user_id, client_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        client_id -> Text,
+        scopes -> Array<Text>,
+        granted_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(consents, oauth_clients);

@@ -10,6 +10,7 @@ mod admin;
 mod browser;
 mod browser_session;
 pub mod client_ip;
+mod consent;
 mod console;
 mod csrf_form;
 mod errors;
@@ -100,6 +101,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     r.resource("/oauth2/token", vec![post(oauth::token_endpoint)]);
     r.resource("/oauth2/authorize", vec![get(signin::authorize_page)]);
     r.resource("/signin", vec![post(signin::sign_in)]);
+    r.resource("/signin/consent", vec![post(consent::decide)]);
     r.resource("/signin/mfa", vec![post(mfa_step::verify)]);
     r.resource("/signin/mfa/enrol", vec![post(mfa_step::enrol)]);
     r.resource("/signin/mfa/skip", vec![post(mfa_step::skip)]);
@@ -134,6 +136,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     );
     console::routes(&mut r);
     r.resource("/account/sessions", vec![get(account::list)]);
+    r.resource("/account/apps", vec![get(consent::list)]);
+    r.resource(
+        "/account/apps/{client_id}/revoke",
+        vec![post(consent::revoke)],
+    );
     r.resource("/account/mfa", vec![get(account_mfa::show)]);
     r.resource("/account/mfa/enrol", vec![post(account_mfa::enrol)]);
     r.resource("/account/mfa/confirm", vec![post(account_mfa::confirm)]);

@@ -13,7 +13,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::Utc;
 use futures_util::StreamExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -160,11 +160,16 @@ pub async fn resource_type_by_id(id: web::Path<String>) -> Answer {
         .ok_or(ScimError::NotFound)
 }
 
-/// Searching several resource types at once is not offered (RFC 7644 §3.4.3: 501).
-pub async fn root_search() -> HttpResponse {
-    HttpResponse::NotImplemented()
-        .content_type(SCIM_JSON)
-        .body(json!({"schemas": [schema::ERROR], "status": "501", "detail": "search the /Users or /Groups endpoint"}).to_string())
+/// `POST /.search`: Users and Groups at once (RFC 7644 §3.4.3).
+pub async fn root_search(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Answer {
+    let params = search_params(payload, &state).await?;
+    let session = client(&req, &state, false).await?;
+    let (list, total) = session.search_all(&params, &base(&state)).await?;
+    Ok(ok(&list_response(list, total, params.start_index)))
 }
 
 // ---- resources ----

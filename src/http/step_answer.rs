@@ -5,10 +5,12 @@
 
 use super::browser::{allow_form_target, host_cookie, see_other, CSRF_COOKIE, SESSION_COOKIE};
 use super::login_pages::page_for;
+use super::pages::consent::{self as consent_pages, ConsentPage};
 use super::pages::{self, mfa as mfa_pages};
 use crate::auth::sessions::ActiveSession;
 use crate::auth::signin::SignedIn;
 use crate::crypto::random;
+use crate::login::code::Issued;
 use crate::login::{self, LoginError};
 use crate::mfa::FRESH_SECS;
 use crate::oidc::authorize::{self, AuthRequest, AuthorizeError, CARRIED};
@@ -63,15 +65,19 @@ pub(crate) fn authorize_error(state: &AppState, e: AuthorizeError) -> HttpRespon
     }
 }
 
-/// A code for the session, and the browser sent back to the client with it.
+/// A code for the session, and the browser sent back to the client with it; or the
+/// consent question, whose form carries `csrf` (the token of the CSRF cookie this answer
+/// sets, or the one a new session's cookies set).
 pub(crate) async fn code_redirect(
     state: &AppState,
     req: &AuthRequest,
     session: &ActiveSession,
+    csrf: &str,
 ) -> HttpResponse {
     let code = match login::code::issue(&ports(state), req, session, Utc::now()).await {
-        Ok(code) => code,
-        Err(e) => return page_for(&e),
+        Ok(Issued::Code(code)) => code,
+        Ok(Issued::AskConsent) => return consent_page(req, csrf),
+        Err(e) => return refused(state, e),
     };
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = req.state.as_deref() {
@@ -79,6 +85,25 @@ pub(crate) async fn code_redirect(
     }
     pairs.push(("iss", state.settings.tokens.issuer.as_str()));
     see_other(&authorize::redirect_with(&req.redirect_uri, &pairs))
+}
+
+/// "Allow this application?", with the request in hidden fields.
+fn consent_page(req: &AuthRequest, csrf: &str) -> HttpResponse {
+    let returns_to = crate::oidc::clients::origin_of(&req.redirect_uri).unwrap_or_default();
+    let hidden = req.as_fields();
+    let page = ConsentPage {
+        title: "Allow this application?",
+        app: &req.client.name,
+        scopes: consent_pages::scope_words(&req.scope),
+        apis: &req.client.audiences,
+        returns_to,
+        csrf,
+        hidden: &hidden,
+    };
+    let mut resp = consent_pages::consent(&page);
+    let _ = resp.add_cookie(&host_cookie(CSRF_COOKIE, csrf.to_string(), 3600));
+    allow_form_target(&mut resp, Some(&req.redirect_uri));
+    resp
 }
 
 /// The authorization request's parameters, to finish it after the next step.
@@ -124,8 +149,10 @@ pub(crate) async fn signed_in(
     state: &AppState,
     finished: &login::second_factor::Finished,
 ) -> HttpResponse {
-    let mut resp = code_redirect(state, &finished.auth, &active(&finished.signed_in)).await;
-    signed_in_cookies(&mut resp, state, &finished.signed_in, random::token::<32>());
+    let csrf = random::token::<32>();
+    let session = active(&finished.signed_in);
+    let mut resp = code_redirect(state, &finished.auth, &session, &csrf).await;
+    signed_in_cookies(&mut resp, state, &finished.signed_in, csrf);
     resp
 }
 
@@ -139,11 +166,11 @@ pub(crate) async fn answer(
     let csrf = random::token::<32>();
     match outcome {
         login::Outcome::Code => match existing {
-            Some(session) => code_redirect(state, auth, session).await,
+            Some(session) => code_redirect(state, auth, session, &csrf).await,
             None => page_for(&LoginError::Unavailable("a code without a session".into())),
         },
         login::Outcome::SignedIn(done) => {
-            let mut resp = code_redirect(state, auth, &active(&done)).await;
+            let mut resp = code_redirect(state, auth, &active(&done), &csrf).await;
             signed_in_cookies(&mut resp, state, &done, csrf);
             resp
         }

@@ -1,5 +1,8 @@
 //! RP-initiated logout, decided: where to return (only a `post_logout_redirect_uri`
-//! registered for the client named by `client_id` or the `id_token_hint`), and whether the
+//! registered for the client named by `client_id` or the `id_token_hint`, and only when an
+//! `id_token_hint` of that client came with it or a session of that client was ended here:
+//! otherwise the signed-out page stays on this service, so the identity domain is no open
+//! redirect for any registered address), and whether the
 //! browser's session may end (only when the request proves its owner or their application
 //! asked: a hint for this very session, or the confirmation form posted back). A store that
 //! does not answer is an outage, never "not registered" or "not signed in".
@@ -7,6 +10,7 @@
 use super::first_step::{LoginError, Ports};
 use crate::audit::Origin;
 use crate::auth::sessions::{self, ActiveSession};
+use crate::db::models::codes;
 use crate::db::DbError;
 use crate::jwt::keyset::KeySet;
 use crate::jwt::validate::{self, IdTokenHint};
@@ -94,13 +98,21 @@ pub async fn logout(
         },
         None => None,
     };
+    let mut ended_for_client = false;
     if let Some(session) = session {
         if !asked_by_owner(hint.as_ref(), req.confirmed, &session) {
             return Ok(LogoutOutcome::Confirm);
+        }
+        if let (Some(client), None) = (req.client_id, hint.as_ref()) {
+            let mut tx = ports.db.tenant_read(session.tenant).await?;
+            ended_for_client = codes::issued_to(&mut tx, session.id, client).await?;
+            tx.commit().await?;
         }
         sessions::sign_out(ports.db, ports.envelope, &session, origin, now)
             .await
             .map_err(|e| LoginError::Unavailable(e.to_string()))?;
     }
+    // The hint was checked to be the client's own (`return_to`).
+    let return_to = return_to.filter(|_| hint.is_some() || ended_for_client);
     Ok(LogoutOutcome::SignedOut { return_to })
 }

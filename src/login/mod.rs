@@ -19,6 +19,7 @@
 
 pub mod begin;
 pub mod code;
+pub mod consent;
 pub mod first_step;
 pub mod idp_returned;
 pub mod logout;

@@ -14,6 +14,7 @@ use crate::mfa::factors::{self, Enrolment, MfaError, Passed};
 use crate::mfa::pending::{self, Pending, Purpose};
 use crate::mfa::policy::{self, Step};
 use crate::oidc::authorize::{self, AuthRequest};
+use crate::passkeys::PasskeyError;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -196,7 +197,20 @@ pub async fn verify_passkey(
     charge(ports, &found).await?;
     let who = (found.tenant, found.user);
     let cookies = (cookie, ceremony);
-    let verified = super::passkey::second_factor(ports, who, cookies, answer, origin, now).await?;
+    let verified =
+        match super::passkey::second_factor(ports, who, cookies, answer, origin, now).await {
+            Ok(v) => v,
+            // A refused passkey is a failed second step, audited like a wrong code.
+            Err(e @ LoginError::Passkey(PasskeyError::Refused(_) | PasskeyError::Unknown)) => {
+                let mut tx = ports.db.tenant(found.tenant).await?;
+                signin::record_failure(&mut tx, ports.envelope, found.user, "passkey", origin, now)
+                    .await
+                    .map_err(|e| LoginError::Unavailable(e.to_string()))?;
+                tx.commit().await?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
     let amr = with(&found, &verified.methods);
     let mut tx = ports.db.tenant(found.tenant).await?;
     let finished = finish(ports, &mut tx, (&found, cookie), &amr, origin, now).await?;

@@ -127,8 +127,9 @@ pub async fn set_exemption(
     Ok(())
 }
 
-/// An admin clears a person's factors; every session of theirs ends (and with them their
-/// refresh tokens and person tokens).
+/// An admin clears a person's second factors (authenticator app, recovery codes and
+/// passkeys: a reset that left a passkey would leave a way in the person may have lost);
+/// every session of theirs ends (and with them their refresh tokens and person tokens).
 pub async fn admin_reset(
     tx: &mut TenantTx,
     envelope: &Envelope,
@@ -147,6 +148,10 @@ pub async fn admin_reset(
     )
     .await
     .map_err(|_| AppError::Unavailable)?;
+    let ctx = crate::audit::Context { actor, origin, now };
+    crate::passkeys::credentials::reset(tx, envelope, &ctx, user)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
     sessions::end_all(
         tx,
         envelope,

@@ -25,6 +25,30 @@ pub struct AuthRequest {
     pub wants_mfa: bool,
 }
 
+impl AuthRequest {
+    /// The request as form fields, to finish it after a question (consent) is answered:
+    /// validated again then. `prompt` is left out: it was honoured by asking.
+    pub fn as_fields(&self) -> Vec<(String, String)> {
+        let mut out = vec![
+            ("client_id", self.client.client_id.clone()),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("response_type", "code".to_string()),
+            ("code_challenge", self.code_challenge.clone()),
+            ("code_challenge_method", "S256".to_string()),
+            ("scope", self.scope.clone()),
+        ];
+        let optional = [
+            ("state", self.state.clone()),
+            ("nonce", self.nonce.clone()),
+            ("max_age", self.max_age.map(|a| a.to_string())),
+            ("tenant", self.tenant_slug.clone()),
+            ("acr_values", self.wants_mfa.then(|| ACR_MFA.to_string())),
+        ];
+        out.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        out.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+}
+
 /// Authentication context classes: password only, and password plus a second factor.
 pub const ACR_PASSWORD: &str = "urn:identity:acr:pwd";
 pub const ACR_MFA: &str = "urn:identity:acr:mfa";
@@ -140,9 +164,12 @@ pub async fn validate(
     let prompt = get("prompt").map(str::to_string);
     if prompt
         .as_deref()
-        .is_some_and(|p| p != "login" && p != "none")
+        .is_some_and(|p| !["login", "none", "consent"].contains(&p))
     {
-        return Err(fail("invalid_request", "prompt must be login or none"));
+        return Err(fail(
+            "invalid_request",
+            "prompt must be login, none or consent",
+        ));
     }
     let max_age =
         match get("max_age") {

@@ -17,6 +17,7 @@ pub struct ClientEdit {
     pub redirect_uris: Option<Vec<String>>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub audiences: Option<Vec<String>>,
+    pub trusted: Option<bool>,
 }
 
 pub async fn update(
@@ -39,6 +40,7 @@ pub async fn update(
             edit.post_logout_redirect_uris.is_some(),
         ),
         ("audiences", edit.audiences.is_some()),
+        ("trusted", edit.trusted.is_some()),
     ]
     .into_iter()
     .filter_map(|(field, set)| set.then_some(field))
@@ -50,6 +52,7 @@ pub async fn update(
         .post_logout_redirect_uris
         .unwrap_or(row.post_logout_redirect_uris);
     row.audiences = edit.audiences.unwrap_or(row.audiences);
+    row.trusted = edit.trusted.unwrap_or(row.trusted);
     check(&ClientSpec {
         name: row.name.clone(),
         grant_types: row.grant_types.clone(),
@@ -59,6 +62,9 @@ pub async fn update(
         scopes: row.scopes.clone(),
         ..Default::default()
     })?;
+    if tx.tenant() != crate::ids::TenantId::PLATFORM {
+        super::resources::require_registered(&mut tx, &row.audiences).await?;
+    }
     if !model::update(&mut tx, &row).await? {
         return Err(ClientError::NotFound);
     }

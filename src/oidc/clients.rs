@@ -38,6 +38,8 @@ pub struct Client {
     pub signing_alg: Alg,
     pub access_token_ttl_secs: i64,
     pub created_at: DateTime<Utc>,
+    /// A workspace application its workspace vouches for: no consent screen.
+    pub trusted: bool,
 }
 
 impl Client {
@@ -59,11 +61,18 @@ impl Client {
             scopes: row.scopes,
             resource_audience: row.resource_audience,
             created_at: row.created_at,
+            trusted: row.trusted,
         })
     }
 
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
+    }
+
+    /// A person signing in to it is asked to consent first: a workspace's application the
+    /// workspace has not marked as trusted. The platform's own clients are first party.
+    pub fn asks_consent(&self) -> bool {
+        self.tenant_id.is_some() && !self.trusted
     }
 
     /// The tenant whose transaction holds this client.
@@ -99,6 +108,8 @@ pub struct ClientSpec {
     pub resource_audience: Option<String>,
     pub signing_alg: Option<Alg>,
     pub access_token_ttl_secs: Option<i64>,
+    /// A workspace application that asks no consent (see `crate::admin::client_actions`).
+    pub trusted: bool,
 }
 
 /// `scheme://host[:port]` of an acceptable redirect URI: absolute, no fragment, no spaces
@@ -256,12 +267,17 @@ pub async fn register(
             .map_err(|_| ClientError::Invalid("access_token_ttl_secs"))?,
         created_at: now,
         disabled_at: None,
+        trusted: spec.trusted,
     };
     let secret = new_secret();
     let mut tx = db.tenant(owner).await?;
+    if spec.tenant.is_some() {
+        super::resources::require_registered(&mut tx, &row.audiences).await?;
+    }
     model::insert(&mut tx, &row).await?;
     model::add_secret(&mut tx, &client_id, &hash_secret(&secret), now).await?;
-    let details = json!({"grant_types": row.grant_types, "audiences": row.audiences});
+    let details =
+        json!({"grant_types": row.grant_types, "audiences": row.audiences, "trusted": row.trusted});
     audit_client(
         &mut tx,
         envelope,

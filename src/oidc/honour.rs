@@ -7,8 +7,9 @@
 use super::client_lookup;
 use super::clients::tenant_of as owner_of_client;
 use super::error::OAuthError;
+use crate::apikeys::service as keys_service;
 use crate::db::memory::{Memory, Ticket};
-use crate::db::models::{api_keys, revocations, sessions};
+use crate::db::models::{revocations, sessions};
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
 use crate::jwt::claims::AccessClaims;
@@ -140,7 +141,8 @@ async fn read(
         None => None,
     };
     let key = match holder {
-        Holder::ApiKey(k) => Some((*k, api_keys::usable_until(&mut tx, *k, now).await?)),
+        // The whole maker chain: a key made by a revoked or expired key is not honoured.
+        Holder::ApiKey(k) => Some((*k, keys_service::usable_until(&mut tx, *k, now).await?)),
         _ => None,
     };
     tx.commit().await?;

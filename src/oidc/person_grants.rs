@@ -81,6 +81,7 @@ async fn person_tokens(
             "the workspace requires multi-factor authentication; sign in again",
         ));
     }
+    super::resources::require_in_bounds(tx, settings, client).await?;
     let default_aud = userinfo_audience(settings);
     let audience = match resource {
         Some(r) => pick_audience(&client.audiences, Some(r), None)?,

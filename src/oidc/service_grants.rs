@@ -203,9 +203,22 @@ pub fn exchange_api_key(
         audience: aud,
         scope: identity.permissions.join(" "),
         tid: Some(identity.tenant.to_string()),
-        roles: Some(vec![identity.role.clone()]),
+        // Only a role the maker's reach left whole is named; the scope lists what is left.
+        roles: Some(
+            identity
+                .whole_role
+                .then(|| vec![identity.role.clone()])
+                .unwrap_or_default(),
+        ),
         amr: None,
-        ttl_secs: settings.api_key_token_ttl_secs,
+        // Never beyond the key's own end (the earliest along its maker chain).
+        ttl_secs: identity
+            .expires_at
+            .map_or(settings.api_key_token_ttl_secs, |e| {
+                settings
+                    .api_key_token_ttl_secs
+                    .min((e - now).num_seconds().max(1))
+            }),
     };
     let (token, claims) = issue(keys, settings, grant, now)?;
     Ok(TokenResponse {

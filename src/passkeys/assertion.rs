@@ -110,6 +110,27 @@ pub async fn check_sign_in(
     settle(parts, (tenant, UserId(handle)), answer, result, origin, now).await
 }
 
+/// A counter that did not move forward: audited, refused.
+async fn clone_suspected(
+    parts: &Parts<'_>,
+    mut tx: crate::db::TenantTx,
+    (user, passkey): (UserId, uuid::Uuid),
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<Verified, PasskeyError> {
+    let actor = format!("user:{user}");
+    let ctx = Context {
+        actor: &actor,
+        origin,
+        now,
+    };
+    let details = json!({ "passkey": passkey });
+    let action = Action::PasskeyCloneSuspected;
+    record(&mut tx, parts.envelope, &ctx, user, action, details).await?;
+    tx.commit().await?;
+    Err(PasskeyError::PossibleClone)
+}
+
 /// Records the outcome: the updated counter and last use, or the suspected clone.
 async fn settle(
     parts: &Parts<'_>,
@@ -128,24 +149,7 @@ async fn settle(
     let result = match result {
         Ok(r) => r,
         Err(WebauthnError::CredentialPossibleCompromise) => {
-            let actor = format!("user:{user}");
-            let ctx = Context {
-                actor: &actor,
-                origin,
-                now,
-            };
-            let details = json!({ "passkey": row.id });
-            record(
-                &mut tx,
-                parts.envelope,
-                &ctx,
-                user,
-                Action::PasskeyCloneSuspected,
-                details,
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(PasskeyError::PossibleClone);
+            return clone_suspected(parts, tx, (user, row.id), origin, now).await;
         }
         Err(e) => return Err(PasskeyError::Refused(e.to_string())),
     };
@@ -155,7 +159,12 @@ async fn settle(
     let credential = changed
         .then(|| serde_json::to_value(&passkey).ok())
         .flatten();
-    model::used(&mut tx, row.id, credential.as_ref(), now).await?;
+    // The counter check and its update are one statement: of two uses racing with the
+    // same counter (a clone and the device), one loses here.
+    let use_ = (credential.as_ref(), result.counter());
+    if !model::used(&mut tx, row.id, use_, now).await? {
+        return clone_suspected(parts, tx, (user, row.id), origin, now).await;
+    }
     tx.commit().await?;
     Ok(Verified {
         tenant,

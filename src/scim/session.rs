@@ -79,6 +79,42 @@ impl Session {
         Ok(found)
     }
 
+    /// A search across Users and Groups (RFC 7644 §3.4.3, `POST /.search`): Users first,
+    /// then Groups, paged over both. A filter naming an attribute one type lacks matches
+    /// none of that type; it is an error only when it fits neither.
+    pub async fn search_all(
+        mut self,
+        params: &ListParams,
+        base: &str,
+    ) -> Result<(Vec<Value>, i64), ScimError> {
+        let start = params.start_index.max(1);
+        let mut wide = params.clone();
+        wide.start_index = 1;
+        wide.count = start - 1 + params.count.max(0);
+        let (mut all, mut total, mut refused) = (Vec::new(), 0, None);
+        for res in [Resource::Users, Resource::Groups] {
+            let found = match res {
+                Resource::Users => users::list(&mut self.tx, &wide, base).await,
+                Resource::Groups => groups::list(&mut self.tx, &wide, base).await,
+            };
+            match found {
+                Ok((list, n)) => {
+                    all.extend(list);
+                    total += n;
+                }
+                Err(e) if e.scim_type() == Some("invalidFilter") => refused = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        self.tx.commit().await?;
+        if let (Some(e), true) = (refused, total == 0 && all.is_empty()) {
+            return Err(e);
+        }
+        let skip = usize::try_from(start - 1).unwrap_or(0);
+        let take = usize::try_from(params.count.max(0)).unwrap_or(0);
+        Ok((all.into_iter().skip(skip).take(take).collect(), total))
+    }
+
     pub async fn get(mut self, res: Resource, id: Uuid, base: &str) -> Result<Value, ScimError> {
         let found = match res {
             Resource::Users => users::get(&mut self.tx, id, base).await?,

@@ -27,8 +27,8 @@ pub struct ConnectionInput {
     pub domains: Vec<DomainRow>,
     #[serde(default = "yes")]
     pub password_signin_allowed: bool,
-    #[serde(default)]
-    pub idp_mfa_accepted: bool,
+    /// Absent: `false` on create, the stored value on replace.
+    pub idp_mfa_accepted: Option<bool>,
     pub saml: Option<SamlInput>,
     pub oidc: Option<OidcInput>,
 }
@@ -57,8 +57,7 @@ pub struct OidcInput {
     pub client_secret: Option<secrecy::SecretString>,
     pub scopes: Option<Vec<String>>,
     pub groups_claim: Option<String>,
-    #[serde(default)]
-    pub use_userinfo: bool,
+    pub use_userinfo: Option<bool>,
 }
 
 impl<'de> Deserialize<'de> for DomainRow {
@@ -127,12 +126,18 @@ pub(super) async fn saml_metadata(
     }
 }
 
-/// Checks the input; returns the settings JSON (without secrets).
+/// A field of the stored settings (on replace), for a field the input leaves out: what a
+/// form does not show is kept, as a left-out secret is.
+fn kept<T: serde::de::DeserializeOwned>(stored: Option<&serde_json::Value>, k: &str) -> Option<T> {
+    serde_json::from_value(stored?.get(k)?.clone()).ok()
+}
+
+/// Checks the input; returns the settings JSON (without secrets). `stored` holds the
+/// current settings on replace: fields the input leaves out keep their values.
 pub(super) fn settings_of(
     input: &ConnectionInput,
-    metadata: Option<&Metadata>,
-    id: Uuid,
-    tenant: TenantId,
+    (metadata, stored): (Option<&Metadata>, Option<&serde_json::Value>),
+    (id, tenant): (Uuid, TenantId),
     public_url: &str,
     sp_cert: Option<String>,
     net: &Outbound,
@@ -146,6 +151,7 @@ pub(super) fn settings_of(
             let sp_entity_id = s
                 .sp_entity_id
                 .clone()
+                .or_else(|| kept(stored, "sp_entity_id"))
                 .unwrap_or_else(|| urls(public_url, tenant, id).metadata);
             if sp_entity_id.is_empty() || sp_entity_id.len() > 1024 {
                 return Err(bad("sp_entity_id must be 1 to 1024 characters"));
@@ -167,6 +173,14 @@ pub(super) fn settings_of(
             };
             let (entity, sso) =
                 facts.map_or_else(Default::default, |(_, f)| (f.entity_id, f.sso_url));
+            // The browser is sent there with the AuthnRequest: https (http and private
+            // addresses only where private networks are allowed).
+            let sso_ok = url::Url::parse(&sso).is_ok_and(|u| net.check(&u).is_ok());
+            if !sso.is_empty() && !sso_ok {
+                return Err(bad(
+                    "the IdP's SSO URL in its metadata must be an https URL",
+                ));
+            }
             let settings = SamlSettings {
                 idp_metadata: metadata.map(|m| m.0.clone()).unwrap_or_default(),
                 idp_metadata_url: metadata.and_then(|m| m.1.clone()),
@@ -174,7 +188,11 @@ pub(super) fn settings_of(
                 idp_sso_url: sso,
                 sp_entity_id,
                 sp_cert_der: sp_cert.unwrap_or_default(),
-                clock_skew_secs: s.clock_skew_secs.unwrap_or(60).clamp(0, 600),
+                clock_skew_secs: s
+                    .clock_skew_secs
+                    .or_else(|| kept(stored, "clock_skew_secs"))
+                    .unwrap_or(60)
+                    .clamp(0, 600),
             };
             Ok((
                 "saml",
@@ -191,6 +209,7 @@ pub(super) fn settings_of(
             let mut scopes = o
                 .scopes
                 .clone()
+                .or_else(|| kept(stored, "scopes"))
                 .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]);
             if !scopes.iter().any(|s| s == "openid") {
                 scopes.insert(0, "openid".into());
@@ -206,8 +225,15 @@ pub(super) fn settings_of(
                 issuer: o.issuer.trim_end_matches('/').to_string(),
                 client_id: o.client_id.clone(),
                 scopes,
-                groups_claim: o.groups_claim.clone().unwrap_or_else(|| "groups".into()),
-                use_userinfo: o.use_userinfo,
+                groups_claim: o
+                    .groups_claim
+                    .clone()
+                    .or_else(|| kept(stored, "groups_claim"))
+                    .unwrap_or_else(|| "groups".into()),
+                use_userinfo: o
+                    .use_userinfo
+                    .or_else(|| kept(stored, "use_userinfo"))
+                    .unwrap_or(false),
             };
             Ok((
                 "oidc",

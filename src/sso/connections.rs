@@ -5,6 +5,7 @@
 
 pub use super::connection_input::ConnectionInput;
 use super::connection_input::{bad, checked_domains, saml_metadata, settings_of};
+use super::connection_reach::{check_power, require_delete_reach};
 pub use super::connection_view::{get, list, urls, view, Urls};
 use super::outbound::Outbound;
 use super::{sp_keys, SsoError};
@@ -153,31 +154,13 @@ pub struct Site<'a> {
     pub net: &'a Outbound,
 }
 
-fn audit_details(input: &ConnectionInput, domains: &[DomainRow]) -> serde_json::Value {
+fn audit_details(input: &ConnectionInput, domains: &[DomainRow], mfa: bool) -> serde_json::Value {
     json!({
         "kind": input.kind, "name": input.name.trim(), "enabled": input.enabled,
         "domains": domains, "password_signin_allowed": input.password_signin_allowed,
-        "idp_mfa_accepted": input.idp_mfa_accepted,
+        "idp_mfa_accepted": mfa,
         "client_secret_changed": input.oidc.as_ref().is_some_and(|o| o.client_secret.is_some()),
     })
-}
-
-/// A connection's IdP asserts roles through the workspace's role mappings and may link or
-/// vouch for accounts: creating or changing one needs every permission the mappings could
-/// hand out (`crate::authority::mapping_reach`), and a connection that may link existing
-/// accounts (a verified domain) or vouch for MFA can take over any account of its domains,
-/// the workspace owner's included, so it needs every right an owner has, not `sso:write`.
-async fn check_power(db: &Db, who: &Principal, input: &ConnectionInput) -> Result<(), AppError> {
-    let mut tx = db.tenant_read(who.tenant).await?;
-    let reach = crate::authority::mapping_reach(&mut tx).await?;
-    tx.commit().await?;
-    crate::authority::require_cover(&who.permissions, &reach).map_err(|_| AppError::Forbidden)?;
-    if input.idp_mfa_accepted || input.domains.iter().any(|d| d.verified) {
-        for p in ["users:write", "roles:write", "settings:write"] {
-            who.require(p)?;
-        }
-    }
-    Ok(())
 }
 
 /// What a connection trusts: for SAML the IdP's entity id, SSO URL and signing
@@ -193,6 +176,44 @@ fn trust_of(settings: &serde_json::Value) -> serde_json::Value {
         }),
         None => json!({ "issuer": field("issuer"), "client_id": field("client_id") }),
     }
+}
+
+/// Every field a replace changes, by name (settings fields by their own names).
+fn changed_fields(
+    old: &model::ConnectionRow,
+    new: &model::NewConnection<'_>,
+    (old_domains, new_domains): (&[DomainRow], &[DomainRow]),
+    input: &ConnectionInput,
+) -> Vec<String> {
+    let mut out: Vec<String> = [
+        ("name", old.name != new.name),
+        ("enabled", old.enabled != new.enabled),
+        (
+            "password_signin_allowed",
+            old.password_signin_allowed != new.password_signin_allowed,
+        ),
+        (
+            "idp_mfa_accepted",
+            old.idp_mfa_accepted != new.idp_mfa_accepted,
+        ),
+        ("domains", old_domains != new_domains),
+        (
+            "client_secret",
+            input
+                .oidc
+                .as_ref()
+                .is_some_and(|o| o.client_secret.is_some()),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, c)| *c)
+    .map(|(f, _)| f.to_string())
+    .collect();
+    if let (Some(a), Some(b)) = (old.settings.as_object(), new.settings.as_object()) {
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        out.extend(keys.into_iter().filter(|k| a.get(*k) != b.get(*k)).cloned());
+    }
+    out
 }
 
 fn stored_metadata(settings: &serde_json::Value) -> Option<(String, Option<String>)> {
@@ -214,7 +235,8 @@ pub async fn create(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
-    check_power(db, who, input).await?;
+    let mfa = input.idp_mfa_accepted.unwrap_or(false);
+    check_power(db, who, input, mfa).await?;
     let metadata = saml_metadata(input, site.net).await?;
     let id = Uuid::new_v4();
     let keys = if input.kind == "saml" {
@@ -228,9 +250,8 @@ pub async fn create(
     };
     let (kind, settings) = settings_of(
         input,
-        metadata.as_ref(),
-        id,
-        who.tenant,
+        (metadata.as_ref(), None),
+        (id, who.tenant),
         site.public_url,
         keys.as_ref().map(|k| k.1.clone()),
         site.net,
@@ -251,7 +272,7 @@ pub async fn create(
         name: input.name.trim(),
         enabled: input.enabled,
         password_signin_allowed: input.password_signin_allowed,
-        idp_mfa_accepted: input.idp_mfa_accepted,
+        idp_mfa_accepted: mfa,
         settings: &settings,
         configured_by: &who.actor,
         now,
@@ -270,7 +291,7 @@ pub async fn create(
         actor: &who.actor,
         action: Action::SsoConnectionCreated,
         target: &format!("sso_connection:{id}"),
-        details: audit_details(input, &doms),
+        details: audit_details(input, &doms, mfa),
     };
     audit::record(&mut tx, envelope, event, origin, now).await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
@@ -313,10 +334,18 @@ pub async fn replace(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, AppError> {
-    check_power(db, who, input).await?;
+    let stored_mfa = {
+        let mut tx = db.tenant_read(who.tenant).await?;
+        let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        row.idp_mfa_accepted
+    };
+    let mfa = input.idp_mfa_accepted.unwrap_or(stored_mfa);
+    check_power(db, who, input, mfa).await?;
     let metadata = saml_metadata(input, site.net).await?;
     let mut tx = db.tenant(who.tenant).await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let old_domains = model::domains(&mut tx, id).await?;
     if row.kind != input.kind {
         return Err(bad("the kind of a connection cannot change"));
     }
@@ -328,7 +357,10 @@ pub async fn replace(
     // No metadata given: the stored metadata stays (as a left-out OIDC secret does).
     let metadata = metadata.or_else(|| stored_metadata(&row.settings));
     let md = metadata.as_ref();
-    let (kind, settings) = settings_of(input, md, id, who.tenant, site.public_url, cert, site.net)?;
+    let stored = Some(&row.settings);
+    let place = (id, who.tenant);
+    let (kind, settings) =
+        settings_of(input, (md, stored), place, site.public_url, cert, site.net)?;
     let doms = checked_domains(&mut tx, &input.domains).await?;
     let new = model::NewConnection {
         id,
@@ -336,11 +368,12 @@ pub async fn replace(
         name: input.name.trim(),
         enabled: input.enabled,
         password_signin_allowed: input.password_signin_allowed,
-        idp_mfa_accepted: input.idp_mfa_accepted,
+        idp_mfa_accepted: mfa,
         settings: &settings,
         configured_by: &who.actor,
         now,
     };
+    let changed = changed_fields(&row, &new, (&old_domains, &doms), input);
     model::update(&mut tx, &new).await?;
     model::set_domains(&mut tx, id, &doms).await?;
     write_secrets(&mut tx, envelope, id, input, None).await?;
@@ -355,8 +388,9 @@ pub async fn replace(
         action: Action::SsoConnectionUpdated,
         target: &format!("sso_connection:{id}"),
         details: {
-            let mut d = audit_details(input, &doms);
+            let mut d = audit_details(input, &doms, mfa);
             d["idp_changed"] = json!(idp_changed);
+            d["changed"] = json!(changed);
             d
         },
     };
@@ -376,6 +410,7 @@ pub async fn delete(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = db.tenant(who.tenant).await?;
+    require_delete_reach(&mut tx, who, id).await?;
     if !model::delete(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }

@@ -6,6 +6,7 @@
 //! engine (`crate::admin::mapping_engine`) over the groups and attributes stored here.
 
 pub mod connection_input;
+mod connection_reach;
 pub mod connection_test;
 pub mod connection_view;
 pub mod connections;

@@ -51,7 +51,14 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside)
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                // NAT64 (64:ff9b::/96, 64:ff9b:1::/48) and 6to4 (2002::/16) carry an IPv4
+                // address a gateway reaches, internal ones included; IPv4-compatible
+                // (::/96) likewise: none is an ordinary public address.
+                || (s[0] == 0x64 && s[1] == 0xff9b)
+                || s[0] == 0x2002
+                || s[..6].iter().all(|x| *x == 0))
         }
     }
 }
@@ -87,6 +94,9 @@ impl Outbound {
     pub fn new(allow_private: bool) -> Result<Self, SsoError> {
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Never through a proxy from the environment: the address checks would check
+            // the proxy, not the identity provider.
+            .no_proxy()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10));
         if !allow_private {
@@ -200,6 +210,11 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "2002:a9fe:a9fe::1",
+            "::a9fe:a9fe",
+            "fec0::1",
         ] {
             let ip: IpAddr = internal.parse().unwrap_or_else(|_| panic!("{internal}"));
             assert!(!is_public(ip), "{internal}");

@@ -159,8 +159,8 @@ async fn only_admin_audience_jwts_and_api_keys_are_accepted() {
     let app = TestApp::spawn(db.settings()).await;
     let pool = db.db();
     let t = tenant(&pool, &envelope(&[1]), "alpha").await;
-    let client = tenant_client(&pool, t.tenant_id, &[API, ADMIN], None).await;
     // A client_credentials token, even for the admin audience, has no user or key behind it.
+    let client = platform_client(&pool, Alg::EdDSA, &[API, ADMIN], None).await;
     let cc = client_token(&app, &client, ADMIN).await;
     assert_eq!(
         call(&app, &cc, Method::GET, "/admin/v1/users", None)

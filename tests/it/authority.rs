@@ -33,7 +33,7 @@ pub async fn rig() -> Rig {
     let root = admin_key(&pool, t.tenant_id, "admin").await;
     let spec = identity::oidc::clients::ClientSpec {
         name: "Admin console".into(),
-        client_id: Some("console".into()),
+        client_id: Some(identity::oidc::console_client::CONSOLE_CLIENT_ID.into()),
         grant_types: vec!["authorization_code".into()],
         redirect_uris: vec![REDIRECT.into()],
         audiences: vec![ADMIN.into()],
@@ -45,7 +45,7 @@ pub async fn rig() -> Rig {
             .await
             .unwrap();
     let console = TestClient {
-        id: "console".into(),
+        id: identity::oidc::console_client::CONSOLE_CLIENT_ID.into(),
         secret,
     };
     Rig {

@@ -251,7 +251,7 @@ async fn a_persons_admin_token_works_until_the_session_ends() {
     let t = tenant(&pool, &env, "alpha").await;
     let spec = ClientSpec {
         name: "Admin console".into(),
-        client_id: Some("crm-admin".into()),
+        client_id: Some(identity::oidc::console_client::CONSOLE_CLIENT_ID.into()),
         grant_types: vec!["authorization_code".into()],
         redirect_uris: vec![REDIRECT.into()],
         audiences: vec![ADMIN.into()],
@@ -261,10 +261,17 @@ async fn a_persons_admin_token_works_until_the_session_ends() {
         .await
         .unwrap();
     let console = TestClient {
-        id: "crm-admin".into(),
+        id: identity::oidc::console_client::CONSOLE_CLIENT_ID.into(),
         secret,
     };
-    let (session, code) = signed_in_code(&pool, &t, "crm-admin", "openid", None).await;
+    let (session, code) = signed_in_code(
+        &pool,
+        &t,
+        identity::oidc::console_client::CONSOLE_CLIENT_ID,
+        "openid",
+        None,
+    )
+    .await;
     let res = token_response(
         &app,
         &console,

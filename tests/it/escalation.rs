@@ -191,3 +191,120 @@ async fn an_sso_write_holder_cannot_configure_an_idp_while_mappings_hand_out_adm
     assert_eq!(status, 403, "{body}");
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn deleting_a_connection_needs_the_reach_it_carries() {
+    let r = rig().await;
+    r.role("sso-admin", &["sso:write", "users:read"]).await;
+    let person = r.user("sso@acme.example", &["sso-admin"]).await;
+    let key = r.key_made_by(&format!("user:{person}"), "sso-admin").await;
+    let connection = json!({
+        "kind": "oidc", "name": "Corp IdP", "enabled": true, "domains": [],
+        "oidc": {"issuer": "https://idp.corp.example", "client_id": "crm", "client_secret": "s3cret"}
+    });
+    let (s, made) = api(
+        &r.app,
+        &r.root,
+        Method::POST,
+        "/admin/v1/sso-connections",
+        Some(connection),
+    )
+    .await;
+    assert_eq!(s, 201, "{made}");
+    let path = format!("/admin/v1/sso-connections/{}", made["id"].as_str().unwrap());
+
+    // Its group rules hand out admin: the narrow key may not drop them.
+    let rule = Some(json!({"group": "Admins", "role": "admin"}));
+    let (s, b) = api(
+        &r.app,
+        &r.root,
+        Method::POST,
+        "/admin/v1/role-mappings",
+        rule,
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let (status, body) = api(&r.app, &key, Method::DELETE, &path, None).await;
+    assert_eq!(
+        status, 403,
+        "an sso:write key deleted an admin-granting connection: {body}"
+    );
+
+    // No rules, but the workspace's admin signs in through it: deleting would lock them
+    // out, so it needs what they hold.
+    let rules = api(
+        &r.app,
+        &r.root,
+        Method::GET,
+        "/admin/v1/role-mappings",
+        None,
+    )
+    .await
+    .1;
+    for rule in rules["role_mappings"].as_array().unwrap() {
+        let rule_path = format!("/admin/v1/role-mappings/{}", rule["id"].as_str().unwrap());
+        assert_eq!(
+            api(&r.app, &r.root, Method::DELETE, &rule_path, None)
+                .await
+                .0,
+            204
+        );
+    }
+    let owner = r.db.owner().await;
+    owner
+        .execute(
+            "INSERT INTO sso_identities (tenant_id, connection_id, subject, user_id, groups, attributes, created_at, last_signin_at)
+             VALUES ($1::text::uuid, $2::text::uuid, 'sub-1', $3::text::uuid, '[]', '{}', now(), now())",
+            &[
+                &r.t.tenant_id.0.to_string(),
+                &made["id"].as_str().unwrap(),
+                &r.t.admin_user_id.0.to_string(),
+            ],
+        )
+        .await
+        .unwrap();
+    let (status, body) = api(&r.app, &key, Method::DELETE, &path, None).await;
+    assert_eq!(
+        status, 403,
+        "an sso:write key cut off the admin's sign-in: {body}"
+    );
+
+    // Someone with that reach may.
+    assert_eq!(
+        api(&r.app, &r.root, Method::DELETE, &path, None).await.0,
+        204
+    );
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_identity_provider_behind_a_translated_or_site_local_address_is_refused() {
+    let r = rig().await;
+    // As in production: private networks are not allowed.
+    let mut settings = r.db.settings();
+    settings.sso.allow_private_networks = false;
+    let app = crate::harness::TestApp::spawn(settings).await;
+    for issuer in [
+        "https://[64:ff9b::a9fe:a9fe]",
+        "https://[64:ff9b:1::a00:1]",
+        "https://[2002:a9fe:a9fe::1]",
+        "https://[::a9fe:a9fe]",
+        "https://[fec0::1]",
+    ] {
+        let connection = json!({
+            "kind": "oidc", "name": "Internal", "enabled": true, "domains": [],
+            "oidc": {"issuer": issuer, "client_id": "crm", "client_secret": "s3cret"}
+        });
+        let (status, body) = api(
+            &app,
+            &r.root,
+            Method::POST,
+            "/admin/v1/sso-connections",
+            Some(connection),
+        )
+        .await;
+        assert_eq!(status, 400, "{issuer} was accepted: {body}");
+    }
+    app.stop().await;
+    r.app.stop().await;
+}

@@ -25,6 +25,12 @@ pub fn redis_url() -> String {
     std::env::var("IDENTITY_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// `host:port` of the test PostgreSQL.
+pub fn host_port() -> String {
+    let host = host_part(&admin_base()).to_string();
+    host.split('/').next().unwrap_or(&host).to_string()
+}
+
 fn host_part(base: &str) -> &str {
     base.rsplit('@').next().unwrap_or(base)
 }

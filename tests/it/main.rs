@@ -3,6 +3,7 @@
 
 mod admin_api;
 mod api_keys;
+mod app_audiences;
 mod audit;
 mod authority;
 mod browser;
@@ -22,15 +23,18 @@ mod demo_app;
 mod domains;
 mod encryption;
 mod escalation;
+mod feed_lag;
 mod harness;
 mod http_basics;
 mod introspection;
+mod key_chain;
 mod key_rotation;
 mod local_checkout;
 mod logs;
 mod mail;
 mod mfa;
 mod openapi;
+mod passkey_counter;
 mod passkeys;
 mod password_reset;
 mod pool;

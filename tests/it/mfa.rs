@@ -278,14 +278,17 @@ async fn each_recovery_code_works_once_and_a_new_set_voids_the_old() {
 #[tokio::test]
 async fn under_enforcement_a_person_without_mfa_gets_no_token_by_any_route() {
     let r = rig().await;
+    // The console's client: only its tokens are a person's admin credential.
+    let console = crate::support::console_client(&r.db.db(), &[REDIRECT]).await;
     // Before the rule: a password-only session with a refresh token and an admin token.
     let mut early = Browser::new(&r.app);
-    let (status, _, location) = early.password(EMAIL, &[]).await;
+    let as_console = [("client_id", console.id.as_str())];
+    let (status, _, location) = early.password(EMAIL, &as_console).await;
     assert_eq!(status, 303);
     let code = query_of(&location.unwrap())["code"].clone();
     let res = token_response(
         &r.app,
-        &r.web,
+        &console,
         &[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -305,7 +308,7 @@ async fn under_enforcement_a_person_without_mfa_gets_no_token_by_any_route() {
     // Refresh: refused.
     let res = token_response(
         &r.app,
-        &r.web,
+        &console,
         &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
     )
     .await;

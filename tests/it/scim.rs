@@ -821,3 +821,37 @@ async fn email_and_user_name_lookups_use_an_index_under_row_level_security() {
     }
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_root_search_finds_users_and_groups_at_once() {
+    let s = setup().await;
+    s.create_user("carol@alpha.example").await;
+    let group =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Sales"});
+    let (status, body, _) = s
+        .call(reqwest::Method::POST, "/scim/v2/Groups", Some(group))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let search = |body: Value| {
+        let s = &s;
+        async move {
+            s.call(reqwest::Method::POST, "/scim/v2/.search", Some(body))
+                .await
+        }
+    };
+    let request = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+    let (status, all, _) = search(json!({"schemas": [request]})).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["totalResults"], 2, "{all}");
+    // A filter of one type's attribute finds that type only.
+    let (status, found, _) = search(json!({"schemas": [request],
+        "filter": "displayName eq \"Sales\""}))
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["Resources"][0]["displayName"], "Sales", "{found}");
+    // Paged over both.
+    let (_, page, _) = search(json!({"schemas": [request], "startIndex": 2, "count": 1})).await;
+    assert_eq!(page["totalResults"], 2);
+    assert_eq!(page["Resources"].as_array().unwrap().len(), 1, "{page}");
+    s.app.stop().await;
+}

@@ -47,12 +47,56 @@ pub async fn platform_client(
     }
 }
 
+/// The admin console's client (`identity-console`) as the operator would register it,
+/// with a secret the test knows and `redirect_uris`: code and refresh grants, the admin
+/// audience. Its person tokens are the only ones the admin API accepts.
+pub async fn console_client(db: &Db, redirect_uris: &[&str]) -> TestClient {
+    let id = identity::oidc::console_client::CONSOLE_CLIENT_ID;
+    let spec = ClientSpec {
+        client_id: Some(id.into()),
+        name: "Admin console".into(),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        redirect_uris: redirect_uris.iter().map(|s| s.to_string()).collect(),
+        audiences: vec![ADMIN.into()],
+        ..Default::default()
+    };
+    let (_, secret) = clients::create(db, &envelope(&[1]), spec, 3600, "test", chrono::Utc::now())
+        .await
+        .unwrap();
+    TestClient {
+        id: id.into(),
+        secret,
+    }
+}
+
+/// Registers `audience` as a platform resource server (once), as the operator does with
+/// `identity resources add`: workspace applications may only hold those.
+pub async fn register_resource(db: &Db, audience: &str) {
+    let origin = identity::audit::Origin::default();
+    let ctx = identity::audit::Context {
+        actor: "cli",
+        origin: &origin,
+        now: chrono::Utc::now(),
+    };
+    let yaml = format!("issuer: http://localhost:8080\nadmin_audience: {ADMIN}");
+    let settings: identity::config::TokenSettings = serde_yaml::from_str(&yaml).unwrap();
+    let found = identity::oidc::resources::list(db).await.unwrap();
+    if !found.iter().any(|r| r.audience == audience) {
+        identity::oidc::resources::add(db, (&envelope(&[1]), &settings), audience, audience, &ctx)
+            .await
+            .unwrap();
+    }
+}
+
 pub async fn tenant_client(
     db: &Db,
     tenant: TenantId,
     audiences: &[&str],
     resource_audience: Option<&str>,
 ) -> TestClient {
+    for audience in audiences {
+        register_resource(db, audience).await;
+    }
     let spec = ClientSpec {
         tenant: Some(tenant),
         name: "tenant integration".into(),

@@ -189,10 +189,9 @@ impl Memory {
             Change::Client(t, id) => self.forget(&i.clients, &(*t, id.clone())),
             Change::Revoked(t, jti) => self.forget(&i.revoked, &(*t, jti.clone())),
             Change::Session(t, id) => self.forget(&i.sessions, &(*t, *id)),
-            Change::ApiKey(t, id) => {
-                self.forget(&i.api_keys, &(*t, *id));
-                i.api_key_credentials.remove(&(*t, *id));
-            }
+            // Any key's change may change every key it made (and theirs): the workspace's
+            // keys are forgotten, as for an authority change.
+            Change::ApiKey(t, _) => self.apply(&Change::ApiKeysOf(*t)),
             Change::Authority(t) => {
                 self.inner.generation.fetch_add(1, Ordering::AcqRel);
                 i.api_key_credentials.retain(|(tenant, _)| tenant != t);

@@ -26,6 +26,8 @@ pub struct ClientRow {
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Vouched for by the workspace: no consent screen.
+    pub trusted: bool,
 }
 
 pub async fn insert(tx: &mut TenantTx, row: &ClientRow) -> Result<(), DbError> {
@@ -44,6 +46,7 @@ pub async fn insert(tx: &mut TenantTx, row: &ClientRow) -> Result<(), DbError> {
             oc::access_token_ttl_secs.eq(row.access_token_ttl_secs),
             oc::created_at.eq(row.created_at),
             oc::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
+            oc::trusted.eq(row.trusted),
         ))
         .execute(tx.conn()?)
         .await?;
@@ -112,6 +115,7 @@ pub async fn update(tx: &mut TenantTx, row: &ClientRow) -> Result<bool, DbError>
             oc::redirect_uris.eq(&row.redirect_uris),
             oc::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
             oc::audiences.eq(&row.audiences),
+            oc::trusted.eq(row.trusted),
         ))
         .execute(tx.conn()?)
         .await?;

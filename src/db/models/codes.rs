@@ -80,3 +80,16 @@ pub async fn record_issued(
         .await?;
     Ok(())
 }
+
+/// Whether `client_id` was ever given a code for the sign-in `session` (kept until the
+/// codes are purged): the session was one of that client's.
+pub async fn issued_to(tx: &mut TenantTx, session: Uuid, client_id: &str) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    let n: i64 = ac::table
+        .filter(ac::tenant_id.eq(tenant).and(ac::session_id.eq(session)))
+        .filter(ac::client_id.eq(client_id))
+        .count()
+        .get_result(tx.conn()?)
+        .await?;
+    Ok(n > 0)
+}

@@ -75,30 +75,43 @@ pub async fn by_credential(
         .optional()?)
 }
 
-/// Records a use: the updated credential (counter, backup state) and the time.
+/// Records a use: the updated credential (counter, backup state) and the time. With a
+/// signature counter (`counter` > 0), only if it is above the stored one, in the same
+/// statement: `false` when another use already got there (a clone racing the device).
 pub async fn used(
     tx: &mut TenantTx,
     id: Uuid,
-    credential: Option<&serde_json::Value>,
+    (credential, counter): (Option<&serde_json::Value>, u32),
     now: DateTime<Utc>,
-) -> Result<(), DbError> {
+) -> Result<bool, DbError> {
     let tenant = tx.tenant().0;
     let row = pk::table.filter(pk::tenant_id.eq(tenant).and(pk::id.eq(id)));
-    match credential {
-        Some(c) => {
+    let n = match (credential, counter) {
+        (Some(c), n) if n > 0 => {
+            let counter = i64::from(n);
+            diesel::update(row.filter(pk::sign_count.lt(counter)))
+                .set((
+                    pk::credential.eq(c),
+                    pk::sign_count.eq(counter),
+                    pk::last_used_at.eq(now),
+                ))
+                .execute(tx.conn()?)
+                .await?
+        }
+        (Some(c), _) => {
             diesel::update(row)
                 .set((pk::credential.eq(c), pk::last_used_at.eq(now)))
                 .execute(tx.conn()?)
                 .await?
         }
-        None => {
+        (None, _) => {
             diesel::update(row)
                 .set(pk::last_used_at.eq(now))
                 .execute(tx.conn()?)
                 .await?
         }
     };
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Removes one of `user`'s passkeys (`Some(id)`) or all of them; answers how many went.

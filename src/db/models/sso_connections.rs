@@ -106,7 +106,7 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
     Ok(n == 1)
 }
 
-#[derive(Debug, Clone, Queryable, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, serde::Serialize)]
 pub struct DomainRow {
     pub domain: String,
     pub verified: bool,

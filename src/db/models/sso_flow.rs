@@ -209,6 +209,24 @@ pub async fn links_of_user(
         .await?)
 }
 
+/// The accounts linked through a connection, each once.
+pub async fn users_linked_through(
+    tx: &mut TenantTx,
+    connection: Uuid,
+) -> Result<Vec<Uuid>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(si::table
+        .filter(
+            si::tenant_id
+                .eq(tenant)
+                .and(si::connection_id.eq(connection)),
+        )
+        .select(si::user_id)
+        .distinct()
+        .load(tx.conn()?)
+        .await?)
+}
+
 /// Unlinks every IdP account of a connection (its IdP changed: the same subject may now
 /// be someone else).
 pub async fn forget_identities(tx: &mut TenantTx, connection: Uuid) -> Result<usize, DbError> {

@@ -42,6 +42,8 @@ pub struct CreateClient {
     post_logout_redirect_uris: Vec<String>,
     #[serde(default)]
     audiences: Vec<String>,
+    #[serde(default)]
+    trusted: bool,
 }
 
 pub async fn create(
@@ -58,6 +60,7 @@ pub async fn create(
         redirect_uris: body.redirect_uris,
         post_logout_redirect_uris: body.post_logout_redirect_uris,
         audiences: body.audiences,
+        trusted: body.trusted,
     };
     let origin = ctx.origin();
     let max_ttl = state.settings.tokens.max_token_ttl_secs;
@@ -86,6 +89,7 @@ pub struct UpdateClient {
     redirect_uris: Option<Vec<String>>,
     post_logout_redirect_uris: Option<Vec<String>>,
     audiences: Option<Vec<String>>,
+    trusted: Option<bool>,
 }
 
 pub async fn update(
@@ -103,6 +107,7 @@ pub async fn update(
         redirect_uris: body.redirect_uris,
         post_logout_redirect_uris: body.post_logout_redirect_uris,
         audiences: body.audiences,
+        trusted: body.trusted,
     };
     let origin = ctx.origin();
     let client = client_actions::update(&act(&state, &who, &origin), &id, edit).await?;

@@ -2,6 +2,7 @@
 //! break-glass exemptions, and resetting a person's factors.
 
 use super::users::act;
+use crate::admin::permissions::Deed;
 use crate::admin::principal::Principal;
 use crate::admin::user_actions;
 use crate::error::AppError;
@@ -77,8 +78,7 @@ pub async fn put_exemption(
     body: web::Json<PutExemption>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("settings:write")?;
-    who.require("users:write")?;
+    who.require_for(Deed::SetMfaExemption)?;
     let origin = ctx.origin();
     let act = act(&state, &who, &origin);
     user_actions::set_mfa_exemption(&act, UserId(*id), body.exempt).await?;
@@ -91,7 +91,7 @@ pub async fn reset(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("users:write")?;
+    who.require_for(Deed::ResetMfa)?;
     let origin = ctx.origin();
     user_actions::reset_mfa(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -115,7 +115,7 @@ pub async fn reset_passkeys(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("users:write")?;
+    who.require_for(Deed::ResetPasskeys)?;
     let origin = ctx.origin();
     user_actions::reset_passkeys(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,5 +1,6 @@
 //! `/admin/v1/users`.
 
+use crate::admin::permissions::Deed;
 use crate::admin::principal::Principal;
 use crate::admin::user_actions::{self as actions, Act, ProfileChange};
 use crate::admin::users::{self, NewUserRequest};
@@ -100,7 +101,7 @@ pub async fn disable(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("users:write")?;
+    who.require_for(Deed::DisableUser)?;
     let origin = ctx.origin();
     let user = actions::disable(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::Ok().json(user))
@@ -112,7 +113,7 @@ pub async fn enable(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("users:write")?;
+    who.require_for(Deed::EnableUser)?;
     let origin = ctx.origin();
     let user = actions::enable(&act(&state, &who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::Ok().json(user))
@@ -131,7 +132,7 @@ pub async fn set_roles(
     body: web::Json<SetRoles>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("roles:write")?;
+    who.require_for(Deed::SetRoles)?;
     let origin = ctx.origin();
     let act = act(&state, &who, &origin);
     let user = actions::set_roles(&act, UserId(*id), &body.roles).await?;
@@ -194,7 +195,7 @@ pub async fn sessions(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("sessions:read")?;
+    who.require_for(Deed::ReadSessions)?;
     let list = actions::sessions(&state.db, &who, UserId(*id), chrono::Utc::now()).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": list })))
 }
@@ -205,7 +206,7 @@ pub async fn end_session(
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    who.require("sessions:write")?;
+    who.require_for(Deed::EndSession)?;
     let (user, session) = path.into_inner();
     let origin = ctx.origin();
     actions::end_session(&act(&state, &who, &origin), UserId(user), session).await?;

@@ -27,6 +27,8 @@ struct One<'a> {
     title: &'a str,
     app: Client,
     refresh: bool,
+    /// The audiences an application may hold, as (audience, name).
+    resources: Vec<(String, String)>,
     saved: bool,
     error: Option<String>,
 }
@@ -39,9 +41,13 @@ async fn page(
     error: Option<String>,
 ) -> HttpResponse {
     let origin = crate::audit::Origin::default();
-    let app = match client_actions::get(&act(state, who, &origin), id).await {
-        Ok(app) => app,
-        Err(e) => return super::failed(e),
+    let act = act(state, who, &origin);
+    let (app, resources) = match (
+        client_actions::get(&act, id).await,
+        client_actions::resource_servers(&act).await,
+    ) {
+        (Ok(app), Ok(r)) => (app, r.into_iter().map(|r| (r.audience, r.name)).collect()),
+        (Err(e), _) | (_, Err(e)) => return super::failed(e),
     };
     let frame = Frame::new("Application", "Applications");
     let status = match error {
@@ -54,6 +60,7 @@ async fn page(
         title: frame.title,
         app,
         refresh,
+        resources,
         saved,
         error,
     };
@@ -84,6 +91,7 @@ pub async fn save(
         redirect_uris: Some(lines(&form, "redirect_uris")),
         post_logout_redirect_uris: Some(lines(&form, "post_logout_redirect_uris")),
         audiences: Some(lines(&form, "audiences")),
+        trusted: Some(form.get("trusted").is_some_and(|v| v == "true")),
     };
     let origin = ctx.origin();
     match client_actions::update(&act(&state, who, &origin), &id, edit).await {

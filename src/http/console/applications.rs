@@ -35,6 +35,8 @@ struct Apps<'a> {
     /// (what happened, client id, secret) shown once.
     made: Option<(String, String, String)>,
     apps: Vec<AppLine>,
+    /// The audiences an application may hold, as (audience, name).
+    resources: Vec<(String, String)>,
     overlap_hours: i64,
 }
 
@@ -58,9 +60,15 @@ async fn page(
     status: StatusCode,
     made: Option<(String, String, String)>,
 ) -> HttpResponse {
-    let apps = match client_actions::list(act).await {
-        Ok(list) => list.into_iter().map(line).collect(),
-        Err(e) => return super::failed(e),
+    let (apps, resources) = match (
+        client_actions::list(act).await,
+        client_actions::resource_servers(act).await,
+    ) {
+        (Ok(list), Ok(r)) => (
+            list.into_iter().map(line).collect(),
+            r.into_iter().map(|r| (r.audience, r.name)).collect(),
+        ),
+        (Err(e), _) | (_, Err(e)) => return super::failed(e),
     };
     let frame = Frame::new("Applications", "Applications");
     let overlap_hours = state.settings.tokens.rotation_overlap_secs / 3600;
@@ -71,6 +79,7 @@ async fn page(
             title: frame.title,
             made,
             apps,
+            resources,
             overlap_hours,
         },
     )
@@ -125,6 +134,7 @@ pub async fn create(
         redirect_uris: lines(&form, "redirect_uris"),
         post_logout_redirect_uris: lines(&form, "post_logout_redirect_uris"),
         audiences: lines(&form, "audiences"),
+        trusted: form.get("trusted").is_some_and(|v| v == "true"),
     };
     let origin = ctx.origin();
     let act = act(&state, who, &origin);

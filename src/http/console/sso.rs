@@ -242,7 +242,7 @@ fn input_of(
         client_secret: some(form, "client_secret").map(secrecy::SecretString::from),
         scopes: None,
         groups_claim: None,
-        use_userinfo: false,
+        use_userinfo: None,
     });
     ConnectionInput {
         name: field(form, "name"),
@@ -250,7 +250,7 @@ fn input_of(
         enabled,
         domains: domains(form),
         password_signin_allowed: password,
-        idp_mfa_accepted: false,
+        idp_mfa_accepted: None,
         saml,
         oidc,
     }

@@ -4,6 +4,7 @@
 //! permission and reach rules.
 
 use super::{ConsoleCaller, Frame};
+use crate::admin::permissions::{self, Deed};
 use crate::admin::principal::Principal;
 use crate::admin::user_actions::{self as actions, Act};
 use crate::admin::users::{self, UserView};
@@ -42,7 +43,7 @@ fn done_text(key: Option<&str>) -> Option<&'static str> {
     Some(match key? {
         "disabled" => "Disabled: every session and API key of this person ended.",
         "enabled" => "Enabled: this person can sign in again.",
-        "mfa-reset" => "Two-step verification reset: they set it up again at their next sign-in.",
+        "mfa-reset" => "Two-step verification reset: their authenticator app, recovery codes and passkeys were removed and their sessions ended; they set it up again at their next sign-in.",
         "session-ended" => "The session ended.",
         "roles-saved" => "Roles saved: they apply to this person's next token.",
         "exempt" => {
@@ -65,7 +66,7 @@ pub async fn show(
         Ok(u) => u,
         Err(e) => return super::failed(e),
     };
-    let sessions = match who.require("sessions:read") {
+    let sessions = match who.require_for(Deed::ReadSessions) {
         Ok(()) => match actions::sessions(&state.db, who, user.id, chrono::Utc::now()).await {
             Ok(list) => Some(list),
             Err(e) => return super::failed(e),
@@ -139,12 +140,15 @@ async fn answer(
     action: Action,
     state: &AppState,
 ) -> HttpResponse {
-    // As the admin API: an exemption changes the workspace's rule for one account.
-    let needs: &[&str] = match action {
-        Action::SetRoles(_) => &["roles:write"],
-        Action::Exempt(_) => &["settings:write", "users:write"],
-        _ => &["users:write"],
-    };
+    // The admin API's table: the same permissions for the same action.
+    let needs = permissions::needs(match action {
+        Action::Disable => Deed::DisableUser,
+        Action::Enable => Deed::EnableUser,
+        Action::ResetMfa => Deed::ResetMfa,
+        Action::EndSession(_) => Deed::EndSession,
+        Action::SetRoles(_) => Deed::SetRoles,
+        Action::Exempt(_) => Deed::SetMfaExemption,
+    });
     let mut who: &Principal = &caller.0;
     for permission in needs {
         match caller.with(permission) {

@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{http::StatusCode, HttpResponse};
 use askama::Template;
 
+pub mod consent;
 pub mod mfa;
 pub mod passkeys;
 
