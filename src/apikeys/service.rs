@@ -84,6 +84,18 @@ pub struct ApiKeyIdentity {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+impl ApiKeyIdentity {
+    /// The role names its tokens and introspection carry: its role only while the maker's
+    /// reach leaves it whole (a cut role is not that role).
+    pub fn named_roles(&self) -> Vec<String> {
+        if self.whole_role {
+            vec![self.role.clone()]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
 async fn audit_key(
     tx: &mut TenantTx,

@@ -177,7 +177,7 @@ async fn introspect_api_key(
         "sub": api_key_subject(key.key_id),
         "client_id": api_key_subject(key.key_id),
         "tid": key.tenant.to_string(),
-        "roles": key.whole_role.then(|| vec![key.role.clone()]).unwrap_or_default(),
+        "roles": key.named_roles(),
         "scope": key.permissions.join(" "),
         "iat": key.created_at.timestamp(),
         "iss": settings.issuer,

@@ -204,12 +204,7 @@ pub fn exchange_api_key(
         scope: identity.permissions.join(" "),
         tid: Some(identity.tenant.to_string()),
         // Only a role the maker's reach left whole is named; the scope lists what is left.
-        roles: Some(
-            identity
-                .whole_role
-                .then(|| vec![identity.role.clone()])
-                .unwrap_or_default(),
-        ),
+        roles: Some(identity.named_roles()),
         amr: None,
         // Never beyond the key's own end (the earliest along its maker chain).
         ttl_secs: identity

@@ -842,16 +842,18 @@ async fn a_root_search_finds_users_and_groups_at_once() {
     let request = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
     let (status, all, _) = search(json!({"schemas": [request]})).await;
     assert_eq!(status, 200, "{all}");
-    assert_eq!(all["totalResults"], 2, "{all}");
+    // The workspace's first admin, Carol and the group.
+    assert_eq!(all["totalResults"], 3, "{all}");
     // A filter of one type's attribute finds that type only.
     let (status, found, _) = search(json!({"schemas": [request],
         "filter": "displayName eq \"Sales\""}))
     .await;
     assert_eq!(status, 200, "{found}");
     assert_eq!(found["Resources"][0]["displayName"], "Sales", "{found}");
-    // Paged over both.
-    let (_, page, _) = search(json!({"schemas": [request], "startIndex": 2, "count": 1})).await;
-    assert_eq!(page["totalResults"], 2);
+    // Paged over both: Users first, then Groups.
+    let (_, page, _) = search(json!({"schemas": [request], "startIndex": 3, "count": 1})).await;
+    assert_eq!(page["totalResults"], 3);
     assert_eq!(page["Resources"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["Resources"][0]["displayName"], "Sales", "{page}");
     s.app.stop().await;
 }
