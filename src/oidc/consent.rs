@@ -115,7 +115,9 @@ pub async fn revoke(
     if !model::delete(&mut tx, me.user, client_id).await? {
         return Ok(false);
     }
-    let ended = model::revoke_refresh_tokens(&mut tx, me.user, client_id, now).await?;
+    let ended =
+        crate::db::models::refresh::revoke_for_user_and_client(&mut tx, me.user, client_id, now)
+            .await?;
     let details = json!({ "refresh_tokens_revoked": ended });
     let who = (me, origin, now);
     record(

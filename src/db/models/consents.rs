@@ -1,7 +1,7 @@
 //! A person's consents to workspace applications (one row a person and application, with
 //! the scopes granted).
 
-use crate::db::schema::{consents as c, oauth_clients as oc, refresh_tokens as rt};
+use crate::db::schema::{consents as c, oauth_clients as oc};
 use crate::db::{DbError, TenantTx};
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
@@ -99,22 +99,4 @@ pub async fn delete(tx: &mut TenantTx, user: UserId, client_id: &str) -> Result<
     .execute(tx.conn()?)
     .await?;
     Ok(n == 1)
-}
-
-/// Revokes every live refresh token `client_id` holds for `user`.
-pub async fn revoke_refresh_tokens(
-    tx: &mut TenantTx,
-    user: UserId,
-    client_id: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, DbError> {
-    let tenant = tx.tenant().0;
-    Ok(diesel::update(
-        rt::table
-            .filter(rt::tenant_id.eq(tenant).and(rt::user_id.eq(user.0)))
-            .filter(rt::client_id.eq(client_id).and(rt::revoked_at.is_null())),
-    )
-    .set(rt::revoked_at.eq(now))
-    .execute(tx.conn()?)
-    .await?)
 }

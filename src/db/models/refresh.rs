@@ -107,3 +107,21 @@ pub async fn revoke_for_session(
     .execute(tx.conn()?)
     .await?)
 }
+
+/// Revokes every live refresh token `client_id` holds for `user`.
+pub async fn revoke_for_user_and_client(
+    tx: &mut TenantTx,
+    user: crate::ids::UserId,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        rt::table
+            .filter(rt::tenant_id.eq(tenant).and(rt::user_id.eq(user.0)))
+            .filter(rt::client_id.eq(client_id).and(rt::revoked_at.is_null())),
+    )
+    .set(rt::revoked_at.eq(now))
+    .execute(tx.conn()?)
+    .await?)
+}
