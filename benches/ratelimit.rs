@@ -17,6 +17,7 @@ fn limiter_check(c: &mut Criterion) {
         std::env::var("IDENTITY_BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let settings = RedisSettings {
         url: url.into(),
+        ca_file: None,
         key_prefix: format!("identity:bench:{}:", std::process::id()),
         connect_timeout_ms: 300,
         response_timeout_ms: 300,

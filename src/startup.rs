@@ -80,6 +80,13 @@ pub async fn prepare(state: &AppState) {
     if let Err(e) = crate::audit::chainer::spawn(&state.db, state.envelope.clone()) {
         tracing::error!(error = %e, "the audit chainer could not start; entries wait in audit_pending");
     }
+    crate::sso::metadata_refresh::spawn(
+        state.db.clone(),
+        state.envelope.clone(),
+        state.idp_http.clone(),
+        state.settings.server.public_url.clone(),
+        state.settings.sso.metadata_refresh(),
+    );
     state.keys.spawn_refresher(std::time::Duration::from_secs(
         state.settings.tokens.key_refresh_secs.max(1),
     ));

@@ -32,7 +32,7 @@ apt_install() {
 
 ensure_build_tools() {
   apt_install ca-certificates pkg-config gcc libc6-dev libssl-dev libpq-dev libxml2-dev libxmlsec1-dev libclang-dev clang \
-    postgresql postgresql-client redis-server redis-tools python3 python3-venv
+    postgresql postgresql-client redis-server redis-tools python3 python3-venv openssl
   if ! command -v cargo >/dev/null 2>&1; then
     [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
   fi

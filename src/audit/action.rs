@@ -37,6 +37,8 @@ actions! {
     SsoConnectionCreated => "sso_connection.created",
     SsoConnectionTestStarted => "sso_connection.test_started",
     SsoConnectionTested => "sso_connection.tested",
+    SsoConnectionMetadataRefreshed => "sso_connection.metadata_refreshed",
+    SsoConnectionMetadataRefreshRefused => "sso_connection.metadata_refresh_refused",
     SsoUserUpdated => "sso.user_updated",
     SsoUserProvisioned => "sso.user_provisioned",
     SsoSigninFailed => "sso.signin_failed",

@@ -242,6 +242,28 @@ pub async fn end_all(
     Ok(n)
 }
 
+/// Ends every session of `me`'s person but `me` (their own password change).
+pub async fn end_others(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    ctx: &Context<'_>,
+    me: &ActiveSession,
+    reason: &str,
+) -> Result<usize, AuditError> {
+    let Context { actor, origin, now } = *ctx;
+    let n = model::end_others_for_user(tx, me.user.0, me.id, reason, now).await?;
+    if n > 0 {
+        let event = Event {
+            actor,
+            action: Action::SessionEndedAll,
+            target: &format!("user:{}", me.user),
+            details: json!({"sessions": n, "reason": reason, "kept": me.id}),
+        };
+        audit::record(tx, envelope, event, origin, now).await?;
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,20 @@ pub struct SsoSettings {
     /// chosen by workspace admins, and this would let them reach internal services.
     #[serde(default)]
     pub allow_private_networks: bool,
+    /// How often SAML metadata configured by URL is fetched again (a signing-key rollover
+    /// is taken from there). Daily by default.
+    #[serde(default = "default_metadata_refresh_secs")]
+    pub metadata_refresh_secs: u64,
+}
+
+fn default_metadata_refresh_secs() -> u64 {
+    86_400
+}
+
+impl SsoSettings {
+    pub fn metadata_refresh(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.metadata_refresh_secs.clamp(1, 365 * 86_400) as i64)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -212,7 +226,12 @@ fn default_db_timeout_ms() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
+    /// `rediss://` for TLS (the certificate and host name are verified), `redis://` in clear.
     pub url: SecretString,
+    /// PEM file of the authorities a `rediss://` server's certificate must chain to; the
+    /// system's when absent.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Prefix of every key this service writes, so environments can share a server.
     #[serde(default = "default_key_prefix")]
     pub key_prefix: String,

@@ -12,6 +12,7 @@
 //! `Fast`: a checkout costs no round trip, and a dead connection is noticed by
 //! `is_closed()` when recycled or fails its first statement.
 
+use super::target::PgTarget;
 use diesel::ConnectionError;
 use diesel_async::pooled_connection::{ManagerConfig, RecyclingMethod};
 use diesel_async::AsyncPgConnection;
@@ -43,22 +44,24 @@ impl Driver {
         }))
     }
 
-    /// The pool's connection setup: connect and drive on this runtime, `Fast` recycling.
-    pub(super) fn manager_config(self: &Arc<Self>) -> ManagerConfig<AsyncPgConnection> {
+    /// The pool's connection setup: connect to `target` (with its TLS) and drive on this
+    /// runtime, `Fast` recycling. The URL the manager passes is ignored: `target` is it, read.
+    pub(super) fn manager_config(
+        self: &Arc<Self>,
+        target: PgTarget,
+    ) -> ManagerConfig<AsyncPgConnection> {
         let driver = self.clone();
         let mut config = ManagerConfig::default();
         config.recycling_method = RecyclingMethod::Fast;
-        config.custom_setup = Box::new(move |url| {
-            let url = url.to_string();
+        config.custom_setup = Box::new(move |_url| {
+            let target = target.clone();
             let handle = driver.runtime.as_ref().map(|rt| rt.handle().clone());
             Box::pin(async move {
                 let handle = handle.ok_or_else(|| bad("the connection runtime has stopped"))?;
                 let client = handle
                     .spawn(async move {
                         let (client, connection) =
-                            tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                                .await
-                                .map_err(|e| bad(&e.to_string()))?;
+                            target.connect().await.map_err(|e| bad(&e.to_string()))?;
                         tokio::spawn(async move {
                             if let Err(e) = connection.await {
                                 tracing::debug!(error = %e, "a database connection ended");

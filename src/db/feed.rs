@@ -17,8 +17,8 @@
 //! It runs on a thread and runtime of its own, so busy request workers cannot delay it.
 
 use super::memory::{Change, Memory};
+use super::target::PgTarget;
 use super::Db;
-use secrecy::ExposeSecret;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -87,7 +87,7 @@ impl Db {
         }
         let weak = Arc::downgrade(&feed.inner);
         let memory = self.memory().clone();
-        let url = self.url().expose_secret().to_string();
+        let target = self.target().clone();
         std::thread::Builder::new()
             .name("change-feed".into())
             .spawn(move || {
@@ -95,7 +95,7 @@ impl Db {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(run(weak, memory, url)),
+                    Ok(rt) => rt.block_on(run(weak, memory, target)),
                     Err(e) => tracing::error!(error = %e, "the change feed could not start"),
                 }
             })?;
@@ -103,14 +103,14 @@ impl Db {
     }
 }
 
-async fn run(feed: Weak<Inner>, memory: Memory, url: String) {
+async fn run(feed: Weak<Inner>, memory: Memory, target: PgTarget) {
     let mut backoff = Duration::from_millis(100);
     loop {
         memory.set_trusted(false);
         let Some(inner) = feed.upgrade() else { return };
         inner.listener_pid.store(0, Ordering::Release);
         drop(inner);
-        match listen(&feed, &memory, &url).await {
+        match listen(&feed, &memory, &target).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "change feed disconnected; reading the database until it is back")
@@ -175,12 +175,8 @@ impl Beat {
 }
 
 /// One connection's life: `Ok` when the feed is no longer wanted, `Err` when it broke.
-async fn listen(feed: &Weak<Inner>, memory: &Memory, url: &str) -> anyhow::Result<()> {
-    let (client, mut conn) = tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        tokio_postgres::connect(url, tokio_postgres::NoTls),
-    )
-    .await??;
+async fn listen(feed: &Weak<Inner>, memory: &Memory, target: &PgTarget) -> anyhow::Result<()> {
+    let (client, mut conn) = tokio::time::timeout(CONNECT_TIMEOUT, target.connect()).await??;
     let beat = Arc::new(Beat {
         nonce: uuid::Uuid::new_v4().simple().to_string(),
         ..Beat::default()

@@ -10,6 +10,7 @@ pub mod models;
 mod pool;
 mod prepared;
 pub mod schema;
+pub mod target;
 mod tenant;
 
 pub use audit_queue::{AuditQueue, WeakAuditQueue};

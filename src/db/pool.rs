@@ -5,8 +5,10 @@ use super::audit_queue::AuditQueue;
 use super::driver::Driver;
 use super::feed::Feed;
 use super::memory::Memory;
+use super::target::PgTarget;
 use super::{DbError, Entry, PlatformTx, TenantTx};
 use crate::ids::TenantId;
+use anyhow::Context;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -30,6 +32,7 @@ pub struct PoolSettings {
 pub struct Db {
     pool: PgPool,
     settings: PoolSettings,
+    target: PgTarget,
     audit_queue: AuditQueue,
     memory: Memory,
     feed: Feed,
@@ -39,10 +42,11 @@ pub struct Db {
 
 impl Db {
     pub fn connect(settings: &PoolSettings) -> anyhow::Result<Self> {
+        let target = PgTarget::parse(settings.url.expose_secret()).context("database.url")?;
         let driver = Driver::start()?;
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
             settings.url.expose_secret(),
-            driver.manager_config(),
+            driver.manager_config(target.clone()),
         );
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
@@ -54,6 +58,7 @@ impl Db {
         Ok(Self {
             pool,
             settings: settings.clone(),
+            target,
             audit_queue: AuditQueue::default(),
             memory: Memory::default(),
             feed: Feed::default(),
@@ -125,9 +130,9 @@ impl Db {
         &self.feed
     }
 
-    /// The connection string of the runtime role, for the change feed's own connection.
-    pub(super) fn url(&self) -> &SecretString {
-        &self.settings.url
+    /// The runtime role's server, for the change feed's own connection.
+    pub(super) fn target(&self) -> &PgTarget {
+        &self.target
     }
 
     /// The tenants with audit entries waiting to be chained (`crate::audit::chainer`).

@@ -407,6 +407,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         configured_by -> Text,
+        metadata_refresh_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -52,6 +52,17 @@ pub(crate) fn allow_form_target(resp: &mut HttpResponse, redirect_uri: Option<&s
     }
 }
 
+/// The browser says the request comes from another site (`Sec-Fetch-Site`). Absent (an
+/// older browser, a script) is not taken as cross-site: this is a second line, never the only.
+pub(crate) fn from_another_site(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.eq_ignore_ascii_case("cross-site") || v.eq_ignore_ascii_case("same-site")
+        })
+}
+
 pub(crate) fn csrf_ok(req: &HttpRequest, form: &HashMap<String, String>) -> bool {
     csrf_matches(req, form.get("csrf").map(String::as_str))
 }

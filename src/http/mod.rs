@@ -6,6 +6,7 @@
 mod account;
 mod account_mfa;
 mod account_passkeys;
+mod account_password;
 mod admin;
 mod browser;
 mod browser_session;
@@ -137,6 +138,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     console::routes(&mut r);
     r.resource("/account/sessions", vec![get(account::list)]);
     r.resource("/account/apps", vec![get(consent::list)]);
+    r.resource(
+        "/account/password",
+        vec![get(account_password::show), post(account_password::change)],
+    );
     r.resource(
         "/account/apps/{client_id}/revoke",
         vec![post(consent::revoke)],
@@ -303,10 +308,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
         vec![post(admin::sso::start_test)],
     );
     r.resource(
+        "/admin/v1/sso-connections/{id}/metadata-refresh",
+        vec![post(admin::sso::refresh_metadata)],
+    );
+    r.resource(
         "/admin/v1/sso-connections/{id}/tests/{test}",
         vec![get(admin::sso::test_result)],
     );
-    r.resource("/sso/test/{link}", vec![get(sso::test_start)]);
+    r.resource(
+        "/sso/test/{link}",
+        vec![get(sso::test_page), post(sso::test_start)],
+    );
     r.resource(
         "/sso/saml/{tenant}/{connection}/metadata",
         vec![get(sso::saml_metadata)],

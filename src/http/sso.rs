@@ -3,7 +3,7 @@
 //! After the IdP, sign-in continues exactly as after a password: this service's second
 //! factor when the workspace requires one, then the session and the code for the client.
 
-use super::browser::parse_unique;
+use super::browser::{from_another_site, parse_unique};
 use super::pages;
 use super::request_context::RequestContext;
 use super::step_answer::{answer, ports, refused};
@@ -131,9 +131,33 @@ async fn resume(state: &AppState, done: Done, ctx: &RequestContext) -> HttpRespo
     resp
 }
 
-/// A connection test's one-time start link (from the admin API or the console): on to
-/// the IdP in this browser, as a sign-in would, but marked a test.
-pub async fn test_start(link: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+/// A connection test's one-time link opened (from the admin API or the console): a page
+/// with a "Start the test" button. Opening it spends nothing, so link previews in chat
+/// and mail (which only GET) cannot burn it.
+pub async fn test_page(link: web::Path<String>) -> HttpResponse {
+    if !connection_test::is_link(&link) {
+        return problem_page(&SsoError::Expired);
+    }
+    pages::render(
+        StatusCode::OK,
+        &pages::SsoTestStart {
+            title: "Test single sign-on",
+            link: &link,
+        },
+    )
+}
+
+/// The "Start the test" button: spends the link and goes on to the IdP in this browser,
+/// as a sign-in would, but marked a test.
+/// Another site's form cannot start it (the link would run someone else's sign-in).
+pub async fn test_start(
+    req: HttpRequest,
+    link: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if from_another_site(&req) {
+        return pages::error(StatusCode::FORBIDDEN, "Start the test from its own page.");
+    }
     let now = Utc::now();
     let taken = connection_test::take_link(&state.db, &link, now).await;
     let started = match taken {

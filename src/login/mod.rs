@@ -26,6 +26,7 @@ pub mod logout;
 pub mod next;
 pub mod passkey;
 pub mod password;
+pub mod password_change;
 pub mod reauth;
 pub mod second_factor;
 

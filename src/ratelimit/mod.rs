@@ -11,6 +11,7 @@ mod leases;
 mod script;
 
 use crate::config::{Budget, RedisSettings};
+use anyhow::Context;
 use leases::Leases;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::ExposeSecret;
@@ -65,11 +66,34 @@ pub struct Limiter {
     leases: Arc<Leases>,
 }
 
+/// A client for `redis.url`: `rediss://` verifies the server's certificate and name against
+/// `redis.ca_file` (or the system's authorities); `redis://` is in clear, for loopback.
+fn client(settings: &RedisSettings) -> anyhow::Result<redis::Client> {
+    let url = settings.url.expose_secret();
+    let tls = url.starts_with("rediss://");
+    if !tls && settings.ca_file.is_some() {
+        anyhow::bail!("redis.ca_file is set but redis.url is not a rediss:// URL");
+    }
+    if !tls {
+        return Ok(redis::Client::open(url)?);
+    }
+    crate::tls::provider();
+    let root_cert = match &settings.ca_file {
+        Some(path) => Some(crate::tls::read_pem(path).context("redis.ca_file")?),
+        None => None,
+    };
+    let certificates = redis::TlsCertificates {
+        client_tls: None,
+        root_cert,
+    };
+    Ok(redis::Client::build_with_tls(url, certificates)?)
+}
+
 impl Limiter {
     /// Does not connect: the first check does, so the service starts (and refuses limited
     /// requests) even while Redis is down, and recovers by itself when it returns.
     pub fn new(settings: &RedisSettings) -> anyhow::Result<Self> {
-        let client = redis::Client::open(settings.url.expose_secret())?;
+        let client = client(settings)?;
         let connect = Duration::from_millis(settings.connect_timeout_ms);
         let respond = Duration::from_millis(settings.response_timeout_ms);
         let config = ConnectionManagerConfig::new()

@@ -78,6 +78,11 @@ pub async fn create(
     })
 }
 
+/// Whether `link` has the form of a start link (checked before showing its page).
+pub fn is_link(link: &str) -> bool {
+    tenant_token::tenant_of(START_PREFIX, link).is_some()
+}
+
 /// Takes a start link once: the workspace, the connection and the carried request that
 /// marks the sign-in a test.
 pub async fn take_link(

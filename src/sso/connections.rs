@@ -148,10 +148,23 @@ async fn put_secret(
     Ok(())
 }
 
-/// Where this service runs and how it reaches identity providers.
+/// Where this service runs, how it reaches identity providers, and how often metadata
+/// fetched from a URL is fetched again.
 pub struct Site<'a> {
     pub public_url: &'a str,
     pub net: &'a Outbound,
+    pub metadata_refresh: chrono::Duration,
+}
+
+/// When metadata from a URL is next fetched (none for pasted metadata or OIDC).
+fn refresh_at(
+    settings: &serde_json::Value,
+    site: &Site<'_>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let url = settings.get("idp_metadata_url").and_then(|u| u.as_str());
+    url.filter(|u| !u.is_empty())
+        .map(|_| now + site.metadata_refresh)
 }
 
 fn audit_details(input: &ConnectionInput, domains: &[DomainRow], mfa: bool) -> serde_json::Value {
@@ -161,21 +174,6 @@ fn audit_details(input: &ConnectionInput, domains: &[DomainRow], mfa: bool) -> s
         "idp_mfa_accepted": mfa,
         "client_secret_changed": input.oidc.as_ref().is_some_and(|o| o.client_secret.is_some()),
     })
-}
-
-/// What a connection trusts: for SAML the IdP's entity id, SSO URL and signing
-/// certificates; for OIDC the issuer and client. A change of any is another IdP: the
-/// subjects it asserts may be other people.
-fn trust_of(settings: &serde_json::Value) -> serde_json::Value {
-    let field = |k: &str| settings.get(k).cloned().unwrap_or_default();
-    match settings.get("idp_metadata").and_then(|m| m.as_str()) {
-        Some(md) => json!({
-            "entity_id": field("idp_entity_id"),
-            "sso_url": field("idp_sso_url"),
-            "certs": super::saml::signing_cert_ders(md).iter().map(hex::encode).collect::<Vec<_>>(),
-        }),
-        None => json!({ "issuer": field("issuer"), "client_id": field("client_id") }),
-    }
 }
 
 /// Every field a replace changes, by name (settings fields by their own names).
@@ -276,6 +274,7 @@ pub async fn create(
         settings: &settings,
         configured_by: &who.actor,
         now,
+        metadata_refresh_at: refresh_at(&settings, site, now),
     };
     model::insert(&mut tx, &new).await?;
     model::set_domains(&mut tx, id, &doms).await?;
@@ -372,6 +371,7 @@ pub async fn replace(
         settings: &settings,
         configured_by: &who.actor,
         now,
+        metadata_refresh_at: refresh_at(&settings, site, now),
     };
     let changed = changed_fields(&row, &new, (&old_domains, &doms), input);
     model::update(&mut tx, &new).await?;
@@ -379,7 +379,7 @@ pub async fn replace(
     write_secrets(&mut tx, envelope, id, input, None).await?;
     // Another IdP (or the same one under other keys) behind the same connection: its
     // subjects may be other people's, so no existing link survives.
-    let idp_changed = trust_of(&row.settings) != trust_of(&settings);
+    let idp_changed = super::idp_trust::is_another_idp(&row.settings, &settings);
     if idp_changed {
         crate::db::models::sso_flow::forget_identities(&mut tx, id).await?;
     }

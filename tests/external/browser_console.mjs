@@ -162,6 +162,10 @@ try {
   await page.getByText("Saved.").waitFor();
   await check(page, "console-sso-connection");
   await page.getByRole("button", { name: "Test connection" }).click();
+  // The one-time link's own page: opening it spends nothing; the button starts the test.
+  await page.getByRole("button", { name: "Start the test" }).waitFor();
+  await check(page, "sso-test-start");
+  await page.getByRole("button", { name: "Start the test" }).click();
   await page.getByText("The connection works").waitFor();
   await check(page, "console-sso-test");
   const ssoTest = await page.locator("main").textContent();

@@ -11,6 +11,8 @@ generated in a temp dir at start: the IdP signing key (in metadata) and an unpub
 Endpoints
   GET  /metadata[?nocert=1]   IdP metadata (nocert=1: same without any KeyDescriptor)
   POST /sp                    body = SP EntityDescriptor XML; registered (kept; several allowed) -> 204
+  POST /rotate                JSON {"entity_id": optional}: a new signing key and cert (a key rollover),
+                              and the entity id changed when given; metadata and responses use them -> 204
   POST /next                  JSON settings for all following responses (missing keys -> defaults):
                               mode, name_id, email, given_name, family_name, groups, authn_context
   GET  /sso?SAMLRequest=..&RelayState=..  HTTP-Redirect AuthnRequest -> 200 HTML auto-POST form
@@ -122,6 +124,22 @@ class IdP:
         self.lock = threading.Lock()
         self.settings = dict(DEFAULTS)
         self.last = {}
+        self.sps = []
+        self.generation = 0
+        self.configure()
+
+    def rotate(self, entity_id=None):
+        """A new signing key pair (and entity id, when given); registered SPs are kept."""
+        self.generation += 1
+        self.key, self.cert, self.cert_b64 = make_keypair(self.tmp, f"idp{self.generation}")
+        if entity_id:
+            self.entity_id = entity_id
+        self.configure()
+        for xml in self.sps:
+            self.server.metadata.load("inline", xml)
+
+    def configure(self):
+        base = self.base
         conf = IdPConfig()
         conf.load({
             "entityid": self.entity_id,
@@ -156,6 +174,7 @@ class IdP:
                                     "ds": xmldsig.NAMESPACE, "saml": NS_SAML})
 
     def register_sp(self, xml):
+        self.sps.append(xml)
         self.server.metadata.load("inline", xml)
 
     def sp_enc_cert(self, sp):
@@ -371,6 +390,10 @@ class Handler(BaseHTTPRequestHandler):
         u = urlparse(self.path)
         if u.path == "/sp":
             self.idp.register_sp(body)
+            self.send(204)
+        elif u.path == "/rotate":
+            with self.idp.lock:
+                self.idp.rotate(json.loads(body or "{}").get("entity_id"))
             self.send(204)
         elif u.path == "/next":
             s = dict(DEFAULTS)

@@ -137,7 +137,7 @@ impl Site {
 /// A browser on one instance: keeps its cookies, sends the CSRF token with every form,
 /// follows no redirect by itself. Answers are (status, body, Location).
 pub struct Browser<'a> {
-    app: &'a TestApp,
+    pub app: &'a TestApp,
     pub jar: HashMap<String, String>,
 }
 
@@ -159,7 +159,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.jar
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

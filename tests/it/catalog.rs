@@ -171,11 +171,12 @@ async fn the_due_work_functions_answer_tenant_ids_only_and_are_the_only_bypass()
             "audit_chain_append",
             "identity_tenant_of_passkey",
             "identity_tenants_with_due_mail",
+            "identity_tenants_with_due_metadata",
             "identity_tenants_with_pending_audit"
         ]
     );
     // What the bypassing role may read: three columns of the outbox, one of audit_pending,
-    // and a passkey's credential id with its tenant.
+    // a passkey's credential id with its tenant, and when a connection's metadata is due.
     let readable: Vec<String> = owner
         .query(
             "SELECT table_name || '.' || column_name FROM information_schema.column_privileges \
@@ -195,7 +196,9 @@ async fn the_due_work_functions_answer_tenant_ids_only_and_are_the_only_bypass()
             "mail_outbox.status",
             "mail_outbox.tenant_id",
             "passkeys.credential_id",
-            "passkeys.tenant_id"
+            "passkeys.tenant_id",
+            "sso_connections.metadata_refresh_at",
+            "sso_connections.tenant_id"
         ]
     );
 

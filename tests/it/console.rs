@@ -9,7 +9,18 @@ use serde_json::json;
 
 /// Opens `/console` in `b` and signs in as `email` in workspace alpha; the console home.
 pub(crate) async fn console_sign_in(b: &mut Browser<'_>, email: &str) -> String {
-    let (status, _, to_signin) = b.get("/console").await;
+    let home = sign_in_from(b, email, "/console").await;
+    assert_eq!(home, "/console");
+    assert!(b.jar.contains_key("__Host-identity-console"));
+    let (status, html, _) = b.get("/console").await;
+    assert_eq!(status, 200, "{html}");
+    html
+}
+
+/// Opens console page `page` in `b` and signs in as `email` in workspace alpha; where the
+/// callback sends the browser back to.
+async fn sign_in_from(b: &mut Browser<'_>, email: &str, page: &str) -> String {
+    let (status, _, to_signin) = b.get(page).await;
     assert_eq!(status, 303, "not signed in to the console yet");
     let to_signin = to_signin.unwrap();
     assert!(
@@ -42,11 +53,50 @@ pub(crate) async fn console_sign_in(b: &mut Browser<'_>, email: &str) -> String 
     assert!(back.contains("/console/callback?"), "{back}");
     let (status, _, home) = b.get(&back).await;
     assert_eq!(status, 303, "the code was redeemed");
-    assert_eq!(home.as_deref(), Some("/console"));
-    assert!(b.jar.contains_key("__Host-identity-console"));
-    let (status, html, _) = b.get("/console").await;
+    home.unwrap()
+}
+
+/// The page to come back to travels in a cookie: whatever it holds (`;` and `,` end or
+/// split a cookie value), the cookie stays one valid value and the way back is that page.
+#[tokio::test]
+async fn sign_in_comes_back_to_the_console_page_asked_for_whatever_its_query_holds() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let mut b = Browser::new(&site.app);
+    let page = "/console/users?q=a;b,c%20d";
+    let (_, _, to_signin) = b.get(page).await;
+    let started = b
+        .app
+        .http
+        .get(b.app.url(&to_signin.unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let flow = started
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-identity-console-flow="))
+        .unwrap();
+    let value = flow.split(';').next().unwrap();
+    assert!(
+        !value.contains([',', '/', ' ']),
+        "the page is encoded in the cookie: {flow}"
+    );
+    let mut b = Browser::new(&site.app);
+    let back = sign_in_from(&mut b, "admin@alpha.example", page).await;
+    assert_eq!(back, page);
+    let (status, html, _) = b.get(&back).await;
     assert_eq!(status, 200, "{html}");
-    html
+    site.app.stop().await;
+}
+
+/// Audit exports recorded in the workspace's log so far.
+async fn exports_recorded(site: &Site) -> i64 {
+    crate::harness::settle_audit(&site.db.db()).await;
+    let owner = site.db.owner().await;
+    let sql = "SELECT count(*) FROM audit_log WHERE action = 'audit.exported'";
+    owner.query_one(sql, &[]).await.unwrap().get(0)
 }
 
 #[tokio::test]
@@ -142,7 +192,7 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
     assert_eq!(status, 400);
     let today = chrono::Utc::now().date_naive().to_string();
     let (status, csv, _) = b
-        .get(&format!("/console/audit.csv?from={today}&to={today}"))
+        .post("/console/audit.csv", &[("from", &today), ("to", &today)])
         .await;
     assert_eq!(status, 200);
     let admin = format!("user:{}", site.t.admin_user_id);
@@ -154,8 +204,24 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
         line.contains(&admin),
         "the change is the person's own: {line}"
     );
-    let (status, _, _) = b.get("/console/audit.csv?from=yesterday").await;
+    let (status, _, _) = b.post("/console/audit.csv", &[("from", "yesterday")]).await;
     assert_eq!(status, 400);
+    // Another site cannot make the browser export (and so write to the audit log): a GET
+    // is not an export, and a POST needs the form's CSRF token.
+    let exports = exports_recorded(&site).await;
+    let (status, _, _) = b.get(&format!("/console/audit.csv?from={today}")).await;
+    assert_eq!(status, 405);
+    let forged = b
+        .app
+        .http
+        .post(b.app.url("/console/audit.csv"))
+        .header("cookie", b.cookie_header())
+        .form(&[("from", today.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(exports_recorded(&site).await, exports);
 
     // Filtered by actor and target, paged back, and exported with the same filter.
     let by_admin = format!("/console/audit?actor={admin}");
@@ -194,11 +260,13 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
     let (_, older) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
     let older_seq = older["entries"][0]["seq"].as_i64().unwrap();
     assert!(older_seq < second, "the next page is older: {older}");
-    let (status, csv, _) = b
-        .get(&format!(
-            "/console/audit.csv?from={today}&to={today}&actor={admin}&action=mfa."
-        ))
-        .await;
+    let fields = [
+        ("from", &*today),
+        ("to", &today),
+        ("actor", &admin),
+        ("action", "mfa."),
+    ];
+    let (status, csv, _) = b.post("/console/audit.csv", &fields).await;
     assert_eq!(status, 200);
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert!(

@@ -163,6 +163,7 @@ async fn large_budgets_count_with_a_sliding_counter_and_refuse_past_the_limit() 
     use identity::ratelimit::{Decision, Limiter, EXACT_LIMIT_MAX};
     let settings = RedisSettings {
         url: crate::harness::redis_url().into(),
+        ca_file: None,
         key_prefix: format!("identity:test:counter:{}:", std::process::id()),
         connect_timeout_ms: 300,
         response_timeout_ms: 300,
@@ -205,6 +206,7 @@ async fn two_instances_leasing_from_one_large_budget_admit_exactly_the_budget() 
     use identity::ratelimit::{Decision, Limiter, EXACT_LIMIT_MAX};
     let settings = RedisSettings {
         url: crate::harness::redis_url().into(),
+        ca_file: None,
         key_prefix: format!("identity:test:lease:{}:", std::process::id()),
         connect_timeout_ms: 300,
         response_timeout_ms: 300,

@@ -27,6 +27,19 @@ pub async fn tenants_with_due_mail(
     Ok(rows.into_iter().map(|r| TenantId(r.id)).collect())
 }
 
+/// Workspaces with an SSO connection whose IdP metadata is due to be fetched again.
+pub async fn tenants_with_due_metadata(
+    tx: &mut PlatformTx,
+    now: DateTime<Utc>,
+) -> Result<Vec<TenantId>, DbError> {
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT t AS id FROM identity_tenants_with_due_metadata($1) AS t")
+            .bind::<Timestamptz, _>(now)
+            .load(tx.conn()?)
+            .await?;
+    Ok(rows.into_iter().map(|r| TenantId(r.id)).collect())
+}
+
 /// Workspaces with audit entries waiting to be chained.
 pub async fn tenants_with_pending_audit(tx: &mut PlatformTx) -> Result<Vec<TenantId>, DbError> {
     let rows: Vec<Row> =

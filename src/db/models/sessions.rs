@@ -175,6 +175,26 @@ pub async fn end_all_for_user(
     .await?)
 }
 
+/// Ends every active session of `user` except `keep`; how many ended.
+pub async fn end_others_for_user(
+    tx: &mut TenantTx,
+    user: Uuid,
+    keep: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::SessionsOf(TenantId(tenant)));
+    Ok(diesel::update(
+        se::table
+            .filter(se::tenant_id.eq(tenant).and(se::user_id.eq(user)))
+            .filter(se::id.ne(keep).and(se::ended_at.is_null())),
+    )
+    .set((se::ended_at.eq(now), se::end_reason.eq(reason)))
+    .execute(tx.conn()?)
+    .await?)
+}
+
 /// An active session by id.
 pub async fn get_active(
     tx: &mut TenantTx,

@@ -37,6 +37,8 @@ pub struct NewConnection<'a> {
     /// The actor configuring it: its IdP's assertions reach no further than they do.
     pub configured_by: &'a str,
     pub now: DateTime<Utc>,
+    /// When its IdP metadata is next fetched from its URL (none: pasted metadata).
+    pub metadata_refresh_at: Option<DateTime<Utc>>,
 }
 
 pub async fn insert(tx: &mut TenantTx, new: &NewConnection<'_>) -> Result<(), DbError> {
@@ -54,6 +56,7 @@ pub async fn insert(tx: &mut TenantTx, new: &NewConnection<'_>) -> Result<(), Db
             sc::configured_by.eq(new.configured_by),
             sc::created_at.eq(new.now),
             sc::updated_at.eq(new.now),
+            sc::metadata_refresh_at.eq(new.metadata_refresh_at),
         ))
         .execute(tx.conn()?)
         .await?;
@@ -72,6 +75,7 @@ pub async fn update(tx: &mut TenantTx, new: &NewConnection<'_>) -> Result<bool, 
             sc::settings.eq(new.settings),
             sc::configured_by.eq(new.configured_by),
             sc::updated_at.eq(new.now),
+            sc::metadata_refresh_at.eq(new.metadata_refresh_at),
         ))
         .execute(tx.conn()?)
         .await?;
@@ -96,6 +100,61 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ConnectionRow>, DbError> {
         .select(ConnectionRow::as_select())
         .load(tx.conn()?)
         .await?)
+}
+
+/// The connections whose metadata fetch is due at `now`, with when each was due.
+pub async fn refresh_due(
+    tx: &mut TenantTx,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbError> {
+    let tenant = tx.tenant().0;
+    let rows: Vec<(Uuid, Option<DateTime<Utc>>)> = sc::table
+        .filter(
+            sc::tenant_id
+                .eq(tenant)
+                .and(sc::metadata_refresh_at.le(now)),
+        )
+        .select((sc::id, sc::metadata_refresh_at))
+        .load(tx.conn()?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, at)| Some((id, at?)))
+        .collect())
+}
+
+/// Moves a due fetch to `next`, only if it is still due at `seen` (compare and set): of
+/// several instances that saw it due, one wins.
+pub async fn claim_refresh(
+    tx: &mut TenantTx,
+    id: Uuid,
+    seen: DateTime<Utc>,
+    next: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    let row = sc::table.filter(sc::tenant_id.eq(tenant).and(sc::id.eq(id)));
+    let n = diesel::update(row.filter(sc::metadata_refresh_at.eq(seen)))
+        .set(sc::metadata_refresh_at.eq(next))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Replaces the settings (refreshed metadata) if they are still `old`; `false` when a
+/// change came in between.
+pub async fn swap_settings(
+    tx: &mut TenantTx,
+    id: Uuid,
+    (old, new): (&serde_json::Value, &serde_json::Value),
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let tenant = tx.tenant().0;
+    let row = sc::table.filter(sc::tenant_id.eq(tenant).and(sc::id.eq(id)));
+    let n = diesel::update(row.filter(sc::settings.eq(old)))
+        .set((sc::settings.eq(new), sc::updated_at.eq(now)))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(n == 1)
 }
 
 pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {

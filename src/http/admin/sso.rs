@@ -4,8 +4,8 @@
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
-use crate::sso::connection_test;
 use crate::sso::connections::{self, ConnectionInput, Site};
+use crate::sso::{connection_test, metadata_refresh};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -16,6 +16,7 @@ fn site(state: &AppState) -> Site<'_> {
     Site {
         public_url: &state.settings.server.public_url,
         net: &state.idp_http,
+        metadata_refresh: state.settings.sso.metadata_refresh(),
     }
 }
 
@@ -100,6 +101,22 @@ pub async fn delete(
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Fetches the connection's IdP metadata from its URL now: a signing-key rollover is
+/// applied (links kept), another entity id is refused; the answer says which.
+pub async fn refresh_metadata(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require("sso:write")?;
+    let (origin, now, place) = (ctx.origin(), Utc::now(), (who.tenant, *id));
+    let site = site(&state);
+    let env = &state.envelope;
+    let done = metadata_refresh::refresh(&state.db, env, &site, place, &who.actor, &origin, now);
+    Ok(HttpResponse::Ok().json(done.await?))
 }
 
 /// Starts a connection test: a one-time link to open in the admin's browser, which signs

@@ -1,11 +1,12 @@
 //! The console's Audit log screen: one filter (period, kind of action, actor, target) for
 //! the entries shown, paged back (the admin API's `GET /admin/v1/audit/recent`), and for
-//! the CSV export (`GET /admin/v1/audit/export`).
+//! the CSV export (`GET /admin/v1/audit/export`), posted with the CSRF check.
 
 use super::{ConsoleCaller, Frame};
 use crate::admin::audit_export;
 use crate::admin::audit_recent::{self, Entry, Filter};
 use crate::error::AppError;
+use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
@@ -13,6 +14,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
+use std::collections::HashMap;
 
 #[derive(Template)]
 #[template(path = "console/audit.html")]
@@ -64,6 +66,19 @@ fn bound(day: &str, next: bool) -> Result<Option<DateTime<Utc>>, AppError> {
 }
 
 impl Asked {
+    /// The filter fields of the posted form.
+    fn posted(form: &HashMap<String, String>) -> Self {
+        let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+        Asked {
+            from: field("from"),
+            to: field("to"),
+            action: field("action"),
+            actor: field("actor"),
+            target: field("target"),
+            before: None,
+        }
+    }
+
     fn filter(&self) -> Result<Filter, AppError> {
         let mut f = audit_recent::filter(self.action.trim(), &self.actor, &self.target)?;
         (f.from, f.to) = (bound(&self.from, false)?, bound(&self.to, true)?);
@@ -112,15 +127,17 @@ pub async fn show(
     frame.answer(StatusCode::OK, &view)
 }
 
-/// The filter's entries as CSV; a period left open is the last 30 days up to now.
+/// The filter's entries as CSV; a period left open is the last 30 days up to now. A POST
+/// with the CSRF check (the Export button carries the token): the export is recorded in
+/// the audit log, so another site must not be able to make a browser do it.
 pub async fn export(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    q: web::Query<Asked>,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, "audit:read");
-    let mut filter = match q.filter() {
+    let mut filter = match Asked::posted(&form).filter() {
         Ok(f) => f,
         Err(e) => return super::failed(e),
     };

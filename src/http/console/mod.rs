@@ -26,6 +26,7 @@ mod roles;
 mod security;
 mod signin;
 mod sso;
+mod sso_metadata;
 mod sso_test;
 mod user;
 mod users;
@@ -76,7 +77,7 @@ pub(super) fn routes(r: &mut Routes<'_>) {
         vec![get(security::show), post(security::save)],
     );
     r.resource("/console/audit", vec![get(audit::show)]);
-    r.resource("/console/audit.csv", vec![get(audit::export)]);
+    r.resource("/console/audit.csv", vec![post(audit::export)]);
     r.resource(
         "/console/api-keys",
         vec![get(api_keys::show), post(api_keys::create)],
@@ -118,6 +119,10 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     );
     r.resource("/console/sso/{id}/delete", vec![post(sso::delete)]);
     r.resource("/console/sso/{id}/test", vec![post(sso_test::start)]);
+    r.resource(
+        "/console/sso/{id}/metadata-refresh",
+        vec![post(sso_metadata::refresh)],
+    );
     r.resource(
         "/console/sso/{id}/tests/{test}",
         vec![get(sso_test::result)],

@@ -63,7 +63,9 @@ pub async fn start(state: web::Data<AppState>, q: web::Query<Start>) -> HttpResp
     let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     let back = console_path(q.return_to.as_deref());
     let mut resp = see_other(&format!("/oauth2/authorize?{query}"));
-    let flow = format!("{flow_state}.{verifier}.{back}");
+    // The page is encoded: a raw query may hold `;` or `,`, which would end or split the
+    // cookie's value (and so the cookie, or the way back).
+    let flow = format!("{flow_state}.{verifier}.{}", URL_SAFE_NO_PAD.encode(back));
     let _ = resp.add_cookie(&host_cookie(FLOW_COOKIE, flow, 600));
     resp
 }
@@ -135,7 +137,11 @@ pub async fn callback(
             );
         }
     };
-    let mut resp = see_other(console_path(Some(back)));
+    let back = URL_SAFE_NO_PAD
+        .decode(back)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let mut resp = see_other(console_path(back.as_deref()));
     let _ = resp.add_cookie(&host_cookie(
         CONSOLE_COOKIE,
         tokens.access_token,

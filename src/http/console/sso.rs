@@ -119,7 +119,7 @@ struct One<'a> {
     frame: &'a Frame,
     title: &'a str,
     c: Shown,
-    saved: bool,
+    notice: Option<&'static str>,
     error: Option<String>,
     test_idp: Option<String>,
 }
@@ -130,10 +130,11 @@ fn test_idp(state: &AppState) -> Option<String> {
     dev.test_idp_metadata_url.clone()
 }
 
-fn site(state: &AppState) -> Site<'_> {
+pub(super) fn site(state: &AppState) -> Site<'_> {
     Site {
         public_url: &state.settings.server.public_url,
         net: &state.idp_http,
+        metadata_refresh: state.settings.sso.metadata_refresh(),
     }
 }
 
@@ -162,11 +163,11 @@ async fn list_page(state: &AppState, who: &Principal, error: Option<String>) -> 
     frame.answer(status, &page)
 }
 
-async fn one_page(
+pub(super) async fn one_page(
     state: &AppState,
     who: &Principal,
     id: Uuid,
-    saved: bool,
+    notice: Option<&'static str>,
     error: Option<String>,
 ) -> HttpResponse {
     let url = &state.settings.server.public_url;
@@ -184,7 +185,7 @@ async fn one_page(
         frame: &frame,
         title: frame.title,
         c: shown(&v),
-        saved,
+        notice,
         error,
         test_idp: test_idp(state),
     };
@@ -294,7 +295,8 @@ pub async fn show_one(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, PERMISSION);
-    one_page(&state, who, *id, q.contains_key("saved"), None).await
+    let notice = q.contains_key("saved").then_some("Saved.");
+    one_page(&state, who, *id, notice, None).await
 }
 
 /// Saves what was pasted back from the IdP, the domains and the switches.
@@ -325,7 +327,7 @@ pub async fn save(
     match done {
         Ok(_) => see_other(&format!("/console/sso/{id}?saved=1")),
         Err(crate::error::AppError::InvalidRequest(why)) => {
-            one_page(&state, who, *id, false, Some(why)).await
+            one_page(&state, who, *id, None, Some(why)).await
         }
         Err(e) => super::failed(e),
     }

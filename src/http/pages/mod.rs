@@ -90,6 +90,14 @@ pub fn sign_in(status: StatusCode, form: &SignInForm<'_>) -> HttpResponse {
     render(status, form)
 }
 
+/// The page of an SSO test link: a button that starts the test.
+#[derive(Template)]
+#[template(path = "sso_test_start.html")]
+pub struct SsoTestStart<'a> {
+    pub title: &'a str,
+    pub link: &'a str,
+}
+
 #[derive(Template)]
 #[template(path = "redirecting.html")]
 struct Redirecting<'a> {

@@ -88,7 +88,11 @@ async fn an_admin_sets_up_saml_in_the_console_tests_it_and_turns_it_on() {
     let before = b.jar.get("__Host-identity-session").cloned();
     let (status, _, link) = b.post(&format!("{page}/test"), &[]).await;
     assert_eq!(status, 303);
-    let (status, html, _) = b.get(&link.unwrap()).await;
+    let link = link.unwrap();
+    let (status, html, _) = b.get(&link).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(">Start the test</button>"), "{html}");
+    let (status, html, _) = b.post(&link, &[]).await;
     assert_eq!(status, 200, "{html}");
     let to_idp = continue_url(&html).expect("on to the IdP");
     let (_, at_idp, _) = b.get(&to_idp).await;

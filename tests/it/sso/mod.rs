@@ -5,6 +5,7 @@
 
 mod admin;
 mod console;
+mod metadata_refresh;
 mod oidc;
 mod saml;
 mod testing;
@@ -94,7 +95,16 @@ pub(crate) type Rig = Site;
 /// The service (issuer = its own address, so ACS and callback URLs are reachable),
 /// workspace "alpha" with its client and admin key, and the domains the tests sign in with.
 pub(crate) async fn rig() -> Rig {
-    let site = Site::start(Reached::AsIssuer).await;
+    let db = crate::harness::TestDb::new().await;
+    rig_with(db.settings(), db).await
+}
+
+/// [`rig`] with `settings` on `db`.
+pub(crate) async fn rig_with(
+    settings: identity::config::Settings,
+    db: crate::harness::TestDb,
+) -> Rig {
+    let site = Site::start_with(Reached::AsIssuer, settings, db).await;
     let (pool, env) = (site.db.db(), envelope(&[1]));
     for d in ["acme.test", "globex.test"] {
         identity::auth::domains::claim(

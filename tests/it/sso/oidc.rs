@@ -207,7 +207,7 @@ async fn a_connection_test_through_the_openid_provider_shows_its_claims_and_keep
         .await;
     assert_eq!(status, 201, "{test}");
     let mut b = Browser::new();
-    let page = b.get(test["start_url"].as_str().unwrap()).await;
+    let page = super::testing::press_start(&mut b, test["start_url"].as_str().unwrap()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let to_idp = continue_url(&page.body).expect("on to the provider");
     assert!(

@@ -17,9 +17,10 @@ async fn start(r: &Rig, connection: &str) -> (String, String) {
     (v["id"].as_str().unwrap().to_string(), link)
 }
 
-/// Opens the link, signs in at the IdP and posts its answer; the ACS answer.
+/// Opens the link (twice, as a chat preview and then the admin), presses "Start the test",
+/// signs in at the IdP and posts its answer; the ACS answer.
 async fn run(idp: &Idp, b: &mut Browser, link: &str) -> Answer {
-    let page = b.get(link).await;
+    let page = press_start(b, link).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let to_idp = continue_url(&page.body).expect("a page that moves on to the IdP");
     assert!(
@@ -29,6 +30,25 @@ async fn run(idp: &Idp, b: &mut Browser, link: &str) -> Answer {
     let at_idp = b.get(&to_idp).await;
     let (action, fields) = form_of(&at_idp.body);
     b.post(&action, &fields).await
+}
+
+/// What a person does with a test link: open it (a link preview may have opened it
+/// before), then press "Start the test".
+pub(super) async fn press_start(b: &mut Browser, link: &str) -> Answer {
+    for _ in 0..2 {
+        let page = b.get(link).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains(">Start the test</button>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            continue_url(&page.body).is_none(),
+            "opening the link starts nothing"
+        );
+    }
+    b.post(link, &[]).await
 }
 
 async fn outcome(r: &Rig, connection: &str, test: &str) -> Value {
@@ -56,6 +76,14 @@ async fn a_test_shows_what_the_idp_sent_and_what_sign_in_would_do_and_keeps_noth
     .await;
     let (test, link) = start(&r, &connection).await;
     assert_eq!(outcome(&r, &connection, &test).await["status"], "pending");
+    // Another site's form cannot start it (and does not spend it).
+    let forged = reqwest::Client::new()
+        .post(&link)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
 
     let mut b = Browser::new();
     let back = run(&idp, &mut b, &link).await;
@@ -100,8 +128,8 @@ async fn a_test_shows_what_the_idp_sent_and_what_sign_in_would_do_and_keeps_noth
     let tested = r.audit_rows("sso_connection.tested").await;
     assert_eq!(tested.last().unwrap()["status"], "succeeded");
 
-    // The link is spent: opening it again starts nothing.
-    let again = Browser::new().get(&link).await;
+    // The link is spent: starting it again starts nothing.
+    let again = Browser::new().post(&link, &[]).await;
     assert_eq!(again.status, 400, "{}", again.body);
     r.app.stop().await;
 }
