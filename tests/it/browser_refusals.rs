@@ -2,9 +2,10 @@
 //! extra password guesses through re-authentication, a look-alike address that skips SSO
 //! enforcement, a suspended workspace, and reset answers that tell known from unknown.
 
-use crate::browser::{authorize_url, cookies, hidden_fields, PASSWORD, REDIRECT};
+use crate::browser::{authorize_url, cookies, hidden_fields, PASSWORD, REDIRECT, SIGNED_OUT};
 use crate::browser::{Reached, Site};
-use crate::harness::run_cli;
+use crate::harness::{envelope, run_cli};
+use identity::oidc::clients::{self, ClientSpec};
 use std::time::Instant;
 
 fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
@@ -375,4 +376,64 @@ async fn a_sign_out_that_cannot_read_the_session_says_so_and_ends_nothing() {
     assert_eq!(status, 503, "{body}");
     assert!(!body.contains("signed out"), "{body}");
     assert!(still_signed_in(&r, &session).await, "nothing ended");
+}
+
+/// Posts back the "Sign out?" page `path` shows to `cookie`'s browser; the answer.
+async fn confirm_sign_out(r: &Site, path: &str, cookie: &str) -> reqwest::Response {
+    let res = r.get(path, Some(cookie)).await;
+    assert_eq!(res.status(), 200);
+    let csrf = cookie_of(&res, "__Host-identity-csrf").expect("a CSRF cookie");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Sign out?"), "{page}");
+    r.app
+        .http
+        .post(r.app.url("/oauth2/logout"))
+        .header("cookie", format!("{cookie}; __Host-identity-csrf={csrf}"))
+        .form(&hidden_fields(&page))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The identity domain is no open redirect: a client's registered sign-out address is used
+/// only with an ID token of that client, or when the session that ended had signed in to
+/// it. The lure: another application's sign-out address, sent to someone signed in.
+#[tokio::test]
+async fn sign_out_returns_only_to_an_application_this_session_used() {
+    let r = Site::start(Reached::ByAddress).await;
+    let spec = ClientSpec {
+        name: "Lure".into(),
+        client_id: Some("lure-app".into()),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec!["https://lure.example/cb".into()],
+        post_logout_redirect_uris: vec!["https://lure.example/after".into()],
+        ..Default::default()
+    };
+    let now = chrono::Utc::now();
+    clients::create(&r.db.db(), &envelope(&[1]), spec, 3600, "test", now)
+        .await
+        .unwrap();
+    let lure = "/oauth2/logout?client_id=lure-app&post_logout_redirect_uri=https%3A%2F%2Flure.example%2Fafter";
+    let res = r.get(lure, None).await;
+    assert_eq!(res.status(), 200, "not signed in: the page stays here");
+
+    let session = signed_in(&r, "admin@alpha.example", "198.51.100.50").await;
+    let cookie = format!("__Host-identity-session={session}");
+    let res = confirm_sign_out(&r, lure, &cookie).await;
+    assert_eq!(res.status(), 200, "{:?}", res.headers().get("location"));
+    assert!(res.text().await.unwrap().contains("You are signed out"));
+    assert!(!still_signed_in(&r, &session).await);
+
+    // The application this session signed in to gets its way back.
+    let session = signed_in(&r, "admin@alpha.example", "198.51.100.51").await;
+    let cookie = format!("__Host-identity-session={session}");
+    let own = format!(
+        "/oauth2/logout?client_id=crm-web&post_logout_redirect_uri={}",
+        url::form_urlencoded::byte_serialize(SIGNED_OUT.as_bytes()).collect::<String>()
+    );
+    let res = confirm_sign_out(&r, &own, &cookie).await;
+    assert_eq!(res.status(), 303);
+    let back = res.headers().get("location").unwrap().to_str().unwrap();
+    assert!(back.starts_with(SIGNED_OUT), "{back}");
+    r.app.stop().await;
 }

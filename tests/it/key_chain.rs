@@ -76,7 +76,7 @@ async fn a_key_made_by_a_revoked_key_dies_on_a_warm_instance() {
     let crm_api = platform_client(&r.pool, Alg::EdDSA, &[], Some(API)).await;
     let admin_api = platform_client(&r.pool, Alg::EdDSA, &[], Some(ADMIN)).await;
     let (maker_id, _maker) = key(&r, "cli", None).await;
-    let (_, child) = key(&r, &format!("api_key:{maker_id}"), None).await;
+    let (child_id, child) = key(&r, &format!("api_key:{maker_id}"), None).await;
     b.feed_trusted().await;
     let jwt = exchanged(&b, &child).await;
     assert_eq!(introspect(&b, &crm_api, &child).await["active"], true);
@@ -97,6 +97,17 @@ async fn a_key_made_by_a_revoked_key_dies_on_a_warm_instance() {
     .await;
     assert_eq!(users_status(&b, &child).await, 401);
     assert_eq!(users_status(&b, &jwt).await, 401);
+    // It is revoked itself, not only unusable: the list shows it, and it stays dead.
+    let (s, all) = api(&r.app, &r.root, Method::GET, "/admin/v1/api-keys", None).await;
+    assert_eq!(s, 200);
+    let listed = all["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == child_id.to_string())
+        .cloned()
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(listed["revoked_at"].is_string(), "{listed}");
     b.stop().await;
 }
 

@@ -153,3 +153,70 @@ async fn an_admin_sets_up_saml_in_the_console_tests_it_and_turns_it_on() {
     );
     r.app.stop().await;
 }
+
+/// The console's form shows only some settings: saving it keeps every setting made through
+/// the API (OIDC claims and scopes, trusting the IdP's MFA; SAML SP entity id and clock
+/// skew), and the audit entry names exactly what changed.
+#[tokio::test]
+async fn a_console_save_keeps_what_the_form_does_not_show() {
+    let r = rig().await;
+    let oidc = json!({
+        "name": "Globex OIDC", "kind": "oidc", "domains": [{"domain": "globex.test"}],
+        "idp_mfa_accepted": true,
+        "oidc": {"issuer": "https://login.globex.test", "client_id": "crm",
+                 "client_secret": "s3cret-value", "scopes": ["openid", "email", "groups"],
+                 "groups_claim": "roles", "use_userinfo": true},
+    });
+    let (status, made) = r
+        .admin("POST", "/admin/v1/sso-connections", Some(oidc))
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_str().unwrap().to_string();
+    let saml = json!({
+        "name": "Acme SAML", "kind": "saml", "domains": [{"domain": "acme.test"}], "enabled": false,
+        "saml": {"sp_entity_id": "urn:acme:crm", "clock_skew_secs": 5},
+    });
+    let (status, draft) = r
+        .admin("POST", "/admin/v1/sso-connections", Some(saml))
+        .await;
+    assert_eq!(status, 201, "{draft}");
+    let saml_id = draft["id"].as_str().unwrap().to_string();
+
+    let mut b = Console::new(&r.app);
+    console_sign_in(&mut b, "admin@alpha.example").await;
+    let form = [
+        ("kind", "oidc"),
+        ("name", "Globex sign-in"),
+        ("issuer", "https://login.globex.test"),
+        ("client_id", "crm"),
+        ("domains", "globex.test"),
+    ];
+    let (status, body, _) = b.post(&format!("/console/sso/{id}"), &form).await;
+    assert_eq!(status, 303, "{body}");
+    let form = [("kind", "saml"), ("name", "Acme"), ("domains", "acme.test")];
+    let (status, body, _) = b.post(&format!("/console/sso/{saml_id}"), &form).await;
+    assert_eq!(status, 303, "{body}");
+
+    let (_, after) = r
+        .admin("GET", &format!("/admin/v1/sso-connections/{id}"), None)
+        .await;
+    assert_eq!(after["name"], "Globex sign-in");
+    assert_eq!(after["idp_mfa_accepted"], true, "{after}");
+    assert_eq!(after["oidc"]["groups_claim"], "roles", "{after}");
+    assert_eq!(
+        after["oidc"]["scopes"],
+        json!(["openid", "email", "groups"])
+    );
+    assert_eq!(after["oidc"]["use_userinfo"], true);
+    assert_eq!(after["oidc"]["client_secret_set"], true);
+    let path = format!("/admin/v1/sso-connections/{saml_id}");
+    let (_, after) = r.admin("GET", &path, None).await;
+    assert_eq!(after["saml"]["sp_entity_id"], "urn:acme:crm", "{after}");
+    assert_eq!(after["saml"]["clock_skew_secs"], 5);
+
+    // The form's own switches were left unticked: those change, and nothing else.
+    let updated = r.audit_rows("sso_connection.updated").await;
+    let changed = json!(["name", "enabled", "password_signin_allowed"]);
+    assert_eq!(updated[0]["changed"], changed, "{updated:?}");
+    r.app.stop().await;
+}
