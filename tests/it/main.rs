@@ -39,6 +39,7 @@ mod passkey_counter;
 mod passkeys;
 mod password_change;
 mod password_reset;
+mod permission_table;
 mod pool;
 mod ratelimit;
 mod scim;
