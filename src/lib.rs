@@ -21,7 +21,6 @@ pub mod ratelimit;
 pub mod scim;
 pub mod sso;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
 pub mod text;
 pub mod tls;

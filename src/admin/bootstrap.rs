@@ -172,7 +172,7 @@ pub async fn bootstrap(
     )
     .await?;
     let mut admin_role = None;
-    for (name, description, permissions) in super::roles::BUILTIN {
+    for (name, description, permissions) in crate::authority::vocabulary::BUILTIN {
         let role = roles::insert(
             &mut tx,
             &roles::NewRole {

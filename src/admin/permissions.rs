@@ -50,7 +50,7 @@ mod tests {
 
     #[test]
     fn every_action_is_listed_once_with_known_permissions() {
-        let known = crate::admin::roles::known_permissions();
+        let known = crate::authority::vocabulary::known_permissions();
         let mut seen = std::collections::HashSet::new();
         for (deed, permissions) in TABLE {
             assert!(seen.insert(deed), "{deed:?} twice");

@@ -8,14 +8,16 @@
 
 use crate::apikeys::{self, service as keys_service};
 use crate::authority::{self, Permissions};
+use crate::config::TokenSettings;
 use crate::db::models::{revocations, sessions, users};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::ids::{TenantId, UserId};
 use crate::jwt::claims::ACCESS_TOKEN_TYP;
 use crate::jwt::validate::Expect;
+use crate::jwt::KeyStore;
 use crate::oidc::console_client::CONSOLE_CLIENT_ID;
 use crate::oidc::introspect::validate_access;
-use crate::state::AppState;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone)]
@@ -58,25 +60,33 @@ impl Principal {
     }
 }
 
+/// What a bearer token is checked against: the database, the signing keys and the token
+/// settings (issuer, admin audience, leeway).
+pub struct Checks<'a> {
+    pub db: &'a Db,
+    pub keys: &'a KeyStore,
+    pub tokens: &'a TokenSettings,
+}
+
 pub async fn resolve(
-    state: &AppState,
+    checks: &Checks<'_>,
     bearer: &str,
     now: DateTime<Utc>,
 ) -> Result<Principal, AppError> {
     if bearer.starts_with(apikeys::PREFIX) {
-        let key = keys_service::authenticate(&state.db, bearer, now)
+        let key = keys_service::authenticate(checks.db, bearer, now)
             .await?
             .ok_or(AppError::Unauthorized)?;
         return Ok(key_principal(key));
     }
-    let settings = &state.settings.tokens;
+    let settings = checks.tokens;
     let expect = Expect {
         issuer: &settings.issuer,
         audience: Some(&settings.admin_audience),
         typ: ACCESS_TOKEN_TYP,
         leeway_secs: settings.leeway_secs,
     };
-    let claims = validate_access(&state.keys, bearer, &expect, now)
+    let claims = validate_access(checks.keys, bearer, &expect, now)
         .await
         .map_err(|_| AppError::Unauthorized)?;
     let tenant = claims
@@ -85,7 +95,7 @@ pub async fn resolve(
         .and_then(|t| uuid::Uuid::try_parse(t).ok())
         .map(TenantId)
         .ok_or(AppError::Unauthorized)?;
-    let mut tx = state.db.tenant_read(tenant).await?;
+    let mut tx = checks.db.tenant_read(tenant).await?;
     if revocations::is_revoked(&mut tx, &claims.jti).await? {
         return Err(AppError::Unauthorized);
     }
@@ -128,7 +138,7 @@ pub async fn resolve(
         .strip_prefix("apikey:")
         .and_then(|s| uuid::Uuid::try_parse(s).ok())
     {
-        let key = keys_service::still_valid(&state.db, tenant, id, now)
+        let key = keys_service::still_valid(checks.db, tenant, id, now)
             .await?
             .ok_or(AppError::Unauthorized)?;
         return Ok(key_principal(key));

@@ -1,13 +1,13 @@
 //! Role-mapping rules: declarative, per workspace. A rule gives a role to every member of
 //! an identity-provider group, or to everyone whose IdP attribute has a value (names and
-//! values case-insensitive). One engine (`super::mapping_engine`) for SCIM groups and
+//! values case-insensitive). One engine (`crate::authority::mapping_engine`) for SCIM groups and
 //! enterprise SSO; a rule may only hand out permissions its author holds. A dry run
 //! explains which rule gives which role for sample claims.
 
-use super::mapping_engine as engine;
 use super::principal::Principal;
 use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
+use crate::authority::mapping_engine as engine;
 use crate::crypto::Envelope;
 use crate::db::models::{role_mappings as model, roles};
 use crate::db::Db;
@@ -88,7 +88,7 @@ pub async fn dry_run(
     claims: &engine::Claims,
 ) -> Result<(Vec<String>, Vec<engine::Match>), AppError> {
     let mut tx = db.tenant_read(tenant).await?;
-    let rules = model::engine_rules(&mut tx).await?;
+    let rules = crate::authority::mapping_rules::rules(&mut tx).await?;
     tx.commit().await?;
     let matches = engine::evaluate(&rules, claims);
     let mut roles: Vec<String> = matches.iter().map(|m| m.role.clone()).collect();

@@ -1,43 +1,7 @@
-//! Built-in roles every tenant starts with. Custom roles carry their own permission lists.
+//! Roles of a workspace through the admin API: list and create. The built-in roles and the
+//! permission vocabulary are the authority model's (`crate::authority::vocabulary`).
 
-/// (name, description, permissions)
-pub const BUILTIN: &[(&str, &str, &[&str])] = &[
-    (
-        "admin",
-        "Full control of the workspace",
-        &[
-            "users:read",
-            "users:write",
-            "roles:read",
-            "roles:write",
-            "sessions:read",
-            "sessions:write",
-            "apikeys:read",
-            "apikeys:write",
-            "audit:read",
-            "settings:write",
-            "sso:write",
-            "scim:write",
-            "crm:read",
-            "crm:write",
-        ],
-    ),
-    (
-        "member",
-        "Works with CRM data",
-        &["users:read", "crm:read", "crm:write"],
-    ),
-    ("viewer", "Reads CRM data", &["users:read", "crm:read"]),
-];
-
-/// Every permission a role may carry.
-pub fn known_permissions() -> Vec<&'static str> {
-    BUILTIN
-        .iter()
-        .find(|(name, _, _)| *name == "admin")
-        .map(|(_, _, p)| p.to_vec())
-        .unwrap_or_default()
-}
+use crate::authority::vocabulary::known_permissions;
 
 #[derive(Debug, serde::Serialize)]
 pub struct RoleView {

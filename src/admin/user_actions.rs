@@ -180,12 +180,24 @@ pub async fn send_reset_link(act: &Act<'_>, public_url: &str, id: UserId) -> Res
     Ok(())
 }
 
-/// Clears the person's second factors; every session of theirs ends.
+/// Clears the person's second factors (authenticator app, recovery codes and passkeys: a
+/// reset that left a passkey would leave a way in the person may have lost); every session
+/// of theirs ends (and with them their refresh tokens and person tokens).
 pub async fn reset_mfa(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
     let (mut tx, _) = act.over(id).await?;
-    let actor = &act.who.actor;
-    crate::mfa::enforcement::admin_reset(&mut tx, act.envelope, actor, id, act.origin, act.now)
-        .await?;
+    let ctx = crate::audit::Context {
+        actor: &act.who.actor,
+        origin: act.origin,
+        now: act.now,
+    };
+    let unavailable = |_| AppError::Unavailable;
+    crate::mfa::factors::remove(&mut tx, act.envelope, &ctx, id, Action::MfaResetByAdmin)
+        .await
+        .map_err(unavailable)?;
+    crate::passkeys::credentials::reset(&mut tx, act.envelope, &ctx, id)
+        .await
+        .map_err(|_| AppError::Unavailable)?;
+    crate::auth::sessions::end_all(&mut tx, act.envelope, &ctx, id, "mfa_reset").await?;
     tx.commit().await?;
     Ok(())
 }

@@ -50,14 +50,13 @@ async fn mapped_roles(
     held: &[String],
     direct: &[String],
 ) -> Result<Vec<MappedRole>, DbError> {
-    use crate::db::models::role_mappings;
     if held.iter().all(|r| direct.contains(r)) {
         return Ok(Vec::new());
     }
-    let rules = role_mappings::engine_rules(tx).await?;
+    let rules = crate::authority::mapping_rules::rules(tx).await?;
     let mut out: Vec<MappedRole> = Vec::new();
-    for (_, claims) in role_mappings::claim_sources(tx, user.0).await? {
-        for m in crate::admin::mapping_engine::evaluate(&rules, &claims) {
+    for (_, claims) in crate::authority::mapping_rules::claim_sources(tx, user.0).await? {
+        for m in crate::authority::mapping_engine::evaluate(&rules, &claims) {
             let mapped = MappedRole {
                 role: m.role,
                 because: m.because,

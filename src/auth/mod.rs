@@ -3,6 +3,7 @@
 pub mod cutoff;
 pub mod domains;
 pub mod hash_pool;
+pub mod home_realm;
 pub mod password;
 pub mod reset;
 pub mod sessions;

@@ -138,7 +138,7 @@ async fn deliver(
         return Ok(());
     };
     // People who must sign in through their IdP get no local password (same answer).
-    if crate::sso::home_realm::enforced_for(&mut tx, &user.email)
+    if crate::auth::home_realm::enforced_for(&mut tx, &user.email)
         .await?
         .is_some()
     {

@@ -188,7 +188,7 @@ pub async fn check_password(
         .as_ref()
         .map(|(u, _)| u.email.clone())
         .unwrap_or_else(|| attempt.email.trim().to_string());
-    let enforced = crate::sso::home_realm::enforced_for(&mut tx, &checked_email).await?;
+    let enforced = crate::auth::home_realm::enforced_for(&mut tx, &checked_email).await?;
     tx.commit().await?;
     let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
     let password_ok = hasher

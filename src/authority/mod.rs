@@ -5,7 +5,10 @@
 //! account) and [`reach_of_maker`] (what a credential may do), and role mappings count
 //! only within [`asserting_reach`] of whoever vouched for the group or attribute.
 
+pub mod mapping_engine;
+pub mod mapping_rules;
 mod reach;
+pub mod vocabulary;
 
 pub use reach::{
     asserting_reach, asserts_beyond_reach, held_by, mapping_reach, permissions_of, reach_of_maker,
@@ -53,7 +56,7 @@ pub const OPERATOR: &str = "cli";
 
 /// Every permission a role may carry: the operator's reach.
 pub fn everything() -> Permissions {
-    crate::admin::roles::known_permissions()
+    crate::authority::vocabulary::known_permissions()
         .into_iter()
         .map(str::to_string)
         .collect()

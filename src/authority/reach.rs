@@ -2,8 +2,8 @@
 //! at the moment of use (so a role downgrade or a disable shrinks every credential at once).
 
 use super::{everything, Maker, Permissions};
-use crate::admin::mapping_engine as engine;
-use crate::db::models::{api_keys, role_mappings, roles, users};
+use crate::authority::mapping_engine as engine;
+use crate::db::models::{api_keys, roles, users};
 use crate::db::{DbError, TenantTx};
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
@@ -17,11 +17,11 @@ const MAX_MAKER_CHAIN: usize = 8;
 /// connection). A mapped role beyond that reach is not given.
 pub async fn roles_of(tx: &mut TenantTx, user: UserId) -> Result<Vec<roles::Role>, DbError> {
     let mut granted = roles::direct_for_user(tx, user).await?;
-    let rules = role_mappings::engine_rules(tx).await?;
+    let rules = super::mapping_rules::rules(tx).await?;
     if rules.is_empty() {
         return Ok(granted);
     }
-    let sources = role_mappings::claim_sources(tx, user.0).await?;
+    let sources = super::mapping_rules::claim_sources(tx, user.0).await?;
     if sources.is_empty() {
         return Ok(granted);
     }
@@ -169,7 +169,7 @@ async fn direct_reach(tx: &mut TenantTx, user: UserId) -> Result<Permissions, Db
 /// token or configuring an SSO connection (the credentials that assert groups and
 /// attributes) requires.
 pub async fn mapping_reach(tx: &mut TenantTx) -> Result<Permissions, DbError> {
-    let rules = role_mappings::engine_rules(tx).await?;
+    let rules = super::mapping_rules::rules(tx).await?;
     if rules.is_empty() {
         return Ok(Permissions::new());
     }
@@ -189,7 +189,7 @@ pub async fn asserts_beyond_reach(
     asserter: &str,
     claims: &engine::Claims,
 ) -> Result<bool, DbError> {
-    let rules = role_mappings::engine_rules(tx).await?;
+    let rules = super::mapping_rules::rules(tx).await?;
     let ids = engine::role_ids(&rules, claims);
     if ids.is_empty() {
         return Ok(false);

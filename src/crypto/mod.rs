@@ -4,7 +4,6 @@
 pub mod envelope;
 pub mod keyring;
 pub mod random;
-pub mod rotation;
 pub mod tenant_token;
 
 pub use envelope::{Envelope, SecretContext};

@@ -7,7 +7,7 @@ use super::browser_session::BrowserSession;
 use super::request_context::RequestContext;
 use crate::auth::sessions;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::json;

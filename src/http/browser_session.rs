@@ -10,7 +10,7 @@ use super::pages;
 use crate::auth::sessions::{self, ActiveSession};
 use crate::db::DbError;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};

@@ -2,7 +2,7 @@
 
 use crate::admin::principal::{self, Principal};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::Future;
@@ -28,7 +28,7 @@ impl FromRequest for Principal {
             let bearer = bearer
                 .filter(|t| !t.is_empty() && t.len() <= 4096)
                 .ok_or(AppError::Unauthorized)?;
-            principal::resolve(&state, &bearer, chrono::Utc::now()).await
+            principal::resolve(&state.principal_checks(), &bearer, chrono::Utc::now()).await
         })
     }
 }

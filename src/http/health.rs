@@ -1,7 +1,7 @@
 //! Liveness, readiness and metrics.
 
 use crate::error::PROBLEM_JSON;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! checkout), the console and the discovery document.
 
 use crate::http::pages;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::{http::StatusCode, web, HttpResponse};
 use askama::Template;
 

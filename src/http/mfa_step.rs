@@ -11,8 +11,8 @@ use super::step_answer::{
     pending_cookies, ports, refused, signed_in, signed_in_cookies, MFA_COOKIE,
 };
 use crate::crypto::random;
+use crate::http::state::AppState;
 use crate::login::second_factor::{self as step, CodeOutcome, EnrolOutcome};
-use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;

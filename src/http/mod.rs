@@ -31,6 +31,7 @@ pub mod request_context;
 mod scim;
 pub mod signin;
 mod sso;
+pub mod state;
 mod step_answer;
 mod userinfo;
 pub mod wellknown;

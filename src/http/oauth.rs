@@ -2,13 +2,13 @@
 //! parameter given twice is refused (RFC 6749 §3.2); errors follow RFC 6749 §5.2.
 
 use super::oauth_limits::IpBudget;
+use crate::http::state::AppState;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::service_grants::TokenResponse;
 use crate::oidc::{client_auth, client_lookup};
 use crate::oidc::{introspect, person_grants, service_grants};
 use crate::ratelimit::Charge;
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use std::collections::HashMap;

@@ -4,9 +4,9 @@
 //! IP, whatever its outcome: [`IpBudget::settle`] charges it when nothing else did, and a
 //! client that memory does not know yet is charged to its IP before the database is asked.
 
+use crate::http::state::AppState;
 use crate::oidc::error::OAuthError;
 use crate::ratelimit::{Charge, Refusal};
-use crate::state::AppState;
 use actix_web::{HttpMessage, HttpRequest};
 
 /// Whether the middleware leaves the per-IP budget of this request to the handler.

@@ -6,7 +6,7 @@ use super::pages;
 use super::request_context::RequestContext;
 use crate::auth::reset::{self, ResetError};
 use crate::crypto::random;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;

@@ -2,13 +2,13 @@
 //! calls. Errors are SCIM error bodies; bodies are read up to the configured limit.
 
 use super::request_context::RequestContext;
+use crate::http::state::AppState;
 use crate::ratelimit::Refusal;
 use crate::scim::error::{ScimError, SCIM_JSON};
 use crate::scim::refusals::{self, Attempt};
 use crate::scim::resource::{list_response, ListParams};
 use crate::scim::schema::{self, model};
 use crate::scim::session::{Resource, Session, Write, Written};
-use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::Utc;

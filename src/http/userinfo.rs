@@ -2,13 +2,13 @@
 //! must still be honoured (not revoked, session not ended, client still registered).
 
 use crate::error::AppError;
+use crate::http::state::AppState;
 use crate::ids::{TenantId, UserId};
 use crate::jwt::claims::ACCESS_TOKEN_TYP;
 use crate::jwt::validate::Expect;
 use crate::oidc::honour::still_honoured;
 use crate::oidc::introspect::validate_access;
 use crate::oidc::person_grants::userinfo_audience;
-use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 

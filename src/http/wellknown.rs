@@ -2,8 +2,8 @@
 //! and `Cache-Control`. Discovery is built once; the JWKS again only when the set of
 //! published keys changes (a rotation, or a retired key leaving it).
 
+use crate::http::state::AppState;
 use crate::jwt::Alg;
-use crate::state::AppState;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -82,7 +82,7 @@ pub async fn sign_in(
     }
     let mut tx = ports.db.tenant_read(verified.tenant).await?;
     let user = users::get(&mut tx, verified.user).await?;
-    let enforced = crate::sso::home_realm::enforced_for(&mut tx, &user.email).await?;
+    let enforced = crate::auth::home_realm::enforced_for(&mut tx, &user.email).await?;
     tx.commit().await?;
     if user.status != "active" {
         return Err(PasskeyError::Unknown.into());

@@ -5,10 +5,10 @@
 
 use super::first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
 use crate::audit::Origin;
+use crate::auth::home_realm;
 use crate::auth::signin::{self, Attempt, SignInError};
 use crate::ids::TenantId;
 use crate::oidc::authorize::AuthRequest;
-use crate::sso::home_realm;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 

@@ -1,11 +1,9 @@
 //! The workspace's MFA rule as admins set it, break-glass exemptions, an admin's reset of a
 //! person's factors, and the check that keeps tokens from sessions that skipped MFA.
 
-use super::factors;
 use super::policy::{self, Policy};
 use crate::audit::Action;
 use crate::audit::{self, Event, Origin};
-use crate::auth::sessions;
 use crate::crypto::Envelope;
 use crate::db::models::{mfa as model, users};
 use crate::db::{DbError, TenantTx};
@@ -124,42 +122,6 @@ pub async fn set_exemption(
         details: json!({"exempt": exempt}),
     };
     audit::record(tx, envelope, event, origin, now).await?;
-    Ok(())
-}
-
-/// An admin clears a person's second factors (authenticator app, recovery codes and
-/// passkeys: a reset that left a passkey would leave a way in the person may have lost);
-/// every session of theirs ends (and with them their refresh tokens and person tokens).
-pub async fn admin_reset(
-    tx: &mut TenantTx,
-    envelope: &Envelope,
-    actor: &str,
-    user: UserId,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    users::get(tx, user).await.map_err(|_| AppError::NotFound)?;
-    factors::remove(
-        tx,
-        envelope,
-        &crate::audit::Context { actor, origin, now },
-        user,
-        Action::MfaResetByAdmin,
-    )
-    .await
-    .map_err(|_| AppError::Unavailable)?;
-    let ctx = crate::audit::Context { actor, origin, now };
-    crate::passkeys::credentials::reset(tx, envelope, &ctx, user)
-        .await
-        .map_err(|_| AppError::Unavailable)?;
-    sessions::end_all(
-        tx,
-        envelope,
-        &crate::audit::Context { actor, origin, now },
-        user,
-        "mfa_reset",
-    )
-    .await?;
     Ok(())
 }
 

@@ -159,7 +159,7 @@ async fn require_reach(
     ctx: &WriteCtx<'_>,
     names: &[&str],
 ) -> Result<(), ScimError> {
-    let claims = crate::admin::mapping_engine::Claims {
+    let claims = crate::authority::mapping_engine::Claims {
         groups: names.iter().map(|n| n.to_string()).collect(),
         ..Default::default()
     };

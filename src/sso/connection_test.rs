@@ -7,11 +7,11 @@
 
 use super::connections::{self, Connection};
 use super::{jit, ExternalIdentity, SsoError};
-use crate::admin::mapping_engine as engine;
 use crate::admin::principal::Principal;
 use crate::audit::{self, Action, Event, Origin};
+use crate::authority::mapping_engine as engine;
 use crate::crypto::{tenant_token, Envelope};
-use crate::db::models::{role_mappings, roles, sso_tests as model};
+use crate::db::models::{roles, sso_tests as model};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::ids::TenantId;
@@ -167,7 +167,7 @@ async fn rehearse(
     now: DateTime<Utc>,
 ) -> Result<Value, SsoError> {
     let mut tx = db.tenant(conn.tenant).await?;
-    let rules = role_mappings::engine_rules(&mut tx).await?;
+    let rules = crate::authority::mapping_rules::rules(&mut tx).await?;
     let claims = engine::Claims {
         groups: ident.groups.clone(),
         attributes: ident.attributes.clone(),

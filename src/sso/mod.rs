@@ -1,9 +1,10 @@
 //! Enterprise SSO per workspace: connections to a SAML 2.0 or OpenID Connect identity
 //! provider (`connections`), the SAML service provider (`saml`, `sp_keys`), the OIDC
 //! relying party (`oidc_rp`), sign-ins in flight (`flow`), just-in-time provisioning
-//! (`jit`), home-realm discovery (`home_realm`) and admins' trial sign-ins
-//! (`connection_test`). Roles come from the shared mapping
-//! engine (`crate::admin::mapping_engine`) over the groups and attributes stored here.
+//! (`jit`), admins' trial sign-ins (`connection_test`) and metadata kept current
+//! (`metadata_refresh`). Roles come from the shared mapping engine
+//! (`crate::authority::mapping_engine`) over the groups and attributes stored here;
+//! home-realm discovery is `crate::auth::home_realm`.
 
 pub mod connection_input;
 mod connection_reach;
@@ -11,7 +12,6 @@ pub mod connection_test;
 pub mod connection_view;
 pub mod connections;
 pub mod flow;
-pub mod home_realm;
 pub mod idp_trust;
 pub mod jit;
 pub mod metadata_refresh;

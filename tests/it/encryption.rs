@@ -2,9 +2,10 @@
 //! rotation that loses nothing when the old key is removed.
 
 use crate::harness::{envelope, settle_audit, tenant, TestDb};
+use identity::admin::platform_key_rotation as rotation;
 use identity::audit::{self, Event, Origin};
 use identity::crypto::envelope::EnvelopeError;
-use identity::crypto::{rotation, Envelope, SecretContext};
+use identity::crypto::{Envelope, SecretContext};
 use identity::db::models::secrets;
 use identity::ids::TenantId;
 use std::net::IpAddr;

@@ -310,7 +310,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The running instance's state: its memory, change feed and keys, for tests that look
     /// inside an instance.
-    pub state: identity::state::AppState,
+    pub state: identity::http::state::AppState,
     handle: actix_web::dev::ServerHandle,
 }
 

@@ -30,6 +30,7 @@ mod http_basics;
 mod introspection;
 mod key_chain;
 mod key_rotation;
+mod layers;
 mod local_checkout;
 mod logs;
 mod mail;

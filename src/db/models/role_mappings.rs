@@ -1,7 +1,7 @@
-//! Group→role and attribute→role rules of one tenant, and the roles they give a person
-//! through their identity-provider groups and attributes (evaluated by the shared engine).
+//! Group→role and attribute→role rules of one tenant, and what was asserted about a person
+//! (SCIM groups, SSO groups and attributes) by whom, as rows: the authority model turns
+//! them into rules and claims (`crate::authority::mapping_rules`).
 
-use crate::admin::mapping_engine as engine;
 use crate::db::schema::{role_mappings as rm, roles};
 use crate::db::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
@@ -85,18 +85,14 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Rule>, DbError> {
         .collect())
 }
 
-/// The rules in the engine's form.
-pub async fn engine_rules(tx: &mut TenantTx) -> Result<Vec<engine::Rule>, DbError> {
+/// Every rule as (id, claim, value, role id, role name), in the engine's order.
+pub async fn rule_rows(
+    tx: &mut TenantTx,
+) -> Result<Vec<(Uuid, Option<String>, String, Uuid, String)>, DbError> {
     Ok(rows(tx)
         .await?
         .into_iter()
-        .map(|(id, claim, value, role_id, role, _)| engine::Rule {
-            id,
-            claim,
-            value,
-            role_id,
-            role,
-        })
+        .map(|(id, claim, value, role_id, role, _)| (id, claim, value, role_id, role))
         .collect())
 }
 
@@ -141,14 +137,21 @@ struct AssertedGroups {
     asserted_by: String,
 }
 
-/// What was asserted about `user`, grouped by who vouched for it: the SCIM groups they
-/// are a member of (by the creator of the token that last wrote each group) and the groups
-/// and attributes each enabled SSO connection's IdP sent at their last sign-in (by the
-/// admin who last configured the connection).
-pub async fn claim_sources(
+/// What was asserted about `user`: the SCIM groups they are a member of, by the creator of
+/// the token that last wrote each group, as (asserter, group names); and per enabled SSO
+/// connection the groups and attributes its IdP sent at their last sign-in, as (groups,
+/// attributes, the admin who last configured the connection).
+#[allow(clippy::type_complexity)]
+pub async fn asserted_about(
     tx: &mut TenantTx,
     user: Uuid,
-) -> Result<Vec<(String, engine::Claims)>, DbError> {
+) -> Result<
+    (
+        Vec<(String, Vec<String>)>,
+        Vec<(serde_json::Value, serde_json::Value, String)>,
+    ),
+    DbError,
+> {
     let tenant = tx.tenant().0;
     let groups: Vec<AssertedGroups> = diesel::sql_query(
         "SELECT array_agg(g.display_name) AS names, g.asserted_by FROM scim_groups g \
@@ -159,20 +162,10 @@ pub async fn claim_sources(
     .bind::<Text, _>(user.to_string())
     .load(tx.conn()?)
     .await?;
-    let mut out: Vec<(String, engine::Claims)> = groups
+    let scim = groups
         .into_iter()
-        .map(|g| {
-            let claims = engine::Claims {
-                groups: g.names,
-                ..engine::Claims::default()
-            };
-            (g.asserted_by, claims)
-        })
+        .map(|g| (g.asserted_by, g.names))
         .collect();
-    for (groups, attributes, configured_by) in super::sso_flow::claims_of_user(tx, user).await? {
-        let mut claims = engine::Claims::default();
-        claims.add_stored(&groups, &attributes);
-        out.push((configured_by, claims));
-    }
-    Ok(out)
+    let sso = super::sso_flow::claims_of_user(tx, user).await?;
+    Ok((scim, sso))
 }

@@ -6,7 +6,7 @@ use crate::admin::key_actions;
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;

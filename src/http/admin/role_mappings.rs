@@ -1,12 +1,12 @@
 //! `/admin/v1/role-mappings`: the workspace's group→role rules (used by SCIM groups and,
 //! later, enterprise SSO). Changes apply to each member's next token.
 
-use crate::admin::mapping_engine::Claims;
 use crate::admin::principal::Principal;
 use crate::admin::role_mappings::{self, Matcher};
+use crate::authority::mapping_engine::Claims;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;

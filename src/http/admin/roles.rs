@@ -4,7 +4,7 @@ use crate::admin::principal::Principal;
 use crate::admin::roles;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 

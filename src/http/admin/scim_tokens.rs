@@ -4,8 +4,8 @@
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
+use crate::http::state::AppState;
 use crate::scim::bearer_tokens;
-use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;

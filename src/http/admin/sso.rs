@@ -4,9 +4,9 @@
 use crate::admin::principal::Principal;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
+use crate::http::state::AppState;
 use crate::sso::connections::{self, ConnectionInput, Site};
 use crate::sso::{connection_test, metadata_refresh};
-use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde_json::json;

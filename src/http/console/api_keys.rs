@@ -9,7 +9,7 @@ use crate::http::admin::users::act;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;

@@ -8,7 +8,7 @@ use crate::admin::audit_recent::{self, Entry, Filter};
 use crate::error::AppError;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;

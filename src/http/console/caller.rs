@@ -6,7 +6,7 @@ use crate::apikeys;
 use crate::error::AppError;
 use crate::http::browser::see_other;
 use crate::http::pages;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
@@ -115,7 +115,7 @@ impl FromRequest for ConsoleCaller {
             let Some(token) = token else {
                 return Err(again(false));
             };
-            match principal::resolve(&state, &token, chrono::Utc::now()).await {
+            match principal::resolve(&state.principal_checks(), &token, chrono::Utc::now()).await {
                 Ok(who) if who.signed_in.is_some() => Ok(ConsoleCaller(who)),
                 Ok(_) | Err(AppError::Unauthorized) => Err(again(false)),
                 Err(AppError::MfaRequired) => Err(again(true)),

@@ -3,13 +3,13 @@
 //! get, and why").
 
 use super::{ConsoleCaller, Frame};
-use crate::admin::mapping_engine::Claims;
 use crate::admin::role_mappings::{self, Matcher};
 use crate::admin::roles::{self, RoleView};
+use crate::authority::mapping_engine::Claims;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;

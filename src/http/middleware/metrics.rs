@@ -1,6 +1,6 @@
 //! Request counters and latency histograms, labelled by route pattern.
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;

@@ -3,8 +3,8 @@
 
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
+use crate::http::state::AppState;
 use crate::ratelimit::Refusal;
-use crate::state::AppState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;

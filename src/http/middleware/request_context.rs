@@ -4,7 +4,7 @@
 
 use crate::http::client_ip;
 use crate::http::request_context::{request_id, RequestContext};
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};

@@ -1,4 +1,5 @@
-//! What every request handler can reach, built once at start-up.
+//! What every request handler can reach, built once at start-up. It lives with the
+//! handlers: the domain below takes the parts it needs, never the whole state.
 
 use crate::auth::password::PasswordHasher;
 use crate::config::Settings;
@@ -29,4 +30,15 @@ pub struct AppState {
     /// The passkey (WebAuthn) verifier for the public URL; `None` when its host is an IP
     /// address, which cannot be a relying party.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+}
+
+impl AppState {
+    /// What a bearer token or console cookie is checked against.
+    pub fn principal_checks(&self) -> crate::admin::principal::Checks<'_> {
+        crate::admin::principal::Checks {
+            db: &self.db,
+            keys: &self.keys,
+            tokens: &self.settings.tokens,
+        }
+    }
 }

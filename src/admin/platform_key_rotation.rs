@@ -3,9 +3,9 @@
 //! safe while the service writes (compare-and-swap updates). Each step is audited on the
 //! platform chain.
 
-use super::envelope::{Envelope, SecretContext};
 use crate::audit::Action;
 use crate::audit::{self, Event};
+use crate::crypto::envelope::{Envelope, SecretContext};
 use crate::db::models::ciphertexts::{self, EncryptedColumn, Scope, ScopedTx, ENCRYPTED_COLUMNS};
 use crate::db::models::tenants;
 use crate::db::{Db, DbError, PlatformTx, TenantTx};

@@ -2,7 +2,7 @@
 //! the workspace (`tenant_domains`, claimed by the operator) and then the workspace's
 //! connection serving that domain.
 
-use crate::auth::domains;
+use super::domains;
 use crate::db::models::sso_connections as model;
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
