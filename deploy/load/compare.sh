@@ -11,7 +11,9 @@ cd "$ROOT"
 PORT="${PORT:-18081}"
 WORKERS="${WORKERS:-2}"
 SHARED="${SHARED:-$ROOT/../shared/bench}"
-[ -x "$SHARED/compare.sh" ] || { echo "the shared benchmark is not at $SHARED (set SHARED)" >&2; exit 2; }
+if [ "${LOAD_SMOKE:-0}" != 1 ]; then
+  [ -x "$SHARED/compare.sh" ] || { echo "the shared benchmark is not at $SHARED (set SHARED)" >&2; exit 2; }
+fi
 
 ensure_build_tools
 ensure_postgres
@@ -45,6 +47,18 @@ if [ "${PERF:-0}" = 1 ]; then
   perf record -e cpu-clock -F 499 -g -p "$server" -o /tmp/bench-perf/identity.perf.data >/dev/null 2>&1 &
   perf_pid=$!
   trap 'kill -INT $perf_pid 2>/dev/null; wait $perf_pid 2>/dev/null; kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+fi
+if [ "${LOAD_SMOKE:-0}" = 1 ]; then
+  # The test command's short run: this script's own part (the service, its client, the three
+  # requests the harness sends, each checked once); the side-by-side run is the harness's.
+  base="http://127.0.0.1:$PORT"
+  id="$(echo "$client" | json_field client_id)" secret="$(echo "$client" | json_field client_secret)"
+  token="$(curl -fs -u "$id:$secret" -d grant_type=client_credentials -d "audience=$AUD" "$base/oauth2/token" | json_field access_token)"
+  active="$(curl -fs -u "$id:$secret" -d "token=$token" "$base/oauth2/introspect" | json_field active)"
+  [ "$active" = True ] || { echo "the harness's token does not introspect as active" >&2; exit 1; }
+  curl -fs "$base/.well-known/jwks.json" | python3 -c 'import json,sys; assert json.load(sys.stdin)["keys"]'
+  echo "smoke: token, introspection and JWKS answer as the harness expects"
+  exit 0
 fi
 SERVICE_URL="http://127.0.0.1:$PORT" SERVICE_PID="$server" AUD="$AUD" \
   CLIENT_ID="$(echo "$client" | json_field client_id)" CLIENT_SECRET="$(echo "$client" | json_field client_secret)" \

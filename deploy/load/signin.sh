@@ -16,21 +16,11 @@ ensure_postgres
 ensure_redis
 apt_install wrk
 ensure_dev_key
-log "release build"
-cargo build --release --quiet --bin identity
-BIN="$ROOT/target/release/identity"
+load_binary
 DB=identity_load_signin
-psql "postgres://postgres@127.0.0.1:${PG_PORT}/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
-psql "postgres://postgres@127.0.0.1:${PG_PORT}/postgres" -qc "CREATE DATABASE $DB" >/dev/null
-
-export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
-export IDENTITY__DATABASE__URL="postgres://identity_app@127.0.0.1:${PG_PORT}/$DB"
-export IDENTITY__DATABASE__MIGRATE_URL="postgres://postgres@127.0.0.1:${PG_PORT}/$DB"
-export IDENTITY__REDIS__KEY_PREFIX="identity:load:$$:"
-export IDENTITY__SERVER__PORT="$PORT"
+fresh_load_db "$DB" "$PORT"
 export IDENTITY__SERVER__WORKERS=2
 export IDENTITY__SERVER__PASSWORD_HASH_THREADS="$HASH_THREADS"
-export IDENTITY__LOG__LEVEL=warn
 for budget in GLOBAL_PER_IP TOKEN_PER_CLIENT INTROSPECT_PER_CLIENT SIGNIN_PER_IP SIGNIN_PER_ACCOUNT; do
   export "IDENTITY__RATE_LIMITS__${budget}__LIMIT=100000000"
 done
@@ -58,6 +48,7 @@ resource_auth="$(printf '%s:%s' "$(echo "$resource" | json_field client_id)" "$(
 
 "$BIN" serve 2>/dev/null >/dev/null &
 server=$!
+bg=""
 trap 'kill $server $bg 2>/dev/null; wait 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: formatting, lints, unit and integration tests (real PostgreSQL
-# and Redis, one database per test), and one quick pass of every benchmark.
+# and Redis, one database per test), one quick pass of every benchmark, and every load script
+# once in a short mode.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 
@@ -24,3 +25,5 @@ log "cargo clippy"
 cargo clippy --locked --all-targets --quiet -- -D warnings
 log "cargo test"
 cargo test --locked --all-targets
+log "every load script once, short (deploy/local/load_smoke.sh)"
+"$ROOT/deploy/local/load_smoke.sh"

@@ -10,7 +10,7 @@ use super::csrf_form::CsrfForm;
 use super::login_pages::page_for;
 use super::pages::consent::{account_apps, AccountApps};
 use super::request_context::RequestContext;
-use super::step_answer::{answer, authorize_error, carried, ports, refused};
+use super::step_answer::{authorize_error, carried, ports, refused, render};
 use crate::auth::sessions::ActiveSession;
 use crate::crypto::random;
 use crate::http::state::AppState;
@@ -48,9 +48,7 @@ pub async fn decide(
     )
     .await;
     match decided {
-        Ok(Begin::Answer { session, outcome }) => {
-            answer(&state, &auth, Some(&session), outcome).await
-        }
+        Ok(Begin::Answer(answer)) => render(&state, &auth, answer),
         // The session ended between the question and the answer.
         Ok(_) => page_for(&LoginError::Expired),
         Err(e) => refused(&state, e),

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::login::LoginError;
 use crate::mfa::factors::MfaError;
 use crate::passkeys::PasskeyError;
+use crate::sso::SsoError;
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
@@ -20,6 +21,7 @@ fn with_retry_after(mut resp: HttpResponse, secs: u64) -> HttpResponse {
 
 pub(crate) fn page_for(e: &LoginError) -> HttpResponse {
     let (status, message) = match e {
+        LoginError::Sso(e) => return sso_page(e),
         LoginError::Unavailable(reason) => {
             tracing::warn!(%reason, "a sign-in step could not reach its data");
             let page = pages::error(
@@ -118,4 +120,39 @@ pub(crate) fn problem_for(e: LoginError) -> AppError {
         | LoginError::Mfa(MfaError::Unavailable) => AppError::Unavailable,
         _ => AppError::Unauthorized,
     }
+}
+
+/// What the browser sees when single sign-on cannot go on (a fixed message per cause).
+pub(crate) fn sso_page(e: &SsoError) -> HttpResponse {
+    let (status, message) = match e {
+        SsoError::Expired => (
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired or was already used. Go back to the application and sign in again.",
+        ),
+        SsoError::Rejected(_) => (
+            StatusCode::FORBIDDEN,
+            "Your identity provider's answer could not be accepted. Try again, or contact your administrator.",
+        ),
+        SsoError::AccountExists => (
+            StatusCode::CONFLICT,
+            "An account with this email already exists in this workspace. Ask your administrator to connect it to single sign-on.",
+        ),
+        SsoError::Inactive => (
+            StatusCode::FORBIDDEN,
+            "Your account is deactivated. Contact your administrator.",
+        ),
+        SsoError::NotFound | SsoError::Disabled => (
+            StatusCode::NOT_FOUND,
+            "Single sign-on is not available for this workspace.",
+        ),
+        SsoError::Upstream => (
+            StatusCode::BAD_GATEWAY,
+            "Your identity provider could not be reached. Try again shortly.",
+        ),
+        SsoError::InvalidConfig(_) | SsoError::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable right now. Please try again shortly.",
+        ),
+    };
+    pages::error(status, message)
 }

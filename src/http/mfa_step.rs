@@ -62,7 +62,7 @@ pub async fn verify(
             );
             resp
         }
-        Ok(CodeOutcome::SignedIn { finished, .. }) => signed_in(&state, &finished).await,
+        Ok(CodeOutcome::SignedIn { finished, .. }) => signed_in(&state, *finished).await,
         Ok(CodeOutcome::WrongCode {
             factors,
             redirect_uri,
@@ -121,7 +121,7 @@ pub async fn skip(
 ) -> HttpResponse {
     let (cookie, origin) = (pending_cookie(&req), ctx.origin());
     match step::skip(&ports(&state), &cookie, &origin, Utc::now()).await {
-        Ok(finished) => signed_in(&state, &finished).await,
+        Ok(finished) => signed_in(&state, finished).await,
         Err(e) => refused(&state, e),
     }
 }

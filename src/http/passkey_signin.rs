@@ -9,7 +9,7 @@ use super::csrf_form::CsrfForm;
 use super::login_pages::problem_for;
 use super::mfa_step::pending_cookie;
 use super::request_context::RequestContext;
-use super::step_answer::{answer, authorize_error, carried, ports, refused, signed_in};
+use super::step_answer::{authorize_error, carried, ports, refused, render, signed_in};
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::login::passkey::{self as steps, PasskeyOutcome, PasskeySignIn};
@@ -87,15 +87,12 @@ pub async fn sign_in(
             .get("credential")
             .map(String::as_str)
             .unwrap_or_default(),
-        client_tenant: auth.client.tenant_id,
-        wants_mfa: auth.wants_mfa,
+        auth: &auth,
         carried: &carried,
     };
     let mut resp = match steps::sign_in(&ports(&state), &input, &ctx.origin(), Utc::now()).await {
-        Ok(PasskeyOutcome::Step(outcome)) => answer(&state, &auth, None, outcome).await,
-        Ok(PasskeyOutcome::HandOffToIdp { tenant, connection }) => {
-            super::sso::hand_off(&state, tenant, connection, &form).await
-        }
+        Ok(PasskeyOutcome::Answer(answer)) => render(&state, &auth, answer),
+        Ok(PasskeyOutcome::HandOff(started)) => super::sso::hand_off_page(started),
         Err(e) => refused(&state, e),
     };
     forget_ceremony(&mut resp);
@@ -140,7 +137,7 @@ pub async fn second_factor(
     )
     .await
     {
-        Ok(finished) => signed_in(&state, &finished).await,
+        Ok(finished) => signed_in(&state, finished).await,
         Err(e) => refused(&state, e),
     };
     forget_ceremony(&mut resp);

@@ -7,7 +7,7 @@ use super::browser::{allow_form_target, host_cookie, parse_unique, CSRF_COOKIE, 
 use super::csrf_form::CsrfForm;
 use super::pages::{self, SignInForm};
 use super::request_context::RequestContext;
-use super::step_answer::{answer, authorize_error, carried, ports, refused};
+use super::step_answer::{authorize_error, carried, ports, refused, render};
 use crate::crypto::random;
 use crate::http::state::AppState;
 use crate::login::begin::{self, Begin, Workspace};
@@ -73,9 +73,7 @@ pub async fn authorize_page(
     )
     .await
     {
-        Ok(Begin::Answer { session, outcome }) => {
-            answer(&state, &auth, Some(&session), outcome).await
-        }
+        Ok(Begin::Answer(answer)) => render(&state, &auth, answer),
         Ok(Begin::LoginRequired) => {
             let e = AuthorizeError::Redirect {
                 redirect_uri: auth.redirect_uri.clone(),
@@ -143,10 +141,8 @@ pub async fn sign_in(
     };
     let request = (&auth, &carried(&form));
     match password::sign_in(&ports(&state), request, &posted, &ctx.origin(), Utc::now()).await {
-        Ok(PasswordOutcome::Step(outcome)) => answer(&state, &auth, None, outcome).await,
-        Ok(PasswordOutcome::HandOffToIdp { tenant, connection }) => {
-            super::sso::hand_off(&state, tenant, connection, &form).await
-        }
+        Ok(PasswordOutcome::Answer(answer)) => render(&state, &auth, answer),
+        Ok(PasswordOutcome::HandOff(started)) => super::sso::hand_off_page(started),
         Ok(PasswordOutcome::FormAgain { why, tenant }) => {
             form_again(&state, &form, why, tenant).await
         }

@@ -4,13 +4,14 @@
 //! factor when the workspace requires one, then the session and the code for the client.
 
 use super::browser::{from_another_site, parse_unique};
+use super::login_pages::sso_page as problem_page;
 use super::pages;
 use super::request_context::RequestContext;
-use super::step_answer::{answer, ports, refused};
+use super::step_answer::{ports, refused, render};
 use crate::http::state::AppState;
 use crate::ids::TenantId;
+use crate::login::hand_off::HandOff;
 use crate::login::idp_returned;
-use crate::oidc::authorize::CARRIED;
 use crate::sso::connection_test;
 use crate::sso::connections::{self, Kind};
 use crate::sso::flow::{self, Done};
@@ -19,7 +20,6 @@ use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Binds an SSO sign-in to the browser that started it. SameSite=None: the IdP's answer
@@ -36,75 +36,13 @@ fn sso_cookie(value: String, max_age_secs: i64) -> Cookie<'static> {
         .finish()
 }
 
-fn problem_page(e: &SsoError) -> HttpResponse {
-    let (status, message) = match e {
-        SsoError::Expired => (
-            StatusCode::BAD_REQUEST,
-            "This sign-in has expired or was already used. Go back to the application and sign in again.",
-        ),
-        SsoError::Rejected(_) => (
-            StatusCode::FORBIDDEN,
-            "Your identity provider's answer could not be accepted. Try again, or contact your administrator.",
-        ),
-        SsoError::AccountExists => (
-            StatusCode::CONFLICT,
-            "An account with this email already exists in this workspace. Ask your administrator to connect it to single sign-on.",
-        ),
-        SsoError::Inactive => (
-            StatusCode::FORBIDDEN,
-            "Your account is deactivated. Contact your administrator.",
-        ),
-        SsoError::NotFound | SsoError::Disabled => (
-            StatusCode::NOT_FOUND,
-            "Single sign-on is not available for this workspace.",
-        ),
-        SsoError::Upstream => (
-            StatusCode::BAD_GATEWAY,
-            "Your identity provider could not be reached. Try again shortly.",
-        ),
-        SsoError::InvalidConfig(_) | SsoError::Unavailable => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in is unavailable right now. Please try again shortly.",
-        ),
-    };
-    pages::error(status, message)
-}
-
-fn carried(params: &HashMap<String, String>) -> HashMap<String, String> {
-    params
-        .iter()
-        .filter(|(k, _)| CARRIED.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-/// Starts an SSO sign-in with `connection` for the authorization request in `params`,
-/// after the sign-in form: a page that moves on (a redirect after a form POST would be
-/// blocked by the page's CSP `form-action`).
-pub(crate) async fn hand_off(
-    state: &AppState,
-    tenant: TenantId,
-    connection: Uuid,
-    params: &HashMap<String, String>,
-) -> HttpResponse {
-    let started = flow::start(
-        &state.db,
-        &state.idp_http,
-        &state.settings.server.public_url,
-        tenant,
-        connection,
-        &carried(params),
-        Utc::now(),
-    )
-    .await;
-    match started {
-        Ok(s) => {
-            let mut resp = pages::redirecting(&s.redirect);
-            let _ = resp.add_cookie(&sso_cookie(s.browser, 600));
-            resp
-        }
-        Err(e) => problem_page(&e),
-    }
+/// A started hand-off to the IdP (after the sign-in form): a page that moves on (a
+/// redirect after a form POST would be blocked by the page's CSP `form-action`), and the
+/// cookie binding the sign-in to this browser.
+pub(crate) fn hand_off_page(started: HandOff) -> HttpResponse {
+    let mut resp = pages::redirecting(&started.redirect);
+    let _ = resp.add_cookie(&sso_cookie(started.browser, 600));
+    resp
 }
 
 /// Continues the authorization request after the IdP; after a connection test, shows
@@ -114,7 +52,7 @@ async fn resume(state: &AppState, done: Done, ctx: &RequestContext) -> HttpRespo
         Done::SignedIn(done) => {
             let (ports, origin) = (ports(state), ctx.origin());
             match idp_returned::returned(&ports, &done, &origin, Utc::now()).await {
-                Ok((auth, outcome)) => answer(state, &auth, None, outcome).await,
+                Ok((auth, answer)) => render(state, &auth, answer),
                 Err(e) => refused(state, e),
             }
         }

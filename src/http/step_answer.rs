@@ -1,5 +1,5 @@
-//! What the browser gets after a sign-in step: the outcome of a [`crate::login`] step as a
-//! redirect with a code, a page of the next step, or a refusal; with the cookies each
+//! What the browser gets after a sign-in step: the answer [`crate::login::finish`] made of
+//! a step's outcome, rendered as a redirect, a page of the next step, or a refusal; with the cookies each
 //! needs (session, pending sign-in, CSRF) and a CSP that lets the next form's answer go to
 //! the client. Shared by the password, passkey, second-factor and SSO routes.
 
@@ -7,12 +7,10 @@ use super::browser::{allow_form_target, host_cookie, see_other, CSRF_COOKIE, SES
 use super::login_pages::page_for;
 use super::pages::consent::{self as consent_pages, ConsentPage};
 use super::pages::{self, mfa as mfa_pages};
-use crate::auth::sessions::ActiveSession;
 use crate::auth::signin::SignedIn;
 use crate::crypto::random;
 use crate::http::state::AppState;
-use crate::login::code::Issued;
-use crate::login::{self, LoginError};
+use crate::login::{self, Answer, LoginError};
 use crate::mfa::FRESH_SECS;
 use crate::oidc::authorize::{self, AuthRequest, AuthorizeError, CARRIED};
 use actix_web::cookie::Cookie;
@@ -34,6 +32,9 @@ pub(crate) fn ports(state: &AppState) -> login::Ports<'_> {
         limiter: &state.limiter,
         passwords: &state.passwords,
         limits: &state.settings.rate_limits,
+        issuer: &state.settings.tokens.issuer,
+        idp_net: &state.idp_http,
+        public_url: &state.settings.server.public_url,
     }
 }
 
@@ -63,28 +64,6 @@ pub(crate) fn authorize_error(state: &AppState, e: AuthorizeError) -> HttpRespon
             see_other(&authorize::redirect_with(&redirect_uri, &pairs))
         }
     }
-}
-
-/// A code for the session, and the browser sent back to the client with it; or the
-/// consent question, whose form carries `csrf` (the token of the CSRF cookie this answer
-/// sets, or the one a new session's cookies set).
-pub(crate) async fn code_redirect(
-    state: &AppState,
-    req: &AuthRequest,
-    session: &ActiveSession,
-    csrf: &str,
-) -> HttpResponse {
-    let code = match login::code::issue(&ports(state), req, session, Utc::now()).await {
-        Ok(Issued::Code(code)) => code,
-        Ok(Issued::AskConsent) => return consent_page(req, csrf),
-        Err(e) => return refused(state, e),
-    };
-    let mut pairs = vec![("code", code.as_str())];
-    if let Some(s) = req.state.as_deref() {
-        pairs.push(("state", s));
-    }
-    pairs.push(("iss", state.settings.tokens.issuer.as_str()));
-    see_other(&authorize::redirect_with(&req.redirect_uri, &pairs))
 }
 
 /// "Allow this application?", with the request in hidden fields.
@@ -133,68 +112,58 @@ pub(crate) fn signed_in_cookies(
     let _ = resp.add_removal_cookie(&removal);
 }
 
-/// The session a finished sign-in started.
-pub(crate) fn active(done: &SignedIn) -> ActiveSession {
-    ActiveSession {
-        tenant: done.tenant,
-        id: done.session.id,
-        user: done.user,
-        amr: done.session.amr.clone(),
-        auth_time: done.session.auth_time,
-    }
-}
-
 /// A finished sign-in: the code for the client, with the new session's cookies.
 pub(crate) async fn signed_in(
     state: &AppState,
-    finished: &login::second_factor::Finished,
+    finished: login::second_factor::Finished,
 ) -> HttpResponse {
-    let csrf = random::token::<32>();
-    let session = active(&finished.signed_in);
-    let mut resp = code_redirect(state, &finished.auth, &session, &csrf).await;
-    signed_in_cookies(&mut resp, state, &finished.signed_in, csrf);
-    resp
+    let outcome = login::Outcome::SignedIn(finished.signed_in);
+    answer(state, &finished.auth, outcome).await
 }
 
-/// The page or redirect for the step after a first factor.
+/// The page or redirect for the step after a first factor, finished by [`login::finish`].
 pub(crate) async fn answer(
     state: &AppState,
     auth: &AuthRequest,
-    existing: Option<&ActiveSession>,
     outcome: login::Outcome,
 ) -> HttpResponse {
+    match login::finish(&ports(state), auth, outcome, Utc::now()).await {
+        Ok(answer) => render(state, auth, answer),
+        Err(e) => refused(state, e),
+    }
+}
+
+/// A finished step ([`login::Answer`]) as the browser gets it: the redirect or page, with
+/// the new session's cookies when it started one.
+pub(crate) fn render(state: &AppState, auth: &AuthRequest, answer: Answer) -> HttpResponse {
     let csrf = random::token::<32>();
-    match outcome {
-        login::Outcome::Code => match existing {
-            Some(session) => code_redirect(state, auth, session, &csrf).await,
-            None => page_for(&LoginError::Unavailable("a code without a session".into())),
-        },
-        login::Outcome::SignedIn(done) => {
-            let mut resp = code_redirect(state, auth, &active(&done), &csrf).await;
-            signed_in_cookies(&mut resp, state, &done, csrf);
-            resp
-        }
-        login::Outcome::AskSecondFactor {
+    let (mut resp, new_session) = match answer {
+        Answer::Redirect { to, new_session } => (see_other(&to), new_session),
+        Answer::AskConsent { new_session } => (consent_page(auth, &csrf), new_session),
+        Answer::AskSecondFactor {
             pending_cookie,
             factors,
         } => {
             let mut resp = mfa_pages::code_step(StatusCode::OK, &csrf, factors, None);
             pending_cookies(&mut resp, Some(pending_cookie), csrf, &auth.redirect_uri);
-            resp
+            return resp;
         }
-        login::Outcome::Enrol {
+        Answer::Enrol {
             pending_cookie,
             enrolment,
             skip_until,
         } => {
             let action = "/signin/mfa/enrol";
-            let resp =
+            let mut resp =
                 mfa_pages::enrol(StatusCode::OK, &enrolment, action, &csrf, skip_until, None);
-            let mut resp = resp;
             pending_cookies(&mut resp, Some(pending_cookie), csrf, &auth.redirect_uri);
-            resp
+            return resp;
         }
+    };
+    if let Some(done) = new_session {
+        signed_in_cookies(&mut resp, state, &done, csrf);
     }
+    resp
 }
 
 /// Cookies of a page of the second step: the pending sign-in (when new), the form's CSRF

@@ -18,11 +18,8 @@ use std::collections::HashMap;
 pub type Workspace = Option<(String, String)>;
 
 pub enum Begin {
-    /// The browser's session answers, as this outcome; `session` is that session.
-    Answer {
-        session: ActiveSession,
-        outcome: Outcome,
-    },
+    /// The browser's session answers (a code for it, or the next page), finished.
+    Answer(super::finish::Answer),
     /// `prompt=none`, and nobody suitable is signed in.
     LoginRequired,
     /// The sign-in form, for this workspace when known, with the login hint as email.
@@ -125,7 +122,8 @@ pub async fn begin(
     match (start(&asked, facts, now), signed_in) {
         (Start::UseSession, Some(session)) => {
             let outcome = for_session(ports, (auth, carried), &session, origin, now).await?;
-            return Ok(Begin::Answer { session, outcome });
+            let answer = super::finish::finish(ports, auth, outcome, now).await?;
+            return Ok(Begin::Answer(answer));
         }
         (Start::LoginRequired, _) => return Ok(Begin::LoginRequired),
         _ => {}

@@ -41,7 +41,7 @@ pub struct Factors {
 
 pub enum Outcome {
     /// Its existing session meets the request: a code for it.
-    Code,
+    Code(ActiveSession),
     /// A new session (replacing the browser's old one, if any): set it, then a code.
     SignedIn(SignedIn),
     /// A pending sign-in bound to this cookie: ask for the second factor (the code field
@@ -91,6 +91,9 @@ pub enum LoginError {
     Mfa(MfaError),
     #[error(transparent)]
     Passkey(crate::passkeys::PasskeyError),
+    /// The hand-off to the identity provider could not start.
+    #[error(transparent)]
+    Sso(crate::sso::SsoError),
 }
 
 impl From<DbError> for LoginError {
@@ -121,6 +124,11 @@ pub struct Ports<'a> {
     pub limiter: &'a crate::ratelimit::Limiter,
     pub passwords: &'a crate::auth::password::PasswordHasher,
     pub limits: &'a crate::config::RateLimitSettings,
+    /// The issuer named in the redirect back to the client (RFC 9207 `iss`).
+    pub issuer: &'a str,
+    /// How identity providers are reached, and this service's public URL (hand-offs).
+    pub idp_net: &'a crate::sso::outbound::Outbound,
+    pub public_url: &'a str,
 }
 
 pub async fn after_first_step(
@@ -145,7 +153,12 @@ pub async fn after_first_step(
     });
     let replaces = step.existing.map(|s| s.id);
     let purpose = match decided {
-        Next::Code => return Ok(Outcome::Code),
+        Next::Code => {
+            let session = step.existing.cloned().ok_or_else(|| {
+                LoginError::Unavailable("the rule kept a session the browser does not have".into())
+            })?;
+            return Ok(Outcome::Code(session));
+        }
         Next::Session => {
             let done = signin::start_session(
                 &mut tx,
@@ -176,8 +189,9 @@ pub async fn after_first_step(
     .await?;
     let outcome = match decided {
         Next::Enrol { skip_until } => {
-            // The authenticator app shows the workspace's name as the issuer.
-            let issuer = workspace_name(ports.db, step.tenant).await?;
+            // The authenticator app shows the workspace's name as the issuer (read in this
+            // transaction: a second pooled connection per sign-in would halve the pool).
+            let issuer = tenants::own_display_name(&mut tx).await?;
             let enrolment = factors::begin_enrolment(
                 &mut tx,
                 ports.envelope,
@@ -204,12 +218,4 @@ pub async fn after_first_step(
     };
     tx.commit().await?;
     Ok(outcome)
-}
-
-/// The workspace's display name.
-pub(super) async fn workspace_name(db: &Db, tenant: TenantId) -> Result<String, DbError> {
-    let mut ptx = db.platform().await?;
-    let found = tenants::get(&mut ptx, tenant).await?;
-    ptx.commit().await?;
-    Ok(found.map(|t| t.display_name).unwrap_or_default())
 }

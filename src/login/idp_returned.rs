@@ -3,7 +3,8 @@
 //! and the sign-in goes on as after any first factor (`fed`, with `mfa` when the IdP's
 //! second factor counts).
 
-use super::first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
+use super::finish::{finish, Answer};
+use super::first_step::{after_first_step, FirstStep, LoginError, Ports};
 use crate::audit::Origin;
 use crate::oidc::authorize::{self, AuthRequest};
 use crate::sso::flow::Finished;
@@ -14,7 +15,7 @@ pub async fn returned(
     done: &Finished,
     origin: &Origin,
     now: DateTime<Utc>,
-) -> Result<(AuthRequest, Outcome), LoginError> {
+) -> Result<(AuthRequest, Answer), LoginError> {
     let auth = authorize::validate(ports.db, &done.request)
         .await
         .map_err(LoginError::Authorize)?;
@@ -30,5 +31,6 @@ pub async fn returned(
         carried: &done.request,
     };
     let outcome = after_first_step(ports, &step, origin, now).await?;
-    Ok((auth, outcome))
+    let answer = finish(ports, &auth, outcome, now).await?;
+    Ok((auth, answer))
 }

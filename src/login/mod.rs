@@ -11,7 +11,8 @@
 //!   provider): a session, the second factor or enrolment; [`next`] is its rule.
 //! - [`second_factor`]: a code, a passkey, the first code of a new app, or skipping.
 //! - [`reauth`]: proving it is you again before changing factors.
-//! - [`code`]: the authorization code at the end.
+//! - [`code`]: the authorization code at the end; [`finish`] turns any step's outcome into
+//!   the answer `http/` renders (the code issued and the redirect built, or a page).
 //! - [`logout`]: RP-initiated sign-out.
 //!
 //! A new factor plugs in as a first step (calling `after_first_step` with its methods) or
@@ -20,7 +21,9 @@
 pub mod begin;
 pub mod code;
 pub mod consent;
+pub mod finish;
 pub mod first_step;
+pub mod hand_off;
 pub mod idp_returned;
 pub mod logout;
 pub mod next;
@@ -30,6 +33,7 @@ pub mod password_change;
 pub mod reauth;
 pub mod second_factor;
 
+pub use finish::{finish, Answer};
 pub use first_step::{after_first_step, Factors, FirstStep, LoginError, Outcome, Ports};
 pub use next::{next, Facts, Next};
 

@@ -4,7 +4,7 @@
 //! same rule as every first step decides ([`super::after_first_step`]). As a second
 //! factor: only the pending person's passkeys are asked for, bound to the pending sign-in.
 
-use super::first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
+use super::first_step::{after_first_step, FirstStep, LoginError, Ports};
 use crate::audit::Origin;
 use crate::db::models::users;
 use crate::ids::{TenantId, UserId};
@@ -49,21 +49,18 @@ pub struct PasskeySignIn<'a> {
     pub cookie: &'a str,
     /// The authenticator's answer, as the page posted it (JSON).
     pub answer: &'a str,
-    /// The application's workspace, when it has one: the passkey must be of it.
-    pub client_tenant: Option<TenantId>,
-    pub wants_mfa: bool,
+    /// The authorization request (its application's workspace, when it has one, is the
+    /// only one whose passkeys count).
+    pub auth: &'a crate::oidc::authorize::AuthRequest,
     pub carried: &'a HashMap<String, String>,
 }
 
 /// What a passwordless sign-in leads to.
 pub enum PasskeyOutcome {
-    /// The step after a first factor, as for a password.
-    Step(Outcome),
-    /// The person's domain must sign in with its identity provider.
-    HandOffToIdp {
-        tenant: TenantId,
-        connection: uuid::Uuid,
-    },
+    /// The step after a first factor, as for a password, finished.
+    Answer(super::finish::Answer),
+    /// The person's domain must sign in with its identity provider: the hand-off, started.
+    HandOff(super::hand_off::HandOff),
 }
 
 pub async fn sign_in(
@@ -77,7 +74,12 @@ pub async fn sign_in(
     let state: DiscoverableAuthentication =
         ceremony::take(ports.db, input.cookie, Purpose::SignIn, "", now).await?;
     let verified = assertion::check_sign_in(&parts, &answer, state, origin, now).await?;
-    if input.client_tenant.is_some_and(|t| t != verified.tenant) {
+    if input
+        .auth
+        .client
+        .tenant_id
+        .is_some_and(|t| t != verified.tenant)
+    {
         return Err(LoginError::OtherWorkspace);
     }
     let mut tx = ports.db.tenant_read(verified.tenant).await?;
@@ -88,21 +90,21 @@ pub async fn sign_in(
         return Err(PasskeyError::Unknown.into());
     }
     if let Some(connection) = enforced {
-        return Ok(PasskeyOutcome::HandOffToIdp {
-            tenant: verified.tenant,
-            connection,
-        });
+        let place = (verified.tenant, connection);
+        let started = super::hand_off::start(ports, place, input.carried, now).await?;
+        return Ok(PasskeyOutcome::HandOff(started));
     }
     let step = FirstStep {
         tenant: verified.tenant,
         user: &user,
         existing: None,
         primary: &verified.methods,
-        wants_mfa: input.wants_mfa,
+        wants_mfa: input.auth.wants_mfa,
         carried: input.carried,
     };
     let outcome = after_first_step(ports, &step, origin, now).await?;
-    Ok(PasskeyOutcome::Step(outcome))
+    let answer = super::finish::finish(ports, input.auth, outcome, now).await?;
+    Ok(PasskeyOutcome::Answer(answer))
 }
 
 /// Options for a passkey as the second factor of the pending sign-in behind

@@ -3,7 +3,9 @@
 //! to their identity provider; then the password check (budgets, growing delay, one bcrypt
 //! check whatever the account) and the same step after a first factor as every route.
 
-use super::first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
+use super::finish::{finish, Answer};
+use super::first_step::{after_first_step, FirstStep, LoginError, Ports};
+use super::hand_off::{self, HandOff};
 use crate::audit::Origin;
 use crate::auth::home_realm;
 use crate::auth::signin::{self, Attempt, SignInError};
@@ -32,13 +34,11 @@ pub enum FormAgain {
 }
 
 pub enum PasswordOutcome {
-    Step(Outcome),
+    /// The step after the password, finished (code issued, or the next page).
+    Answer(Answer),
     /// The workspace's identity provider takes the sign-in (home-realm discovery, or a
-    /// workspace that requires it of this person).
-    HandOffToIdp {
-        tenant: TenantId,
-        connection: uuid::Uuid,
-    },
+    /// workspace that requires it of this person): the hand-off, started.
+    HandOff(HandOff),
     /// The form again, for `tenant` when known.
     FormAgain {
         why: FormAgain,
@@ -83,7 +83,8 @@ pub async fn sign_in(
     if let Some(tenant) = named {
         let realm = home_realm::realm_for(ports.db, tenant, form.email).await?;
         if let Some(connection) = idp_takes_over(realm.as_ref(), form.password) {
-            return Ok(PasswordOutcome::HandOffToIdp { tenant, connection });
+            let started = hand_off::start(ports, (tenant, connection), carried, now).await?;
+            return Ok(PasswordOutcome::HandOff(started));
         }
     }
     let attempt = Attempt {
@@ -105,7 +106,8 @@ pub async fn sign_in(
     let checked = match checked {
         Ok(checked) => checked,
         Err(SignInError::SsoRequired { tenant, connection }) => {
-            return Ok(PasswordOutcome::HandOffToIdp { tenant, connection })
+            let started = hand_off::start(ports, (tenant, connection), carried, now).await?;
+            return Ok(PasswordOutcome::HandOff(started));
         }
         Err(SignInError::Invalid) => {
             let why = FormAgain::Invalid;
@@ -128,8 +130,9 @@ pub async fn sign_in(
         wants_mfa: auth.wants_mfa,
         carried,
     };
-    Ok(PasswordOutcome::Step(
-        after_first_step(ports, &step, origin, now).await?,
+    let outcome = after_first_step(ports, &step, origin, now).await?;
+    Ok(PasswordOutcome::Answer(
+        finish(ports, auth, outcome, now).await?,
     ))
 }
 

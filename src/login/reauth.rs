@@ -27,12 +27,18 @@ pub async fn reauthenticate(
     origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<ActiveSession, LoginError> {
-    let mut tx = ports.db.tenant(me.tenant).await?;
-    let status = factors::status(&mut tx, me.user).await?;
+    // Read what the check needs and let the connection go: bcrypt runs with none held.
+    let (status, user, hash) = {
+        let mut tx = ports.db.tenant_read(me.tenant).await?;
+        let status = factors::status(&mut tx, me.user).await?;
+        let user = users::get(&mut tx, me.user).await?;
+        let hash = users::password_hash(&mut tx, me.user).await?;
+        tx.commit().await?;
+        (status, user, hash)
+    };
     if is_fresh(&me, status.enrolled, now) {
         return Ok(me);
     }
-    let user = users::get(&mut tx, me.user).await?;
     let account = crate::auth::signin::account_budget_key(me.tenant, &user.email);
     let budget = ports.limits.signin_per_account;
     ports
@@ -40,7 +46,6 @@ pub async fn reauthenticate(
         .admit_one("signin_account", &account, budget)
         .await
         .map_err(|refusal| LoginError::Mfa(refusal.into()))?;
-    let hash = users::password_hash(&mut tx, me.user).await?;
     let ok = ports
         .passwords
         .verify_or_dummy(password, hash.as_deref())
@@ -54,6 +59,9 @@ pub async fn reauthenticate(
         factors::charge_attempt(ports.limiter, ports.limits, me.tenant, me.user)
             .await
             .map_err(LoginError::Mfa)?;
+    }
+    let mut tx = ports.db.tenant(me.tenant).await?;
+    if status.enrolled {
         match factors::verify(&mut tx, ports.envelope, me.user, code, origin, now).await {
             Ok(_) => amr.push("otp".to_string()),
             Err(MfaError::WrongCode) => return Err(LoginError::Invalid),

@@ -4,10 +4,10 @@
 //! checks the step, and in one transaction uses the pending sign-in up and starts the
 //! session. Until then nothing that grants access exists.
 
-use super::first_step::{workspace_name, Factors, LoginError, Ports};
+use super::first_step::{Factors, LoginError, Ports};
 use crate::audit::Origin;
 use crate::auth::signin::{self, SignedIn};
-use crate::db::models::users;
+use crate::db::models::{tenants, users};
 use crate::db::TenantTx;
 use crate::mfa::enforcement;
 use crate::mfa::factors::{self, Enrolment, MfaError, Passed};
@@ -98,11 +98,19 @@ fn with(found: &Pending, more: &[String]) -> Vec<String> {
     amr
 }
 
+/// The pending sign-in's authorization request, checked again (before any transaction is
+/// opened: the check may read the database, and a step holds one connection at a time).
+async fn request_of(ports: &Ports<'_>, found: &Pending) -> Result<AuthRequest, LoginError> {
+    authorize::validate(ports.db, &found.request)
+        .await
+        .map_err(LoginError::Authorize)
+}
+
 /// Uses up the pending sign-in and starts the session, in `tx`.
 async fn finish(
     ports: &Ports<'_>,
     tx: &mut TenantTx,
-    (found, cookie): (&Pending, &str),
+    (found, cookie, auth): (&Pending, &str, AuthRequest),
     amr: &[String],
     origin: &Origin,
     now: DateTime<Utc>,
@@ -110,9 +118,6 @@ async fn finish(
     if !pending::finish(tx, cookie, now).await? {
         return Err(LoginError::Expired);
     }
-    let auth = authorize::validate(ports.db, &found.request)
-        .await
-        .map_err(LoginError::Authorize)?;
     let (user, replaces) = (found.user, found.replaces_session);
     let signed_in = signin::start_session(
         tx,
@@ -149,6 +154,7 @@ pub async fn verify_code(
     now: DateTime<Utc>,
 ) -> Result<CodeOutcome, LoginError> {
     let found = pending(ports, cookie, Purpose::Verify, now).await?;
+    let auth = request_of(ports, &found).await?;
     charge(ports, &found).await?;
     let mut tx = ports.db.tenant(found.tenant).await?;
     let passed = match factors::verify(&mut tx, ports.envelope, found.user, code, origin, now).await
@@ -173,7 +179,7 @@ pub async fn verify_code(
         Err(e) => return Err(LoginError::Mfa(e)),
     };
     let amr = with(&found, &["otp".to_string()]);
-    let finished = finish(ports, &mut tx, (&found, cookie), &amr, origin, now).await?;
+    let finished = finish(ports, &mut tx, (&found, cookie, auth), &amr, origin, now).await?;
     tx.commit().await?;
     let recovery_codes_left = match passed {
         Passed::RecoveryCode { left } => Some(left),
@@ -194,6 +200,7 @@ pub async fn verify_passkey(
     now: DateTime<Utc>,
 ) -> Result<Finished, LoginError> {
     let found = pending(ports, cookie, Purpose::Verify, now).await?;
+    let auth = request_of(ports, &found).await?;
     charge(ports, &found).await?;
     let who = (found.tenant, found.user);
     let cookies = (cookie, ceremony);
@@ -213,7 +220,7 @@ pub async fn verify_passkey(
         };
     let amr = with(&found, &verified.methods);
     let mut tx = ports.db.tenant(found.tenant).await?;
-    let finished = finish(ports, &mut tx, (&found, cookie), &amr, origin, now).await?;
+    let finished = finish(ports, &mut tx, (&found, cookie, auth), &amr, origin, now).await?;
     tx.commit().await?;
     Ok(finished)
 }
@@ -229,6 +236,7 @@ pub async fn confirm_enrolment(
     now: DateTime<Utc>,
 ) -> Result<EnrolOutcome, LoginError> {
     let found = pending(ports, cookie, Purpose::Enrol, now).await?;
+    let auth = request_of(ports, &found).await?;
     let mut tx = ports.db.tenant(found.tenant).await?;
     let user = found.user;
     let confirmed =
@@ -237,7 +245,7 @@ pub async fn confirm_enrolment(
         Ok(codes) => codes,
         Err(MfaError::WrongCode) => {
             let account = users::get(&mut tx, user).await?;
-            let issuer = workspace_name(ports.db, found.tenant).await?;
+            let issuer = tenants::own_display_name(&mut tx).await?;
             let enrolment =
                 factors::pending_enrolment(&mut tx, ports.envelope, user, &issuer, &account.email)
                     .await
@@ -253,7 +261,7 @@ pub async fn confirm_enrolment(
         Err(e) => return Err(LoginError::Mfa(e)),
     };
     let amr = with(&found, &["otp".to_string()]);
-    let finished = finish(ports, &mut tx, (&found, cookie), &amr, origin, now).await?;
+    let finished = finish(ports, &mut tx, (&found, cookie, auth), &amr, origin, now).await?;
     tx.commit().await?;
     Ok(EnrolOutcome::SignedIn {
         finished: Box::new(finished),
@@ -288,6 +296,7 @@ pub async fn skip(
     now: DateTime<Utc>,
 ) -> Result<Finished, LoginError> {
     let found = pending(ports, cookie, Purpose::Enrol, now).await?;
+    let auth = request_of(ports, &found).await?;
     let mut tx = ports.db.tenant(found.tenant).await?;
     let user = users::get(&mut tx, found.user).await?;
     if skip_until(&mut tx, &found, user.mfa_exempt, now)
@@ -297,7 +306,7 @@ pub async fn skip(
         return Err(LoginError::SecondFactorRequired);
     }
     let amr = found.primary_amr.clone();
-    let finished = finish(ports, &mut tx, (&found, cookie), &amr, origin, now).await?;
+    let finished = finish(ports, &mut tx, (&found, cookie, auth), &amr, origin, now).await?;
     tx.commit().await?;
     Ok(finished)
 }

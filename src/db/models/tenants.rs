@@ -63,6 +63,18 @@ pub async fn get(tx: &mut PlatformTx, id: TenantId) -> Result<Option<Tenant>, Db
         .optional()?)
 }
 
+/// The display name of the transaction's own tenant (read on the connection already held).
+pub async fn own_display_name(tx: &mut crate::db::TenantTx) -> Result<String, DbError> {
+    let id = tx.tenant().0;
+    Ok(tenants::table
+        .filter(tenants::id.eq(id))
+        .select(tenants::display_name)
+        .first(tx.conn()?)
+        .await
+        .optional()?
+        .unwrap_or_default())
+}
+
 /// Sets the status of the transaction's own tenant (`active`, `suspended`, `cancelled`).
 pub async fn set_status(tx: &mut crate::db::TenantTx, status: &str) -> Result<bool, DbError> {
     let id = tx.tenant().0;
