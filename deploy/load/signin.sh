@@ -59,11 +59,14 @@ csrf="$(grep -i '^set-cookie: __Host-identity-csrf=' /tmp/signin-headers.$$ | se
 rm -f /tmp/signin-headers.$$
 form="$(printf '%s' "$page" | python3 -c '
 import html, re, sys, urllib.parse
-fields = re.findall(r"<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">", sys.stdin.read())
+# The password form only: the page also holds the passkey form, with the same hidden fields.
+password_form = sys.stdin.read().split("</form>")[0]
+fields = re.findall(r"<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">", password_form)
 pairs = [(k, html.unescape(v)) for k, v in fields] + [("password", sys.argv[1])]
 print(urllib.parse.urlencode(pairs))' "$password")"
-status="$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: __Host-identity-csrf=$csrf" -d "$form&email=admin%40loadtest.example" "$base/signin")"
-[ "$status" = 303 ] || { echo "a single sign-in answered $status" >&2; exit 1; }
+status="$(curl -s -o /tmp/signin-body.$$ -w "%{http_code}" -H "Cookie: __Host-identity-csrf=$csrf" -d "$form&email=admin%40loadtest.example" "$base/signin")"
+[ "$status" = 303 ] || { echo "a single sign-in answered $status: $(grep -o "<p[^>]*>[^<]*</p>" /tmp/signin-body.$$ | head -3)" >&2; exit 1; }
+rm -f /tmp/signin-body.$$
 
 token="$(curl -fs -H "Authorization: Basic $caller_auth" -d grant_type=client_credentials -d audience=https://api.crm.example "$base/oauth2/token" | json_field access_token)"
 introspect() {
