@@ -50,7 +50,6 @@ pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<App
         keys,
         idp_http,
         saml_checks: Arc::new(tokio::sync::Semaphore::new(blocking)),
-        documents: Arc::default(),
         webauthn,
     })
 }
@@ -97,9 +96,13 @@ pub fn serve(state: AppState, listener: TcpListener) -> anyhow::Result<Server> {
     let workers = state.settings.server.workers;
     let body_limit = state.settings.server.max_body_bytes;
     let data = web::Data::new(state);
+    // Discovery and the JWKS as served, shared by every worker (registered on their own:
+    // nothing else needs them).
+    let documents = web::Data::new(http::wellknown::Documents::default());
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(documents.clone())
             .app_data(http::json_config(body_limit))
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(http::query_config())

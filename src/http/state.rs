@@ -25,8 +25,6 @@ pub struct AppState {
     /// Permits for SAML signature checks (xmlsec, RSA) on the blocking pool: at most one
     /// per core at a time, so a flood of posted responses cannot take every core.
     pub saml_checks: Arc<tokio::sync::Semaphore>,
-    /// Discovery and the JWKS as served (pre-serialised).
-    pub documents: Arc<crate::http::wellknown::Documents>,
     /// The passkey (WebAuthn) verifier for the public URL; `None` when its host is an IP
     /// address, which cannot be a relying party.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,

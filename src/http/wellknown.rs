@@ -64,11 +64,14 @@ pub struct Documents {
     jwks: RwLock<Option<(Vec<String>, Arc<Document>)>>,
 }
 
-pub async fn jwks(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn jwks(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    docs: web::Data<Documents>,
+) -> HttpResponse {
     let now = chrono::Utc::now();
     let set = state.keys.current();
     let kids = set.published_kids(now);
-    let docs = &state.documents;
     let current = docs
         .jwks
         .read()
@@ -89,10 +92,12 @@ pub async fn jwks(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     doc.respond(&req)
 }
 
-pub async fn openid_configuration(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    state
-        .documents
-        .discovery
+pub async fn openid_configuration(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    docs: web::Data<Documents>,
+) -> HttpResponse {
+    docs.discovery
         .get_or_init(|| Document::new(discovery(&state), 300))
         .respond(&req)
 }

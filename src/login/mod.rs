@@ -36,6 +36,3 @@ pub mod second_factor;
 pub use finish::{finish, Answer};
 pub use first_step::{after_first_step, Factors, FirstStep, LoginError, Outcome, Ports};
 pub use next::{next, Facts, Next};
-
-/// The person signing in, as stored.
-pub use crate::db::models::users::User;

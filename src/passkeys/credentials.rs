@@ -49,13 +49,21 @@ pub async fn list(tx: &mut TenantTx, user: UserId) -> Result<Vec<PasskeyView>, P
     Ok(model::of_user(tx, user.0).await?.iter().map(view).collect())
 }
 
-/// The person's passkeys as webauthn-rs works with them.
+/// The person's passkeys as webauthn-rs works with them. One that no longer parses (a
+/// stored format the library stopped reading) cannot be used: it is logged and counted,
+/// never dropped in silence, and the person's other passkeys still work.
 pub(super) async fn stored(tx: &mut TenantTx, user: UserId) -> Result<Vec<Passkey>, PasskeyError> {
-    Ok(model::of_user(tx, user.0)
-        .await?
-        .into_iter()
-        .filter_map(|r| serde_json::from_value(r.credential).ok())
-        .collect())
+    let mut usable = Vec::new();
+    for row in model::of_user(tx, user.0).await? {
+        match serde_json::from_value(row.credential) {
+            Ok(passkey) => usable.push(passkey),
+            Err(e) => {
+                tracing::error!(passkey = %row.id, error = %e, "a stored passkey does not parse");
+                crate::telemetry::lost::count(crate::telemetry::lost::STORED_CREDENTIAL);
+            }
+        }
+    }
+    Ok(usable)
 }
 
 /// A name as typed: trimmed, 1 to 64 characters, no control characters.

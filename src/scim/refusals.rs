@@ -60,5 +60,6 @@ pub async fn record(
     };
     if recorded.await.is_none() {
         tracing::warn!("a refused SCIM request could not be audited");
+        crate::telemetry::lost::count(crate::telemetry::lost::AUDIT_ENTRY);
     }
 }

@@ -7,8 +7,7 @@ use super::outbound::Outbound;
 use super::SsoError;
 use crate::auth::domains;
 use crate::db::models::domains as claimed;
-/// One domain a connection serves (`verified`: it may link existing accounts).
-pub use crate::db::models::sso_connections::DomainRow;
+use crate::db::models::sso_connections::DomainRow;
 use crate::db::TenantTx;
 use crate::error::AppError;
 use crate::ids::TenantId;
@@ -24,7 +23,7 @@ pub struct ConnectionInput {
     #[serde(default = "yes")]
     pub enabled: bool,
     #[serde(default)]
-    pub domains: Vec<DomainRow>,
+    pub domains: Vec<DomainInput>,
     #[serde(default = "yes")]
     pub password_signin_allowed: bool,
     /// Absent: `false` on create, the stored value on replace.
@@ -60,21 +59,14 @@ pub struct OidcInput {
     pub use_userinfo: Option<bool>,
 }
 
-impl<'de> Deserialize<'de> for DomainRow {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Raw {
-            domain: String,
-            #[serde(default)]
-            verified: bool,
-        }
-        let r = Raw::deserialize(d)?;
-        Ok(DomainRow {
-            domain: r.domain,
-            verified: r.verified,
-        })
-    }
+/// One domain a connection is to serve, as given (`verified`: it may link existing
+/// accounts); checked and normalised by [`checked_domains`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainInput {
+    pub domain: String,
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// An issuer URL this service may call: https to a public address (http and private
@@ -249,7 +241,7 @@ pub(super) fn settings_of(
 /// Normalises the domains and checks that the workspace has claimed each one.
 pub(super) async fn checked_domains(
     tx: &mut TenantTx,
-    list: &[DomainRow],
+    list: &[DomainInput],
 ) -> Result<Vec<DomainRow>, AppError> {
     let owned = claimed::list(tx).await?;
     let mut out: Vec<DomainRow> = Vec::new();

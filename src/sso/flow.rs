@@ -147,20 +147,24 @@ async fn audit_failure(
         other => other.to_string(),
     };
     tracing::info!(%connection, reason = %reason, "SSO sign-in refused");
-    let Ok(mut tx) = db.tenant(tenant).await else {
-        return;
-    };
     let event = Event {
         actor: "anonymous",
         action: Action::SsoSigninFailed,
         target: &format!("sso_connection:{connection}"),
         details: json!({ "reason": reason }),
     };
-    if audit::record(&mut tx, envelope, event, origin, now)
-        .await
-        .is_ok()
-    {
-        let _ = tx.commit().await;
+    // The person gets the refusal page whether or not this is recorded; a lost entry is
+    // logged and counted, never silent.
+    let recorded = async {
+        let mut tx = db.tenant(tenant).await.ok()?;
+        audit::record(&mut tx, envelope, event, origin, now)
+            .await
+            .ok()?;
+        tx.commit().await.ok()
+    };
+    if recorded.await.is_none() {
+        tracing::warn!(%connection, "a refused SSO sign-in could not be audited");
+        crate::telemetry::lost::count(crate::telemetry::lost::AUDIT_ENTRY);
     }
 }
 

@@ -44,6 +44,7 @@ impl Metrics {
         )?;
         registry.register(Box::new(rate_limit.clone()))?;
         registry.register(Box::new(change_feed_trusted.clone()))?;
+        super::lost::register();
         Ok(Self {
             registry,
             http_requests,
@@ -56,7 +57,10 @@ impl Metrics {
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        let mut families = self.registry.gather();
+        // Process-wide counters (`super::lost`) live in the default registry.
+        families.extend(prometheus::gather());
+        let _ = TextEncoder::new().encode(&families, &mut buf);
         String::from_utf8(buf).unwrap_or_default()
     }
 }

@@ -1,5 +1,6 @@
 //! Logging and metrics. Every log line passes [`scrub::Scrubber`] on its way out.
 
+pub mod lost;
 pub mod metrics;
 pub mod scrub;
 

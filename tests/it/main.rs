@@ -37,6 +37,7 @@ mod mail;
 mod mfa;
 mod openapi;
 mod passkey_counter;
+mod passkey_storage;
 mod passkeys;
 mod password_change;
 mod password_reset;

@@ -10,7 +10,7 @@ use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
-use crate::sso::connection_input::{DomainRow, OidcInput, SamlInput};
+use crate::sso::connection_input::{DomainInput, OidcInput, SamlInput};
 use crate::sso::connections::{self, ConnectionInput, Site};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -208,12 +208,12 @@ fn some(form: &HashMap<String, String>, name: &str) -> Option<String> {
 }
 
 /// Domains typed as a list: commas, spaces or lines between them.
-fn domains(form: &HashMap<String, String>) -> Vec<DomainRow> {
+fn domains(form: &HashMap<String, String>) -> Vec<DomainInput> {
     let verified = checked(form, "link_existing");
     field(form, "domains")
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|d| !d.is_empty())
-        .map(|d| DomainRow {
+        .map(|d| DomainInput {
             domain: d.to_string(),
             verified,
         })
