@@ -5,8 +5,8 @@ use chrono::{Duration, Utc};
 use clap::{Args, Subcommand};
 use identity::config::Settings;
 use identity::db::Db;
+use identity::oidc::client_audiences;
 use identity::oidc::clients::{self, ClientSpec};
-use identity::oidc::resources;
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -122,7 +122,7 @@ pub async fn run(settings: Settings, db: Db, command: ClientsCommand) -> anyhow:
             let list = clients::list(&db, tenant).await?;
             let mut rows = Vec::new();
             for c in list {
-                let refused = resources::refused_of(&db, &settings.tokens, &c).await?;
+                let refused = client_audiences::refused_of(&db, &settings.tokens, &c).await?;
                 rows.push((c, refused));
             }
             if json {

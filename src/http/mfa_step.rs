@@ -7,9 +7,7 @@
 use super::csrf_form::CsrfForm;
 use super::pages::mfa as mfa_pages;
 use super::request_context::RequestContext;
-use super::step_answer::{
-    pending_cookies, ports, refused, signed_in, signed_in_cookies, MFA_COOKIE,
-};
+use super::step_answer::{pending_cookies, ports, refused, render, signed_in_cookies, MFA_COOKIE};
 use crate::crypto::random;
 use crate::http::state::AppState;
 use crate::login::second_factor::{self as step, CodeOutcome, EnrolOutcome};
@@ -45,10 +43,7 @@ pub async fn verify(
     )
     .await
     {
-        Ok(CodeOutcome::SignedIn {
-            finished,
-            recovery_codes_left: Some(left),
-        }) => {
+        Ok(CodeOutcome::RecoveryCodeUsed { finished, left }) => {
             let message = format!(
                 "That recovery code is now used up. You have {left} left; you can make a new set in your account settings."
             );
@@ -62,7 +57,7 @@ pub async fn verify(
             );
             resp
         }
-        Ok(CodeOutcome::SignedIn { finished, .. }) => signed_in(&state, *finished).await,
+        Ok(CodeOutcome::SignedIn(done)) => render(&state, &done.auth, done.answer),
         Ok(CodeOutcome::WrongCode {
             factors,
             redirect_uri,
@@ -121,7 +116,7 @@ pub async fn skip(
 ) -> HttpResponse {
     let (cookie, origin) = (pending_cookie(&req), ctx.origin());
     match step::skip(&ports(&state), &cookie, &origin, Utc::now()).await {
-        Ok(finished) => signed_in(&state, finished).await,
+        Ok(done) => render(&state, &done.auth, done.answer),
         Err(e) => refused(&state, e),
     }
 }

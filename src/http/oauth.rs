@@ -120,7 +120,8 @@ async fn grant(
         "client_credentials" => {
             let client =
                 authenticated_client(state, req, &params, ip, ("token_client", budget)).await?;
-            crate::oidc::resources::require_client_in_bounds(&state.db, settings, &client).await?;
+            crate::oidc::client_audiences::require_client_in_bounds(&state.db, settings, &client)
+                .await?;
             // RSA signing costs about a millisecond: off the async workers (DESIGN).
             let slow = client.signing_alg == crate::jwt::Alg::RS256;
             let keys = state.keys.current();

@@ -9,7 +9,7 @@ use super::csrf_form::CsrfForm;
 use super::login_pages::problem_for;
 use super::mfa_step::pending_cookie;
 use super::request_context::RequestContext;
-use super::step_answer::{authorize_error, carried, ports, refused, render, signed_in};
+use super::step_answer::{authorize_error, carried, ports, refused, render};
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::login::passkey::{self as steps, PasskeyOutcome, PasskeySignIn};
@@ -137,7 +137,7 @@ pub async fn second_factor(
     )
     .await
     {
-        Ok(finished) => signed_in(&state, finished).await,
+        Ok(done) => render(&state, &done.auth, done.answer),
         Err(e) => refused(&state, e),
     };
     forget_ceremony(&mut resp);

@@ -16,7 +16,6 @@ use crate::oidc::authorize::{self, AuthRequest, AuthorizeError, CARRIED};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use chrono::Utc;
 use std::collections::HashMap;
 
 /// Binds a pending sign-in (second factor or enrolment) to the browser.
@@ -110,27 +109,6 @@ pub(crate) fn signed_in_cookies(
         .secure(true)
         .finish();
     let _ = resp.add_removal_cookie(&removal);
-}
-
-/// A finished sign-in: the code for the client, with the new session's cookies.
-pub(crate) async fn signed_in(
-    state: &AppState,
-    finished: login::second_factor::Finished,
-) -> HttpResponse {
-    let outcome = login::Outcome::SignedIn(finished.signed_in);
-    answer(state, &finished.auth, outcome).await
-}
-
-/// The page or redirect for the step after a first factor, finished by [`login::finish`].
-pub(crate) async fn answer(
-    state: &AppState,
-    auth: &AuthRequest,
-    outcome: login::Outcome,
-) -> HttpResponse {
-    match login::finish(&ports(state), auth, outcome, Utc::now()).await {
-        Ok(answer) => render(state, auth, answer),
-        Err(e) => refused(state, e),
-    }
 }
 
 /// A finished step ([`login::Answer`]) as the browser gets it: the redirect or page, with

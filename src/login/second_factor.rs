@@ -4,7 +4,8 @@
 //! checks the step, and in one transaction uses the pending sign-in up and starts the
 //! session. Until then nothing that grants access exists.
 
-use super::first_step::{Factors, LoginError, Ports};
+use super::finish::Answer;
+use super::first_step::{Factors, LoginError, Outcome, Ports};
 use crate::audit::Origin;
 use crate::auth::signin::{self, SignedIn};
 use crate::db::models::{tenants, users};
@@ -28,11 +29,11 @@ pub struct Finished {
 }
 
 pub enum CodeOutcome {
-    SignedIn {
-        finished: Box<Finished>,
-        /// A recovery code was used: how many remain.
-        recovery_codes_left: Option<i64>,
-    },
+    /// Signed in with an authenticator code: the answer, finished (the code issued).
+    SignedIn(Box<Done>),
+    /// Signed in with a recovery code: the session, and how many codes remain (the page
+    /// says so and continues by the link to `resume`).
+    RecoveryCodeUsed { finished: Box<Finished>, left: i64 },
     /// The code is wrong: the step again (the failure is audited); its form answers to
     /// the client at `redirect_uri`.
     WrongCode {
@@ -181,14 +182,32 @@ pub async fn verify_code(
     let amr = with(&found, &["otp".to_string()]);
     let finished = finish(ports, &mut tx, (&found, cookie, auth), &amr, origin, now).await?;
     tx.commit().await?;
-    let recovery_codes_left = match passed {
-        Passed::RecoveryCode { left } => Some(left),
-        Passed::Totp => None,
-    };
-    Ok(CodeOutcome::SignedIn {
-        finished: Box::new(finished),
-        recovery_codes_left,
+    Ok(match passed {
+        Passed::RecoveryCode { left } => CodeOutcome::RecoveryCodeUsed {
+            finished: Box::new(finished),
+            left,
+        },
+        Passed::Totp => CodeOutcome::SignedIn(Box::new(answered(ports, finished, now).await?)),
     })
+}
+
+/// A sign-in finished by the second step, answered: the authorization request and the
+/// code issued for it (or the consent question).
+pub struct Done {
+    pub auth: AuthRequest,
+    pub answer: Answer,
+}
+
+async fn answered(
+    ports: &Ports<'_>,
+    finished: Finished,
+    now: DateTime<Utc>,
+) -> Result<Done, LoginError> {
+    let Finished {
+        auth, signed_in, ..
+    } = finished;
+    let answer = super::finish::finish(ports, &auth, Outcome::SignedIn(signed_in), now).await?;
+    Ok(Done { auth, answer })
 }
 
 /// A passkey as the pending sign-in's second factor.
@@ -198,7 +217,7 @@ pub async fn verify_passkey(
     answer: &str,
     origin: &Origin,
     now: DateTime<Utc>,
-) -> Result<Finished, LoginError> {
+) -> Result<Done, LoginError> {
     let found = pending(ports, cookie, Purpose::Verify, now).await?;
     let auth = request_of(ports, &found).await?;
     charge(ports, &found).await?;
@@ -222,7 +241,7 @@ pub async fn verify_passkey(
     let mut tx = ports.db.tenant(found.tenant).await?;
     let finished = finish(ports, &mut tx, (&found, cookie, auth), &amr, origin, now).await?;
     tx.commit().await?;
-    Ok(finished)
+    answered(ports, finished, now).await
 }
 
 /// The first code of the authenticator being set up. Not charged to the step's budget:
@@ -294,7 +313,7 @@ pub async fn skip(
     cookie: &str,
     origin: &Origin,
     now: DateTime<Utc>,
-) -> Result<Finished, LoginError> {
+) -> Result<Done, LoginError> {
     let found = pending(ports, cookie, Purpose::Enrol, now).await?;
     let auth = request_of(ports, &found).await?;
     let mut tx = ports.db.tenant(found.tenant).await?;
@@ -308,5 +327,5 @@ pub async fn skip(
     let amr = found.primary_amr.clone();
     let finished = finish(ports, &mut tx, (&found, cookie, auth), &amr, origin, now).await?;
     tx.commit().await?;
-    Ok(finished)
+    answered(ports, finished, now).await
 }

@@ -63,7 +63,7 @@ pub async fn update(
         ..Default::default()
     })?;
     if tx.tenant() != crate::ids::TenantId::PLATFORM {
-        super::resources::require_registered(&mut tx, &row.audiences).await?;
+        super::clients::require_registered(&mut tx, &row.audiences).await?;
     }
     if !model::update(&mut tx, &row).await? {
         return Err(ClientError::NotFound);

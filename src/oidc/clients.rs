@@ -272,7 +272,7 @@ pub async fn register(
     let secret = new_secret();
     let mut tx = db.tenant(owner).await?;
     if spec.tenant.is_some() {
-        super::resources::require_registered(&mut tx, &row.audiences).await?;
+        require_registered(&mut tx, &row.audiences).await?;
     }
     model::insert(&mut tx, &row).await?;
     model::add_secret(&mut tx, &client_id, &hash_secret(&secret), now).await?;
@@ -387,6 +387,23 @@ pub async fn remove(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Registration and change rule of a workspace application's audiences.
+pub(super) async fn require_registered(
+    tx: &mut TenantTx,
+    audiences: &[String],
+) -> Result<(), ClientError> {
+    if super::resources::refused_audiences(tx, audiences)
+        .await?
+        .is_empty()
+    {
+        Ok(())
+    } else {
+        Err(ClientError::Invalid(
+            "audiences: a workspace application may only hold the platform's registered resource servers",
+        ))
+    }
 }
 
 #[cfg(test)]

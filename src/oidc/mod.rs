@@ -2,6 +2,7 @@
 //! introspection and revocation.
 
 pub mod authorize;
+pub mod client_audiences;
 pub mod client_auth;
 pub mod client_changes;
 pub mod client_lookup;

@@ -23,9 +23,7 @@ use uuid::Uuid;
 
 /// The audience of access tokens meant for the userinfo endpoint (the default for
 /// person tokens when no `resource` is asked for).
-pub fn userinfo_audience(settings: &TokenSettings) -> String {
-    format!("{}/userinfo", settings.issuer.trim_end_matches('/'))
-}
+pub use super::resources::userinfo_audience;
 
 #[derive(Serialize)]
 struct IdClaims<'a> {
@@ -81,7 +79,7 @@ async fn person_tokens(
             "the workspace requires multi-factor authentication; sign in again",
         ));
     }
-    super::resources::require_in_bounds(tx, settings, client).await?;
+    super::client_audiences::require_in_bounds(tx, settings, client).await?;
     let default_aud = userinfo_audience(settings);
     let audience = match resource {
         Some(r) => pick_audience(&client.audiences, Some(r), None)?,

@@ -4,8 +4,6 @@
 //! endpoint or a string nobody vouched for. Managed by the operator, audited in the
 //! platform's chain.
 
-use super::clients::ClientError;
-use super::person_grants::userinfo_audience;
 use crate::audit::{self, Action, Context, Event};
 use crate::config::TokenSettings;
 use crate::crypto::Envelope;
@@ -25,6 +23,11 @@ pub enum ResourceError {
     Db(#[from] DbError),
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
+}
+
+/// The audience of tokens for the userinfo endpoint (the default of a person's token).
+pub fn userinfo_audience(settings: &TokenSettings) -> String {
+    format!("{}/userinfo", settings.issuer.trim_end_matches('/'))
 }
 
 /// Audiences that are never a workspace application's: the admin API, the issuer itself
@@ -125,87 +128,4 @@ pub async fn refused_audiences(
     audiences: &[String],
 ) -> Result<Vec<String>, DbError> {
     model::unregistered(tx, audiences).await
-}
-
-/// Registration and change rule of a workspace application's audiences.
-pub async fn require_registered(
-    tx: &mut TenantTx,
-    audiences: &[String],
-) -> Result<(), ClientError> {
-    if refused_audiences(tx, audiences).await?.is_empty() {
-        Ok(())
-    } else {
-        Err(ClientError::Invalid(
-            "audiences: a workspace application may only hold the platform's registered resource servers",
-        ))
-    }
-}
-
-/// Whether a client may still get tokens: a workspace application holding an audience that
-/// is not (or no longer) a registered resource server, or a reserved one, is refused every
-/// token until an administrator changes it. The platform's own clients are the operator's.
-pub async fn client_in_bounds(
-    tx: &mut TenantTx,
-    settings: &TokenSettings,
-    client: &super::clients::Client,
-) -> Result<bool, DbError> {
-    if client.tenant_id.is_none() {
-        return Ok(true);
-    }
-    if client.audiences.iter().any(|a| reserved(settings, a)) {
-        return Ok(false);
-    }
-    Ok(refused_audiences(tx, &client.audiences).await?.is_empty())
-}
-
-/// [`client_in_bounds`] for a token request.
-pub async fn require_in_bounds(
-    tx: &mut TenantTx,
-    settings: &TokenSettings,
-    client: &super::clients::Client,
-) -> Result<(), super::error::OAuthError> {
-    if client_in_bounds(tx, settings, client).await? {
-        Ok(())
-    } else {
-        Err(super::error::OAuthError::UnauthorizedClient(
-            "the client holds an audience that is not a registered resource server",
-        ))
-    }
-}
-
-/// [`require_in_bounds`] in a read of its own (the machine grant holds no transaction). A
-/// platform client costs nothing: the hot path stays in memory.
-pub async fn require_client_in_bounds(
-    db: &Db,
-    settings: &TokenSettings,
-    client: &super::clients::Client,
-) -> Result<(), super::error::OAuthError> {
-    let Some(tenant) = client.tenant_id else {
-        return Ok(());
-    };
-    let mut tx = db.tenant_read(tenant).await?;
-    require_in_bounds(&mut tx, settings, client).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The audiences of `client` it may not hold (reserved, or not a registered resource
-/// server); empty for the platform's own clients. For the operator's client list.
-pub async fn refused_of(
-    db: &Db,
-    settings: &TokenSettings,
-    client: &super::clients::Client,
-) -> Result<Vec<String>, DbError> {
-    let Some(tenant) = client.tenant_id else {
-        return Ok(Vec::new());
-    };
-    let mut tx = db.tenant_read_any_status(tenant).await?;
-    let mut refused = refused_audiences(&mut tx, &client.audiences).await?;
-    tx.commit().await?;
-    for a in client.audiences.iter().filter(|a| reserved(settings, a)) {
-        if !refused.contains(a) {
-            refused.push(a.clone());
-        }
-    }
-    Ok(refused)
 }

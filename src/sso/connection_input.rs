@@ -2,8 +2,8 @@
 //! metadata with a signing certificate, an https issuer for OIDC, plain names and scopes,
 //! and only domains the workspace has claimed (each normalised, none twice).
 
-use super::connections::{urls, OidcSettings, SamlSettings};
 use super::outbound::Outbound;
+use super::settings::{urls, OidcSettings, SamlSettings};
 use super::SsoError;
 use crate::auth::domains;
 use crate::db::models::domains as claimed;

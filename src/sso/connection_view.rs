@@ -2,29 +2,13 @@
 //! entity id and ACS for SAML, the redirect URI for OIDC) and the admin view, secrets left
 //! out (only whether an OIDC client secret is set).
 
-use super::connections::{OidcSettings, SamlSettings, OIDC_CLIENT_SECRET};
+use super::settings::{urls, OidcSettings, SamlSettings, OIDC_CLIENT_SECRET};
 use crate::db::models::sso_connections::{self as model, ConnectionRow};
 use crate::db::{Db, TenantTx};
 use crate::error::AppError;
 use crate::ids::TenantId;
 use serde_json::json;
 use uuid::Uuid;
-
-/// URLs of a connection at this service.
-pub struct Urls {
-    pub acs: String,
-    pub metadata: String,
-    pub oidc_redirect: String,
-}
-
-pub fn urls(public_url: &str, tenant: TenantId, id: Uuid) -> Urls {
-    let base = public_url.trim_end_matches('/');
-    Urls {
-        acs: format!("{base}/sso/saml/{}/{id}/acs", tenant.0),
-        metadata: format!("{base}/sso/saml/{}/{id}/metadata", tenant.0),
-        oidc_redirect: format!("{base}/sso/oidc/callback"),
-    }
-}
 
 /// The admin view of a connection.
 pub async fn view(

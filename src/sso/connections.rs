@@ -6,8 +6,9 @@
 pub use super::connection_input::ConnectionInput;
 use super::connection_input::{bad, checked_domains, saml_metadata, settings_of};
 use super::connection_reach::{check_power, require_delete_reach};
-pub use super::connection_view::{get, list, urls, view, Urls};
+pub use super::connection_view::{get, list, view};
 use super::outbound::Outbound;
+pub use super::settings::{urls, Urls};
 use super::{sp_keys, SsoError};
 use crate::admin::principal::Principal;
 use crate::audit::Action;
@@ -18,39 +19,10 @@ use crate::db::{Db, TenantTx};
 use crate::error::AppError;
 use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-pub const OIDC_CLIENT_SECRET: &str = "oidc_client_secret";
-pub const SAML_SP_KEY: &str = "saml_sp_key";
-
-/// SAML settings, stored as the connection's `settings`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SamlSettings {
-    /// Empty while the connection is a draft (no IdP yet).
-    pub idp_metadata: String,
-    /// Where the metadata was fetched from, when it was.
-    #[serde(default)]
-    pub idp_metadata_url: Option<String>,
-    pub idp_entity_id: String,
-    pub idp_sso_url: String,
-    pub sp_entity_id: String,
-    /// Base64 DER of the SP certificate IdPs encrypt to.
-    pub sp_cert_der: String,
-    pub clock_skew_secs: i64,
-}
-
-/// OIDC settings, stored as the connection's `settings` (the client secret is in
-/// `sso_secrets`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OidcSettings {
-    pub issuer: String,
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub groups_claim: String,
-    pub use_userinfo: bool,
-}
+pub use super::settings::{OidcSettings, SamlSettings, OIDC_CLIENT_SECRET, SAML_SP_KEY};
 
 #[derive(Debug, Clone)]
 pub enum Kind {

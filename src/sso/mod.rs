@@ -20,6 +20,7 @@ pub mod outbound;
 pub mod saml;
 pub mod saml_decrypt;
 pub mod saml_envelope;
+pub mod settings;
 pub mod sp_keys;
 
 use crate::db::DbError;

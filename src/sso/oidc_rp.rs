@@ -5,8 +5,8 @@
 //! the client secret). Optional userinfo must name the same `sub`. Every request goes
 //! through `super::outbound` (https, public addresses, no redirects, capped responses).
 
-use super::connections::OidcSettings;
 use super::outbound::Outbound;
+use super::settings::OidcSettings;
 use super::{ExternalIdentity, SsoError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

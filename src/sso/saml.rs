@@ -6,9 +6,9 @@
 //! assertion is allowed (no wrapping), and a decrypted assertion's own signature is
 //! checked. The one-time use of assertion ids is `super::flow`'s job.
 
-use super::connections::SamlSettings;
 use super::saml_decrypt;
 use super::saml_envelope::{self, Envelope};
+use super::settings::SamlSettings;
 use super::{ExternalIdentity, SsoError};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

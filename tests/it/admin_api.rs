@@ -8,20 +8,6 @@ use identity::jwt::Alg;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-async fn call(
-    app: &TestApp,
-    bearer: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.http.request(method, app.url(path)).bearer_auth(bearer);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
 #[tokio::test]
 async fn tenant_a_admin_can_do_nothing_in_tenant_b() {
     let db = TestDb::new().await;
@@ -59,26 +45,17 @@ async fn tenant_a_admin_can_do_nothing_in_tenant_b() {
     for bearer in [&a_key, &a_jwt] {
         let b_user = format!("/admin/v1/users/{}", b.admin_user_id);
         assert_eq!(
-            call(&app, bearer, Method::GET, &b_user, None)
+            app.send(bearer, Method::GET, &b_user, None).await.status(),
+            404
+        );
+        assert_eq!(
+            app.send(bearer, Method::POST, &format!("{b_user}/disable"), None)
                 .await
                 .status(),
             404
         );
         assert_eq!(
-            call(
-                &app,
-                bearer,
-                Method::POST,
-                &format!("{b_user}/disable"),
-                None
-            )
-            .await
-            .status(),
-            404
-        );
-        assert_eq!(
-            call(
-                &app,
+            app.send(
                 bearer,
                 Method::PUT,
                 &format!("{b_user}/roles"),
@@ -89,8 +66,7 @@ async fn tenant_a_admin_can_do_nothing_in_tenant_b() {
             404
         );
         assert_eq!(
-            call(
-                &app,
+            app.send(
                 bearer,
                 Method::POST,
                 &format!("/admin/v1/api-keys/{b_key_id}/rotate"),
@@ -101,8 +77,7 @@ async fn tenant_a_admin_can_do_nothing_in_tenant_b() {
             404
         );
         assert_eq!(
-            call(
-                &app,
+            app.send(
                 bearer,
                 Method::DELETE,
                 &format!("/admin/v1/api-keys/{b_key_id}"),
@@ -112,7 +87,8 @@ async fn tenant_a_admin_can_do_nothing_in_tenant_b() {
             .status(),
             404
         );
-        let users: Value = call(&app, bearer, Method::GET, "/admin/v1/users", None)
+        let users: Value = app
+            .send(bearer, Method::GET, "/admin/v1/users", None)
             .await
             .json()
             .await
@@ -121,13 +97,15 @@ async fn tenant_a_admin_can_do_nothing_in_tenant_b() {
             !users.to_string().contains("bravo"),
             "B's users listed to A: {users}"
         );
-        let keys: Value = call(&app, bearer, Method::GET, "/admin/v1/api-keys", None)
+        let keys: Value = app
+            .send(bearer, Method::GET, "/admin/v1/api-keys", None)
             .await
             .json()
             .await
             .unwrap();
         assert!(!keys.to_string().contains(&b_key_id.to_string()));
-        let csv = call(&app, bearer, Method::GET, "/admin/v1/audit/export", None)
+        let csv = app
+            .send(bearer, Method::GET, "/admin/v1/audit/export", None)
             .await
             .text()
             .await
@@ -139,8 +117,7 @@ async fn tenant_a_admin_can_do_nothing_in_tenant_b() {
     }
     // B is untouched: its admin and its key still work.
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &b_key,
             Method::GET,
             &format!("/admin/v1/users/{}", b.admin_user_id),
@@ -163,7 +140,7 @@ async fn only_admin_audience_jwts_and_api_keys_are_accepted() {
     let client = platform_client(&pool, Alg::EdDSA, &[API, ADMIN], None).await;
     let cc = client_token(&app, &client, ADMIN).await;
     assert_eq!(
-        call(&app, &cc, Method::GET, "/admin/v1/users", None)
+        app.send(&cc, Method::GET, "/admin/v1/users", None)
             .await
             .status(),
         401
@@ -173,7 +150,7 @@ async fn only_admin_audience_jwts_and_api_keys_are_accepted() {
     let other = platform_client(&pool, Alg::EdDSA, &[API], None).await;
     let api_token = client_token(&app, &other, API).await;
     assert_eq!(
-        call(&app, &api_token, Method::GET, "/admin/v1/users", None)
+        app.send(&api_token, Method::GET, "/admin/v1/users", None)
             .await
             .status(),
         401
@@ -209,8 +186,7 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
     let new_user =
         json!({"email": "sam@alpha.example", "display_name": "Sam", "roles": ["member"]});
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &viewer,
             Method::POST,
             "/admin/v1/users",
@@ -221,8 +197,7 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
         403
     );
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &viewer,
             Method::POST,
             "/admin/v1/api-keys",
@@ -232,20 +207,19 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
         .status(),
         403
     );
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        "/admin/v1/users",
-        Some(new_user.clone()),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            "/admin/v1/users",
+            Some(new_user.clone()),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let sam: Value = res.json().await.unwrap();
     assert_eq!(sam["roles"], json!(["member"]));
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &root,
             Method::POST,
             "/admin/v1/users",
@@ -257,23 +231,22 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
     );
 
     // A key manager may make keys, but not admin keys, and may not grant roles.
-    let res = call(&app, &root, Method::POST, "/admin/v1/roles", Some(json!({"name": "keymaker", "permissions": ["apikeys:read", "apikeys:write", "users:read"]}))).await;
+    let res = app.send(&root, Method::POST, "/admin/v1/roles", Some(json!({"name": "keymaker", "permissions": ["apikeys:read", "apikeys:write", "users:read"]}))).await;
     assert_eq!(res.status(), 201);
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        "/admin/v1/api-keys",
-        Some(json!({"name": "km", "role": "keymaker"})),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            "/admin/v1/api-keys",
+            Some(json!({"name": "km", "role": "keymaker"})),
+        )
+        .await;
     let keymaker = res.json::<Value>().await.unwrap()["key"]
         .as_str()
         .unwrap()
         .to_string();
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &keymaker,
             Method::POST,
             "/admin/v1/api-keys",
@@ -285,8 +258,7 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
         "viewer has crm:read, which keymaker lacks"
     );
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &keymaker,
             Method::POST,
             "/admin/v1/api-keys",
@@ -298,8 +270,7 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
     );
     let sam_roles = format!("/admin/v1/users/{}/roles", sam["id"].as_str().unwrap());
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &keymaker,
             Method::PUT,
             &sam_roles,
@@ -310,39 +281,41 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
         403
     );
     // A role with an unknown permission is refused.
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        "/admin/v1/roles",
-        Some(json!({"name": "odd", "permissions": ["root:everything"]})),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            "/admin/v1/roles",
+            Some(json!({"name": "odd", "permissions": ["root:everything"]})),
+        )
+        .await;
     assert_eq!(res.status(), 400);
 
     // Admin changes and disables; each step is audited and exportable.
-    let res = call(
-        &app,
-        &root,
-        Method::PUT,
-        &sam_roles,
-        Some(json!({"roles": ["viewer"]})),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::PUT,
+            &sam_roles,
+            Some(json!({"roles": ["viewer"]})),
+        )
+        .await;
     assert_eq!(
         res.json::<Value>().await.unwrap()["roles"],
         json!(["viewer"])
     );
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        &format!("/admin/v1/users/{}/disable", sam["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            &format!("/admin/v1/users/{}/disable", sam["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "disabled");
-    let res = call(&app, &root, Method::GET, "/admin/v1/audit/export", None).await;
+    let res = app
+        .send(&root, Method::GET, "/admin/v1/audit/export", None)
+        .await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"]
         .to_str()
@@ -365,18 +338,18 @@ async fn permissions_are_checked_and_nobody_grants_more_than_they_hold() {
         .unwrap();
     assert_eq!(rows.last().unwrap().action, "audit.exported");
     // Malformed input gets a clear 400 problem, not a 500.
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        "/admin/v1/users",
-        Some(json!({"email": "x@y.example", "is_admin": true})),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            "/admin/v1/users",
+            Some(json!({"email": "x@y.example", "is_admin": true})),
+        )
+        .await;
     assert_eq!(res.status(), 400);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     assert_eq!(
-        call(&app, &root, Method::GET, "/admin/v1/users/not-a-uuid", None)
+        app.send(&root, Method::GET, "/admin/v1/users/not-a-uuid", None)
             .await
             .status(),
         404
@@ -392,16 +365,16 @@ async fn a_key_manager_cannot_take_over_stronger_keys_or_users() {
     let t = tenant(&pool, &envelope(&[1]), "alpha").await;
     let root = admin_key(&pool, t.tenant_id, "admin").await;
     let root_id = identity::apikeys::parse(&root).unwrap().key_id;
-    let res = call(&app, &root, Method::POST, "/admin/v1/roles", Some(json!({"name": "operator", "permissions": ["apikeys:read", "apikeys:write", "users:read", "users:write"]}))).await;
+    let res = app.send(&root, Method::POST, "/admin/v1/roles", Some(json!({"name": "operator", "permissions": ["apikeys:read", "apikeys:write", "users:read", "users:write"]}))).await;
     assert_eq!(res.status(), 201);
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        "/admin/v1/api-keys",
-        Some(json!({"name": "op", "role": "operator"})),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            "/admin/v1/api-keys",
+            Some(json!({"name": "op", "role": "operator"})),
+        )
+        .await;
     let operator = res.json::<Value>().await.unwrap()["key"]
         .as_str()
         .unwrap()
@@ -409,18 +382,17 @@ async fn a_key_manager_cannot_take_over_stronger_keys_or_users() {
 
     // Rotating the admin key would hand the operator an admin secret; revoking it would lock
     // the owner out. Both refused, and the admin key keeps working.
-    let rotate = call(
-        &app,
-        &operator,
-        Method::POST,
-        &format!("/admin/v1/api-keys/{root_id}/rotate"),
-        Some(json!({"overlap_secs": 0})),
-    )
-    .await;
+    let rotate = app
+        .send(
+            &operator,
+            Method::POST,
+            &format!("/admin/v1/api-keys/{root_id}/rotate"),
+            Some(json!({"overlap_secs": 0})),
+        )
+        .await;
     assert_eq!(rotate.status(), 403);
     assert_eq!(
-        call(
-            &app,
+        app.send(
             &operator,
             Method::DELETE,
             &format!("/admin/v1/api-keys/{root_id}"),
@@ -431,7 +403,7 @@ async fn a_key_manager_cannot_take_over_stronger_keys_or_users() {
         403
     );
     assert_eq!(
-        call(&app, &root, Method::GET, "/admin/v1/users", None)
+        app.send(&root, Method::GET, "/admin/v1/users", None)
             .await
             .status(),
         200
@@ -440,13 +412,13 @@ async fn a_key_manager_cannot_take_over_stronger_keys_or_users() {
     // Disabling the workspace admin needs the admin's permissions.
     let admin_user = format!("/admin/v1/users/{}/disable", t.admin_user_id);
     assert_eq!(
-        call(&app, &operator, Method::POST, &admin_user, None)
+        app.send(&operator, Method::POST, &admin_user, None)
             .await
             .status(),
         403
     );
     // Even an admin cannot disable the last admin.
-    let res = call(&app, &root, Method::POST, &admin_user, None).await;
+    let res = app.send(&root, Method::POST, &admin_user, None).await;
     assert_eq!(res.status(), 409);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], "conflict");
@@ -464,26 +436,28 @@ async fn control_characters_get_a_clear_400_not_a_500() {
         json!({"email": "nul@alpha.example", "display_name": "bad\u{0}name"}),
         json!({"email": "nul\u{0}@alpha.example"}),
     ] {
-        let res = call(&app, &root, Method::POST, "/admin/v1/users", Some(body)).await;
+        let res = app
+            .send(&root, Method::POST, "/admin/v1/users", Some(body))
+            .await;
         assert_eq!(res.status(), 400);
     }
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        "/admin/v1/api-keys",
-        Some(json!({"name": "x\u{0}", "role": "viewer"})),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            "/admin/v1/api-keys",
+            Some(json!({"name": "x\u{0}", "role": "viewer"})),
+        )
+        .await;
     assert_eq!(res.status(), 400);
-    let res = call(
-        &app,
-        &root,
-        Method::POST,
-        "/admin/v1/roles",
-        Some(json!({"name": "r", "description": "a\u{0}b", "permissions": []})),
-    )
-    .await;
+    let res = app
+        .send(
+            &root,
+            Method::POST,
+            "/admin/v1/roles",
+            Some(json!({"name": "r", "description": "a\u{0}b", "permissions": []})),
+        )
+        .await;
     assert_eq!(res.status(), 400);
     // The OAuth endpoints too: a NUL in a client id is simply an unknown client.
     for path in ["/oauth2/token", "/oauth2/introspect", "/oauth2/revoke"] {

@@ -24,17 +24,7 @@ async fn call(
     key: &str,
     body: Value,
 ) -> (u16, Value) {
-    let res = r
-        .app
-        .http
-        .request(method, r.app.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    r.app.call(key, method, path, Some(body)).await
 }
 
 /// A key holding `settings:write` only.

@@ -58,47 +58,22 @@ pub async fn rig() -> Rig {
     }
 }
 
-pub async fn api(
-    app: &TestApp,
-    bearer: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.http.request(method, app.url(path)).bearer_auth(bearer);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 impl Rig {
     pub async fn role(&self, name: &str, permissions: &[&str]) {
         let body = json!({"name": name, "description": name, "permissions": permissions});
-        let (s, b) = api(
-            &self.app,
-            &self.root,
-            Method::POST,
-            "/admin/v1/roles",
-            Some(body),
-        )
-        .await;
+        let (s, b) = self
+            .app
+            .call(&self.root, Method::POST, "/admin/v1/roles", Some(body))
+            .await;
         assert_eq!(s, 201, "{b}");
     }
 
     pub async fn user(&self, email: &str, roles: &[&str]) -> Uuid {
         let body = json!({"email": email, "roles": roles});
-        let (s, b) = api(
-            &self.app,
-            &self.root,
-            Method::POST,
-            "/admin/v1/users",
-            Some(body),
-        )
-        .await;
+        let (s, b) = self
+            .app
+            .call(&self.root, Method::POST, "/admin/v1/users", Some(body))
+            .await;
         assert_eq!(s, 201, "{b}");
         Uuid::parse_str(b["id"].as_str().unwrap()).unwrap()
     }
@@ -139,7 +114,7 @@ impl Rig {
 
     pub async fn get_user(&self, id: Uuid) -> Value {
         let path = format!("/admin/v1/users/{id}");
-        let (s, b) = api(&self.app, &self.root, Method::GET, &path, None).await;
+        let (s, b) = self.app.call(&self.root, Method::GET, &path, None).await;
         assert_eq!(s, 200, "{b}");
         b
     }
@@ -213,7 +188,7 @@ async fn narrower_principals_act_on_accounts_they_reach_and_never_on_wider_ones(
     for (n, (who, key)) in principals.iter().enumerate() {
         for (method, suffix, body, _) in actions(n) {
             let path = format!("/admin/v1/users/{wide}{suffix}");
-            let (status, answer) = api(&r.app, key, method.clone(), &path, body).await;
+            let (status, answer) = r.app.call(key, method.clone(), &path, body).await;
             assert_eq!(
                 status, 403,
                 "{who}: {method} {suffix} on an admin: {answer}"
@@ -229,7 +204,7 @@ async fn narrower_principals_act_on_accounts_they_reach_and_never_on_wider_ones(
         let plain = r.user(&format!("plain{n}@acme.example"), &[]).await;
         for (method, suffix, body, ok) in actions(n) {
             let path = format!("/admin/v1/users/{plain}{suffix}");
-            let (status, answer) = api(&r.app, key, method.clone(), &path, body).await;
+            let (status, answer) = r.app.call(key, method.clone(), &path, body).await;
             assert_eq!(
                 status, ok,
                 "{who}: {method} {suffix} on a plain account: {answer}"
@@ -240,7 +215,7 @@ async fn narrower_principals_act_on_accounts_they_reach_and_never_on_wider_ones(
     let peer = r.user("peer@acme.example", &["helpdesk"]).await;
     let key = r.key_made_by(&desk_actor, "helpdesk").await;
     let path = format!("/admin/v1/users/{peer}/disable");
-    assert_eq!(api(&r.app, &key, Method::POST, &path, None).await.0, 200);
+    assert_eq!(r.app.call(&key, Method::POST, &path, None).await.0, 200);
     r.app.stop().await;
 }
 
@@ -250,14 +225,15 @@ async fn a_makers_downgrade_or_disable_shrinks_their_keys_from_the_next_request(
     let maker = r.user("maker@acme.example", &["admin"]).await;
     let key = r.key_made_by(&format!("user:{maker}"), "admin").await;
     let export = "/admin/v1/audit/export";
-    assert_eq!(api(&r.app, &key, Method::GET, export, None).await.0, 200);
+    assert_eq!(r.app.call(&key, Method::GET, export, None).await.0, 200);
     let path = format!("/admin/v1/users/{maker}/roles");
     let body = Some(json!({"roles": ["member"]}));
-    assert_eq!(api(&r.app, &r.root, Method::PUT, &path, body).await.0, 200);
+    assert_eq!(r.app.call(&r.root, Method::PUT, &path, body).await.0, 200);
     // The key's role is still admin, but its maker is a member now.
-    assert_eq!(api(&r.app, &key, Method::GET, export, None).await.0, 403);
+    assert_eq!(r.app.call(&key, Method::GET, export, None).await.0, 403);
     assert_eq!(
-        api(&r.app, &key, Method::GET, "/admin/v1/users", None)
+        r.app
+            .call(&key, Method::GET, "/admin/v1/users", None)
             .await
             .0,
         200
@@ -280,14 +256,14 @@ async fn credentials_die_with_their_maker_on_every_instance_by_every_path() {
         let token = scim_token_made_by(&r, &maker_actor).await;
         for app in [&r.app, &second] {
             assert_eq!(
-                api(app, &key, Method::GET, "/admin/v1/users", None).await.0,
+                app.call(&key, Method::GET, "/admin/v1/users", None).await.0,
                 200
             );
             assert_eq!(scim_get(app, &token).await, 200);
         }
         if path == "admin" {
             let p = format!("/admin/v1/users/{maker}/disable");
-            assert_eq!(api(&r.app, &r.root, Method::POST, &p, None).await.0, 200);
+            assert_eq!(r.app.call(&r.root, Method::POST, &p, None).await.0, 200);
         } else {
             let res = r
                 .app
@@ -305,7 +281,7 @@ async fn credentials_die_with_their_maker_on_every_instance_by_every_path() {
         }
         for app in [&r.app, &second] {
             for k in [&key, &made_by_key] {
-                let status = api(app, k, Method::GET, "/admin/v1/users", None).await.0;
+                let status = app.call(k, Method::GET, "/admin/v1/users", None).await.0;
                 assert_eq!(status, 401, "{path}: a key outlived its maker");
             }
             assert_eq!(
@@ -325,7 +301,10 @@ fn key_actor(key: &str) -> String {
 
 pub async fn scim_token_by(r: &Rig, bearer: &str) -> String {
     let body = Some(json!({"name": "idp"}));
-    let (s, b) = api(&r.app, bearer, Method::POST, "/admin/v1/scim-tokens", body).await;
+    let (s, b) = r
+        .app
+        .call(bearer, Method::POST, "/admin/v1/scim-tokens", body)
+        .await;
     assert_eq!(s, 201, "{b}");
     b["token"].as_str().unwrap().to_string()
 }

@@ -3,7 +3,7 @@
 //! instance's memory warm; a cut feed connection makes the instance read the database at
 //! once, and it recovers; a revoked token stays inactive through the verified-token memory.
 
-use crate::authority::{api, rig};
+use crate::authority::rig;
 use crate::harness::{envelope, TestApp, TestDb};
 use crate::support::*;
 use identity::ids::TenantId;
@@ -146,7 +146,10 @@ async fn api_key_revocation_and_session_end_show_on_a_warm_instance_within_the_b
         .unwrap()
         .to_string();
     warm(&b, &crm_api, &key_jwt).await;
-    let (s, keys) = api(&r.app, &r.root, Method::GET, "/admin/v1/api-keys", None).await;
+    let (s, keys) = r
+        .app
+        .call(&r.root, Method::GET, "/admin/v1/api-keys", None)
+        .await;
     assert_eq!(s, 200);
     let (_, claims) = peek(&key_jwt);
     let key_id = claims["sub"]
@@ -156,7 +159,7 @@ async fn api_key_revocation_and_session_end_show_on_a_warm_instance_within_the_b
         .to_string();
     assert!(keys.to_string().contains(&key_id));
     let path = format!("/admin/v1/api-keys/{key_id}");
-    let (s, _) = api(&r.app, &r.root, Method::DELETE, &path, None).await;
+    let (s, _) = r.app.call(&r.root, Method::DELETE, &path, None).await;
     assert!(s == 204 || s == 200, "revoking the key answered {s}");
     time_until("API key revocation", || async {
         introspect(&b, &crm_api, &key_jwt).await["active"] == false
@@ -170,7 +173,7 @@ async fn api_key_revocation_and_session_end_show_on_a_warm_instance_within_the_b
     let (_, claims) = peek(&person);
     let sid = claims["sid"].as_str().unwrap();
     let path = format!("/admin/v1/users/{user}/sessions/{sid}");
-    let (s, body) = api(&r.app, &r.root, Method::DELETE, &path, None).await;
+    let (s, body) = r.app.call(&r.root, Method::DELETE, &path, None).await;
     assert!(
         s == 204 || s == 200,
         "ending the session answered {s}: {body}"
@@ -296,14 +299,15 @@ async fn an_api_key_answered_from_memory_follows_its_maker_and_its_revocation() 
     // The maker is cut down to a member on A: the key shrinks on B too, and no longer
     // names a role its permissions do not cover.
     let path = format!("/admin/v1/users/{maker}/roles");
-    let (s, body) = api(
-        &r.app,
-        &r.root,
-        Method::PUT,
-        &path,
-        Some(serde_json::json!({"roles": ["member"]})),
-    )
-    .await;
+    let (s, body) = r
+        .app
+        .call(
+            &r.root,
+            Method::PUT,
+            &path,
+            Some(serde_json::json!({"roles": ["member"]})),
+        )
+        .await;
     assert_eq!(s, 200, "{body}");
     time_until("maker downgrade", || async {
         let seen = introspect(&b, &crm_api, &key).await;
@@ -313,14 +317,15 @@ async fn an_api_key_answered_from_memory_follows_its_maker_and_its_revocation() 
     })
     .await;
     // Cut to nothing: no credential at all.
-    let (s, body) = api(
-        &r.app,
-        &r.root,
-        Method::PUT,
-        &path,
-        Some(serde_json::json!({"roles": []})),
-    )
-    .await;
+    let (s, body) = r
+        .app
+        .call(
+            &r.root,
+            Method::PUT,
+            &path,
+            Some(serde_json::json!({"roles": []})),
+        )
+        .await;
     assert_eq!(s, 200, "{body}");
     time_until("maker left with nothing", || async {
         introspect(&b, &crm_api, &key).await["active"] == false

@@ -16,13 +16,7 @@ async fn call(
     key: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = r.app.http.request(method, r.app.url(path)).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    r.app.call(key, method, path, body).await
 }
 
 /// Whether `secret` authenticates `id` at the token endpoint (a bogus code is then an

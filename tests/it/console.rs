@@ -2,7 +2,6 @@
 //! code + PKCE), then pages that check the person's admin token and each page's
 //! permission as the admin API does, with CSRF on every change.
 
-use crate::authority::api;
 use crate::browser::{hidden_fields, unescape, Browser, Reached, Site, PASSWORD};
 use reqwest::Method;
 use serde_json::json;
@@ -129,14 +128,10 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
         .await;
     assert_eq!(status, 403);
     b.jar.insert("__Host-identity-csrf".into(), csrf);
-    let (_, policy) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/mfa-policy",
-        None,
-    )
-    .await;
+    let (_, policy) = site
+        .app
+        .call(&site.admin_key, Method::GET, "/admin/v1/mfa-policy", None)
+        .await;
     assert_eq!(policy["required"], false);
 
     let (status, html, _) = b
@@ -162,14 +157,10 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
         html.contains("checked") && html.contains("Required since"),
         "{html}"
     );
-    let (_, policy) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/mfa-policy",
-        None,
-    )
-    .await;
+    let (_, policy) = site
+        .app
+        .call(&site.admin_key, Method::GET, "/admin/v1/mfa-policy", None)
+        .await;
     assert_eq!(
         (
             policy["required"].as_bool(),
@@ -246,18 +237,22 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
     assert!(html.contains("mfa.policy_changed"), "today's: {html}");
     let (status, _, _) = b.get("/console/audit?from=01/02/2026").await;
     assert_eq!(status, 400);
-    let (status, recent) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/audit/recent?limit=2",
-        None,
-    )
-    .await;
+    let (status, recent) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            "/admin/v1/audit/recent?limit=2",
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     let second = recent["entries"][1]["seq"].as_i64().unwrap();
     let path = format!("/admin/v1/audit/recent?limit=2&before={second}");
-    let (_, older) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let (_, older) = site
+        .app
+        .call(&site.admin_key, Method::GET, &path, None)
+        .await;
     let older_seq = older["entries"][0]["seq"].as_i64().unwrap();
     assert!(older_seq < second, "the next page is older: {older}");
     let fields = [
@@ -292,14 +287,10 @@ async fn an_admin_signs_in_finds_people_sets_the_mfa_rule_and_exports_the_audit_
 async fn a_viewer_reads_but_cannot_change_and_no_other_credential_opens_the_console() {
     let site = Site::start(Reached::AsIssuer).await;
     let body = json!({"email": "viewer@alpha.example", "roles": ["viewer"], "password": PASSWORD});
-    let (status, made) = api(
-        &site.app,
-        &site.admin_key,
-        Method::POST,
-        "/admin/v1/users",
-        Some(body),
-    )
-    .await;
+    let (status, made) = site
+        .app
+        .call(&site.admin_key, Method::POST, "/admin/v1/users", Some(body))
+        .await;
     assert_eq!(status, 201, "{made}");
     let mut b = Browser::new(&site.app);
     console_sign_in(&mut b, "viewer@alpha.example").await;
@@ -316,14 +307,10 @@ async fn a_viewer_reads_but_cannot_change_and_no_other_credential_opens_the_cons
         unescape(&html).contains("do not include \"settings:write\""),
         "{html}"
     );
-    let (_, policy) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/mfa-policy",
-        None,
-    )
-    .await;
+    let (_, policy) = site
+        .app
+        .call(&site.admin_key, Method::GET, "/admin/v1/mfa-policy", None)
+        .await;
     assert_eq!(policy["required"], false);
 
     // An admin API key, or a made-up token, in the console cookie is no console session.
@@ -408,28 +395,30 @@ async fn directory_sync_makes_a_token_shown_once_that_provisions_and_lists_what_
         !html.contains("okta.person@alpha.example"),
         "no personal data in the list"
     );
-    let (status, recent) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/audit/recent?action_prefix=scim.&limit=5",
-        None,
-    )
-    .await;
+    let (status, recent) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            "/admin/v1/audit/recent?action_prefix=scim.&limit=5",
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         recent["entries"][0]["action"], "scim.request_refused",
         "{recent}"
     );
     assert_eq!(recent["entries"][1]["action"], "scim.user.created");
-    let (status, _) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/audit/recent?action_prefix=%25",
-        None,
-    )
-    .await;
+    let (status, _) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            "/admin/v1/audit/recent?action_prefix=%25",
+            None,
+        )
+        .await;
     assert_eq!(status, 400);
     let (_, html, _) = b.get("/console/users?q=okta.person").await;
     assert!(html.contains("okta.person@alpha.example"), "{html}");
@@ -469,14 +458,10 @@ fn html_token_id(html: &str) -> String {
 async fn a_persons_page_disables_enables_resets_and_ends_sessions_within_reach() {
     let site = Site::start(Reached::AsIssuer).await;
     let body = json!({"email": "pat@alpha.example", "roles": ["member"], "password": PASSWORD});
-    let (_, pat) = api(
-        &site.app,
-        &site.admin_key,
-        Method::POST,
-        "/admin/v1/users",
-        Some(body),
-    )
-    .await;
+    let (_, pat) = site
+        .app
+        .call(&site.admin_key, Method::POST, "/admin/v1/users", Some(body))
+        .await;
     let pat_id = pat["id"].as_str().unwrap().to_string();
     // Pat signs in somewhere, so there is a session to end.
     let mut pats = Browser::new(&site.app);
@@ -518,27 +503,29 @@ async fn a_persons_page_disables_enables_resets_and_ends_sessions_within_reach()
         html.contains("Disabled: every session") && html.contains("disabled"),
         "{html}"
     );
-    let (_, user) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        &format!("/admin/v1/users/{pat_id}"),
-        None,
-    )
-    .await;
+    let (_, user) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            &format!("/admin/v1/users/{pat_id}"),
+            None,
+        )
+        .await;
     assert_eq!(user["status"], "disabled");
     let (status, _, _) = b.post(&format!("{page}/enable"), &[]).await;
     assert_eq!(status, 303);
     let (status, _, _) = b.post(&format!("{page}/reset-mfa"), &[]).await;
     assert_eq!(status, 303);
-    let (_, user) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        &format!("/admin/v1/users/{pat_id}"),
-        None,
-    )
-    .await;
+    let (_, user) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            &format!("/admin/v1/users/{pat_id}"),
+            None,
+        )
+        .await;
     assert_eq!(user["status"], "active");
 
     let nobody = uuid::Uuid::new_v4();
@@ -577,7 +564,10 @@ async fn api_keys_are_made_shown_once_rotated_and_revoked_never_beyond_their_mak
     assert_eq!(status, 201, "{html}");
     let key = shown_once(&html, "new-key");
     assert!(key.starts_with("idk_"), "{key}");
-    let (status, _) = api(&site.app, &key, Method::GET, "/admin/v1/users", None).await;
+    let (status, _) = site
+        .app
+        .call(&key, Method::GET, "/admin/v1/users", None)
+        .await;
     assert_eq!(status, 200, "the key works with its role");
     let (_, page, _) = b.get("/console/api-keys").await;
     assert!(!page.contains(&key), "shown once");
@@ -599,24 +589,26 @@ async fn api_keys_are_made_shown_once_rotated_and_revoked_never_beyond_their_mak
         (&rotated, "the new secret"),
         (&key, "the old one, during the overlap"),
     ] {
-        let (status, _) = api(&site.app, secret, Method::GET, "/admin/v1/users", None).await;
+        let (status, _) = site
+            .app
+            .call(secret, Method::GET, "/admin/v1/users", None)
+            .await;
         assert_eq!(status, 200, "{what}");
     }
     let (status, _, _) = b.post(&format!("/console/api-keys/{id}/revoke"), &[]).await;
     assert_eq!(status, 303);
-    let (status, _) = api(&site.app, &rotated, Method::GET, "/admin/v1/users", None).await;
+    let (status, _) = site
+        .app
+        .call(&rotated, Method::GET, "/admin/v1/users", None)
+        .await;
     assert_eq!(status, 401, "revoked at once");
 
     // A member cannot make a key that reaches further than they do.
     let body = json!({"email": "mo@alpha.example", "roles": ["member"], "password": PASSWORD});
-    let (status, _) = api(
-        &site.app,
-        &site.admin_key,
-        Method::POST,
-        "/admin/v1/users",
-        Some(body),
-    )
-    .await;
+    let (status, _) = site
+        .app
+        .call(&site.admin_key, Method::POST, "/admin/v1/users", Some(body))
+        .await;
     assert_eq!(status, 201);
     let mut mo = Browser::new(&site.app);
     console_sign_in(&mut mo, "mo@alpha.example").await;
@@ -624,14 +616,10 @@ async fn api_keys_are_made_shown_once_rotated_and_revoked_never_beyond_their_mak
         .post("/console/api-keys", &[("name", "mine"), ("role", "admin")])
         .await;
     assert_eq!(status, 403, "{html}");
-    let (_, keys) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/api-keys",
-        None,
-    )
-    .await;
+    let (_, keys) = site
+        .app
+        .call(&site.admin_key, Method::GET, "/admin/v1/api-keys", None)
+        .await;
     assert!(!keys.to_string().contains("\"mine\""), "{keys}");
 }
 
@@ -657,14 +645,15 @@ async fn applications_are_registered_with_a_secret_shown_once_rotated_and_delete
         .and_then(|r| r.split("</code>").next())
         .unwrap()
         .to_string();
-    let (status, app) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        &format!("/admin/v1/clients/{client_id}"),
-        None,
-    )
-    .await;
+    let (status, app) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            &format!("/admin/v1/clients/{client_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         app["redirect_uris"],
@@ -705,7 +694,10 @@ async fn applications_are_registered_with_a_secret_shown_once_rotated_and_delete
     let (status, _, to) = b.post(&page, &edit).await;
     assert_eq!((status, to.unwrap()), (303, format!("{page}?saved=1")));
     let path = format!("/admin/v1/clients/{client_id}");
-    let (_, app) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let (_, app) = site
+        .app
+        .call(&site.admin_key, Method::GET, &path, None)
+        .await;
     assert_eq!(
         app["redirect_uris"],
         json!(["https://sales.example/cb", "https://sales.example/cb2"])
@@ -725,7 +717,10 @@ async fn applications_are_registered_with_a_secret_shown_once_rotated_and_delete
         )
         .await;
     assert_eq!(status, 400, "{html}");
-    let (_, app) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let (_, app) = site
+        .app
+        .call(&site.admin_key, Method::GET, &path, None)
+        .await;
     assert_eq!(
         app["redirect_uris"][0], "https://sales.example/cb",
         "unchanged"
@@ -742,14 +737,15 @@ async fn applications_are_registered_with_a_secret_shown_once_rotated_and_delete
         .post(&format!("/console/applications/{client_id}/delete"), &[])
         .await;
     assert_eq!(status, 303);
-    let (status, _) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        &format!("/admin/v1/clients/{client_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            &format!("/admin/v1/clients/{client_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
     let (status, _, _) = b.post("/console/applications/crm-web/delete", &[]).await;
     assert_eq!(
@@ -782,14 +778,15 @@ async fn group_rules_are_added_tried_and_removed_from_the_roles_screen() {
     assert!(html.contains("member: "), "why the rule matched: {html}");
     let (_, none, _) = b.get("/console/roles?groups=Sales").await;
     assert!(none.contains("No role: no rule matches"), "{none}");
-    let (_, rules) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/role-mappings",
-        None,
-    )
-    .await;
+    let (_, rules) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            "/admin/v1/role-mappings",
+            None,
+        )
+        .await;
     let id = rules["role_mappings"][0]["id"]
         .as_str()
         .unwrap()
@@ -803,13 +800,14 @@ async fn group_rules_are_added_tried_and_removed_from_the_roles_screen() {
         .post(&format!("/console/roles/rules/{id}/delete"), &[])
         .await;
     assert_eq!(status, 303);
-    let (_, rules) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/role-mappings",
-        None,
-    )
-    .await;
+    let (_, rules) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            "/admin/v1/role-mappings",
+            None,
+        )
+        .await;
     assert_eq!(rules["role_mappings"], json!([]));
 }

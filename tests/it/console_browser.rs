@@ -5,7 +5,6 @@
 //! URL and tested, a person provisioned with the SCIM token, found, the audit entries seen
 //! and exported as CSV. Screenshots go to `artifacts/`.
 
-use crate::authority::api;
 use crate::browser::{Reached, Site, PASSWORD};
 use crate::demo_app::{demo_app_at, hold_port};
 use crate::harness::envelope;
@@ -95,14 +94,10 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
     );
     assert_eq!(keyboard.last().unwrap()["id"], "required", "{keyboard:?}");
     assert_eq!(result["saved"], true);
-    let (_, policy) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/mfa-policy",
-        None,
-    )
-    .await;
+    let (_, policy) = site
+        .app
+        .call(&site.admin_key, Method::GET, "/admin/v1/mfa-policy", None)
+        .await;
     assert_eq!(
         policy["required"], true,
         "the keyboard-only change reached the workspace"
@@ -131,14 +126,15 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
         rows.iter().all(|r| r.contains(",scim.")),
         "only SCIM entries: {csv}"
     );
-    let (_, recent) = api(
-        &site.app,
-        &site.admin_key,
-        Method::GET,
-        "/admin/v1/audit/recent?limit=100",
-        None,
-    )
-    .await;
+    let (_, recent) = site
+        .app
+        .call(
+            &site.admin_key,
+            Method::GET,
+            "/admin/v1/audit/recent?limit=100",
+            None,
+        )
+        .await;
     let actions: Vec<&str> = recent["entries"]
         .as_array()
         .unwrap()

@@ -2,7 +2,6 @@
 //! role chosen and a link to choose their password; the roles given here are checkboxes,
 //! kept apart from those group rules give; a member can do neither.
 
-use crate::authority::api;
 use crate::browser::{Browser, Reached, Site, PASSWORD};
 use crate::console::console_sign_in;
 use reqwest::Method;
@@ -12,14 +11,10 @@ use serde_json::json;
 async fn an_admin_adds_a_person_and_sets_their_roles_and_a_member_cannot() {
     let site = Site::start(Reached::AsIssuer).await;
     let body = json!({"email": "pat@alpha.example", "roles": ["member"], "password": PASSWORD});
-    let (status, _) = api(
-        &site.app,
-        &site.admin_key,
-        Method::POST,
-        "/admin/v1/users",
-        Some(body),
-    )
-    .await;
+    let (status, _) = site
+        .app
+        .call(&site.admin_key, Method::POST, "/admin/v1/users", Some(body))
+        .await;
     assert_eq!(status, 201);
     let mut b = Browser::new(&site.app);
     console_sign_in(&mut b, "admin@alpha.example").await;
@@ -69,7 +64,10 @@ async fn an_admin_adds_a_person_and_sets_their_roles_and_a_member_cannot() {
         (303, format!("{page}?done=roles-saved"))
     );
     let path = format!("/admin/v1/users/{id}");
-    let (_, user) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let (_, user) = site
+        .app
+        .call(&site.admin_key, Method::GET, &path, None)
+        .await;
     assert_eq!(user["direct_roles"], json!(["member", "viewer"]), "{user}");
     assert_eq!(user["sso_links"], json!([]));
 
@@ -78,7 +76,10 @@ async fn an_admin_adds_a_person_and_sets_their_roles_and_a_member_cannot() {
         .post(&format!("{page}/mfa-exemption"), &[("exempt", "true")])
         .await;
     assert_eq!((status, to.unwrap()), (303, format!("{page}?done=exempt")));
-    let (_, user) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let (_, user) = site
+        .app
+        .call(&site.admin_key, Method::GET, &path, None)
+        .await;
     assert_eq!(user["mfa_exempt"], true);
     let (_, html, _) = b.get(&page).await;
     assert!(html.contains("End the break-glass exemption"), "{html}");
@@ -86,7 +87,10 @@ async fn an_admin_adds_a_person_and_sets_their_roles_and_a_member_cannot() {
         .post(&format!("{page}/mfa-exemption"), &[("exempt", "false")])
         .await;
     assert_eq!(status, 303);
-    let (_, user) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let (_, user) = site
+        .app
+        .call(&site.admin_key, Method::GET, &path, None)
+        .await;
     assert_eq!(user["mfa_exempt"], false);
 
     // A member: no roles:write, so nothing changes.
@@ -100,7 +104,10 @@ async fn an_admin_adds_a_person_and_sets_their_roles_and_a_member_cannot() {
         .post("/console/users", &[("email", "mallory@alpha.example")])
         .await;
     assert_eq!(status, 403);
-    let (_, user) = api(&site.app, &site.admin_key, Method::GET, &path, None).await;
+    let (_, user) = site
+        .app
+        .call(&site.admin_key, Method::GET, &path, None)
+        .await;
     assert_eq!(user["direct_roles"], json!(["member", "viewer"]));
     site.app.stop().await;
 }
@@ -110,24 +117,16 @@ async fn a_persons_page_says_which_group_rule_gives_each_mapped_role() {
     let site = Site::start(Reached::AsIssuer).await;
     let key = &site.admin_key;
     let body = json!({"name": "okta"});
-    let (_, scim) = api(
-        &site.app,
-        key,
-        Method::POST,
-        "/admin/v1/scim-tokens",
-        Some(body),
-    )
-    .await;
+    let (_, scim) = site
+        .app
+        .call(key, Method::POST, "/admin/v1/scim-tokens", Some(body))
+        .await;
     let token = scim["token"].as_str().unwrap();
     let rule = json!({"group": "Sales", "role": "viewer"});
-    let (status, _) = api(
-        &site.app,
-        key,
-        Method::POST,
-        "/admin/v1/role-mappings",
-        Some(rule),
-    )
-    .await;
+    let (status, _) = site
+        .app
+        .call(key, Method::POST, "/admin/v1/role-mappings", Some(rule))
+        .await;
     assert_eq!(status, 201);
     let scim_post = |path: &str, body: serde_json::Value| {
         site.app
@@ -155,7 +154,7 @@ async fn a_persons_page_says_which_group_rule_gives_each_mapped_role() {
     );
 
     let path = format!("/admin/v1/users/{id}");
-    let (_, user) = api(&site.app, key, Method::GET, &path, None).await;
+    let (_, user) = site.app.call(key, Method::GET, &path, None).await;
     assert_eq!(user["roles"], json!(["viewer"]), "{user}");
     assert_eq!(user["direct_roles"], json!([]));
     assert_eq!(

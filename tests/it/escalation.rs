@@ -3,7 +3,7 @@
 //! mappings or SSO connections. And the other side: the same steps by a wide enough maker
 //! work.
 
-use crate::authority::{api, rig, scim_token_by, Rig};
+use crate::authority::{rig, scim_token_by, Rig};
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -114,19 +114,15 @@ async fn group_mappings_grant_no_more_than_the_scim_tokens_maker_holds() {
     );
     for group in ["Ops", "Admins"] {
         let body = Some(json!({"group": group, "role": "admin"}));
-        let (s, b) = api(
-            &r.app,
-            &r.root,
-            Method::POST,
-            "/admin/v1/role-mappings",
-            body,
-        )
-        .await;
+        let (s, b) = r
+            .app
+            .call(&r.root, Method::POST, "/admin/v1/role-mappings", body)
+            .await;
         assert_eq!(s, 201, "{b}");
     }
     assert_eq!(r.get_user(prov).await["roles"], json!(["provisioner"]));
     let export = "/admin/v1/audit/export";
-    assert_eq!(api(&r.app, &key, Method::GET, export, None).await.0, 403);
+    assert_eq!(r.app.call(&key, Method::GET, export, None).await.0, 403);
     // Writing a group that maps to admin is refused outright...
     let admins = json!({"schemas": [GROUP], "displayName": "Admins", "members": [{"value": prov.to_string()}]});
     let (status, body) = scim(&r, &narrow, Method::POST, "/scim/v2/Groups", admins.clone()).await;
@@ -134,7 +130,8 @@ async fn group_mappings_grant_no_more_than_the_scim_tokens_maker_holds() {
     // ...and a new SCIM token needs every permission the mappings hand out.
     let body = Some(json!({"name": "another"}));
     assert_eq!(
-        api(&r.app, &key, Method::POST, "/admin/v1/scim-tokens", body)
+        r.app
+            .call(&key, Method::POST, "/admin/v1/scim-tokens", body)
             .await
             .0,
         403
@@ -150,7 +147,7 @@ async fn group_mappings_grant_no_more_than_the_scim_tokens_maker_holds() {
         json!(["admin", "provisioner"])
     );
     assert_eq!(
-        api(&r.app, &key, Method::GET, export, None).await.0,
+        r.app.call(&key, Method::GET, export, None).await.0,
         403,
         "the key's own role still caps it"
     );
@@ -165,29 +162,25 @@ async fn an_sso_write_holder_cannot_configure_an_idp_while_mappings_hand_out_adm
     let key = r.key_made_by(&format!("user:{person}"), "sso-admin").await;
     let body = Some(json!({"group": "Admins", "role": "admin"}));
     assert_eq!(
-        api(
-            &r.app,
-            &r.root,
-            Method::POST,
-            "/admin/v1/role-mappings",
-            body
-        )
-        .await
-        .0,
+        r.app
+            .call(&r.root, Method::POST, "/admin/v1/role-mappings", body)
+            .await
+            .0,
         201
     );
     let connection = json!({
         "kind": "oidc", "name": "Corp IdP", "enabled": true, "domains": [],
         "oidc": {"issuer": "https://idp.corp.example", "client_id": "crm", "client_secret": "s3cret"}
     });
-    let (status, body) = api(
-        &r.app,
-        &key,
-        Method::POST,
-        "/admin/v1/sso-connections",
-        Some(connection),
-    )
-    .await;
+    let (status, body) = r
+        .app
+        .call(
+            &key,
+            Method::POST,
+            "/admin/v1/sso-connections",
+            Some(connection),
+        )
+        .await;
     assert_eq!(status, 403, "{body}");
     r.app.stop().await;
 }
@@ -202,29 +195,26 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
         "kind": "oidc", "name": "Corp IdP", "enabled": true, "domains": [],
         "oidc": {"issuer": "https://idp.corp.example", "client_id": "crm", "client_secret": "s3cret"}
     });
-    let (s, made) = api(
-        &r.app,
-        &r.root,
-        Method::POST,
-        "/admin/v1/sso-connections",
-        Some(connection),
-    )
-    .await;
+    let (s, made) = r
+        .app
+        .call(
+            &r.root,
+            Method::POST,
+            "/admin/v1/sso-connections",
+            Some(connection),
+        )
+        .await;
     assert_eq!(s, 201, "{made}");
     let path = format!("/admin/v1/sso-connections/{}", made["id"].as_str().unwrap());
 
     // Its group rules hand out admin: the narrow key may not drop them.
     let rule = Some(json!({"group": "Admins", "role": "admin"}));
-    let (s, b) = api(
-        &r.app,
-        &r.root,
-        Method::POST,
-        "/admin/v1/role-mappings",
-        rule,
-    )
-    .await;
+    let (s, b) = r
+        .app
+        .call(&r.root, Method::POST, "/admin/v1/role-mappings", rule)
+        .await;
     assert_eq!(s, 201, "{b}");
-    let (status, body) = api(&r.app, &key, Method::DELETE, &path, None).await;
+    let (status, body) = r.app.call(&key, Method::DELETE, &path, None).await;
     assert_eq!(
         status, 403,
         "an sso:write key deleted an admin-granting connection: {body}"
@@ -232,19 +222,16 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
 
     // No rules, but the workspace's admin signs in through it: deleting would lock them
     // out, so it needs what they hold.
-    let rules = api(
-        &r.app,
-        &r.root,
-        Method::GET,
-        "/admin/v1/role-mappings",
-        None,
-    )
-    .await
-    .1;
+    let rules = r
+        .app
+        .call(&r.root, Method::GET, "/admin/v1/role-mappings", None)
+        .await
+        .1;
     for rule in rules["role_mappings"].as_array().unwrap() {
         let rule_path = format!("/admin/v1/role-mappings/{}", rule["id"].as_str().unwrap());
         assert_eq!(
-            api(&r.app, &r.root, Method::DELETE, &rule_path, None)
+            r.app
+                .call(&r.root, Method::DELETE, &rule_path, None)
                 .await
                 .0,
             204
@@ -263,7 +250,7 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
         )
         .await
         .unwrap();
-    let (status, body) = api(&r.app, &key, Method::DELETE, &path, None).await;
+    let (status, body) = r.app.call(&key, Method::DELETE, &path, None).await;
     assert_eq!(
         status, 403,
         "an sso:write key cut off the admin's sign-in: {body}"
@@ -271,7 +258,7 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
 
     // Someone with that reach may.
     assert_eq!(
-        api(&r.app, &r.root, Method::DELETE, &path, None).await.0,
+        r.app.call(&r.root, Method::DELETE, &path, None).await.0,
         204
     );
     r.app.stop().await;
@@ -295,14 +282,14 @@ async fn an_identity_provider_behind_a_translated_or_site_local_address_is_refus
             "kind": "oidc", "name": "Internal", "enabled": true, "domains": [],
             "oidc": {"issuer": issuer, "client_id": "crm", "client_secret": "s3cret"}
         });
-        let (status, body) = api(
-            &app,
-            &r.root,
-            Method::POST,
-            "/admin/v1/sso-connections",
-            Some(connection),
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                &r.root,
+                Method::POST,
+                "/admin/v1/sso-connections",
+                Some(connection),
+            )
+            .await;
         assert_eq!(status, 400, "{issuer} was accepted: {body}");
     }
     app.stop().await;

@@ -3,7 +3,7 @@
 //! it (introspection, the raw key at the admin API and the JWT it was exchanged for). Before
 //! the fix, only the maker's own entry was forgotten and an expiry was never announced.
 
-use crate::authority::{api, rig};
+use crate::authority::rig;
 use crate::change_feed::time_until;
 use crate::harness::{envelope, TestApp};
 use crate::support::*;
@@ -64,7 +64,7 @@ async fn exchanged(app: &TestApp, key: &str) -> String {
 }
 
 async fn users_status(app: &TestApp, bearer: &str) -> u16 {
-    api(app, bearer, Method::GET, "/admin/v1/users", None)
+    app.call(bearer, Method::GET, "/admin/v1/users", None)
         .await
         .0
 }
@@ -85,7 +85,7 @@ async fn a_key_made_by_a_revoked_key_dies_on_a_warm_instance() {
     assert_eq!(users_status(&b, &jwt).await, 200);
 
     let path = format!("/admin/v1/api-keys/{maker_id}");
-    let (s, _) = api(&r.app, &r.root, Method::DELETE, &path, None).await;
+    let (s, _) = r.app.call(&r.root, Method::DELETE, &path, None).await;
     assert!(s == 204 || s == 200, "revoking the maker answered {s}");
     time_until("the child key, introspected", || async {
         introspect(&b, &crm_api, &child).await["active"] == false
@@ -98,7 +98,10 @@ async fn a_key_made_by_a_revoked_key_dies_on_a_warm_instance() {
     assert_eq!(users_status(&b, &child).await, 401);
     assert_eq!(users_status(&b, &jwt).await, 401);
     // It is revoked itself, not only unusable: the list shows it, and it stays dead.
-    let (s, all) = api(&r.app, &r.root, Method::GET, "/admin/v1/api-keys", None).await;
+    let (s, all) = r
+        .app
+        .call(&r.root, Method::GET, "/admin/v1/api-keys", None)
+        .await;
     assert_eq!(s, 200);
     let listed = all["api_keys"]
         .as_array()

@@ -140,3 +140,42 @@ fn the_web_layer_never_calls_the_database_query_functions() {
         "http/ reaches db::models: {reaching:?}"
     );
 }
+
+/// Inside a module, no two files import each other (`super::x` or `crate::<module>::x`):
+/// shared types go to a leaf file (as `sso/settings.rs`, `oidc/client_audiences.rs`).
+#[test]
+fn no_two_files_of_a_module_import_each_other() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let parts: Vec<&str> = rel.trim_end_matches(".rs").split('/').collect();
+        // Direct files of a module (`sso/flow.rs`), and directory modules (`db/memory/mod.rs`).
+        let (top, me) = match parts.as_slice() {
+            [top, me] if *me != "mod" => (*top, *me),
+            [top, me, "mod"] => (*top, *me),
+            _ => continue,
+        };
+        let import = regex::Regex::new(&format!(r"(?:super|crate::{top})::([a-z_]+)")).unwrap();
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        for m in import.captures_iter(&code) {
+            if &m[1] != me {
+                edges.insert((format!("{top}/{me}"), format!("{top}/{}", &m[1])));
+            }
+        }
+    }
+    let circles: Vec<_> = edges
+        .iter()
+        .filter(|(a, b)| a < b && edges.contains(&(b.clone(), a.clone())))
+        .collect();
+    assert!(
+        circles.is_empty(),
+        "files importing each other: {circles:?}"
+    );
+}

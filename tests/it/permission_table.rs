@@ -3,7 +3,7 @@
 //! a key whose role holds exactly them gets through. A new action without a route here
 //! fails the walk, so the table and the front door cannot drift apart.
 
-use crate::authority::{api, rig, Rig};
+use crate::authority::{rig, Rig};
 use identity::admin::permissions::{Deed, TABLE};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -38,7 +38,7 @@ async fn status_with(r: &Rig, role: &str, permissions: &[&str], deed: Deed, user
     r.role(role, permissions).await;
     let key = r.key_made_by("cli", role).await;
     let (method, path, body) = route(deed, user).unwrap();
-    api(&r.app, &key, method, &path, body).await.0
+    r.app.call(&key, method, &path, body).await.0
 }
 
 #[tokio::test]

@@ -677,14 +677,10 @@ async fn roles_passwords_and_read_only_attributes_cannot_be_assigned() {
         "{mal}"
     );
     let mal_id = uuid::Uuid::parse_str(mal["id"].as_str().unwrap()).unwrap();
-    let (status, person) = crate::authority::api(
-        &s.app,
-        &s.admin,
-        M::GET,
-        &format!("/admin/v1/users/{mal_id}"),
-        None,
-    )
-    .await;
+    let (status, person) = s
+        .app
+        .call(&s.admin, M::GET, &format!("/admin/v1/users/{mal_id}"), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(person["roles"], json!([]), "{person}");
     let ada = s.create_user("ada@alpha.example").await;

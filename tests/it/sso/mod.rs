@@ -129,21 +129,8 @@ impl Rig {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let url = self.app.url(path);
-        let req = match method {
-            "GET" => self.app.http.get(url),
-            "POST" => self.app.http.post(url),
-            "PUT" => self.app.http.put(url),
-            _ => self.app.http.delete(url),
-        }
-        .bearer_auth(&self.admin_key);
-        let req = match body {
-            Some(b) => req.json(&b),
-            None => req,
-        };
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.app.call(&self.admin_key, method, path, body).await
     }
 
     pub(crate) async fn map_group(&self, group: &str, role: &str) {
