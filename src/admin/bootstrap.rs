@@ -108,20 +108,21 @@ pub async fn fresh_password(
     users::set_password(&mut tx, found.admin_user_id, &hash).await?;
     let origin = Origin::default();
     let ctx = audit::Context {
+        envelope,
         actor: "cli",
         origin: &origin,
         now,
     };
     let user = found.admin_user_id;
-    crate::auth::sessions::end_all(&mut tx, envelope, &ctx, user, "password_reset").await?;
-    let target = format!("user:{user}");
-    let event = Event {
-        actor: "cli",
-        action: Action::PasswordChanged,
-        target: &target,
-        details: json!({"via": "bootstrap"}),
-    };
-    audit::record(&mut tx, envelope, event, &origin, now).await?;
+    crate::auth::sessions::end_all(&mut tx, &ctx, user, "password_reset").await?;
+    let details = json!({"via": "bootstrap"});
+    ctx.record(
+        &mut tx,
+        Action::PasswordChanged,
+        &format!("user:{user}"),
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

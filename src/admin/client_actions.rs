@@ -29,6 +29,7 @@ pub struct NewClient {
 
 fn ctx<'a>(act: &'a Act<'_>) -> Context<'a> {
     Context {
+        envelope: act.envelope,
         actor: &act.who.actor,
         origin: act.origin,
         now: act.now,
@@ -129,7 +130,7 @@ pub async fn create(
         trusted: new.trusted,
         ..Default::default()
     };
-    Ok(clients::register(act.db, act.envelope, spec, max_ttl, &ctx(act)).await?)
+    Ok(clients::register(act.db, spec, max_ttl, &ctx(act)).await?)
 }
 
 /// Changes an application's name, grants, URIs or audiences.
@@ -141,7 +142,7 @@ pub async fn update(act: &Act<'_>, id: &str, edit: ClientEdit) -> Result<Client,
     if let Some(grants) = &edit.grant_types {
         person_grants_only(grants)?;
     }
-    Ok(client_changes::update(act.db, act.envelope, id, edit, &ctx(act)).await?)
+    Ok(client_changes::update(act.db, id, edit, &ctx(act)).await?)
 }
 
 /// A new secret; the previous ones stay valid for `overlap`.
@@ -149,10 +150,10 @@ pub async fn rotate(act: &Act<'_>, id: &str, overlap: Duration) -> Result<String
     if changeable(act, id).await?.trusted {
         require_trust_reach(act)?;
     }
-    Ok(clients::rotate(act.db, act.envelope, id, overlap, &ctx(act)).await?)
+    Ok(clients::rotate(act.db, id, overlap, &ctx(act)).await?)
 }
 
 pub async fn delete(act: &Act<'_>, id: &str) -> Result<(), AppError> {
     changeable(act, id).await?;
-    Ok(clients::remove(act.db, act.envelope, id, &ctx(act)).await?)
+    Ok(clients::remove(act.db, id, &ctx(act)).await?)
 }

@@ -186,18 +186,19 @@ pub async fn send_reset_link(act: &Act<'_>, public_url: &str, id: UserId) -> Res
 pub async fn reset_mfa(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
     let (mut tx, _) = act.over(id).await?;
     let ctx = crate::audit::Context {
+        envelope: act.envelope,
         actor: &act.who.actor,
         origin: act.origin,
         now: act.now,
     };
     let unavailable = |_| AppError::Unavailable;
-    crate::mfa::factors::remove(&mut tx, act.envelope, &ctx, id, Action::MfaResetByAdmin)
+    crate::mfa::factors::remove(&mut tx, &ctx, id, Action::MfaResetByAdmin)
         .await
         .map_err(unavailable)?;
-    crate::passkeys::credentials::reset(&mut tx, act.envelope, &ctx, id)
+    crate::passkeys::credentials::reset(&mut tx, &ctx, id)
         .await
         .map_err(|_| AppError::Unavailable)?;
-    crate::auth::sessions::end_all(&mut tx, act.envelope, &ctx, id, "mfa_reset").await?;
+    crate::auth::sessions::end_all(&mut tx, &ctx, id, "mfa_reset").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -206,11 +207,12 @@ pub async fn reset_mfa(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
 pub async fn reset_passkeys(act: &Act<'_>, id: UserId) -> Result<usize, AppError> {
     let (mut tx, _) = act.over(id).await?;
     let ctx = crate::audit::Context {
+        envelope: act.envelope,
         actor: &act.who.actor,
         origin: act.origin,
         now: act.now,
     };
-    let gone = crate::passkeys::credentials::reset(&mut tx, act.envelope, &ctx, id).await?;
+    let gone = crate::passkeys::credentials::reset(&mut tx, &ctx, id).await?;
     tx.commit().await?;
     Ok(gone)
 }
@@ -258,8 +260,12 @@ pub async fn end_session(act: &Act<'_>, id: UserId, session: uuid::Uuid) -> Resu
     let reason = "ended_by_admin";
     let ended = crate::auth::sessions::end(
         &mut tx,
-        act.envelope,
-        &crate::audit::Context { actor, origin, now },
+        &crate::audit::Context {
+            envelope: act.envelope,
+            actor,
+            origin,
+            now,
+        },
         id,
         session,
         reason,

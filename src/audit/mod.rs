@@ -39,12 +39,35 @@ pub struct Origin {
     pub ip: Option<IpAddr>,
 }
 
-/// Who acts, from where, and when: what every audited change carries, as one value.
+/// One audited write's circumstances: who acts, from where, when, and the key that seals
+/// the entry. A change passes this one value instead of four, and records its entry in its
+/// own transaction with [`Context::record`].
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
+    pub envelope: &'a Envelope,
     pub actor: &'a str,
     pub origin: &'a Origin,
     pub now: DateTime<Utc>,
+}
+
+impl Context<'_> {
+    /// Records `action` on `target` by this context's actor, in `tx`: the entry commits or
+    /// rolls back with the change it describes.
+    pub async fn record(
+        &self,
+        tx: &mut TenantTx,
+        action: Action,
+        target: &str,
+        details: Value,
+    ) -> Result<(), AuditError> {
+        let event = Event {
+            actor: self.actor,
+            action,
+            target,
+            details,
+        };
+        record(tx, self.envelope, event, self.origin, self.now).await
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -29,8 +29,8 @@ pub async fn deprovision(
 ) -> Result<(), AuditError> {
     crate::auth::sessions::end_all(
         tx,
-        envelope,
         &crate::audit::Context {
+            envelope,
             actor: cause.actor,
             origin: cause.origin,
             now: cause.now,
@@ -86,8 +86,8 @@ pub async fn email_changed(
     }
     crate::auth::sessions::end_all(
         tx,
-        envelope,
         &crate::audit::Context {
+            envelope,
             actor: cause.actor,
             origin: cause.origin,
             now: cause.now,

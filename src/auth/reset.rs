@@ -219,25 +219,16 @@ pub async fn complete(
     // Every other link sent for this account dies with the reset.
     resets::void_for_user(&mut tx, user.0, now).await?;
     let actor = format!("user:{user}");
-    sessions::end_all(
-        &mut tx,
+    let ctx = crate::audit::Context {
         envelope,
-        &crate::audit::Context {
-            actor: &actor,
-            origin,
-            now,
-        },
-        user,
-        "password_reset",
-    )
-    .await?;
-    let event = Event {
         actor: &actor,
-        action: Action::PasswordChanged,
-        target: &actor,
-        details: json!({"via": "reset_link"}),
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    sessions::end_all(&mut tx, &ctx, user, "password_reset").await?;
+    let details = json!({"via": "reset_link"});
+    ctx.record(&mut tx, Action::PasswordChanged, &actor, details)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

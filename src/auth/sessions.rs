@@ -4,7 +4,7 @@
 //! at their idle or absolute timeout, or when ended; ending is audited.
 
 use crate::audit::Action;
-use crate::audit::{self, AuditError, Context, Event, Origin};
+use crate::audit::{AuditError, Context, Origin};
 use crate::config::SessionSettings;
 use crate::crypto::{tenant_token, Envelope};
 use crate::db::models::sessions as model;
@@ -160,11 +160,12 @@ pub async fn end_mine(
     let mut tx = db.tenant(me.tenant).await?;
     let actor = format!("user:{}", me.user);
     let ctx = Context {
+        envelope,
         actor: &actor,
         origin,
         now,
     };
-    let ended = end(&mut tx, envelope, &ctx, me.user, id, "ended_by_user").await?;
+    let ended = end(&mut tx, &ctx, me.user, id, "ended_by_user").await?;
     tx.commit().await?;
     Ok(ended)
 }
@@ -172,23 +173,17 @@ pub async fn end_mine(
 /// Ends one session of `user`; `false` if there was no such open session.
 pub async fn end(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     user: UserId,
     id: Uuid,
     reason: &str,
 ) -> Result<bool, AuditError> {
-    let Context { actor, origin, now } = *ctx;
-    if !model::end(tx, user.0, id, reason, now).await? {
+    if !model::end(tx, user.0, id, reason, ctx.now).await? {
         return Ok(false);
     }
-    let event = Event {
-        actor,
-        action: Action::SessionEnded,
-        target: &format!("user:{user}"),
-        details: json!({"session": id, "reason": reason}),
-    };
-    audit::record(tx, envelope, event, origin, now).await?;
+    let details = json!({"session": id, "reason": reason});
+    ctx.record(tx, Action::SessionEnded, &format!("user:{user}"), details)
+        .await?;
     Ok(true)
 }
 
@@ -202,20 +197,13 @@ pub async fn sign_out(
 ) -> Result<(), AuditError> {
     let mut tx = db.tenant(session.tenant).await?;
     let actor = format!("user:{}", session.user);
-    let (user, id) = (session.user, session.id);
-    end(
-        &mut tx,
+    let ctx = Context {
         envelope,
-        &Context {
-            actor: &actor,
-            origin,
-            now,
-        },
-        user,
-        id,
-        "signed_out",
-    )
-    .await?;
+        actor: &actor,
+        origin,
+        now,
+    };
+    end(&mut tx, &ctx, session.user, session.id, "signed_out").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -223,21 +211,20 @@ pub async fn sign_out(
 /// Ends every session of `user` (disabled, password reset, deprovisioned).
 pub async fn end_all(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     user: UserId,
     reason: &str,
 ) -> Result<usize, AuditError> {
-    let Context { actor, origin, now } = *ctx;
-    let n = model::end_all_for_user(tx, user.0, reason, now).await?;
+    let n = model::end_all_for_user(tx, user.0, reason, ctx.now).await?;
     if n > 0 {
-        let event = Event {
-            actor,
-            action: Action::SessionEndedAll,
-            target: &format!("user:{user}"),
-            details: json!({"sessions": n, "reason": reason}),
-        };
-        audit::record(tx, envelope, event, origin, now).await?;
+        let details = json!({"sessions": n, "reason": reason});
+        ctx.record(
+            tx,
+            Action::SessionEndedAll,
+            &format!("user:{user}"),
+            details,
+        )
+        .await?;
     }
     Ok(n)
 }
@@ -245,21 +232,16 @@ pub async fn end_all(
 /// Ends every session of `me`'s person but `me` (their own password change).
 pub async fn end_others(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     me: &ActiveSession,
     reason: &str,
 ) -> Result<usize, AuditError> {
-    let Context { actor, origin, now } = *ctx;
-    let n = model::end_others_for_user(tx, me.user.0, me.id, reason, now).await?;
+    let n = model::end_others_for_user(tx, me.user.0, me.id, reason, ctx.now).await?;
     if n > 0 {
-        let event = Event {
-            actor,
-            action: Action::SessionEndedAll,
-            target: &format!("user:{}", me.user),
-            details: json!({"sessions": n, "reason": reason, "kept": me.id}),
-        };
-        audit::record(tx, envelope, event, origin, now).await?;
+        let details = json!({"sessions": n, "reason": reason, "kept": me.id});
+        let target = format!("user:{}", me.user);
+        ctx.record(tx, Action::SessionEndedAll, &target, details)
+            .await?;
     }
     Ok(n)
 }

@@ -257,8 +257,8 @@ pub async fn start_session(
     if let Some(old) = replaces {
         sessions::end(
             tx,
-            envelope,
             &crate::audit::Context {
+                envelope,
                 actor: &actor,
                 origin,
                 now,

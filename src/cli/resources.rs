@@ -37,7 +37,8 @@ pub async fn run(
     command: ResourcesCommand,
 ) -> anyhow::Result<ExitCode> {
     let origin = Origin::default();
-    let ctx = Context {
+    let ctx = |envelope| Context {
+        envelope,
         actor: identity::authority::OPERATOR,
         origin: &origin,
         now: Utc::now(),
@@ -45,8 +46,8 @@ pub async fn run(
     match command {
         ResourcesCommand::Add { audience, name } => {
             let name = name.unwrap_or_else(|| audience.clone());
-            let env = (&envelope(&settings)?, &settings.tokens);
-            resources::add(&db, env, &audience, &name, &ctx).await?;
+            let key = envelope(&settings)?;
+            resources::add(&db, &settings.tokens, &audience, &name, &ctx(&key)).await?;
             println!("added {audience}");
         }
         ResourcesCommand::List { json } => {
@@ -59,7 +60,8 @@ pub async fn run(
             }
         }
         ResourcesCommand::Remove { audience } => {
-            resources::remove(&db, &envelope(&settings)?, &audience, &ctx).await?;
+            let key = envelope(&settings)?;
+            resources::remove(&db, &audience, &ctx(&key)).await?;
             println!("removed {audience}");
         }
     }

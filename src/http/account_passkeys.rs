@@ -103,8 +103,9 @@ pub async fn options(
     Ok(options_response(&options, cookie))
 }
 
-fn context<'a>(actor: &'a str, ctx: &'a crate::audit::Origin) -> Context<'a> {
+fn context<'a>(state: &'a AppState, actor: &'a str, ctx: &'a crate::audit::Origin) -> Context<'a> {
     Context {
+        envelope: &state.envelope,
         actor,
         origin: ctx,
         now: Utc::now(),
@@ -127,7 +128,7 @@ pub async fn add(
     let added = match parts(&state) {
         Ok(parts) => {
             let answer = (field("name"), field("credential"));
-            let audit = context(&actor, &origin);
+            let audit = context(&state, &actor, &origin);
             mine::register(&parts, &me, &ceremony_cookie(&req), answer, &audit).await
         }
         Err(e) => Err(e),
@@ -158,7 +159,7 @@ pub async fn remove(
     }
     let (actor, origin) = (format!("user:{}", me.user), ctx.origin());
     let removed = match parts(&state) {
-        Ok(parts) => mine::remove(&parts, &me, *id, &context(&actor, &origin)).await,
+        Ok(parts) => mine::remove(&parts, &me, *id, &context(&state, &actor, &origin)).await,
         Err(e) => Err(e),
     };
     match removed {

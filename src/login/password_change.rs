@@ -5,7 +5,7 @@
 //! no connection held: one short read, the two hashes, then one write.
 
 use super::first_step::{LoginError, Ports};
-use crate::audit::{self, Action, Event, Origin};
+use crate::audit::{self, Action, Origin};
 use crate::auth::password::{check_policy, PasswordError};
 use crate::auth::sessions::{self, ActiveSession};
 use crate::db::models::users;
@@ -92,11 +92,12 @@ async fn record(
     users::set_password(&mut tx, me.user, hash).await?;
     let actor = format!("user:{}", me.user);
     let ctx = audit::Context {
+        envelope: ports.envelope,
         actor: &actor,
         origin,
         now,
     };
-    sessions::end_others(&mut tx, ports.envelope, &ctx, me, "password_changed")
+    sessions::end_others(&mut tx, &ctx, me, "password_changed")
         .await
         .map_err(unavailable)?;
     outbox::enqueue(
@@ -108,13 +109,8 @@ async fn record(
         now,
     )
     .await?;
-    let event = Event {
-        actor: &actor,
-        action: Action::PasswordChanged,
-        target: &actor,
-        details: json!({"via": "account_page"}),
-    };
-    audit::record(&mut tx, ports.envelope, event, origin, now)
+    let details = json!({"via": "account_page"});
+    ctx.record(&mut tx, Action::PasswordChanged, &actor, details)
         .await
         .map_err(unavailable)?;
     tx.commit().await?;

@@ -79,8 +79,8 @@ pub async fn remove(
     let action = Action::MfaRemoved;
     factors::remove(
         &mut tx,
-        envelope,
         &crate::audit::Context {
+            envelope,
             actor: &actor,
             origin,
             now,

@@ -34,13 +34,15 @@ pub async fn current(db: &crate::db::Db, tenant: crate::ids::TenantId) -> Result
 /// [`set_policy`] in a transaction of its own (the admin API).
 pub async fn put_policy(
     db: &crate::db::Db,
-    envelope: &Envelope,
     tenant: crate::ids::TenantId,
     ctx: &crate::audit::Context<'_>,
     required: bool,
     grace_period_days: i32,
 ) -> Result<Policy, AppError> {
-    let crate::audit::Context { actor, origin, now } = *ctx;
+    let envelope = ctx.envelope;
+    let crate::audit::Context {
+        actor, origin, now, ..
+    } = *ctx;
     let mut tx = db.tenant(tenant).await?;
     let policy = set_policy(
         &mut tx,

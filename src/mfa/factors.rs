@@ -310,21 +310,14 @@ pub async fn regenerate_codes(
 /// Removes the person's factors, as `ctx.actor` (the person, or an admin resetting them).
 pub async fn remove(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &crate::audit::Context<'_>,
     user: UserId,
     action: Action,
 ) -> Result<bool, MfaError> {
-    let crate::audit::Context { actor, origin, now } = *ctx;
     let had = model::remove_all(tx, user.0).await?;
     if had {
-        let event = Event {
-            actor,
-            action,
-            target: &format!("user:{user}"),
-            details: json!({}),
-        };
-        audit::record(tx, envelope, event, origin, now).await?;
+        ctx.record(tx, action, &format!("user:{user}"), json!({}))
+            .await?;
     }
     Ok(had)
 }

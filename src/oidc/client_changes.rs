@@ -4,7 +4,6 @@
 
 use super::clients::{audit_client, check, Client, ClientError, ClientSpec};
 use crate::audit::{Action, Context};
-use crate::crypto::Envelope;
 use crate::db::models::clients as model;
 use crate::db::Db;
 use serde_json::json;
@@ -22,7 +21,6 @@ pub struct ClientEdit {
 
 pub async fn update(
     db: &Db,
-    envelope: &Envelope,
     client_id: &str,
     edit: ClientEdit,
     ctx: &Context<'_>,
@@ -69,15 +67,7 @@ pub async fn update(
         return Err(ClientError::NotFound);
     }
     let details = json!({ "changed": changed });
-    audit_client(
-        &mut tx,
-        envelope,
-        ctx,
-        Action::ClientUpdated,
-        client_id,
-        details,
-    )
-    .await?;
+    audit_client(&mut tx, ctx, Action::ClientUpdated, client_id, details).await?;
     tx.commit().await?;
     Client::from_row(row)
 }

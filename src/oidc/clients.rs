@@ -4,7 +4,7 @@
 //! values shown once and stored as SHA-256.
 
 use crate::audit::Action;
-use crate::audit::{self, AuditError, Context, Event, Origin};
+use crate::audit::{AuditError, Context, Origin};
 use crate::crypto::{random, Envelope};
 use crate::db::models::clients::{self as model, ClientRow};
 use crate::db::{Db, DbError, TenantTx};
@@ -173,20 +173,13 @@ fn valid_platform_id(id: &str) -> bool {
 
 pub(super) async fn audit_client(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     action: Action,
     client_id: &str,
     details: serde_json::Value,
 ) -> Result<(), ClientError> {
-    let Context { actor, origin, now } = *ctx;
-    let event = Event {
-        actor,
-        action,
-        target: &format!("client:{client_id}"),
-        details,
-    };
-    audit::record(tx, envelope, event, origin, now).await?;
+    ctx.record(tx, action, &format!("client:{client_id}"), details)
+        .await?;
     Ok(())
 }
 
@@ -201,11 +194,12 @@ pub async fn create(
 ) -> Result<(Client, String), ClientError> {
     let origin = Origin::default();
     let ctx = Context {
+        envelope,
         actor,
         origin: &origin,
         now,
     };
-    register(db, envelope, spec, max_ttl, &ctx).await
+    register(db, spec, max_ttl, &ctx).await
 }
 
 /// The rules a client's settings follow, at registration and at every change.
@@ -234,7 +228,6 @@ pub(super) fn check(spec: &ClientSpec) -> Result<(), ClientError> {
 /// Registers a client and returns it with its secret (shown once), audited with `ctx`.
 pub async fn register(
     db: &Db,
-    envelope: &Envelope,
     spec: ClientSpec,
     max_ttl: i64,
     ctx: &Context<'_>,
@@ -278,15 +271,7 @@ pub async fn register(
     model::add_secret(&mut tx, &client_id, &hash_secret(&secret), now).await?;
     let details =
         json!({"grant_types": row.grant_types, "audiences": row.audiences, "trusted": row.trusted});
-    audit_client(
-        &mut tx,
-        envelope,
-        ctx,
-        Action::ClientCreated,
-        &client_id,
-        details,
-    )
-    .await?;
+    audit_client(&mut tx, ctx, Action::ClientCreated, &client_id, details).await?;
     tx.commit().await?;
     Ok((Client::from_row(row)?, secret))
 }
@@ -318,17 +303,17 @@ pub async fn rotate_secret(
 ) -> Result<String, ClientError> {
     let origin = Origin::default();
     let ctx = Context {
+        envelope,
         actor,
         origin: &origin,
         now,
     };
-    rotate(db, envelope, client_id, overlap, &ctx).await
+    rotate(db, client_id, overlap, &ctx).await
 }
 
 /// Adds a new secret; the old ones keep working for `overlap`. Audited with `ctx`.
 pub async fn rotate(
     db: &Db,
-    envelope: &Envelope,
     client_id: &str,
     overlap: Duration,
     ctx: &Context<'_>,
@@ -343,7 +328,7 @@ pub async fn rotate(
     model::add_secret(&mut tx, client_id, &hash_secret(&secret), now).await?;
     let details = json!({"overlap_secs": overlap.num_seconds()});
     let action = Action::ClientSecretRotated;
-    audit_client(&mut tx, envelope, ctx, action, client_id, details).await?;
+    audit_client(&mut tx, ctx, action, client_id, details).await?;
     tx.commit().await?;
     Ok(secret)
 }
@@ -358,33 +343,21 @@ pub async fn delete(
 ) -> Result<(), ClientError> {
     let origin = Origin::default();
     let ctx = Context {
+        envelope,
         actor,
         origin: &origin,
         now,
     };
-    remove(db, envelope, client_id, &ctx).await
+    remove(db, client_id, &ctx).await
 }
 
 /// Deletes a client: its secrets stop working and its tokens stop introspecting as active.
-pub async fn remove(
-    db: &Db,
-    envelope: &Envelope,
-    client_id: &str,
-    ctx: &Context<'_>,
-) -> Result<(), ClientError> {
+pub async fn remove(db: &Db, client_id: &str, ctx: &Context<'_>) -> Result<(), ClientError> {
     let mut tx = db.tenant(tenant_of(client_id)).await?;
     if !model::delete(&mut tx, client_id).await? {
         return Err(ClientError::NotFound);
     }
-    audit_client(
-        &mut tx,
-        envelope,
-        ctx,
-        Action::ClientDeleted,
-        client_id,
-        json!({}),
-    )
-    .await?;
+    audit_client(&mut tx, ctx, Action::ClientDeleted, client_id, json!({})).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -59,6 +59,7 @@ async fn record(
 ) -> Result<(), AuditError> {
     let actor = person(me);
     let ctx = Context {
+        envelope,
         actor: &actor,
         origin,
         now,

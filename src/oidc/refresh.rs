@@ -105,8 +105,8 @@ pub async fn rotate(
         let user = UserId(row.user_id);
         sessions::end(
             tx,
-            envelope,
             &crate::audit::Context {
+                envelope,
                 actor: "system",
                 origin,
                 now,

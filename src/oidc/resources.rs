@@ -4,9 +4,8 @@
 //! endpoint or a string nobody vouched for. Managed by the operator, audited in the
 //! platform's chain.
 
-use crate::audit::{self, Action, Context, Event};
+use crate::audit::{self, Action, Context};
 use crate::config::TokenSettings;
-use crate::crypto::Envelope;
 use crate::db::models::resource_servers as model;
 pub use crate::db::models::resource_servers::ResourceServer;
 use crate::db::{Db, DbError, TenantTx};
@@ -43,26 +42,9 @@ fn plain_audience(a: &str) -> bool {
     (1..=500).contains(&a.len()) && !a.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-async fn record(
-    tx: &mut TenantTx,
-    envelope: &Envelope,
-    ctx: &Context<'_>,
-    action: Action,
-    audience: &str,
-) -> Result<(), ResourceError> {
-    let event = Event {
-        actor: ctx.actor,
-        action,
-        target: &format!("resource_server:{audience}"),
-        details: json!({}),
-    };
-    audit::record(tx, envelope, event, ctx.origin, ctx.now).await?;
-    Ok(())
-}
-
 pub async fn add(
     db: &Db,
-    (envelope, settings): (&Envelope, &TokenSettings),
+    settings: &TokenSettings,
     audience: &str,
     name: &str,
     ctx: &Context<'_>,
@@ -79,14 +61,9 @@ pub async fn add(
     }
     let mut tx = db.tenant(TenantId::PLATFORM).await?;
     model::insert(&mut tx, audience, name, ctx.now).await?;
-    record(
-        &mut tx,
-        envelope,
-        ctx,
-        Action::ResourceServerAdded,
-        audience,
-    )
-    .await?;
+    let target = format!("resource_server:{audience}");
+    ctx.record(&mut tx, Action::ResourceServerAdded, &target, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -100,24 +77,14 @@ pub async fn list(db: &Db) -> Result<Vec<ResourceServer>, ResourceError> {
 
 /// Removes a resource server; applications that still hold it are refused tokens for it
 /// from their next request on.
-pub async fn remove(
-    db: &Db,
-    envelope: &Envelope,
-    audience: &str,
-    ctx: &Context<'_>,
-) -> Result<(), ResourceError> {
+pub async fn remove(db: &Db, audience: &str, ctx: &Context<'_>) -> Result<(), ResourceError> {
     let mut tx = db.tenant(TenantId::PLATFORM).await?;
     if !model::delete(&mut tx, audience).await? {
         return Err(ResourceError::NotFound);
     }
-    record(
-        &mut tx,
-        envelope,
-        ctx,
-        Action::ResourceServerRemoved,
-        audience,
-    )
-    .await?;
+    let target = format!("resource_server:{audience}");
+    ctx.record(&mut tx, Action::ResourceServerRemoved, &target, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

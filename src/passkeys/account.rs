@@ -62,15 +62,7 @@ pub async fn register(
         credential: &credential,
         state: &state,
     };
-    let added = credentials::register(
-        parts.webauthn,
-        &mut tx,
-        parts.envelope,
-        ctx,
-        me.user,
-        &answer,
-    )
-    .await?;
+    let added = credentials::register(parts.webauthn, &mut tx, ctx, me.user, &answer).await?;
     tx.commit().await?;
     Ok(added)
 }
@@ -89,7 +81,7 @@ pub async fn remove(
     if rule.required && !user.mfa_exempt && last {
         return Err(PasskeyError::StillRequired);
     }
-    credentials::remove(&mut tx, parts.envelope, ctx, me.user, id).await?;
+    credentials::remove(&mut tx, ctx, me.user, id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -120,13 +120,14 @@ async fn clone_suspected(
 ) -> Result<Verified, PasskeyError> {
     let actor = format!("user:{user}");
     let ctx = Context {
+        envelope: parts.envelope,
         actor: &actor,
         origin,
         now,
     };
     let details = json!({ "passkey": passkey });
     let action = Action::PasskeyCloneSuspected;
-    record(&mut tx, parts.envelope, &ctx, user, action, details).await?;
+    record(&mut tx, &ctx, user, action, details).await?;
     tx.commit().await?;
     Err(PasskeyError::PossibleClone)
 }

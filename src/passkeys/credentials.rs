@@ -2,8 +2,7 @@
 //! renaming and removing them, and an administrator's reset. Every change is audited.
 
 use super::PasskeyError;
-use crate::audit::{self, Action, Context, Event};
-use crate::crypto::Envelope;
+use crate::audit::{Action, Context};
 use crate::db::models::passkeys as model;
 use crate::db::models::users::User;
 use crate::db::TenantTx;
@@ -109,7 +108,6 @@ pub struct Answer<'a> {
 pub async fn register(
     webauthn: &Webauthn,
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     user: UserId,
     answer: &Answer<'_>,
@@ -133,7 +131,7 @@ pub async fn register(
         return Err(PasskeyError::Duplicate);
     }
     let details = json!({ "passkey": id, "name": name });
-    record(tx, envelope, ctx, user, Action::PasskeyRegistered, details).await?;
+    record(tx, ctx, user, Action::PasskeyRegistered, details).await?;
     let row = model::PasskeyRow {
         id,
         user_id: user.0,
@@ -148,7 +146,6 @@ pub async fn register(
 /// Removes one passkey of `user`.
 pub async fn remove(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     user: UserId,
     id: Uuid,
@@ -158,7 +155,6 @@ pub async fn remove(
     }
     record(
         tx,
-        envelope,
         ctx,
         user,
         Action::PasskeyRemoved,
@@ -170,38 +166,23 @@ pub async fn remove(
 /// An administrator's reset: every passkey of `user` goes; answers how many.
 pub async fn reset(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     user: UserId,
 ) -> Result<usize, PasskeyError> {
     let gone = model::remove(tx, user.0, None).await?;
     let details = json!({ "removed": gone });
-    record(
-        tx,
-        envelope,
-        ctx,
-        user,
-        Action::PasskeysResetByAdmin,
-        details,
-    )
-    .await?;
+    record(tx, ctx, user, Action::PasskeysResetByAdmin, details).await?;
     Ok(gone)
 }
 
 pub(super) async fn record(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     ctx: &Context<'_>,
     user: UserId,
     action: Action,
     details: serde_json::Value,
 ) -> Result<(), PasskeyError> {
-    let event = Event {
-        actor: ctx.actor,
-        action,
-        target: &format!("user:{user}"),
-        details,
-    };
-    audit::record(tx, envelope, event, ctx.origin, ctx.now).await?;
+    ctx.record(tx, action, &format!("user:{user}"), details)
+        .await?;
     Ok(())
 }

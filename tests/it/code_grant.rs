@@ -302,8 +302,8 @@ async fn a_persons_admin_token_works_until_the_session_ends() {
     let mut tx = pool.tenant(t.tenant_id).await.unwrap();
     sessions::end(
         &mut tx,
-        &env,
         &identity::audit::Context {
+            envelope: &env,
             actor: "test",
             origin: &identity::audit::Origin::default(),
             now: chrono::Utc::now(),

@@ -73,7 +73,9 @@ pub async fn console_client(db: &Db, redirect_uris: &[&str]) -> TestClient {
 /// `identity resources add`: workspace applications may only hold those.
 pub async fn register_resource(db: &Db, audience: &str) {
     let origin = identity::audit::Origin::default();
+    let key = envelope(&[1]);
     let ctx = identity::audit::Context {
+        envelope: &key,
         actor: "cli",
         origin: &origin,
         now: chrono::Utc::now(),
@@ -82,7 +84,7 @@ pub async fn register_resource(db: &Db, audience: &str) {
     let settings: identity::config::TokenSettings = serde_yaml::from_str(&yaml).unwrap();
     let found = identity::oidc::resources::list(db).await.unwrap();
     if !found.iter().any(|r| r.audience == audience) {
-        identity::oidc::resources::add(db, (&envelope(&[1]), &settings), audience, audience, &ctx)
+        identity::oidc::resources::add(db, &settings, audience, audience, &ctx)
             .await
             .unwrap();
     }

@@ -51,9 +51,9 @@ pub async fn put_policy(
     who.require("settings:write")?;
     let policy = enforcement::put_policy(
         &state.db,
-        &state.envelope,
         who.tenant,
         &crate::audit::Context {
+            envelope: &state.envelope,
             actor: &who.actor,
             origin: &ctx.origin(),
             now: Utc::now(),

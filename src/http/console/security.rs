@@ -85,20 +85,12 @@ pub async fn save(
         );
     };
     let audit = crate::audit::Context {
+        envelope: &state.envelope,
         actor: &who.actor,
         origin: &ctx.origin(),
         now: chrono::Utc::now(),
     };
-    match enforcement::put_policy(
-        &state.db,
-        &state.envelope,
-        who.tenant,
-        &audit,
-        required,
-        grace,
-    )
-    .await
-    {
+    match enforcement::put_policy(&state.db, who.tenant, &audit, required, grace).await {
         Ok(_) => see_other("/console/security?saved=1"),
         Err(e) => super::failed(e),
     }
