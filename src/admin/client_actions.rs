@@ -28,12 +28,7 @@ pub struct NewClient {
 }
 
 fn ctx<'a>(act: &'a Act<'_>) -> Context<'a> {
-    Context {
-        envelope: act.envelope,
-        actor: &act.who.actor,
-        origin: act.origin,
-        now: act.now,
-    }
+    act.context()
 }
 
 impl From<ClientError> for AppError {

@@ -32,18 +32,7 @@ pub async fn create(
         .await?
         .ok_or_else(|| AppError::InvalidRequest("role does not exist in this workspace".into()))?;
     act.who.require_all(&found.permissions)?;
-    let (actor, origin) = (&act.who.actor, act.origin);
-    let made = service::create(
-        &mut tx,
-        act.envelope,
-        name,
-        role,
-        expires_at,
-        actor,
-        origin,
-        act.now,
-    )
-    .await?;
+    let made = service::create(&mut tx, &act.context(), name, role, expires_at).await?;
     tx.commit().await?;
     Ok(made)
 }
@@ -53,8 +42,7 @@ pub async fn rotate(act: &Act<'_>, id: Uuid, overlap: Duration) -> Result<String
     let mut tx = act.db.tenant(act.who.tenant).await?;
     require_mfa_if_enforced(&mut tx, act.who).await?;
     require_key_permissions(&mut tx, act.who, id).await?;
-    let (actor, origin) = (&act.who.actor, act.origin);
-    let key = service::rotate(&mut tx, act.envelope, id, overlap, actor, origin, act.now).await?;
+    let key = service::rotate(&mut tx, &act.context(), id, overlap).await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -62,15 +50,7 @@ pub async fn rotate(act: &Act<'_>, id: Uuid, overlap: Duration) -> Result<String
 pub async fn revoke(act: &Act<'_>, id: Uuid) -> Result<(), AppError> {
     let mut tx = act.db.tenant(act.who.tenant).await?;
     require_key_permissions(&mut tx, act.who, id).await?;
-    service::revoke(
-        &mut tx,
-        act.envelope,
-        id,
-        &act.who.actor,
-        act.origin,
-        act.now,
-    )
-    .await?;
+    service::revoke(&mut tx, &act.context(), id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -26,6 +26,16 @@ pub struct Act<'a> {
 }
 
 impl Act<'_> {
+    /// This action's audit context: the caller, from where, when, and the sealing key.
+    pub fn context(&self) -> crate::audit::Context<'_> {
+        crate::audit::Context {
+            envelope: self.envelope,
+            actor: &self.who.actor,
+            origin: self.origin,
+            now: self.now,
+        }
+    }
+
     /// The account `id` in the caller's workspace (404 otherwise), once the caller is shown
     /// to reach it (403 otherwise), with the transaction to change it in.
     async fn over(&self, id: UserId) -> Result<(TenantTx, users::User), AppError> {

@@ -2,7 +2,7 @@
 
 use super::{format_key, hash, last4, parse};
 use crate::audit::Action;
-use crate::audit::{self, AuditError, Event, Origin};
+use crate::audit::{AuditError, Context, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::{api_keys as model, roles};
 use crate::db::{Db, DbError, TenantTx};
@@ -96,39 +96,28 @@ impl ApiKeyIdentity {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
 async fn audit_key(
     tx: &mut TenantTx,
-    envelope: &Envelope,
-    actor: &str,
+    ctx: &Context<'_>,
     action: Action,
     key_id: Uuid,
     details: serde_json::Value,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(), ApiKeyError> {
-    let event = Event {
-        actor,
-        action,
-        target: &format!("api_key:{key_id}"),
-        details,
-    };
-    audit::record(tx, envelope, event, origin, now).await?;
+    ctx.record(tx, action, &format!("api_key:{key_id}"), details)
+        .await?;
     Ok(())
 }
 
-/// Creates a key with `role`; returns its view and the key (shown once).
-#[allow(clippy::too_many_arguments)]
+/// Creates a key with `role`, made by `ctx.actor`; returns its view and the key (shown
+/// once).
 pub async fn create(
     tx: &mut TenantTx,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     name: &str,
     role: &str,
     expires_at: Option<DateTime<Utc>>,
-    actor: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(ApiKeyView, String), ApiKeyError> {
+    let (actor, now) = (ctx.actor, ctx.now);
     let name = name.trim();
     if !crate::text::is_plain(name, 200) {
         return Err(ApiKeyError::InvalidName);
@@ -154,17 +143,8 @@ pub async fn create(
     )
     .await?;
     model::add_secret(tx, id, &hash(&key), &last4(&key), now).await?;
-    audit_key(
-        tx,
-        envelope,
-        actor,
-        Action::ApiKeyCreated,
-        id,
-        json!({"name": name, "role": role}),
-        origin,
-        now,
-    )
-    .await?;
+    let details = json!({"name": name, "role": role});
+    audit_key(tx, ctx, Action::ApiKeyCreated, id, details).await?;
     let view = ApiKeyView {
         id,
         name: name.to_string(),
@@ -265,17 +245,15 @@ pub async fn list(
         let due = active && now - row.rotated_at >= Duration::days(ROTATION_DUE_AFTER_DAYS);
         if due && row.rotation_flagged_at.is_none() {
             model::flag_rotation_due(tx, row.id, now).await?;
-            audit_key(
-                tx,
+            let origin = Origin::default();
+            let ctx = Context {
                 envelope,
-                "system",
-                Action::ApiKeyRotationDue,
-                row.id,
-                json!({"rotated_at": row.rotated_at}),
-                &Origin::default(),
+                actor: "system",
+                origin: &origin,
                 now,
-            )
-            .await?;
+            };
+            let details = json!({"rotated_at": row.rotated_at});
+            audit_key(tx, &ctx, Action::ApiKeyRotationDue, row.id, details).await?;
         }
         out.push(ApiKeyView {
             id: row.id,
@@ -297,64 +275,36 @@ pub async fn list(
 /// A new secret for the key; the previous one keeps working for `overlap`.
 pub async fn rotate(
     tx: &mut TenantTx,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     key_id: Uuid,
     overlap: Duration,
-    actor: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<String, ApiKeyError> {
+    let now = ctx.now;
     model::find_usable(tx, key_id, now)
         .await?
         .ok_or(ApiKeyError::NotFound)?;
     model::mark_rotated(tx, key_id, now + overlap, now).await?;
     let key = format_key(tx.tenant(), key_id);
     model::add_secret(tx, key_id, &hash(&key), &last4(&key), now).await?;
-    audit_key(
-        tx,
-        envelope,
-        actor,
-        Action::ApiKeyRotated,
-        key_id,
-        json!({"overlap_secs": overlap.num_seconds()}),
-        origin,
-        now,
-    )
-    .await?;
+    let details = json!({"overlap_secs": overlap.num_seconds()});
+    audit_key(tx, ctx, Action::ApiKeyRotated, key_id, details).await?;
     Ok(key)
 }
 
-pub async fn revoke(
-    tx: &mut TenantTx,
-    envelope: &Envelope,
-    key_id: Uuid,
-    actor: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), ApiKeyError> {
-    if !model::revoke(tx, key_id, now).await? {
+pub async fn revoke(tx: &mut TenantTx, ctx: &Context<'_>, key_id: Uuid) -> Result<(), ApiKeyError> {
+    if !model::revoke(tx, key_id, ctx.now).await? {
         return Err(ApiKeyError::NotFound);
     }
-    audit_key(
-        tx,
-        envelope,
-        actor,
-        Action::ApiKeyRevoked,
-        key_id,
-        json!({}),
-        origin,
-        now,
-    )
-    .await?;
+    audit_key(tx, ctx, Action::ApiKeyRevoked, key_id, json!({})).await?;
     // Credentials die with their maker: the keys and SCIM tokens this key made, and theirs.
     let cause = crate::auth::cutoff::Cause {
-        actor,
+        actor: ctx.actor,
         reason: "maker_revoked",
-        origin,
-        now,
+        origin: ctx.origin,
+        now: ctx.now,
     };
     let maker = format!("api_key:{key_id}");
-    crate::auth::cutoff::revoke_made_by(tx, envelope, &maker, &cause).await?;
+    crate::auth::cutoff::revoke_made_by(tx, ctx.envelope, &maker, &cause).await?;
     Ok(())
 }
 

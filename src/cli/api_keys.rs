@@ -54,6 +54,12 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
     let envelope = envelope(&settings)?;
     let now = Utc::now();
     let origin = Origin::default();
+    let ctx = identity::audit::Context {
+        envelope: &envelope,
+        actor: "cli",
+        origin: &origin,
+        now,
+    };
     match command {
         ApiKeysCommand::Create {
             tenant,
@@ -66,10 +72,7 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
                 .tenant_any_status(tenant_by_slug(&db, &tenant).await?)
                 .await?;
             let expires = expires_in_days.map(|d| now + Duration::days(d));
-            let (view, key) = service::create(
-                &mut tx, &envelope, &name, &role, expires, "cli", &origin, now,
-            )
-            .await?;
+            let (view, key) = service::create(&mut tx, &ctx, &name, &role, expires).await?;
             tx.commit().await?;
             if json {
                 print_json(&json!({"id": view.id, "key": key, "api_key": view}))?;
@@ -107,7 +110,7 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
                     .unwrap_or(settings.tokens.rotation_overlap_secs)
                     .max(0),
             );
-            let key = service::rotate(&mut tx, &envelope, id, overlap, "cli", &origin, now).await?;
+            let key = service::rotate(&mut tx, &ctx, id, overlap).await?;
             tx.commit().await?;
             if json {
                 print_json(&json!({"id": id, "key": key}))?;
@@ -119,7 +122,7 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
             let mut tx = db
                 .tenant_any_status(tenant_by_slug(&db, &tenant).await?)
                 .await?;
-            service::revoke(&mut tx, &envelope, id, "cli", &origin, now).await?;
+            service::revoke(&mut tx, &ctx, id).await?;
             tx.commit().await?;
             println!("revoked {id}");
         }

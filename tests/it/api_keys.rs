@@ -17,18 +17,16 @@ pub async fn admin_key(pool: &Db, tenant: TenantId, role: &str) -> String {
 /// A key with `role` as if `maker` (an actor string such as `user:<id>`) had made it.
 pub async fn key_made_by(pool: &Db, tenant: TenantId, maker: &str, role: &str) -> String {
     let mut tx = pool.tenant(tenant).await.unwrap();
-    let (_, key) = service::create(
-        &mut tx,
-        &envelope(&[1]),
-        "seed",
-        role,
-        None,
-        maker,
-        &Origin::default(),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let (key_ring, origin) = (envelope(&[1]), Origin::default());
+    let ctx = identity::audit::Context {
+        envelope: &key_ring,
+        actor: maker,
+        origin: &origin,
+        now: chrono::Utc::now(),
+    };
+    let (_, key) = service::create(&mut tx, &ctx, "seed", role, None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     key
 }

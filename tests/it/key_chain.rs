@@ -21,18 +21,16 @@ async fn key(
     expires: Option<chrono::DateTime<chrono::Utc>>,
 ) -> (uuid::Uuid, String) {
     let mut tx = r.pool.tenant(r.t.tenant_id).await.unwrap();
-    let (view, key) = service::create(
-        &mut tx,
-        &envelope(&[1]),
-        "chain",
-        "admin",
-        expires,
-        maker,
-        &Origin::default(),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let (key_ring, origin) = (envelope(&[1]), Origin::default());
+    let ctx = identity::audit::Context {
+        envelope: &key_ring,
+        actor: maker,
+        origin: &origin,
+        now: chrono::Utc::now(),
+    };
+    let (view, key) = service::create(&mut tx, &ctx, "chain", "admin", expires)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     (view.id, key)
 }

@@ -402,18 +402,16 @@ async fn signed_in(s: &Scim, web: &TestClient, user: uuid::Uuid) -> (String, Str
         amr: &["pwd".to_string()],
     };
     let code = codes::issue(&mut tx, &grant, now).await.unwrap();
-    let (_, key) = identity::apikeys::service::create(
-        &mut tx,
-        &env,
-        "laptop",
-        "member",
-        None,
-        &format!("user:{user}"),
-        &identity::audit::Origin::default(),
+    let (actor, origin) = (format!("user:{user}"), identity::audit::Origin::default());
+    let ctx = identity::audit::Context {
+        envelope: &env,
+        actor: &actor,
+        origin: &origin,
         now,
-    )
-    .await
-    .unwrap();
+    };
+    let (_, key) = identity::apikeys::service::create(&mut tx, &ctx, "laptop", "member", None)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let res = token_response(
         &s.app,
