@@ -3,6 +3,7 @@
 //! scanners can match, and the tenant readable without a lookup. Only SHA-256 of the whole
 //! key is stored; lists show its last four characters.
 
+pub mod made_by;
 pub mod remembered;
 pub mod service;
 

@@ -297,14 +297,8 @@ pub async fn revoke(tx: &mut TenantTx, ctx: &Context<'_>, key_id: Uuid) -> Resul
     }
     audit_key(tx, ctx, Action::ApiKeyRevoked, key_id, json!({})).await?;
     // Credentials die with their maker: the keys and SCIM tokens this key made, and theirs.
-    let cause = crate::auth::cutoff::Cause {
-        actor: ctx.actor,
-        reason: "maker_revoked",
-        origin: ctx.origin,
-        now: ctx.now,
-    };
     let maker = format!("api_key:{key_id}");
-    crate::auth::cutoff::revoke_made_by(tx, ctx.envelope, &maker, &cause).await?;
+    super::made_by::revoke(tx, ctx, &maker, "maker_revoked").await?;
     Ok(())
 }
 

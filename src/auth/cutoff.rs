@@ -4,7 +4,7 @@
 use crate::audit::Action;
 use crate::audit::{self, AuditError, Event, Origin};
 use crate::crypto::Envelope;
-use crate::db::models::{api_keys, resets, scim_tokens};
+use crate::db::models::resets;
 use crate::db::TenantTx;
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
@@ -40,34 +40,13 @@ pub async fn deprovision(
     )
     .await?;
     resets::void_for_user(tx, user.0, cause.now).await?;
-    revoke_made_by(tx, envelope, &format!("user:{user}"), cause).await
-}
-
-/// Revokes what `maker` made, down the chain of keys made by keys.
-pub async fn revoke_made_by(
-    tx: &mut TenantTx,
-    envelope: &Envelope,
-    maker: &str,
-    cause: &Cause<'_>,
-) -> Result<(), AuditError> {
-    let mut makers = vec![maker.to_string()];
-    let (mut keys, mut tokens) = (Vec::new(), Vec::new());
-    while let Some(m) = makers.pop() {
-        let revoked = api_keys::revoke_created_by(tx, &m, cause.now).await?;
-        tokens.extend(scim_tokens::revoke_created_by(tx, &m, cause.now).await?);
-        makers.extend(revoked.iter().map(|k| format!("api_key:{k}")));
-        keys.extend(revoked);
-    }
-    if keys.is_empty() && tokens.is_empty() {
-        return Ok(());
-    }
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor: cause.actor,
-        action: Action::CredentialsRevokedWithMaker,
-        target: maker,
-        details: json!({"api_keys": keys, "scim_tokens": tokens, "reason": cause.reason}),
+        origin: cause.origin,
+        now: cause.now,
     };
-    audit::record(tx, envelope, event, cause.origin, cause.now).await
+    crate::apikeys::made_by::revoke(tx, &ctx, &format!("user:{user}"), cause.reason).await
 }
 
 /// A person's sign-in address changed from `old` to `new`: their sessions end, their
