@@ -215,7 +215,7 @@ pub async fn end_all(
     user: UserId,
     reason: &str,
 ) -> Result<usize, AuditError> {
-    let n = model::end_all_for_user(tx, user.0, reason, ctx.now).await?;
+    let n = model::end_all_for_user(tx, user.0, None, reason, ctx.now).await?;
     if n > 0 {
         let details = json!({"sessions": n, "reason": reason});
         ctx.record(
@@ -236,7 +236,7 @@ pub async fn end_others(
     me: &ActiveSession,
     reason: &str,
 ) -> Result<usize, AuditError> {
-    let n = model::end_others_for_user(tx, me.user.0, me.id, reason, ctx.now).await?;
+    let n = model::end_all_for_user(tx, me.user.0, Some(me.id), reason, ctx.now).await?;
     if n > 0 {
         let details = json!({"sessions": n, "reason": reason, "kept": me.id});
         let target = format!("user:{}", me.user);

@@ -156,35 +156,19 @@ pub async fn end(
     Ok(n == 1)
 }
 
-/// Ends every session of the user; returns how many were open.
+/// Ends every open session of the user but `except` (the one making the change, if any);
+/// returns how many ended.
 pub async fn end_all_for_user(
     tx: &mut TenantTx,
     user: Uuid,
+    except: Option<Uuid>,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
     let tenant = tx.tenant().0;
     tx.forget_on_commit(Change::SessionsOf(TenantId(tenant)));
-    Ok(diesel::update(
-        se::table
-            .filter(se::tenant_id.eq(tenant).and(se::user_id.eq(user)))
-            .filter(se::ended_at.is_null()),
-    )
-    .set((se::ended_at.eq(now), se::end_reason.eq(reason)))
-    .execute(tx.conn()?)
-    .await?)
-}
-
-/// Ends every active session of `user` except `keep`; how many ended.
-pub async fn end_others_for_user(
-    tx: &mut TenantTx,
-    user: Uuid,
-    keep: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, DbError> {
-    let tenant = tx.tenant().0;
-    tx.forget_on_commit(Change::SessionsOf(TenantId(tenant)));
+    // The nil id is no session's, so `None` keeps nothing.
+    let keep = except.unwrap_or(Uuid::nil());
     Ok(diesel::update(
         se::table
             .filter(se::tenant_id.eq(tenant).and(se::user_id.eq(user)))
