@@ -1,5 +1,6 @@
 //! Workspace administration: tenant bootstrap and built-in roles (admin API comes later).
 
+pub mod act;
 pub mod audit_export;
 pub mod audit_recent;
 pub mod bootstrap;

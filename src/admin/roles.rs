@@ -34,19 +34,14 @@ pub async fn list(
     Ok(roles.into_iter().map(RoleView::from).collect())
 }
 
-/// A custom role; its permissions must be known and held by the principal.
-#[allow(clippy::too_many_arguments)]
+/// A custom role `(name, description, permissions)`; its permissions must be known and
+/// held by the principal.
 pub async fn create(
-    db: &crate::db::Db,
-    envelope: &crate::crypto::Envelope,
-    who: &super::principal::Principal,
-    name: &str,
-    description: &str,
-    permissions: &[String],
-    origin: &crate::audit::Origin,
-    now: chrono::DateTime<chrono::Utc>,
+    act: &super::act::Act<'_>,
+    (name, description, permissions): (&str, &str, &[String]),
 ) -> Result<RoleView, crate::error::AppError> {
     use crate::error::AppError;
+    let (db, who) = (act.db, act.who);
     let valid_name = !name.is_empty()
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -80,13 +75,11 @@ pub async fn create(
         },
     )
     .await?;
-    let event = crate::audit::Event {
-        actor: &who.actor,
-        action: crate::audit::Action::RoleCreated,
-        target: &format!("role:{}", role.id),
-        details: serde_json::json!({"name": name, "permissions": permissions}),
-    };
-    crate::audit::record(&mut tx, envelope, event, origin, now).await?;
+    let details = serde_json::json!({"name": name, "permissions": permissions});
+    let target = format!("role:{}", role.id);
+    act.context()
+        .record(&mut tx, crate::audit::Action::RoleCreated, &target, details)
+        .await?;
     tx.commit().await?;
     Ok(role.into())
 }

@@ -6,9 +6,8 @@
 use super::principal::Principal;
 use super::users::{grantable_roles, view, UserView};
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::{self, Event};
 use crate::auth::cutoff::{self, Cause};
-use crate::crypto::Envelope;
 use crate::db::models::{roles, scim_store, users};
 use crate::db::{Db, TenantTx};
 use crate::error::AppError;
@@ -16,26 +15,9 @@ use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-/// One admin action: who acts, through what, and the facts its audit entries carry.
-pub struct Act<'a> {
-    pub db: &'a Db,
-    pub envelope: &'a Envelope,
-    pub who: &'a Principal,
-    pub origin: &'a Origin,
-    pub now: DateTime<Utc>,
-}
+pub use super::act::Act;
 
 impl Act<'_> {
-    /// This action's audit context: the caller, from where, when, and the sealing key.
-    pub fn context(&self) -> crate::audit::Context<'_> {
-        crate::audit::Context {
-            envelope: self.envelope,
-            actor: &self.who.actor,
-            origin: self.origin,
-            now: self.now,
-        }
-    }
-
     /// The account `id` in the caller's workspace (404 otherwise), once the caller is shown
     /// to reach it (403 otherwise), with the transaction to change it in.
     async fn over(&self, id: UserId) -> Result<(TenantTx, users::User), AppError> {

@@ -3,9 +3,7 @@
 
 use super::principal::Principal;
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
 use crate::auth::password::PasswordHasher;
-use crate::crypto::Envelope;
 use crate::db::models::{roles, users};
 use crate::db::{Db, DbError, TenantTx};
 use crate::error::AppError;
@@ -121,27 +119,6 @@ pub(super) async fn view(tx: &mut TenantTx, user: users::User) -> Result<UserVie
     })
 }
 
-#[allow(clippy::too_many_arguments)] // one audit entry's fields, passed through
-async fn audit(
-    tx: &mut TenantTx,
-    envelope: &Envelope,
-    who: &Principal,
-    action: Action,
-    user: UserId,
-    details: serde_json::Value,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let event = Event {
-        actor: &who.actor,
-        action,
-        target: &format!("user:{user}"),
-        details,
-    };
-    audit::record(tx, envelope, event, origin, now).await?;
-    Ok(())
-}
-
 /// Resolves role names to ids, refusing unknown roles and roles with permissions the
 /// principal does not hold itself (no escalation).
 pub(super) async fn grantable_roles(
@@ -191,16 +168,13 @@ pub struct NewUserRequest<'a> {
     pub roles: &'a [String],
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Adds a person, as `act.who`, with roles they may grant.
 pub async fn create(
-    db: &Db,
-    envelope: &Envelope,
+    act: &super::act::Act<'_>,
     hasher: &PasswordHasher,
-    who: &Principal,
     req: NewUserRequest<'_>,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<UserView, AppError> {
+    let (db, who) = (act.db, act.who);
     if !super::bootstrap::valid_email(req.email) {
         return Err(AppError::InvalidRequest(
             "email is not a valid address".into(),
@@ -234,17 +208,11 @@ pub async fn create(
     )
     .await?;
     roles::set_for_user(&mut tx, user.id, &role_ids).await?;
-    audit(
-        &mut tx,
-        envelope,
-        who,
-        Action::UserCreated,
-        user.id,
-        json!({"roles": req.roles}),
-        origin,
-        now,
-    )
-    .await?;
+    let details = json!({"roles": req.roles});
+    let target = format!("user:{}", user.id);
+    act.context()
+        .record(&mut tx, Action::UserCreated, &target, details)
+        .await?;
     let v = view(&mut tx, user).await?;
     tx.commit().await?;
     Ok(v)

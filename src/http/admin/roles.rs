@@ -32,16 +32,9 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("roles:write")?;
-    let role = roles::create(
-        &state.db,
-        &state.envelope,
-        &who,
-        &body.name,
-        &body.description,
-        &body.permissions,
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let act = super::users::act(&state, &who, &origin);
+    let role = (&body.name[..], &body.description[..], &body.permissions[..]);
+    let role = roles::create(&act, role).await?;
     Ok(HttpResponse::Created().json(role))
 }

@@ -62,16 +62,8 @@ pub async fn create(
         password: body.password.as_deref(),
         roles: &body.roles,
     };
-    let user = users::create(
-        &state.db,
-        &state.envelope,
-        &state.passwords,
-        &who,
-        req,
-        &ctx.origin(),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let user = users::create(&act(&state, &who, &origin), &state.passwords, req).await?;
     Ok(HttpResponse::Created().json(user))
 }
 

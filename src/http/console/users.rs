@@ -108,21 +108,12 @@ pub async fn create(
         password: None,
         roles: &roles,
     };
-    let (origin, now) = (ctx.origin(), chrono::Utc::now());
-    let made = users::create(
-        &state.db,
-        &state.envelope,
-        &state.passwords,
-        who,
-        req,
-        &origin,
-        now,
-    );
-    let user = match made.await {
+    let origin = ctx.origin();
+    let act = crate::http::admin::users::act(&state, who, &origin);
+    let user = match users::create(&act, &state.passwords, req).await {
         Ok(u) => u,
         Err(e) => return super::failed(e),
     };
-    let act = crate::http::admin::users::act(&state, who, &origin);
     let url = &state.settings.server.public_url;
     match crate::admin::user_actions::send_reset_link(&act, url, user.id).await {
         Ok(()) => see_other(&format!("/console/users/{}?done=created", user.id)),
