@@ -51,12 +51,7 @@ pub fn next(f: &Facts<'_>) -> Next {
         policy::step_for(f.rule, f.exempt, f.enrolled, f.now)
     };
     // Step-up: a request for a second factor is never skipped, whatever the rule says.
-    if f.wants_mfa
-        && !policy::passed_mfa(f.primary)
-        && matches!(step, Step::None | Step::EnrolOrSkip { .. })
-    {
-        step = Step::Enrol;
-    }
+    step = policy::with_step_up(step, f.wants_mfa, policy::passed_mfa(f.primary));
     match step {
         Step::None => Next::Session,
         Step::Verify => Next::SecondFactor,

@@ -269,7 +269,7 @@ pub async fn confirm_enrolment(
                 factors::pending_enrolment(&mut tx, ports.envelope, user, &issuer, &account.email)
                     .await
                     .map_err(LoginError::Mfa)?;
-            let skip_until = skip_until(&mut tx, &found, account.mfa_exempt, now).await?;
+            let skip_until = skip_until(&mut tx, (&found, &auth), account.mfa_exempt, now).await?;
             tx.commit().await?;
             return Ok(EnrolOutcome::WrongCode {
                 enrolment,
@@ -289,20 +289,18 @@ pub async fn confirm_enrolment(
 }
 
 /// The end of the grace period while this pending enrolment may still be skipped: never
-/// when the client asked for a second factor (step-up).
+/// when the client asked for a second factor (step-up, [`policy::with_step_up`]).
 async fn skip_until(
     tx: &mut TenantTx,
-    found: &Pending,
+    (found, auth): (&Pending, &AuthRequest),
     exempt: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, LoginError> {
-    let wants_mfa = found
-        .request
-        .get("acr_values")
-        .is_some_and(|v| v.split(' ').any(|a| a == authorize::ACR_MFA));
     let rule = enforcement::load(tx).await?;
-    Ok(match policy::step_for(&rule, exempt, false, now) {
-        Step::EnrolOrSkip { deadline } if !wants_mfa => Some(deadline),
+    let step = policy::step_for(&rule, exempt, false, now);
+    let passed = policy::passed_mfa(&found.primary_amr);
+    Ok(match policy::with_step_up(step, auth.wants_mfa, passed) {
+        Step::EnrolOrSkip { deadline } => Some(deadline),
         _ => None,
     })
 }
@@ -318,7 +316,7 @@ pub async fn skip(
     let auth = request_of(ports, &found).await?;
     let mut tx = ports.db.tenant(found.tenant).await?;
     let user = users::get(&mut tx, found.user).await?;
-    if skip_until(&mut tx, &found, user.mfa_exempt, now)
+    if skip_until(&mut tx, (&found, &auth), user.mfa_exempt, now)
         .await?
         .is_none()
     {

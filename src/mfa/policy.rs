@@ -48,6 +48,17 @@ pub fn step_for(policy: &Policy, exempt: bool, enrolled: bool, now: DateTime<Utc
     }
 }
 
+/// Step-up, the one place it is decided: when the application asks for a second factor
+/// (`acr_values`) and the sign-in has not passed one, no factor (`None`) or a skippable
+/// enrolment (`EnrolOrSkip`) becomes an enrolment that cannot be skipped.
+pub fn with_step_up(step: Step, wants_mfa: bool, passed: bool) -> Step {
+    if wants_mfa && !passed && matches!(step, Step::None | Step::EnrolOrSkip { .. }) {
+        Step::Enrol
+    } else {
+        step
+    }
+}
+
 /// Whether tokens must be refused for a session authenticated by `amr`: the rule requires
 /// MFA of this person, the grace period is over, and the session has no second factor.
 pub fn blocks_tokens(policy: &Policy, exempt: bool, amr: &[String], now: DateTime<Utc>) -> bool {
