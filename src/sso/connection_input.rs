@@ -118,6 +118,25 @@ pub(super) async fn saml_metadata(
     }
 }
 
+/// What IdP metadata says of the IdP, checked: at most 256 KiB, a valid EntityDescriptor,
+/// and an SSO URL the browser may be sent to with the AuthnRequest (https; http and private
+/// addresses only where private networks are allowed). For a connection's configuration
+/// and for a refresh of its metadata alike; the error is a sentence to show.
+pub(super) fn idp_facts(metadata: &str, net: &Outbound) -> Result<super::saml::IdpFacts, String> {
+    if metadata.len() > 256 * 1024 {
+        return Err("idp_metadata is larger than 256 KiB".into());
+    }
+    let (_, facts) = super::saml::parse_metadata(metadata).map_err(|e| match e {
+        SsoError::InvalidConfig(m) => m,
+        _ => "idp_metadata is invalid".to_string(),
+    })?;
+    let sso_ok = url::Url::parse(&facts.sso_url).is_ok_and(|u| net.check(&u).is_ok());
+    if !sso_ok {
+        return Err("the IdP's SSO URL in its metadata must be an https URL".into());
+    }
+    Ok(facts)
+}
+
 /// A field of the stored settings (on replace), for a field the input leaves out: what a
 /// form does not show is kept, as a left-out secret is.
 fn kept<T: serde::de::DeserializeOwned>(stored: Option<&serde_json::Value>, k: &str) -> Option<T> {
@@ -149,13 +168,7 @@ pub(super) fn settings_of(
                 return Err(bad("sp_entity_id must be 1 to 1024 characters"));
             }
             let facts = match metadata.map(|m| m.0.as_str()) {
-                Some(md) if md.len() > 256 * 1024 => {
-                    return Err(bad("idp_metadata is larger than 256 KiB"))
-                }
-                Some(md) => Some(super::saml::parse_metadata(md).map_err(|e| match e {
-                    SsoError::InvalidConfig(m) => AppError::InvalidRequest(m),
-                    _ => bad("idp_metadata is invalid"),
-                })?),
+                Some(md) => Some(idp_facts(md, net).map_err(AppError::InvalidRequest)?),
                 None if input.enabled => {
                     return Err(bad(
                         "a SAML connection needs the IdP's metadata (idp_metadata or idp_metadata_url) before it can be enabled",
@@ -163,16 +176,7 @@ pub(super) fn settings_of(
                 }
                 None => None,
             };
-            let (entity, sso) =
-                facts.map_or_else(Default::default, |(_, f)| (f.entity_id, f.sso_url));
-            // The browser is sent there with the AuthnRequest: https (http and private
-            // addresses only where private networks are allowed).
-            let sso_ok = url::Url::parse(&sso).is_ok_and(|u| net.check(&u).is_ok());
-            if !sso.is_empty() && !sso_ok {
-                return Err(bad(
-                    "the IdP's SSO URL in its metadata must be an https URL",
-                ));
-            }
+            let (entity, sso) = facts.map_or_else(Default::default, |f| (f.entity_id, f.sso_url));
             let settings = SamlSettings {
                 idp_metadata: metadata.map(|m| m.0.clone()).unwrap_or_default(),
                 idp_metadata_url: metadata.and_then(|m| m.1.clone()),

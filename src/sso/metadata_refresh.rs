@@ -33,7 +33,7 @@ pub enum Refreshed {
         sso_url_changed: bool,
     },
     /// Not applied, for the reason given (another entity id, unusable metadata).
-    Refused { reason: &'static str },
+    Refused { reason: String },
     /// The URL did not answer with metadata; nothing changed (tried again when next due).
     Unreachable,
 }
@@ -54,20 +54,12 @@ async fn configured(db: &Db, tenant: TenantId, id: Uuid) -> Result<(Value, Strin
 }
 
 /// The settings with `metadata` in place of the stored one, or why it cannot be used.
-fn renewed(old: &Value, metadata: String, site: &Site<'_>) -> Result<Value, &'static str> {
-    if metadata.len() > 256 * 1024 {
-        return Err("the metadata is larger than 256 KiB");
-    }
-    let (_, facts) =
-        super::saml::parse_metadata(&metadata).map_err(|_| "the metadata is not valid")?;
+fn renewed(old: &Value, metadata: String, site: &Site<'_>) -> Result<Value, String> {
+    let facts = super::connection_input::idp_facts(&metadata, site.net)?;
     if Some(facts.entity_id.as_str()) != old.get("idp_entity_id").and_then(Value::as_str) {
-        return Err(
-            "the metadata names another entity id: replace the connection to trust another IdP",
-        );
-    }
-    let sso_ok = url::Url::parse(&facts.sso_url).is_ok_and(|u| site.net.check(&u).is_ok());
-    if !sso_ok {
-        return Err("the IdP's SSO URL in its metadata must be an https URL");
+        let another =
+            "the metadata names another entity id: replace the connection to trust another IdP";
+        return Err(another.into());
     }
     let mut new = old.clone();
     new["idp_metadata"] = json!(metadata);
