@@ -3,11 +3,11 @@
 //! new password ends every session of the user (and with them their refresh tokens).
 //! Limits, fail closed: 20 requests per 15 minutes per IP, 5 per hour per account.
 
+use super::home_realm::{self, tenant_by_slug, Stage};
 use super::password::{check_policy, PasswordError, PasswordHasher};
 use super::sessions;
-use super::signin::tenant_by_slug;
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::{self, Context, Origin};
 use crate::config::Budget;
 use crate::crypto::{tenant_token, Envelope};
 use crate::db::models::{resets, users};
@@ -77,81 +77,72 @@ async fn check(
 /// Sends a reset link if (and only if) the account exists and is active. Only the budget
 /// checks happen before the answer; finding the account and mailing it run afterwards in
 /// the background, so known and unknown addresses are answered in the same time.
-#[allow(clippy::too_many_arguments)]
 pub async fn request(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     limiter: &Limiter,
     limits: &crate::config::RateLimitSettings,
     public_url: &str,
     workspace: &str,
     email: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(), ResetError> {
-    let ip = origin.ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let ip = ctx.origin.ip.map(|ip| ip.to_string()).unwrap_or_default();
     check(limiter, "reset_ip", &ip, limits.reset_per_ip).await?;
     let account = format!("{workspace}:{}", crate::text::email_key(email));
     check(limiter, "reset_account", &account, limits.reset_per_account).await?;
-    let (db, envelope, origin) = (db.clone(), envelope.clone(), origin.clone());
-    let (public_url, workspace, email) = (
-        public_url.to_string(),
-        workspace.to_string(),
-        email.to_string(),
+    let (db, envelope, origin, now) = (
+        db.clone(),
+        ctx.envelope.clone(),
+        ctx.origin.clone(),
+        ctx.now,
     );
+    let asked = Asked {
+        public_url: public_url.to_string(),
+        workspace: workspace.to_string(),
+        email: email.to_string(),
+    };
     tokio::spawn(async move {
-        let sent = deliver(
-            &db,
-            &envelope,
-            &public_url,
-            &workspace,
-            &email,
-            &origin,
+        let ctx = Context {
+            envelope: &envelope,
+            actor: "anonymous",
+            origin: &origin,
             now,
-        )
-        .await;
-        if let Err(e) = sent {
+        };
+        if let Err(e) = deliver(&db, &ctx, &asked).await {
             tracing::warn!(error = %e, "password reset link not sent");
         }
     });
     Ok(())
 }
 
+/// A reset request, owned by the task that answers it after the response.
+struct Asked {
+    public_url: String,
+    workspace: String,
+    email: String,
+}
+
 /// The part of a reset request that depends on the account existing.
-async fn deliver(
-    db: &Db,
-    envelope: &Envelope,
-    public_url: &str,
-    workspace: &str,
-    email: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), ResetError> {
-    let Some(tenant) = tenant_by_slug(db, workspace).await? else {
+async fn deliver(db: &Db, ctx: &Context<'_>, asked: &Asked) -> Result<(), ResetError> {
+    let Some(tenant) = tenant_by_slug(db, &asked.workspace).await? else {
         return Ok(());
     };
     let mut tx = db.tenant(tenant).await?;
-    let Some(user) = users::find_by_email(&mut tx, email.trim())
+    let Some(user) = users::find_by_email(&mut tx, asked.email.trim())
         .await?
         .filter(|u| u.status == "active")
     else {
         return Ok(());
     };
     // People who must sign in through their IdP get no local password (same answer).
-    if crate::auth::home_realm::enforced_for(&mut tx, &user.email)
-        .await?
-        .is_some()
-    {
+    let realm = home_realm::realm_in(&mut tx, &user.email).await?;
+    if home_realm::idp_for(realm.as_ref(), Stage::Proved).is_some() {
         return Ok(());
     }
-    issue_link(&mut tx, envelope, public_url, &user, now).await?;
-    let event = Event {
-        actor: "anonymous",
-        action: Action::PasswordResetRequested,
-        target: &format!("user:{}", user.id),
-        details: json!({}),
-    };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    issue_link(&mut tx, ctx.envelope, &asked.public_url, &user, ctx.now).await?;
+    let target = format!("user:{}", user.id);
+    ctx.record(&mut tx, Action::PasswordResetRequested, &target, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

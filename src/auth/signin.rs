@@ -4,13 +4,14 @@
 //! Attempts are audited without the password or the email in clear. The second factor, if
 //! any, comes between [`check_password`] and [`start_session`] (see `crate::mfa`).
 
+use super::home_realm::{self, Realm};
 use super::password::PasswordHasher;
 use super::sessions::{self, SessionView};
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::{self, Context, Origin};
 use crate::config::{Budget, RateLimitSettings, SessionSettings};
 use crate::crypto::Envelope;
-use crate::db::models::{tenants, users};
+use crate::db::models::users;
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::{TenantId, UserId};
 use crate::ratelimit::{Limiter, Refusal};
@@ -39,12 +40,6 @@ pub enum SignInError {
     /// The workspace is suspended or cancelled by the operator.
     #[error("workspace suspended")]
     Suspended,
-    /// The right password, but the workspace requires this person to use its IdP.
-    #[error("single sign-on required")]
-    SsoRequired {
-        tenant: TenantId,
-        connection: uuid::Uuid,
-    },
 }
 
 impl From<Refusal> for SignInError {
@@ -79,8 +74,8 @@ pub struct SignedIn {
 }
 
 pub struct Attempt<'a> {
-    /// The workspace's slug; empty to find it from the email's domain.
-    pub workspace: &'a str,
+    /// The workspace the form names ([`super::home_realm::workspace_for`]), if any.
+    pub tenant: Option<TenantId>,
     pub email: &'a str,
     pub password: &'a str,
     pub origin: &'a Origin,
@@ -111,42 +106,13 @@ async fn check(
     Ok(budget.limit.saturating_sub(remaining))
 }
 
-pub async fn tenant_by_slug(db: &Db, slug: &str) -> Result<Option<TenantId>, DbError> {
-    let mut tx = db.platform().await?;
-    let t = tenants::find_by_slug(&mut tx, slug).await?;
-    tx.commit().await?;
-    open(t)
-}
-
-/// The workspace if it may be signed in to; a suspended or cancelled one is said as such
-/// (`DbError::TenantNotActive`): its slug or domain is not a secret.
-fn open(t: Option<tenants::Tenant>) -> Result<Option<TenantId>, DbError> {
-    match t.filter(|t| t.id != TenantId::PLATFORM) {
-        Some(t) if t.status != "active" => Err(DbError::TenantNotActive),
-        t => Ok(t.map(|t| t.id)),
-    }
-}
-
-/// The workspace a sign-in names: by its slug, or, when no slug is given, the active
-/// workspace that claims the email's domain.
-pub async fn workspace_for(db: &Db, slug: &str, email: &str) -> Result<Option<TenantId>, DbError> {
-    let slug = slug.trim();
-    if !slug.is_empty() {
-        return tenant_by_slug(db, &slug.to_lowercase()).await;
-    }
-    let Some(tenant) = super::domains::tenant_for_email(db, email).await? else {
-        return Ok(None);
-    };
-    let mut tx = db.platform().await?;
-    let t = tenants::get(&mut tx, tenant).await?;
-    tx.commit().await?;
-    open(t)
-}
-
 /// A password that matched an active account.
 pub struct PasswordChecked {
     pub tenant: TenantId,
     pub user: users::User,
+    /// The connection serving the account's stored address, for the SSO rule
+    /// ([`super::home_realm::idp_for`]); read here, in the lookup's own transaction.
+    pub realm: Option<Realm>,
 }
 
 /// The password step: budgets, the growing delay, and one bcrypt check whatever the
@@ -167,9 +133,7 @@ pub async fn check_password(
         .map(|ip| ip.to_string())
         .unwrap_or_default();
     check(limiter, "signin_ip", &ip, limits.signin_per_ip).await?;
-    let tenant = workspace_for(db, attempt.workspace, attempt.email)
-        .await?
-        .ok_or(SignInError::UnknownWorkspace)?;
+    let tenant = attempt.tenant.ok_or(SignInError::UnknownWorkspace)?;
     let account = account_budget_key(tenant, attempt.email);
     let attempt_no = check(
         limiter,
@@ -188,7 +152,7 @@ pub async fn check_password(
         .as_ref()
         .map(|(u, _)| u.email.clone())
         .unwrap_or_else(|| attempt.email.trim().to_string());
-    let enforced = crate::auth::home_realm::enforced_for(&mut tx, &checked_email).await?;
+    let realm = home_realm::realm_in(&mut tx, &checked_email).await?;
     tx.commit().await?;
     let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
     let password_ok = hasher
@@ -196,22 +160,24 @@ pub async fn check_password(
         .await
         .map_err(|_| SignInError::Unavailable)?;
     match found.map(|(u, _)| u) {
-        Some(u) if password_ok && u.status == "active" => match enforced {
-            Some(connection) => Err(SignInError::SsoRequired { tenant, connection }),
-            None => Ok(PasswordChecked { tenant, user: u }),
-        },
+        Some(u) if password_ok && u.status == "active" => Ok(PasswordChecked {
+            tenant,
+            user: u,
+            realm,
+        }),
         other => {
             let target = other
                 .map(|u| format!("user:{}", u.id))
                 .unwrap_or_else(|| "unknown_account".into());
-            let event = Event {
+            let ctx = Context {
+                envelope,
                 actor: "anonymous",
-                action: Action::SigninFailed,
-                target: &target,
-                details: json!({"method": "password"}),
+                origin: attempt.origin,
+                now,
             };
             let mut tx = db.tenant(tenant).await?;
-            audit::record(&mut tx, envelope, event, attempt.origin, now)
+            let details = json!({"method": "password"});
+            ctx.record(&mut tx, Action::SigninFailed, &target, details)
                 .await
                 .map_err(|_| SignInError::Unavailable)?;
             tx.commit().await?;
@@ -220,63 +186,46 @@ pub async fn check_password(
     }
 }
 
-/// Audits a failed second step (`method`: otp) of a known person.
+/// Audits a failed second step (`method`: otp, passkey) of a known person.
 pub async fn record_failure(
     tx: &mut TenantTx,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     user: UserId,
     method: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(), audit::AuditError> {
-    let event = Event {
-        actor: "anonymous",
-        action: Action::SigninFailed,
-        target: &format!("user:{user}"),
-        details: json!({ "method": method }),
-    };
-    audit::record(tx, envelope, event, origin, now).await?;
-    Ok(())
+    let details = json!({ "method": method });
+    let target = format!("user:{user}");
+    let ctx = ctx.by("anonymous");
+    ctx.record(tx, Action::SigninFailed, &target, details).await
 }
 
-/// Starts the session of a finished sign-in (a new id every time) and audits it. A
-/// password-only session that this sign-in stepped up ends.
-#[allow(clippy::too_many_arguments)]
+/// The session a finished sign-in starts: whose, proved how, replacing which.
+pub struct NewSession<'a> {
+    pub user: UserId,
+    pub amr: &'a [String],
+    /// A password-only session of the browser that this sign-in stepped up: it ends.
+    pub replaces: Option<uuid::Uuid>,
+}
+
+/// Starts the session of a finished sign-in (a new id every time) and audits it, acted by
+/// the person.
 pub async fn start_session(
     tx: &mut TenantTx,
-    envelope: &Envelope,
     settings: &SessionSettings,
-    user: UserId,
-    amr: &[String],
-    replaces: Option<uuid::Uuid>,
-    origin: &Origin,
-    now: DateTime<Utc>,
+    ctx: &Context<'_>,
+    new: &NewSession<'_>,
 ) -> Result<SignedIn, SignInError> {
-    let (session, cookie) = sessions::start(tx, settings, user, amr, now).await?;
+    let (user, amr) = (new.user, new.amr);
+    let (session, cookie) = sessions::start(tx, settings, user, amr, ctx.now).await?;
     let actor = format!("user:{user}");
-    if let Some(old) = replaces {
-        sessions::end(
-            tx,
-            &crate::audit::Context {
-                envelope,
-                actor: &actor,
-                origin,
-                now,
-            },
-            user,
-            old,
-            "stepped_up",
-        )
-        .await
-        .map_err(|_| SignInError::Unavailable)?;
+    let ctx = ctx.by(&actor);
+    if let Some(old) = new.replaces {
+        sessions::end(tx, &ctx, user, old, "stepped_up")
+            .await
+            .map_err(|_| SignInError::Unavailable)?;
     }
-    let event = Event {
-        actor: &actor,
-        action: Action::SigninSucceeded,
-        target: &actor,
-        details: json!({"session": session.id, "amr": amr}),
-    };
-    audit::record(tx, envelope, event, origin, now)
+    let details = json!({"session": session.id, "amr": amr});
+    ctx.record(tx, Action::SigninSucceeded, &actor, details)
         .await
         .map_err(|_| SignInError::Unavailable)?;
     Ok(SignedIn {

@@ -87,16 +87,15 @@ pub async fn forgot(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let origin = ctx.origin();
     let result = reset::request(
         &state.db,
-        &state.envelope,
+        &state.audit("anonymous", &origin, Utc::now()),
         &state.limiter,
         &state.settings.rate_limits,
         &state.settings.server.public_url,
         &field("workspace").trim().to_lowercase(),
         field("email"),
-        &ctx.origin(),
-        Utc::now(),
     )
     .await;
     match result {

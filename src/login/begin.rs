@@ -5,8 +5,8 @@
 
 use super::first_step::{after_first_step, FirstStep, LoginError, Outcome, Ports};
 use crate::audit::Origin;
+use crate::auth::home_realm;
 use crate::auth::sessions::{self, ActiveSession};
-use crate::auth::signin;
 use crate::db::models::{tenants, users};
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
@@ -55,7 +55,7 @@ async fn session_of(
 async fn wanted(ports: &Ports<'_>, auth: &AuthRequest) -> Result<Option<TenantId>, LoginError> {
     Ok(match (&auth.tenant_slug, auth.client.tenant_id) {
         (_, Some(t)) => Some(t),
-        (Some(slug), None) => signin::tenant_by_slug(ports.db, slug).await?,
+        (Some(slug), None) => home_realm::tenant_by_slug(ports.db, slug).await?,
         (None, None) => None,
     })
 }
@@ -130,7 +130,7 @@ pub async fn begin(
     }
     let tenant = match (wanted, &auth.login_hint) {
         (Some(t), _) => Some(t),
-        (None, Some(hint)) => signin::workspace_for(ports.db, "", hint)
+        (None, Some(hint)) => home_realm::workspace_for(ports.db, "", hint)
             .await
             .unwrap_or(None),
         (None, None) => None,

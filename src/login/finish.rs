@@ -1,13 +1,17 @@
-//! The end of a sign-in step, finished here so that `http/` only renders: the code issued
-//! and the redirect to the client built, or the consent question, or the second step's
-//! page; a new session travels with the answer so its cookie is set whatever comes next.
+//! The end of a sign-in step, finished here so that `http/` only renders: a one-time
+//! authorization code for the session (bound to the client, its redirect URI and PKCE
+//! challenge) and the redirect to the client built; or, for a workspace application the
+//! person has not consented to, the question first (`consent_required` under
+//! `prompt=none`); or the second step's page. A new session travels with the answer so its
+//! cookie is set whatever comes next.
 
-use super::code::{self, Issued};
 use super::first_step::{Factors, LoginError, Outcome, Ports};
 use crate::auth::sessions::ActiveSession;
 use crate::auth::signin::SignedIn;
 use crate::mfa::factors::Enrolment;
-use crate::oidc::authorize::{self, AuthRequest};
+use crate::oidc::authorize::{self, AuthRequest, AuthorizeError};
+use crate::oidc::codes::{self, CodeGrant};
+use crate::oidc::consent;
 use chrono::{DateTime, Utc};
 
 /// What the browser is answered with.
@@ -82,7 +86,7 @@ async fn code_for(
     new_session: Option<SignedIn>,
     now: DateTime<Utc>,
 ) -> Result<Answer, LoginError> {
-    let code = match code::issue(ports, auth, session, now).await? {
+    let code = match issue(ports, auth, session, now).await? {
         Issued::Code(code) => code,
         Issued::AskConsent => return Ok(Answer::AskConsent { new_session }),
     };
@@ -93,4 +97,49 @@ async fn code_for(
     pairs.push(("iss", ports.issuer));
     let to = authorize::redirect_with(&auth.redirect_uri, &pairs);
     Ok(Answer::Redirect { to, new_session })
+}
+
+/// What the end of a sign-in gives.
+pub enum Issued {
+    /// The code for the client.
+    Code(String),
+    /// The person is asked whether the application may sign them in.
+    AskConsent,
+}
+
+/// The code for `session`, or the consent question first.
+pub async fn issue(
+    ports: &Ports<'_>,
+    req: &AuthRequest,
+    session: &ActiveSession,
+    now: DateTime<Utc>,
+) -> Result<Issued, LoginError> {
+    let mut tx = ports.db.tenant(session.tenant).await?;
+    let prompt = req.prompt.as_deref();
+    if consent::needed(&mut tx, &req.client, session.user, &req.scope, prompt).await? {
+        tx.commit().await?;
+        if prompt == Some("none") {
+            return Err(LoginError::Authorize(AuthorizeError::Redirect {
+                redirect_uri: req.redirect_uri.clone(),
+                state: req.state.clone(),
+                error: "consent_required",
+                description: "the person has not consented to this application",
+            }));
+        }
+        return Ok(Issued::AskConsent);
+    }
+    let grant = CodeGrant {
+        client_id: &req.client.client_id,
+        redirect_uri: &req.redirect_uri,
+        user: session.user,
+        session: session.id,
+        code_challenge: &req.code_challenge,
+        scope: &req.scope,
+        nonce: req.nonce.as_deref(),
+        auth_time: session.auth_time,
+        amr: &session.amr,
+    };
+    let code = codes::issue(&mut tx, &grant, now).await?;
+    tx.commit().await?;
+    Ok(Issued::Code(code))
 }

@@ -1,20 +1,23 @@
-//! The step after a first factor, carried out: [`super::next`] decides; this opens the
-//! workspace's transaction, starts the session or the pending sign-in (and, for enrolment,
-//! a new authenticator secret), commits, and answers an [`Outcome`] for `http/` to render.
-//! Nothing that grants access exists unless the outcome says so.
+//! The step after a first factor. [`next`] is its rule, a pure function: the workspace's
+//! MFA rule (with its grace period and break-glass exemptions), the client's step-up
+//! (`acr_values` asking for a second factor) and a browser's existing session decide
+//! whether the person gets a code at once, a new session, a second-factor prompt, or
+//! enrolment. [`after_first_step`] carries it out: it opens the workspace's transaction,
+//! starts the session or the pending sign-in (and, for enrolment, a new authenticator
+//! secret), commits, and answers an [`Outcome`]. Nothing that grants access exists unless
+//! the outcome says so.
 
-use super::next::{next, Facts, Next};
 use crate::audit::Origin;
 use crate::auth::sessions::ActiveSession;
-use crate::auth::signin::{self, SignedIn};
+use crate::auth::signin::{self, NewSession, SignedIn};
 use crate::config::SessionSettings;
 use crate::crypto::Envelope;
 use crate::db::models::{tenants, users::User};
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
-use crate::mfa::enforcement;
 use crate::mfa::factors::{self, Enrolment, MfaError};
 use crate::mfa::pending::{self, Purpose};
+use crate::mfa::policy::{self, Policy, Step};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -29,6 +32,62 @@ pub struct FirstStep<'a> {
     pub wants_mfa: bool,
     /// The authorization request, carried through a second factor or enrolment.
     pub carried: &'a HashMap<String, String>,
+}
+
+/// What the decision rests on.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub rule: &'a Policy,
+    /// Break-glass: the rule does not apply to this person.
+    pub exempt: bool,
+    /// The person has a confirmed second factor.
+    pub enrolled: bool,
+    /// The request asks for a second factor (`acr_values`).
+    pub wants_mfa: bool,
+    /// How the first step authenticated: `pwd`, or `fed` (with `mfa` when the IdP's second
+    /// factor counts).
+    pub primary: &'a [String],
+    /// The methods of the browser's existing session, if it has one.
+    pub existing: Option<&'a [String]>,
+    pub now: DateTime<Utc>,
+}
+
+/// What comes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The existing session meets the request and the rule: a code for it.
+    Code,
+    /// A new session from the first step alone, then a code.
+    Session,
+    /// The person's second factor must be passed first.
+    SecondFactor,
+    /// A second factor must be set up first; it may be skipped until `skip_until`.
+    Enrol { skip_until: Option<DateTime<Utc>> },
+}
+
+pub fn next(f: &Facts<'_>) -> Next {
+    if let Some(amr) = f.existing {
+        let step_up = f.wants_mfa && !policy::passed_mfa(amr);
+        if !step_up && !policy::blocks_tokens(f.rule, f.exempt, amr, f.now) {
+            return Next::Code;
+        }
+    }
+    // An identity provider's trusted second factor counts for a fresh sign-in.
+    let mut step = if f.existing.is_none() && policy::passed_mfa(f.primary) {
+        Step::None
+    } else {
+        policy::step_for(f.rule, f.exempt, f.enrolled, f.now)
+    };
+    // Step-up: a request for a second factor is never skipped, whatever the rule says.
+    step = policy::with_step_up(step, f.wants_mfa, policy::passed_mfa(f.primary));
+    match step {
+        Step::None => Next::Session,
+        Step::Verify => Next::SecondFactor,
+        Step::Enrol => Next::Enrol { skip_until: None },
+        Step::EnrolOrSkip { deadline } => Next::Enrol {
+            skip_until: Some(deadline),
+        },
+    }
 }
 
 /// What the browser gets.
@@ -131,6 +190,23 @@ pub struct Ports<'a> {
     pub public_url: &'a str,
 }
 
+impl Ports<'_> {
+    /// The audit circumstances of a step taken by a browser not yet signed in (the
+    /// person, once known, is named by the step that knows them).
+    pub fn audit<'b>(
+        &'b self,
+        origin: &'b Origin,
+        now: DateTime<Utc>,
+    ) -> crate::audit::Context<'b> {
+        crate::audit::Context {
+            envelope: self.envelope,
+            actor: "anonymous",
+            origin,
+            now,
+        }
+    }
+}
+
 pub async fn after_first_step(
     ports: &Ports<'_>,
     step: &FirstStep<'_>,
@@ -140,7 +216,7 @@ pub async fn after_first_step(
     let user = step.user;
     let mut tx = ports.db.tenant(step.tenant).await?;
     let status = factors::status(&mut tx, user.id).await?;
-    let rule = enforcement::load(&mut tx).await?;
+    let rule = policy::load(&mut tx).await?;
     let existing_amr = step.existing.map(|s| s.amr.as_slice());
     let decided = next(&Facts {
         rule: &rule,
@@ -160,17 +236,13 @@ pub async fn after_first_step(
             return Ok(Outcome::Code(session));
         }
         Next::Session => {
-            let done = signin::start_session(
-                &mut tx,
-                ports.envelope,
-                ports.sessions,
-                user.id,
-                step.primary,
+            let new = NewSession {
+                user: user.id,
+                amr: step.primary,
                 replaces,
-                origin,
-                now,
-            )
-            .await?;
+            };
+            let ctx = ports.audit(origin, now);
+            let done = signin::start_session(&mut tx, ports.sessions, &ctx, &new).await?;
             tx.commit().await?;
             return Ok(Outcome::SignedIn(done));
         }
@@ -219,3 +291,6 @@ pub async fn after_first_step(
     tx.commit().await?;
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@
 //! the page that moves on.
 
 use super::first_step::{LoginError, Ports};
+use crate::auth::home_realm::{self, Realm, Stage};
 use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -30,4 +31,21 @@ pub async fn start(
         redirect: started.redirect,
         browser: started.browser,
     })
+}
+
+/// The hand-off, started, when the SSO rule ([`home_realm::idp_for`]) gives the sign-in to
+/// `realm`'s connection at this `stage`; `None` when the sign-in stays here.
+pub async fn when_idp_takes(
+    ports: &Ports<'_>,
+    realm: Option<&Realm>,
+    stage: Stage<'_>,
+    carried: &HashMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<Option<HandOff>, LoginError> {
+    let (Some(connection), Some(r)) = (home_realm::idp_for(realm, stage), realm) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        start(ports, (r.tenant, connection), carried, now).await?,
+    ))
 }

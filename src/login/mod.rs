@@ -8,25 +8,24 @@
 //! - [`passkey`]: a passwordless sign-in with a passkey.
 //! - [`idp_returned`]: the workspace's identity provider answered (SAML or OIDC).
 //! - [`first_step::after_first_step`]: after any first factor (password, passkey, identity
-//!   provider): a session, the second factor or enrolment; [`next`] is its rule.
+//!   provider): a session, the second factor or enrolment; [`first_step::next`] is its
+//!   rule.
 //! - [`second_factor`]: a code, a passkey, the first code of a new app, or skipping.
 //! - [`reauth`]: proving it is you again before changing factors.
-//! - [`code`]: the authorization code at the end; [`finish`] turns any step's outcome into
-//!   the answer `http/` renders (the code issued and the redirect built, or a page).
+//! - [`finish`]: turns any step's outcome into the answer `http/` renders (the
+//!   authorization code issued and the redirect built, or a page).
 //! - [`logout`]: RP-initiated sign-out.
 //!
 //! A new factor plugs in as a first step (calling `after_first_step` with its methods) or
 //! as an entry point of `second_factor`.
 
 pub mod begin;
-pub mod code;
 pub mod consent;
 pub mod finish;
 pub mod first_step;
 pub mod hand_off;
 pub mod idp_returned;
 pub mod logout;
-pub mod next;
 pub mod passkey;
 pub mod password;
 pub mod password_change;
@@ -35,4 +34,4 @@ pub mod second_factor;
 
 pub use finish::{finish, Answer};
 pub use first_step::{after_first_step, Factors, FirstStep, LoginError, Outcome, Ports};
-pub use next::{next, Facts, Next};
+pub use first_step::{next, Facts, Next};

@@ -5,7 +5,9 @@
 //! factor: only the pending person's passkeys are asked for, bound to the pending sign-in.
 
 use super::first_step::{after_first_step, FirstStep, LoginError, Ports};
+use super::hand_off;
 use crate::audit::Origin;
+use crate::auth::home_realm::{self, Stage};
 use crate::db::models::users;
 use crate::ids::{TenantId, UserId};
 use crate::passkeys::assertion::{self, Parts, Verified};
@@ -84,14 +86,15 @@ pub async fn sign_in(
     }
     let mut tx = ports.db.tenant_read(verified.tenant).await?;
     let user = users::get(&mut tx, verified.user).await?;
-    let enforced = crate::auth::home_realm::enforced_for(&mut tx, &user.email).await?;
+    let realm = home_realm::realm_in(&mut tx, &user.email).await?;
     tx.commit().await?;
     if user.status != "active" {
         return Err(PasskeyError::Unknown.into());
     }
-    if let Some(connection) = enforced {
-        let place = (verified.tenant, connection);
-        let started = super::hand_off::start(ports, place, input.carried, now).await?;
+    let (stage, carried) = (Stage::Proved, input.carried);
+    if let Some(started) =
+        hand_off::when_idp_takes(ports, realm.as_ref(), stage, carried, now).await?
+    {
         return Ok(PasskeyOutcome::HandOff(started));
     }
     let step = FirstStep {

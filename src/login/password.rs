@@ -7,7 +7,7 @@ use super::finish::{finish, Answer};
 use super::first_step::{after_first_step, FirstStep, LoginError, Ports};
 use super::hand_off::{self, HandOff};
 use crate::audit::Origin;
-use crate::auth::home_realm;
+use crate::auth::home_realm::{self, Stage};
 use crate::auth::signin::{self, Attempt, SignInError};
 use crate::ids::TenantId;
 use crate::oidc::authorize::AuthRequest;
@@ -56,14 +56,6 @@ impl From<SignInError> for LoginError {
     }
 }
 
-/// Home-realm discovery's rule: a connection serving the email's domain takes the sign-in
-/// when it forbids passwords (SSO enforcement), or when the password is left empty.
-pub fn idp_takes_over(realm: Option<&home_realm::Realm>, password: &str) -> Option<uuid::Uuid> {
-    realm
-        .filter(|r| !r.password_allowed || password.is_empty())
-        .map(|r| r.connection)
-}
-
 pub async fn sign_in(
     ports: &Ports<'_>,
     (auth, carried): (&AuthRequest, &HashMap<String, String>),
@@ -72,28 +64,32 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<PasswordOutcome, LoginError> {
     let workspace = form.workspace.trim().to_lowercase();
-    // A failed lookup is an outage, never "another workspace" or "no SSO here".
-    let named = signin::workspace_for(ports.db, &workspace, form.email).await?;
+    // Looked up once; a failed lookup is an outage, never "another workspace".
+    let named = home_realm::workspace_for(ports.db, &workspace, form.email).await?;
     if auth.client.tenant_id.is_some_and(|t| named != Some(t)) {
         let why = FormAgain::OtherWorkspace;
         return Ok(PasswordOutcome::FormAgain { why, tenant: None });
     }
-    // Home-realm discovery: a connection serving the email's domain takes the sign-in,
-    // always when it forbids passwords, otherwise when the password is left empty.
-    if let Some(tenant) = named {
-        let realm = home_realm::realm_for(ports.db, tenant, form.email).await?;
-        if let Some(connection) = idp_takes_over(realm.as_ref(), form.password) {
-            let started = hand_off::start(ports, (tenant, connection), carried, now).await?;
-            return Ok(PasswordOutcome::HandOff(started));
-        }
+    // Home-realm discovery on the typed address, before any password is checked.
+    let typed = match named {
+        Some(tenant) => home_realm::realm_for(ports.db, tenant, form.email).await?,
+        None => None,
+    };
+    let stage = Stage::Typed {
+        password: form.password,
+    };
+    if let Some(started) =
+        hand_off::when_idp_takes(ports, typed.as_ref(), stage, carried, now).await?
+    {
+        return Ok(PasswordOutcome::HandOff(started));
     }
     let attempt = Attempt {
-        workspace: &workspace,
+        tenant: named,
         email: form.email,
         password: form.password,
         origin,
     };
-    let checked = signin::check_password(
+    let checked = match signin::check_password(
         ports.db,
         ports.envelope,
         ports.passwords,
@@ -102,13 +98,9 @@ pub async fn sign_in(
         &attempt,
         now,
     )
-    .await;
-    let checked = match checked {
+    .await
+    {
         Ok(checked) => checked,
-        Err(SignInError::SsoRequired { tenant, connection }) => {
-            let started = hand_off::start(ports, (tenant, connection), carried, now).await?;
-            return Ok(PasswordOutcome::HandOff(started));
-        }
         Err(SignInError::Invalid) => {
             let why = FormAgain::Invalid;
             return Ok(PasswordOutcome::FormAgain { why, tenant: named });
@@ -121,6 +113,12 @@ pub async fn sign_in(
         }
         Err(e) => return Err(e.into()),
     };
+    // The same rule on the account's own address, now that the password matched.
+    let stored = checked.realm.as_ref();
+    let stage = Stage::Proved;
+    if let Some(started) = hand_off::when_idp_takes(ports, stored, stage, carried, now).await? {
+        return Ok(PasswordOutcome::HandOff(started));
+    }
     let primary = vec!["pwd".to_string()];
     let step = FirstStep {
         tenant: checked.tenant,
@@ -134,39 +132,4 @@ pub async fn sign_in(
     Ok(PasswordOutcome::Answer(
         finish(ports, auth, outcome, now).await?,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn realm(password_allowed: bool) -> home_realm::Realm {
-        home_realm::Realm {
-            tenant: TenantId::new(),
-            connection: uuid::Uuid::new_v4(),
-            password_allowed,
-        }
-    }
-
-    #[test]
-    fn sso_enforcement_hands_off_even_with_a_password() {
-        let enforced = realm(false);
-        let handed = idp_takes_over(Some(&enforced), "a typed password");
-        assert_eq!(handed, Some(enforced.connection));
-    }
-
-    #[test]
-    fn an_optional_connection_takes_only_an_empty_password() {
-        let optional = realm(true);
-        assert_eq!(
-            idp_takes_over(Some(&optional), ""),
-            Some(optional.connection)
-        );
-        assert_eq!(idp_takes_over(Some(&optional), "a typed password"), None);
-        assert_eq!(
-            idp_takes_over(None, ""),
-            None,
-            "no connection: the password form"
-        );
-    }
 }

@@ -7,10 +7,9 @@
 use super::finish::Answer;
 use super::first_step::{Factors, LoginError, Outcome, Ports};
 use crate::audit::Origin;
-use crate::auth::signin::{self, SignedIn};
+use crate::auth::signin::{self, NewSession, SignedIn};
 use crate::db::models::{tenants, users};
 use crate::db::TenantTx;
-use crate::mfa::enforcement;
 use crate::mfa::factors::{self, Enrolment, MfaError, Passed};
 use crate::mfa::pending::{self, Pending, Purpose};
 use crate::mfa::policy::{self, Step};
@@ -120,17 +119,13 @@ async fn finish(
         return Err(LoginError::Expired);
     }
     let (user, replaces) = (found.user, found.replaces_session);
-    let signed_in = signin::start_session(
-        tx,
-        ports.envelope,
-        ports.sessions,
+    let new = NewSession {
         user,
         amr,
         replaces,
-        origin,
-        now,
-    )
-    .await?;
+    };
+    let signed_in =
+        signin::start_session(tx, ports.sessions, &ports.audit(origin, now), &new).await?;
     let resume = resume_url(&found.request);
     Ok(Finished {
         auth,
@@ -163,7 +158,7 @@ pub async fn verify_code(
         Ok(passed) => passed,
         Err(MfaError::WrongCode) => {
             let status = factors::status(&mut tx, found.user).await?;
-            signin::record_failure(&mut tx, ports.envelope, found.user, "otp", origin, now)
+            signin::record_failure(&mut tx, &ports.audit(origin, now), found.user, "otp")
                 .await
                 .map_err(|e| LoginError::Unavailable(e.to_string()))?;
             tx.commit().await?;
@@ -229,7 +224,8 @@ pub async fn verify_passkey(
             // A refused passkey is a failed second step, audited like a wrong code.
             Err(e @ LoginError::Passkey(PasskeyError::Refused(_) | PasskeyError::Unknown)) => {
                 let mut tx = ports.db.tenant(found.tenant).await?;
-                signin::record_failure(&mut tx, ports.envelope, found.user, "passkey", origin, now)
+                let ctx = ports.audit(origin, now);
+                signin::record_failure(&mut tx, &ctx, found.user, "passkey")
                     .await
                     .map_err(|e| LoginError::Unavailable(e.to_string()))?;
                 tx.commit().await?;
@@ -296,7 +292,7 @@ async fn skip_until(
     exempt: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, LoginError> {
-    let rule = enforcement::load(tx).await?;
+    let rule = policy::load(tx).await?;
     let step = policy::step_for(&rule, exempt, false, now);
     let passed = policy::passed_mfa(&found.primary_amr);
     Ok(match policy::with_step_up(step, auth.wants_mfa, passed) {

@@ -4,7 +4,7 @@
 //! codes. Whether the session is fresh enough is the caller's rule ([`crate::login::reauth`]).
 
 use super::factors::{self, Enrolment, MfaError, Status};
-use super::{enforcement, policy};
+use super::policy;
 use crate::audit::{Action, Origin};
 use crate::auth::sessions::ActiveSession;
 use crate::crypto::Envelope;
@@ -69,7 +69,7 @@ pub async fn remove(
     now: DateTime<Utc>,
 ) -> Result<bool, MfaError> {
     let mut tx = db.tenant(me.tenant).await?;
-    let rule = enforcement::load(&mut tx).await?;
+    let rule = policy::load(&mut tx).await?;
     let user = users::get(&mut tx, me.user).await?;
     let passkeys = factors::status(&mut tx, me.user).await?.passkeys;
     if rule.required && !user.mfa_exempt && passkeys == 0 {

@@ -1,9 +1,9 @@
 //! The workspace's MFA rule as admins set it, break-glass exemptions, an admin's reset of a
 //! person's factors, and the check that keeps tokens from sessions that skipped MFA.
 
-use super::policy::{self, Policy};
+use super::policy::{self, load, Policy};
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::Origin;
 use crate::crypto::Envelope;
 use crate::db::models::{mfa as model, users};
 use crate::db::{DbError, TenantTx};
@@ -11,25 +11,6 @@ use crate::error::AppError;
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-
-pub async fn load(tx: &mut TenantTx) -> Result<Policy, DbError> {
-    Ok(model::policy(tx)
-        .await?
-        .map(|r| Policy {
-            required: r.required,
-            grace_period_days: r.grace_period_days,
-            enforced_since: r.enforced_since,
-        })
-        .unwrap_or_default())
-}
-
-/// The workspace's rule, read in its own session.
-pub async fn current(db: &crate::db::Db, tenant: crate::ids::TenantId) -> Result<Policy, DbError> {
-    let mut tx = db.tenant_read(tenant).await?;
-    let policy = load(&mut tx).await?;
-    tx.commit().await?;
-    Ok(policy)
-}
 
 /// [`set_policy`] in a transaction of its own (the admin API).
 pub async fn put_policy(
@@ -95,13 +76,19 @@ pub async fn set_policy(
         },
     )
     .await?;
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action: Action::MfaPolicyChanged,
-        target: "mfa_policy",
-        details: json!({"before": before, "after": after}),
+        origin,
+        now,
     };
-    audit::record(tx, envelope, event, origin, now).await?;
+    ctx.record(
+        tx,
+        Action::MfaPolicyChanged,
+        "mfa_policy",
+        json!({"before": before, "after": after}),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -117,13 +104,19 @@ pub async fn set_exemption(
     if !users::set_mfa_exempt(tx, user, exempt).await? {
         return Err(AppError::NotFound);
     }
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action: Action::MfaExemptionChanged,
-        target: &format!("user:{user}"),
-        details: json!({"exempt": exempt}),
+        origin,
+        now,
     };
-    audit::record(tx, envelope, event, origin, now).await?;
+    ctx.record(
+        tx,
+        Action::MfaExemptionChanged,
+        &format!("user:{user}"),
+        json!({"exempt": exempt}),
+    )
+    .await?;
     Ok(())
 }
 

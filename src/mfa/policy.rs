@@ -1,5 +1,9 @@
-//! The workspace's MFA rule and what it asks of one person at sign-in.
+//! The workspace's MFA rule, read from its store, and what it asks of one person at
+//! sign-in.
 
+use crate::db::models::mfa as model;
+use crate::db::{Db, DbError, TenantTx};
+use crate::ids::TenantId;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -69,6 +73,26 @@ pub fn blocks_tokens(policy: &Policy, exempt: bool, amr: &[String], now: DateTim
 /// A one-time code here (`otp`), or an IdP's second factor the connection trusts (`mfa`).
 pub fn passed_mfa(amr: &[String]) -> bool {
     amr.iter().any(|m| m == "otp" || m == "mfa")
+}
+
+/// The workspace's rule as stored (none stored: not required).
+pub async fn load(tx: &mut TenantTx) -> Result<Policy, DbError> {
+    Ok(model::policy(tx)
+        .await?
+        .map(|r| Policy {
+            required: r.required,
+            grace_period_days: r.grace_period_days,
+            enforced_since: r.enforced_since,
+        })
+        .unwrap_or_default())
+}
+
+/// The workspace's rule, read in its own session.
+pub async fn current(db: &Db, tenant: TenantId) -> Result<Policy, DbError> {
+    let mut tx = db.tenant_read(tenant).await?;
+    let policy = load(&mut tx).await?;
+    tx.commit().await?;
+    Ok(policy)
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub async fn remove(
     ctx: &Context<'_>,
 ) -> Result<(), PasskeyError> {
     let mut tx = parts.db.tenant(me.tenant).await?;
-    let rule = crate::mfa::enforcement::load(&mut tx).await?;
+    let rule = crate::mfa::policy::load(&mut tx).await?;
     let user = users::get(&mut tx, me.user).await?;
     let status = crate::mfa::factors::status(&mut tx, me.user).await?;
     let last = !status.enrolled && status.passkeys <= 1;

@@ -277,7 +277,7 @@ async fn reset_requests_for_known_and_unknown_accounts_take_the_same_time() {
 async fn a_failing_lookup_shows_an_outage_page_not_a_wrong_answer() {
     let r = Site::start(Reached::ByAddress).await;
     let pool = r.db.db();
-    let alpha = identity::auth::signin::tenant_by_slug(&pool, "alpha")
+    let alpha = identity::auth::home_realm::tenant_by_slug(&pool, "alpha")
         .await
         .unwrap()
         .unwrap();

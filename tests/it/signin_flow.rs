@@ -438,7 +438,7 @@ async fn headless_chromium_signs_in_and_lands_on_the_redirect_uri_with_a_code() 
 async fn unknown_and_known_emails_take_the_same_time() {
     let r = rig().await;
     let pool = r.db.db();
-    let tenant = identity::auth::signin::tenant_by_slug(&pool, "alpha")
+    let tenant = identity::auth::home_realm::tenant_by_slug(&pool, "alpha")
         .await
         .unwrap()
         .unwrap();

@@ -1,7 +1,6 @@
 //! `/admin/v1/mfa-policy` and per-user MFA administration: the workspace's rule,
 //! break-glass exemptions, and resetting a person's factors.
 
-use super::users::act;
 use crate::admin::permissions::Deed;
 use crate::admin::principal::Principal;
 use crate::admin::user_actions;
@@ -9,7 +8,7 @@ use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::ids::UserId;
-use crate::mfa::enforcement;
+use crate::mfa::{enforcement, policy};
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
@@ -30,7 +29,7 @@ pub async fn get_policy(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:read")?;
-    let policy = enforcement::current(&state.db, who.tenant).await?;
+    let policy = policy::current(&state.db, who.tenant).await?;
     Ok(HttpResponse::Ok().json(policy_json(&policy)))
 }
 
@@ -80,7 +79,7 @@ pub async fn put_exemption(
 ) -> Result<HttpResponse, AppError> {
     who.require_for(Deed::SetMfaExemption)?;
     let origin = ctx.origin();
-    let act = act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     user_actions::set_mfa_exemption(&act, UserId(*id), body.exempt).await?;
     Ok(HttpResponse::Ok().json(json!({ "id": *id, "mfa_exempt": body.exempt })))
 }
@@ -93,7 +92,7 @@ pub async fn reset(
 ) -> Result<HttpResponse, AppError> {
     who.require_for(Deed::ResetMfa)?;
     let origin = ctx.origin();
-    user_actions::reset_mfa(&act(&state, &who, &origin), UserId(*id)).await?;
+    user_actions::reset_mfa(&state.act(&who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -117,6 +116,6 @@ pub async fn reset_passkeys(
 ) -> Result<HttpResponse, AppError> {
     who.require_for(Deed::ResetPasskeys)?;
     let origin = ctx.origin();
-    user_actions::reset_passkeys(&act(&state, &who, &origin), UserId(*id)).await?;
+    user_actions::reset_passkeys(&state.act(&who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,7 @@ use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::mfa::enforcement;
-use crate::mfa::policy::Policy;
+use crate::mfa::policy::{self, Policy};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -51,7 +51,7 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, "users:read");
-    match enforcement::current(&state.db, who.tenant).await {
+    match policy::current(&state.db, who.tenant).await {
         Ok(policy) => page(StatusCode::OK, &policy, q.saved.is_some(), None),
         Err(e) => super::failed(e.into()),
     }
@@ -60,17 +60,15 @@ pub async fn show(
 pub async fn save(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<RuleForm>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, "settings:write");
-    let required = form.get("required").is_some_and(|v| v == "true");
-    let grace = form
-        .get("grace_period_days")
-        .map(|v| v.trim())
-        .unwrap_or("0");
+    let required = form.required.0;
+    let grace = form.grace_period_days.trim();
+    let grace = if grace.is_empty() { "0" } else { grace };
     let Ok(grace @ 0..=90) = grace.parse::<i32>() else {
-        let current = enforcement::current(&state.db, who.tenant)
+        let current = policy::current(&state.db, who.tenant)
             .await
             .unwrap_or(Policy {
                 required,
@@ -84,14 +82,19 @@ pub async fn save(
             Some("The grace period is a whole number of days from 0 to 90."),
         );
     };
-    let audit = crate::audit::Context {
-        envelope: &state.envelope,
-        actor: &who.actor,
-        origin: &ctx.origin(),
-        now: chrono::Utc::now(),
-    };
+    let origin = ctx.origin();
+    let audit = state.audit(&who.actor, &origin, chrono::Utc::now());
     match enforcement::put_policy(&state.db, who.tenant, &audit, required, grace).await {
         Ok(_) => see_other("/console/security?saved=1"),
         Err(e) => super::failed(e),
     }
+}
+
+/// The MFA rule's form: required or not, and the grace period in days (typed as text, so
+/// a wrong value gets the page's own message rather than a refused form).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RuleForm {
+    required: super::form::Checkbox,
+    grace_period_days: String,
 }
