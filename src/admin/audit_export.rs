@@ -4,7 +4,7 @@
 
 use super::principal::Principal;
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::{self, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::audit as model;
 use crate::db::Db;
@@ -79,16 +79,18 @@ pub async fn export_csv(
             break;
         }
     }
-    let event = Event {
+    let details = json!({
+        "from": from, "to": to, "rows": rows_out, "action_prefix": filter.action_prefix,
+        "actor": filter.actor, "target": filter.target,
+    });
+    let ctx = audit::Context {
+        envelope,
         actor: &who.actor,
-        action: Action::AuditExported,
-        target: "audit_log",
-        details: json!({
-            "from": from, "to": to, "rows": rows_out, "action_prefix": filter.action_prefix,
-            "actor": filter.actor, "target": filter.target,
-        }),
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    ctx.record(&mut tx, Action::AuditExported, "audit_log", details)
+        .await?;
     tx.commit().await?;
     Ok(out)
 }

@@ -2,7 +2,7 @@
 //! transaction, audited on the new tenant's chain.
 
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::{self, Origin};
 use crate::auth::password::{check_policy, PasswordError, PasswordHasher};
 use crate::crypto::Envelope;
 use crate::db::models::{roles, tenants, users};
@@ -159,19 +159,16 @@ pub async fn bootstrap(
     let mut tx = ptx.into_tenant(tenant.id).await?;
     audit::prepare_tenant(&mut tx, envelope).await?;
     let origin = Origin::default();
-    audit::record(
-        &mut tx,
+    let ctx = crate::audit::Context {
         envelope,
-        Event {
-            actor: "cli",
-            action: Action::TenantCreated,
-            target: &format!("tenant:{}", tenant.id),
-            details: json!({"slug": tenant.slug}),
-        },
-        &origin,
+        actor: "cli",
+        origin: &origin,
         now,
-    )
-    .await?;
+    };
+    let target = format!("tenant:{}", tenant.id);
+    let details = json!({"slug": tenant.slug});
+    ctx.record(&mut tx, Action::TenantCreated, &target, details)
+        .await?;
     let mut admin_role = None;
     for (name, description, permissions) in crate::authority::vocabulary::BUILTIN {
         let role = roles::insert(
@@ -204,13 +201,7 @@ pub async fn bootstrap(
         (Action::RoleGranted, json!({"role": "admin"})),
     ] {
         let target = format!("user:{}", admin.id);
-        let event = Event {
-            actor: "cli",
-            action,
-            target: &target,
-            details,
-        };
-        audit::record(&mut tx, envelope, event, &origin, now).await?;
+        ctx.record(&mut tx, action, &target, details).await?;
     }
     tx.commit().await?;
     Ok(Bootstrapped {

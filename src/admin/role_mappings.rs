@@ -6,7 +6,7 @@
 
 use super::principal::Principal;
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::Origin;
 use crate::authority::mapping_engine as engine;
 use crate::crypto::Envelope;
 use crate::db::models::{role_mappings as model, roles};
@@ -53,13 +53,19 @@ pub async fn create(
         role.to_string(),
         now,
     );
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor: &who.actor,
-        action: Action::RoleMappingCreated,
-        target: &format!("role_mapping:{id}"),
-        details: serde_json::to_value(&rule).unwrap_or_default(),
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    ctx.record(
+        &mut tx,
+        Action::RoleMappingCreated,
+        &format!("role_mapping:{id}"),
+        serde_json::to_value(&rule).unwrap_or_default(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(rule)
 }
@@ -109,13 +115,19 @@ pub async fn delete(
     if !model::delete(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor: &who.actor,
-        action: Action::RoleMappingDeleted,
-        target: &format!("role_mapping:{id}"),
-        details: json!({}),
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    ctx.record(
+        &mut tx,
+        Action::RoleMappingDeleted,
+        &format!("role_mapping:{id}"),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

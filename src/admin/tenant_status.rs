@@ -5,7 +5,7 @@
 //! that had not expired meanwhile.
 
 use crate::audit::Action;
-use crate::audit::{self, AuditError, Event, Origin};
+use crate::audit::{AuditError, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::tenants;
 use crate::db::Db;
@@ -30,13 +30,19 @@ pub async fn set(
         ("suspended", Action::TenantSuspended)
     };
     tenants::set_status(&mut tx, status).await?;
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action,
-        target: &format!("tenant:{tenant}"),
-        details: json!({ "status": status }),
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    ctx.record(
+        &mut tx,
+        action,
+        &format!("tenant:{tenant}"),
+        json!({ "status": status }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

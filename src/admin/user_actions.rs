@@ -6,8 +6,7 @@
 use super::principal::Principal;
 use super::users::{grantable_roles, view, UserView};
 use crate::audit::Action;
-use crate::audit::{self, Event};
-use crate::auth::cutoff::{self, Cause};
+use crate::auth::cutoff;
 use crate::db::models::{roles, scim_store, users};
 use crate::db::{Db, TenantTx};
 use crate::error::AppError;
@@ -34,23 +33,9 @@ impl Act<'_> {
         id: UserId,
         details: serde_json::Value,
     ) -> Result<(), AppError> {
-        let event = Event {
-            actor: &self.who.actor,
-            action,
-            target: &format!("user:{id}"),
-            details,
-        };
-        audit::record(tx, self.envelope, event, self.origin, self.now).await?;
+        let target = format!("user:{id}");
+        self.context().record(tx, action, &target, details).await?;
         Ok(())
-    }
-
-    fn cause<'c>(&'c self, reason: &'c str) -> Cause<'c> {
-        Cause {
-            actor: &self.who.actor,
-            reason,
-            origin: self.origin,
-            now: self.now,
-        }
     }
 }
 
@@ -84,7 +69,7 @@ pub async fn disable(act: &Act<'_>, id: UserId) -> Result<UserView, AppError> {
     let (mut tx, _) = act.over(id).await?;
     not_last_admin(&mut tx, id).await?;
     users::set_status(&mut tx, id, "disabled").await?;
-    cutoff::deprovision(&mut tx, act.envelope, id, &act.cause("user_disabled")).await?;
+    cutoff::deprovision(&mut tx, &act.context(), id, "user_disabled").await?;
     finish(act, tx, Action::UserDisabled, id, json!({})).await
 }
 
@@ -140,8 +125,7 @@ pub async fn update_profile(
     let email = change.email.map(str::trim).unwrap_or(&before.email);
     let name = change.display_name.or(before.display_name.as_deref());
     users::set_profile(&mut tx, id, email, name, act.now).await?;
-    let cause = act.cause("email_changed");
-    cutoff::email_changed(&mut tx, act.envelope, id, &before.email, email, &cause).await?;
+    cutoff::email_changed(&mut tx, &act.context(), id, (&before.email, email)).await?;
     let details = json!({"email_changed": email != before.email});
     finish(act, tx, Action::UserUpdated, id, details).await
 }
@@ -150,7 +134,7 @@ pub async fn update_profile(
 pub async fn delete(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
     let (mut tx, _) = act.over(id).await?;
     not_last_admin(&mut tx, id).await?;
-    cutoff::deprovision(&mut tx, act.envelope, id, &act.cause("deleted")).await?;
+    cutoff::deprovision(&mut tx, &act.context(), id, "deleted").await?;
     scim_store::remove_from_all_groups(&mut tx, id.0, act.now).await?;
     scim_store::delete_user(&mut tx, id.0).await?;
     act.audit(&mut tx, Action::UserDeleted, id, json!({}))

@@ -50,7 +50,13 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The same circumstances, acted by `actor` (a person once known, `anonymous` for an
+    /// unauthenticated browser).
+    pub fn by(self, actor: &'a str) -> Context<'a> {
+        Context { actor, ..self }
+    }
+
     /// Records `action` on `target` by this context's actor, in `tx`: the entry commits or
     /// rolls back with the change it describes.
     pub async fn record(
@@ -92,7 +98,8 @@ impl From<AuditError> for crate::error::AppError {
 /// Adds `event` to the audit log of the transaction's tenant, committed with the action
 /// (or at once in a read session). The chainer appends it to the tenant's hash chain
 /// moments later (see [`chainer`]); exports and `audit verify` chain what waits first.
-pub async fn record(
+/// Private: a change records through its [`Context`], the one audited write.
+async fn record(
     tx: &mut TenantTx,
     envelope: &Envelope,
     event: Event<'_>,

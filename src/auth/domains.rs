@@ -3,7 +3,7 @@
 //! domain), because a claim routes every address of the domain to that workspace.
 
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::Origin;
 use crate::crypto::Envelope;
 use crate::db::models::domains;
 use crate::db::{Db, DbError};
@@ -79,13 +79,19 @@ pub async fn claim(
             "the domain is claimed by another workspace",
         ));
     }
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action: Action::DomainClaimed,
-        target: &format!("domain:{domain}"),
-        details: json!({}),
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    ctx.record(
+        &mut tx,
+        Action::DomainClaimed,
+        &format!("domain:{domain}"),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(domain)
 }
@@ -104,13 +110,19 @@ pub async fn release(
     if !domains::release(&mut tx, &domain).await? {
         return Err(AppError::NotFound);
     }
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action: Action::DomainReleased,
-        target: &format!("domain:{domain}"),
-        details: json!({}),
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    ctx.record(
+        &mut tx,
+        Action::DomainReleased,
+        &format!("domain:{domain}"),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

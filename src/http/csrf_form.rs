@@ -1,7 +1,9 @@
 //! The one CSRF check of the HTML forms: an extractor that reads a form-encoded body (each
 //! field at most once) and accepts it only when its `csrf` field matches the CSRF cookie
 //! (double submit, compared in constant time). A handler that takes a [`CsrfForm`] cannot
-//! skip the check; one that fails it never runs.
+//! skip the check; one that fails it never runs. `CsrfForm<T>` parses the body into the
+//! handler's typed input `T` (a form that does not fit is refused as malformed); the
+//! default, a map of fields, serves the sign-in pages that carry an authorization request.
 
 use super::browser::{csrf_ok, parse_unique};
 use super::pages;
@@ -9,10 +11,11 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
-/// A posted form whose CSRF field matched its cookie.
-pub struct CsrfForm(pub HashMap<String, String>);
+/// A posted form whose CSRF field matched its cookie, parsed into `T`.
+pub struct CsrfForm<T = HashMap<String, String>>(pub T);
 
 /// Why a form was not accepted.
 #[derive(Debug)]
@@ -68,7 +71,7 @@ pub fn check(req: &HttpRequest, body: &[u8]) -> Result<HashMap<String, String>, 
     Ok(form)
 }
 
-impl FromRequest for CsrfForm {
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = FormRefused;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
@@ -77,7 +80,9 @@ impl FromRequest for CsrfForm {
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
             let body = body.await.map_err(FormRefused::Body)?;
-            check(&req, &body).map(CsrfForm)
+            check(&req, &body)?;
+            let typed = serde_urlencoded::from_bytes(&body).map_err(|_| FormRefused::Malformed)?;
+            Ok(CsrfForm(typed))
         })
     }
 }

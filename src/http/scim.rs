@@ -212,7 +212,6 @@ async fn do_get(req: &HttpRequest, state: &AppState, id: &str, res: Res) -> Answ
 }
 
 /// A write in one tenant transaction; `id` is None for a create.
-#[allow(clippy::too_many_arguments)]
 async fn do_write(
     req: &HttpRequest,
     ctx: &RequestContext,
@@ -257,8 +256,8 @@ async fn do_write(
             resource,
             id,
         };
-        let (db, env) = (&state.db, &state.envelope);
-        refusals::record(db, env, &client, &attempt, refused, &origin, written.now).await;
+        let ctx = state.audit("anonymous", &origin, written.now);
+        refusals::record(&state.db, &ctx, &client, &attempt, refused).await;
     }
     Ok(match outcome? {
         None => HttpResponse::NoContent().finish(),

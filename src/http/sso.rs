@@ -160,19 +160,16 @@ pub async fn saml_acs(
         );
     };
     let browser = req.cookie(SSO_COOKIE).map(|c| c.value().to_string());
-    let done = flow::finish_saml(
-        &state.db,
-        &state.envelope,
-        &state.saml_checks,
-        &state.settings.server.public_url,
-        (TenantId(tenant), id),
-        relay,
+    let answer = flow::SamlAnswer {
+        place: (TenantId(tenant), id),
+        relay_state: relay,
         response,
-        browser.as_deref(),
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await;
+        browser: browser.as_deref(),
+    };
+    let origin = ctx.origin();
+    let audit = state.audit("anonymous", &origin, Utc::now());
+    let url = &state.settings.server.public_url;
+    let done = flow::finish_saml(&state.db, &audit, &state.saml_checks, url, &answer).await;
     match done {
         Ok(done) => resume(&state, done, &ctx).await,
         Err(e) => problem_page(&e),
@@ -204,19 +201,16 @@ pub async fn oidc_callback(
         );
     };
     let browser = req.cookie(SSO_COOKIE).map(|c| c.value().to_string());
-    let done = flow::finish_oidc(
-        &state.db,
-        &state.envelope,
-        &state.idp_http,
-        &state.settings.server.public_url,
-        st,
+    let answer = flow::OidcAnswer {
+        state: st,
         code,
-        q.get("iss").map(String::as_str),
-        browser.as_deref(),
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await;
+        iss: q.get("iss").map(String::as_str),
+        browser: browser.as_deref(),
+    };
+    let origin = ctx.origin();
+    let audit = state.audit("anonymous", &origin, Utc::now());
+    let url = &state.settings.server.public_url;
+    let done = flow::finish_oidc(&state.db, &audit, &state.idp_http, url, &answer).await;
     match done {
         Ok(done) => resume(&state, done, &ctx).await,
         Err(e) => problem_page(&e),

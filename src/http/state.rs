@@ -39,4 +39,35 @@ impl AppState {
             tokens: &self.settings.tokens,
         }
     }
+
+    /// One admin action by `who`, now.
+    pub fn act<'a>(
+        &'a self,
+        who: &'a crate::admin::principal::Principal,
+        origin: &'a crate::audit::Origin,
+    ) -> crate::admin::act::Act<'a> {
+        crate::admin::act::Act {
+            db: &self.db,
+            envelope: &self.envelope,
+            who,
+            origin,
+            now: chrono::Utc::now(),
+        }
+    }
+
+    /// The circumstances of one audited write by `actor` (`anonymous` for a browser not
+    /// signed in), sealed with this instance's keyring.
+    pub fn audit<'a>(
+        &'a self,
+        actor: &'a str,
+        origin: &'a crate::audit::Origin,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::audit::Context<'a> {
+        crate::audit::Context {
+            envelope: &self.envelope,
+            actor,
+            origin,
+            now,
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::{recovery, totp};
 use crate::audit::Action;
-use crate::audit::{self, AuditError, Event, Origin};
+use crate::audit::{AuditError, Origin};
 use crate::config::RateLimitSettings;
 use crate::crypto::{Envelope, SecretContext};
 use crate::db::models::mfa as model;
@@ -332,12 +332,12 @@ async fn record(
     now: DateTime<Utc>,
 ) -> Result<(), AuditError> {
     let who = format!("user:{user}");
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor: &who,
-        action,
-        target: &who,
-        details,
+        origin,
+        now,
     };
-    audit::record(tx, envelope, event, origin, now).await?;
+    ctx.record(tx, action, &who, details).await?;
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! application; withdrawing it ends the application's refresh tokens for that person.
 
 use super::clients::Client;
-use crate::audit::{self, Action, AuditError, Context, Event, Origin};
+use crate::audit::{Action, AuditError, Context, Origin};
 use crate::auth::sessions::ActiveSession;
 use crate::crypto::Envelope;
 use crate::db::models::consents as model;
@@ -64,13 +64,8 @@ async fn record(
         origin,
         now,
     };
-    let event = Event {
-        actor: ctx.actor,
-        action,
-        target: &format!("client:{client_id}"),
-        details,
-    };
-    audit::record(tx, envelope, event, ctx.origin, ctx.now).await?;
+    let target = format!("client:{client_id}");
+    ctx.record(tx, action, &target, details).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 use super::error::ScimError;
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::Origin;
 use crate::crypto::{tenant_token, Envelope};
 use crate::db::models::scim_tokens as model;
 use crate::db::TenantTx;
@@ -55,13 +55,19 @@ pub async fn create(
     let value = tenant_token::mint(PREFIX, tx.tenant());
     let id = Uuid::new_v4();
     model::insert(tx, id, name, &tenant_token::hash(&value), actor, now).await?;
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action: Action::ScimTokenCreated,
-        target: &format!("scim_token:{id}"),
-        details: json!({ "name": name }),
+        origin,
+        now,
     };
-    audit::record(tx, envelope, event, origin, now).await?;
+    ctx.record(
+        tx,
+        Action::ScimTokenCreated,
+        &format!("scim_token:{id}"),
+        json!({ "name": name }),
+    )
+    .await?;
     let row = model::TokenRow {
         id,
         name: name.to_string(),
@@ -84,13 +90,19 @@ pub async fn revoke(
     if !model::revoke(tx, id, now).await? {
         return Err(AppError::NotFound);
     }
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action: Action::ScimTokenRevoked,
-        target: &format!("scim_token:{id}"),
-        details: json!({}),
+        origin,
+        now,
     };
-    audit::record(tx, envelope, event, origin, now).await?;
+    ctx.record(
+        tx,
+        Action::ScimTokenRevoked,
+        &format!("scim_token:{id}"),
+        json!({}),
+    )
+    .await?;
     Ok(())
 }
 

@@ -8,7 +8,6 @@ use super::query;
 use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
 use super::schema::{Kind, GROUP};
 use crate::audit::Action;
-use crate::audit::{self, Event};
 use crate::db::models::scim_store::{self as store, GroupRow, GroupWrite};
 use crate::db::TenantTx;
 use serde_json::{json, Map, Value};
@@ -132,13 +131,11 @@ async fn record(
     id: Uuid,
     details: Value,
 ) -> Result<(), ScimError> {
-    let event = Event {
-        actor: &ctx.client.actor(),
-        action,
-        target: &format!("group:{id}"),
-        details,
-    };
-    audit::record(tx, ctx.envelope, event, ctx.origin, ctx.now).await?;
+    let actor = ctx.client.actor();
+    let target = format!("group:{id}");
+    ctx.audit(&actor)
+        .record(tx, action, &target, details)
+        .await?;
     Ok(())
 }
 

@@ -5,11 +5,9 @@
 
 use super::bearer_tokens::ScimClient;
 use super::error::ScimError;
-use crate::audit::{self, Action, Event, Origin};
-use crate::crypto::Envelope;
+use crate::audit::{Action, Context};
 use crate::db::Db;
 use actix_web::ResponseError;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -24,12 +22,10 @@ pub struct Attempt<'a> {
 /// it failing (a log line says so).
 pub async fn record(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     client: &ScimClient,
     attempt: &Attempt<'_>,
     refused: &ScimError,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) {
     if matches!(
         refused,
@@ -41,19 +37,16 @@ pub async fn record(
         Some(id) => format!("scim:{}/{id}", attempt.resource),
         None => format!("scim:{}", attempt.resource),
     };
-    let event = Event {
-        actor: &client.actor(),
-        action: Action::ScimRequestRefused,
-        target: &target,
-        details: json!({
-            "method": attempt.method,
-            "status": refused.status_code().as_u16(),
-            "scim_type": refused.scim_type(),
-        }),
-    };
+    let details = json!({
+        "method": attempt.method,
+        "status": refused.status_code().as_u16(),
+        "scim_type": refused.scim_type(),
+    });
+    let actor = client.actor();
     let recorded = async {
         let mut tx = db.tenant(client.tenant).await.ok()?;
-        audit::record(&mut tx, envelope, event, origin, now)
+        ctx.by(&actor)
+            .record(&mut tx, Action::ScimRequestRefused, &target, details)
             .await
             .ok()?;
         tx.commit().await.ok()

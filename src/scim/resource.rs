@@ -21,6 +21,18 @@ pub struct WriteCtx<'a> {
     pub now: DateTime<Utc>,
 }
 
+impl WriteCtx<'_> {
+    /// This write's audit context, acted by `actor` (the SCIM token's).
+    pub fn audit<'b>(&'b self, actor: &'b str) -> crate::audit::Context<'b> {
+        crate::audit::Context {
+            envelope: self.envelope,
+            actor,
+            origin: self.origin,
+            now: self.now,
+        }
+    }
+}
+
 /// Page size when the client gives none, and the most one page may hold.
 pub const DEFAULT_COUNT: i64 = 100;
 pub const MAX_COUNT: i64 = 1000;

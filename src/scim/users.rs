@@ -11,7 +11,6 @@ use super::query;
 use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
 use super::schema::{Kind, ENTERPRISE_USER, USER};
 use crate::audit::Action;
-use crate::audit::{self, Event};
 use crate::auth::cutoff;
 use crate::db::models::scim_store::{self as store, UserRow, UserWrite};
 use crate::db::TenantTx;
@@ -168,13 +167,11 @@ async fn record(
     id: Uuid,
     details: Value,
 ) -> Result<(), ScimError> {
-    let event = Event {
-        actor: &ctx.client.actor(),
-        action,
-        target: &format!("user:{id}"),
-        details,
-    };
-    audit::record(tx, ctx.envelope, event, ctx.origin, ctx.now).await?;
+    let actor = ctx.client.actor();
+    let target = format!("user:{id}");
+    ctx.audit(&actor)
+        .record(tx, action, &target, details)
+        .await?;
     Ok(())
 }
 
@@ -186,13 +183,7 @@ async fn deprovision(
     reason: &str,
 ) -> Result<(), ScimError> {
     let actor = ctx.client.actor();
-    let cause = cutoff::Cause {
-        actor: &actor,
-        reason,
-        origin: ctx.origin,
-        now: ctx.now,
-    };
-    cutoff::deprovision(tx, ctx.envelope, UserId(id), &cause).await?;
+    cutoff::deprovision(tx, &ctx.audit(&actor), UserId(id), reason).await?;
     Ok(())
 }
 
@@ -260,21 +251,9 @@ async fn update(
     let was_active = before.status == "active";
     let write = write_of(&w, was_active);
     store::update_user(tx, before.id, &write, ctx.now).await?;
-    let cause = cutoff::Cause {
-        actor: &ctx.client.actor(),
-        reason: "email_changed",
-        origin: ctx.origin,
-        now: ctx.now,
-    };
-    cutoff::email_changed(
-        tx,
-        ctx.envelope,
-        UserId(before.id),
-        &before.email,
-        &w.email,
-        &cause,
-    )
-    .await?;
+    let actor = ctx.client.actor();
+    let emails = (before.email.as_str(), w.email.as_str());
+    cutoff::email_changed(tx, &ctx.audit(&actor), UserId(before.id), emails).await?;
     let deactivated = was_active && !write.active;
     if deactivated {
         deprovision(tx, ctx, before.id, "deprovisioned").await?;

@@ -7,10 +7,10 @@
 
 use super::connections::{self, Connection};
 use super::{jit, ExternalIdentity, SsoError};
-use crate::admin::principal::Principal;
-use crate::audit::{self, Action, Event, Origin};
+use crate::admin::act::Act;
+use crate::audit::{Action, Context};
 use crate::authority::mapping_engine as engine;
-use crate::crypto::{tenant_token, Envelope};
+use crate::crypto::tenant_token;
 use crate::db::models::{roles, sso_tests as model};
 use crate::db::Db;
 use crate::error::AppError;
@@ -35,14 +35,11 @@ pub struct Created {
 
 /// Creates a test of connection `connection` by `who`; its one-time start link.
 pub async fn create(
-    db: &Db,
-    envelope: &Envelope,
+    act: &Act<'_>,
     public_url: &str,
-    who: &Principal,
     connection: Uuid,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<Created, AppError> {
+    let (db, who, now) = (act.db, act.who, act.now);
     let mut tx = db.tenant(who.tenant).await?;
     connections::load(&mut tx, connection)
         .await
@@ -62,13 +59,11 @@ pub async fn create(
         expires_at,
     };
     model::insert(&mut tx, &new).await?;
-    let event = Event {
-        actor: &who.actor,
-        action: Action::SsoConnectionTestStarted,
-        target: &format!("sso_connection:{connection}"),
-        details: json!({ "test": id }),
-    };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    let target = format!("sso_connection:{connection}");
+    let details = json!({ "test": id });
+    act.context()
+        .record(&mut tx, Action::SsoConnectionTestStarted, &target, details)
+        .await?;
     tx.commit().await?;
     let base = public_url.trim_end_matches('/');
     Ok(Created {
@@ -160,11 +155,9 @@ async fn roles_after(
 /// hold, in a transaction rolled back whatever happens.
 async fn rehearse(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     conn: &Connection,
     ident: &ExternalIdentity,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<Value, SsoError> {
     let mut tx = db.tenant(conn.tenant).await?;
     let rules = crate::authority::mapping_rules::rules(&mut tx).await?;
@@ -173,7 +166,7 @@ async fn rehearse(
         attributes: ident.attributes.clone(),
     };
     let matches = engine::evaluate(&rules, &claims);
-    let provisioned = jit::provision(&mut tx, envelope, conn, ident, origin, now).await;
+    let provisioned = jit::provision(&mut tx, ctx, conn, ident).await;
     let outcome = match provisioned {
         Ok((user, action)) => {
             let (roles, withheld) = roles_after(&mut tx, conn, user.id, &matches).await?;
@@ -198,31 +191,27 @@ async fn rehearse(
 /// Records the outcome of test `test` (a verified identity or the reason it was refused).
 pub async fn record(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     (tenant, test): (TenantId, Uuid),
     verified: Result<(&Connection, &ExternalIdentity), &SsoError>,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(), SsoError> {
     let (outcome, connection) = match verified {
         Ok((conn, ident)) => {
-            let mut o = rehearse(db, envelope, conn, ident, origin, now).await?;
+            let mut o = rehearse(db, ctx, conn, ident).await?;
             o["identity"] = identity_json(ident);
             (o, Some(conn.id))
         }
         Err(e) => (json!({ "status": "refused", "reason": refusal(e) }), None),
     };
     let mut tx = db.tenant(tenant).await?;
-    model::finish(&mut tx, test, &outcome, now).await?;
-    let event = Event {
-        actor: "anonymous",
-        action: Action::SsoConnectionTested,
-        target: &connection.map_or(format!("sso_test:{test}"), |c| {
-            format!("sso_connection:{c}")
-        }),
-        details: json!({ "test": test, "status": outcome["status"], "reason": outcome.get("reason") }),
-    };
-    audit::record(&mut tx, envelope, event, origin, now)
+    model::finish(&mut tx, test, &outcome, ctx.now).await?;
+    let target = connection.map_or(format!("sso_test:{test}"), |c| {
+        format!("sso_connection:{c}")
+    });
+    let details =
+        json!({ "test": test, "status": outcome["status"], "reason": outcome.get("reason") });
+    ctx.by("anonymous")
+        .record(&mut tx, Action::SsoConnectionTested, &target, details)
         .await
         .map_err(|_| SsoError::Unavailable)?;
     tx.commit().await?;

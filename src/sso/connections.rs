@@ -6,16 +6,15 @@
 pub use super::connection_input::ConnectionInput;
 use super::connection_input::{bad, checked_domains, saml_metadata, settings_of};
 use super::connection_reach::{check_power, require_delete_reach};
-pub use super::connection_view::{get, list, view};
+pub use super::connection_view::{get, list, view, ConnectionView};
 use super::outbound::Outbound;
 pub use super::settings::{urls, Urls};
 use super::{sp_keys, SsoError};
-use crate::admin::principal::Principal;
+use crate::admin::act::Act;
 use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
 use crate::crypto::{Envelope, SecretContext};
 use crate::db::models::sso_connections::{self as model, ConnectionRow, DomainRow};
-use crate::db::{Db, TenantTx};
+use crate::db::TenantTx;
 use crate::error::AppError;
 use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
@@ -197,14 +196,11 @@ fn stored_metadata(settings: &serde_json::Value) -> Option<(String, Option<Strin
 
 /// Creates a connection (and, for SAML, its SP key pair). 400 for invalid input.
 pub async fn create(
-    db: &Db,
-    envelope: &Envelope,
+    act: &Act<'_>,
     site: &Site<'_>,
-    who: &Principal,
     input: &ConnectionInput,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<serde_json::Value, AppError> {
+) -> Result<ConnectionView, AppError> {
+    let (db, envelope, who, now) = (act.db, act.envelope, act.who, act.now);
     let mfa = input.idp_mfa_accepted.unwrap_or(false);
     check_power(db, who, input, mfa).await?;
     let metadata = saml_metadata(input, site.net).await?;
@@ -258,13 +254,11 @@ pub async fn create(
         keys.as_ref().map(|k| &k.0[..]),
     )
     .await?;
-    let event = Event {
-        actor: &who.actor,
-        action: Action::SsoConnectionCreated,
-        target: &format!("sso_connection:{id}"),
-        details: audit_details(input, &doms, mfa),
-    };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    let target = format!("sso_connection:{id}");
+    let details = audit_details(input, &doms, mfa);
+    let ctx = act.context();
+    ctx.record(&mut tx, Action::SsoConnectionCreated, &target, details)
+        .await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let out = view(&mut tx, row, site.public_url).await?;
     tx.commit().await?;
@@ -294,17 +288,13 @@ async fn write_secrets(
 
 /// Replaces a connection's configuration; the kind cannot change, and the SAML SP key
 /// pair and an unrepeated OIDC client secret are kept.
-#[allow(clippy::too_many_arguments)]
 pub async fn replace(
-    db: &Db,
-    envelope: &Envelope,
+    act: &Act<'_>,
     site: &Site<'_>,
-    who: &Principal,
     id: Uuid,
     input: &ConnectionInput,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<serde_json::Value, AppError> {
+) -> Result<ConnectionView, AppError> {
+    let (db, envelope, who, now) = (act.db, act.envelope, act.who, act.now);
     let stored_mfa = {
         let mut tx = db.tenant_read(who.tenant).await?;
         let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
@@ -355,44 +345,30 @@ pub async fn replace(
     if idp_changed {
         crate::db::models::sso_flow::forget_identities(&mut tx, id).await?;
     }
-    let event = Event {
-        actor: &who.actor,
-        action: Action::SsoConnectionUpdated,
-        target: &format!("sso_connection:{id}"),
-        details: {
-            let mut d = audit_details(input, &doms, mfa);
-            d["idp_changed"] = json!(idp_changed);
-            d["changed"] = json!(changed);
-            d
-        },
-    };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    let mut details = audit_details(input, &doms, mfa);
+    details["idp_changed"] = json!(idp_changed);
+    details["changed"] = json!(changed);
+    let target = format!("sso_connection:{id}");
+    let ctx = act.context();
+    ctx.record(&mut tx, Action::SsoConnectionUpdated, &target, details)
+        .await?;
     let row = model::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let out = view(&mut tx, row, site.public_url).await?;
     tx.commit().await?;
     Ok(out)
 }
 
-pub async fn delete(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: Uuid,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
+pub async fn delete(act: &Act<'_>, id: Uuid) -> Result<(), AppError> {
+    let who = act.who;
+    let mut tx = act.db.tenant(who.tenant).await?;
     require_delete_reach(&mut tx, who, id).await?;
     if !model::delete(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
-    let event = Event {
-        actor: &who.actor,
-        action: Action::SsoConnectionDeleted,
-        target: &format!("sso_connection:{id}"),
-        details: json!({}),
-    };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    let target = format!("sso_connection:{id}");
+    let ctx = act.context();
+    ctx.record(&mut tx, Action::SsoConnectionDeleted, &target, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

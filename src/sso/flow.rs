@@ -7,9 +7,8 @@
 use super::connections::{self, Kind, OIDC_CLIENT_SECRET, SAML_SP_KEY};
 use super::outbound::Outbound;
 use super::{connection_test, jit, oidc_rp, saml, sp_keys, SsoError};
-use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
-use crate::crypto::{random, tenant_token, Envelope};
+use crate::audit::{Action, Context};
+use crate::crypto::{random, tenant_token};
 use crate::db::models::sso_flow::{self as model, RequestRow};
 use crate::db::models::users::User;
 use crate::db::Db;
@@ -135,29 +134,23 @@ async fn take(
 
 async fn audit_failure(
     db: &Db,
-    envelope: &Envelope,
-    tenant: TenantId,
-    connection: Uuid,
+    ctx: &Context<'_>,
+    (tenant, connection): (TenantId, Uuid),
     e: &SsoError,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) {
     let reason = match e {
         SsoError::Rejected(r) => (*r).to_string(),
         other => other.to_string(),
     };
     tracing::info!(%connection, reason = %reason, "SSO sign-in refused");
-    let event = Event {
-        actor: "anonymous",
-        action: Action::SsoSigninFailed,
-        target: &format!("sso_connection:{connection}"),
-        details: json!({ "reason": reason }),
-    };
+    let target = format!("sso_connection:{connection}");
+    let details = json!({ "reason": reason });
     // The person gets the refusal page whether or not this is recorded; a lost entry is
     // logged and counted, never silent.
     let recorded = async {
         let mut tx = db.tenant(tenant).await.ok()?;
-        audit::record(&mut tx, envelope, event, origin, now)
+        ctx.by("anonymous")
+            .record(&mut tx, Action::SsoSigninFailed, &target, details)
             .await
             .ok()?;
         tx.commit().await.ok()
@@ -175,11 +168,9 @@ fn request_map(v: serde_json::Value) -> HashMap<String, String> {
 /// Provisions the person in one transaction with the replay mark (SAML).
 async fn provision(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     tenant: TenantId,
     v: &Verified,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<User, SsoError> {
     let mut tx = db.tenant(tenant).await?;
     if let Some((id, until)) = &v.seen {
@@ -187,7 +178,7 @@ async fn provision(
             return Err(SsoError::Rejected("the assertion was already used"));
         }
     }
-    let (user, _) = jit::provision(&mut tx, envelope, &v.conn, &v.ident, origin, now).await?;
+    let (user, _) = jit::provision(&mut tx, ctx, &v.conn, &v.ident).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -196,16 +187,14 @@ async fn provision(
 /// the person, or audits why not.
 async fn conclude(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     (tenant, row): (TenantId, RequestRow),
     verified: Result<Verified, SsoError>,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<Done, SsoError> {
     let connection = row.connection_id;
     if let Some(test) = connection_test::test_of(&row.request) {
         let checked = verified.as_ref().map(|v| (&v.conn, &v.ident));
-        connection_test::record(db, envelope, (tenant, test), checked, origin, now).await?;
+        connection_test::record(db, ctx, (tenant, test), checked).await?;
         return Ok(Done::Tested {
             tenant,
             connection,
@@ -213,7 +202,7 @@ async fn conclude(
         });
     }
     let result = match verified {
-        Ok(v) => provision(db, envelope, tenant, &v, origin, now)
+        Ok(v) => provision(db, ctx, tenant, &v)
             .await
             .map(|user| (user, v.ident.amr(v.conn.idp_mfa_accepted))),
         Err(e) => Err(e),
@@ -226,27 +215,43 @@ async fn conclude(
             request: request_map(row.request),
         })),
         Err(e) => {
-            audit_failure(db, envelope, tenant, connection, &e, origin, now).await;
+            audit_failure(db, ctx, (tenant, connection), &e).await;
             Err(e)
         }
     }
 }
 
-/// The ACS: a `SAMLResponse` posted for connection `connection_id` with `relay_state`.
-#[allow(clippy::too_many_arguments)]
+/// What a SAML IdP posted to the ACS of `place` (workspace, connection), through the
+/// browser holding the binding cookie `browser`.
+pub struct SamlAnswer<'a> {
+    pub place: (TenantId, Uuid),
+    pub relay_state: &'a str,
+    pub response: &'a str,
+    pub browser: Option<&'a str>,
+}
+
+/// What an OIDC provider sent to the redirect URI, through the browser.
+#[derive(Clone, Copy)]
+pub struct OidcAnswer<'a> {
+    pub state: &'a str,
+    pub code: &'a str,
+    /// RFC 9207's `iss`, when the provider names itself.
+    pub iss: Option<&'a str>,
+    pub browser: Option<&'a str>,
+}
+
+/// The ACS: a `SAMLResponse`, checked off the async workers (at most `checks` at once).
 pub async fn finish_saml(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     checks: &Arc<Semaphore>,
     public_url: &str,
-    (path_tenant, connection_id): (TenantId, Uuid),
-    relay_state: &str,
-    saml_response: &str,
-    browser: Option<&str>,
-    origin: &Origin,
-    now: DateTime<Utc>,
+    answer: &SamlAnswer<'_>,
 ) -> Result<Done, SsoError> {
-    let (tenant, row) = take(db, relay_state, browser, now).await?;
+    let (envelope, now) = (ctx.envelope, ctx.now);
+    let (path_tenant, connection_id) = answer.place;
+    let (relay_state, saml_response) = (answer.relay_state, answer.response);
+    let (tenant, row) = take(db, relay_state, answer.browser, now).await?;
     if row.connection_id != connection_id || tenant != path_tenant {
         return Err(SsoError::Expired);
     }
@@ -283,23 +288,24 @@ pub async fn finish_saml(
         })
     }
     .await;
-    conclude(db, envelope, (tenant, row), verified, origin, now).await
+    conclude(db, ctx, (tenant, row), verified).await
 }
 
 /// The OIDC redirect URI: `code` and `state` from the provider.
-#[allow(clippy::too_many_arguments)]
 pub async fn finish_oidc(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     net: &Outbound,
     public_url: &str,
-    state: &str,
-    code: &str,
-    iss: Option<&str>,
-    browser: Option<&str>,
-    origin: &Origin,
-    now: DateTime<Utc>,
+    answer: &OidcAnswer<'_>,
 ) -> Result<Done, SsoError> {
+    let (envelope, now) = (ctx.envelope, ctx.now);
+    let OidcAnswer {
+        state,
+        code,
+        iss,
+        browser,
+    } = *answer;
     let (tenant, row) = take(db, state, browser, now).await?;
     let verifier = browser.unwrap_or_default().to_string();
     let testing = connection_test::test_of(&row.request).is_some();
@@ -329,5 +335,5 @@ pub async fn finish_oidc(
         })
     }
     .await;
-    conclude(db, envelope, (tenant, row), verified, origin, now).await
+    conclude(db, ctx, (tenant, row), verified).await
 }

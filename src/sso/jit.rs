@@ -8,16 +8,13 @@
 
 use super::connections::Connection;
 use super::{ExternalIdentity, SsoError};
-use crate::audit::Action;
-use crate::audit::{self, Event, Origin};
+use crate::audit::{Action, Context};
 use crate::auth::domains;
-use crate::crypto::Envelope;
 use crate::db::models::sso_connections as conns;
 use crate::db::models::sso_flow;
 use crate::db::models::users::{self, NewUser, User};
 use crate::db::TenantTx;
 use crate::ids::UserId;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
 fn display_name(ident: &ExternalIdentity) -> Option<String> {
@@ -41,12 +38,11 @@ async fn may_rename(tx: &mut TenantTx, conn: &Connection, user: UserId) -> Resul
 /// The user this sign-in is for, created or refreshed, and how (the audited action).
 pub async fn provision(
     tx: &mut TenantTx,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     conn: &Connection,
     ident: &ExternalIdentity,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(User, Action), SsoError> {
+    let now = ctx.now;
     let email = ident
         .email
         .as_deref()
@@ -86,22 +82,10 @@ pub async fn provision(
             if new_email != user.email || new_name != user.display_name.as_deref() {
                 users::set_profile(tx, user.id, new_email, new_name, now).await?;
                 let actor = format!("sso_connection:{}", conn.id);
-                let cause = crate::auth::cutoff::Cause {
-                    actor: &actor,
-                    reason: "email_changed",
-                    origin,
-                    now,
-                };
-                crate::auth::cutoff::email_changed(
-                    tx,
-                    envelope,
-                    user.id,
-                    &user.email,
-                    new_email,
-                    &cause,
-                )
-                .await
-                .map_err(|_| SsoError::Unavailable)?;
+                let emails = (user.email.as_str(), new_email);
+                crate::auth::cutoff::email_changed(tx, &ctx.by(&actor), user.id, emails)
+                    .await
+                    .map_err(|_| SsoError::Unavailable)?;
             }
             (users::get(tx, user.id).await?, Action::SsoUserUpdated)
         }
@@ -140,13 +124,10 @@ pub async fn provision(
         now,
     )
     .await?;
-    let event = Event {
-        actor: &format!("sso_connection:{}", conn.id),
-        action,
-        target: &format!("user:{}", user.id),
-        details: json!({ "connection": conn.id, "groups": ident.groups.len() }),
-    };
-    audit::record(tx, envelope, event, origin, now)
+    let actor = format!("sso_connection:{}", conn.id);
+    let details = json!({ "connection": conn.id, "groups": ident.groups.len() });
+    ctx.by(&actor)
+        .record(tx, action, &format!("user:{}", user.id), details)
         .await
         .map_err(|_| SsoError::Unavailable)?;
     Ok((user, action))

@@ -9,7 +9,7 @@
 use super::connections::Site;
 use super::idp_trust::fingerprints;
 use super::outbound::Outbound;
-use crate::audit::{self, Action, Event, Origin};
+use crate::audit::{Action, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::{due_work, sso_connections as model};
 use crate::db::Db;
@@ -129,13 +129,19 @@ async fn record(
         }
         Err(refused) => (Action::SsoConnectionMetadataRefreshRefused, refused),
     };
-    let event = Event {
+    let ctx = crate::audit::Context {
+        envelope,
         actor,
-        action,
-        target: &format!("sso_connection:{id}"),
-        details: serde_json::to_value(&result).map_err(AppError::internal)?,
+        origin,
+        now,
     };
-    audit::record(&mut tx, envelope, event, origin, now).await?;
+    ctx.record(
+        &mut tx,
+        action,
+        &format!("sso_connection:{id}"),
+        serde_json::to_value(&result).map_err(AppError::internal)?,
+    )
+    .await?;
     tx.commit().await?;
     Ok(result)
 }

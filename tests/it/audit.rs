@@ -3,7 +3,7 @@
 
 use crate::harness::{envelope, run_cli, settle_audit, tenant, TestDb};
 use identity::audit::chain::Break;
-use identity::audit::{self, Action, Event, Origin};
+use identity::audit::{self, Action, Origin};
 use identity::db::Db;
 use identity::ids::TenantId;
 
@@ -15,15 +15,20 @@ async fn append(pool: &Db, tenant: TenantId, n: usize) {
             trace_id: format!("trace-{i}"),
             ip: Some("198.51.100.4".parse().unwrap()),
         };
-        let event = Event {
+        let ctx = audit::Context {
+            envelope: &env,
             actor: "user:test",
-            action: Action::UserUpdated,
-            target: "thing",
-            details: serde_json::json!({"i": i, "nested": {"b": 1, "a": [1, 2]}}),
+            origin: &origin,
+            now: chrono::Utc::now(),
         };
-        audit::record(&mut tx, &env, event, &origin, chrono::Utc::now())
-            .await
-            .unwrap();
+        ctx.record(
+            &mut tx,
+            Action::UserUpdated,
+            "thing",
+            serde_json::json!({"i": i, "nested": {"b": 1, "a": [1, 2]}}),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
 }
@@ -181,15 +186,21 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
         tasks.push(tokio::spawn(async move {
             let env = envelope(&[1]);
             let mut tx = pool.tenant(tenant).await.unwrap();
-            let event = Event {
+            let origin = Origin::default();
+            let ctx = audit::Context {
+                envelope: &env,
                 actor: "user:test",
-                action: Action::UserUpdated,
-                target: "",
-                details: serde_json::json!({"writer": i}),
+                origin: &origin,
+                now: chrono::Utc::now(),
             };
-            audit::record(&mut tx, &env, event, &Origin::default(), chrono::Utc::now())
-                .await
-                .unwrap();
+            ctx.record(
+                &mut tx,
+                Action::UserUpdated,
+                "",
+                serde_json::json!({"writer": i}),
+            )
+            .await
+            .unwrap();
             tx.commit().await.unwrap();
         }));
     }

@@ -5,65 +5,31 @@
 
 use crate::api_keys::admin_key;
 use crate::code_grant::{code_for, REDIRECT, VERIFIER};
-use crate::harness::{envelope, tenant, TestApp, TestDb};
-use crate::support::{token_response, TestClient, ADMIN};
-use identity::admin::bootstrap::Bootstrapped;
+use crate::harness::{envelope, TestApp};
+use crate::support::{token_response, ADMIN};
 use identity::audit::Origin;
-use identity::db::Db;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-pub struct Rig {
-    pub db: TestDb,
-    pub app: TestApp,
-    pub pool: Db,
-    pub t: Bootstrapped,
-    /// An admin-role key made by the operator.
-    pub root: String,
-    /// A first-party console client: people's own admin tokens come through it.
-    pub console: TestClient,
-}
+/// Workspace "acme" with an admin key made by the operator (`admin_key`) and the
+/// first-party console client.
+pub type Rig = crate::browser::Site;
 
 pub async fn rig() -> Rig {
-    let db = TestDb::new().await;
-    let app = TestApp::spawn(db.settings()).await;
-    let pool = db.db();
-    let t = tenant(&pool, &envelope(&[1]), "acme").await;
-    let root = admin_key(&pool, t.tenant_id, "admin").await;
-    let spec = identity::oidc::clients::ClientSpec {
-        name: "Admin console".into(),
-        client_id: Some(identity::oidc::console_client::CONSOLE_CLIENT_ID.into()),
-        grant_types: vec!["authorization_code".into()],
-        redirect_uris: vec![REDIRECT.into()],
-        audiences: vec![ADMIN.into()],
-        ..Default::default()
-    };
-    let now = chrono::Utc::now();
-    let (_, secret) =
-        identity::oidc::clients::create(&pool, &envelope(&[1]), spec, 3600, "cli", now)
-            .await
-            .unwrap();
-    let console = TestClient {
-        id: identity::oidc::console_client::CONSOLE_CLIENT_ID.into(),
-        secret,
-    };
-    Rig {
-        db,
-        app,
-        pool,
-        t,
-        root,
-        console,
-    }
+    Rig::build()
+        .workspace("acme")
+        .console_client()
+        .start()
+        .await
 }
 
-impl Rig {
+impl crate::browser::Site {
     pub async fn role(&self, name: &str, permissions: &[&str]) {
         let body = json!({"name": name, "description": name, "permissions": permissions});
         let (s, b) = self
             .app
-            .call(&self.root, Method::POST, "/admin/v1/roles", Some(body))
+            .call(&self.admin_key, Method::POST, "/admin/v1/roles", Some(body))
             .await;
         assert_eq!(s, 201, "{b}");
     }
@@ -72,7 +38,7 @@ impl Rig {
         let body = json!({"email": email, "roles": roles});
         let (s, b) = self
             .app
-            .call(&self.root, Method::POST, "/admin/v1/users", Some(body))
+            .call(&self.admin_key, Method::POST, "/admin/v1/users", Some(body))
             .await;
         assert_eq!(s, 201, "{b}");
         Uuid::parse_str(b["id"].as_str().unwrap()).unwrap()
@@ -86,7 +52,10 @@ impl Rig {
     /// A person's own admin-audience access token, through the code grant of a first-party
     /// console client (made on first use).
     pub async fn person_token(&self, user: Uuid) -> String {
-        let console = &self.console;
+        let console = self
+            .console
+            .as_ref()
+            .expect("a site built with its console client");
         let user = identity::ids::UserId(user);
         let (_, code) = code_for(
             &self.pool,
@@ -114,7 +83,10 @@ impl Rig {
 
     pub async fn get_user(&self, id: Uuid) -> Value {
         let path = format!("/admin/v1/users/{id}");
-        let (s, b) = self.app.call(&self.root, Method::GET, &path, None).await;
+        let (s, b) = self
+            .app
+            .call(&self.admin_key, Method::GET, &path, None)
+            .await;
         assert_eq!(s, 200, "{b}");
         b
     }
@@ -228,7 +200,10 @@ async fn a_makers_downgrade_or_disable_shrinks_their_keys_from_the_next_request(
     assert_eq!(r.app.call(&key, Method::GET, export, None).await.0, 200);
     let path = format!("/admin/v1/users/{maker}/roles");
     let body = Some(json!({"roles": ["member"]}));
-    assert_eq!(r.app.call(&r.root, Method::PUT, &path, body).await.0, 200);
+    assert_eq!(
+        r.app.call(&r.admin_key, Method::PUT, &path, body).await.0,
+        200
+    );
     // The key's role is still admin, but its maker is a member now.
     assert_eq!(r.app.call(&key, Method::GET, export, None).await.0, 403);
     assert_eq!(
@@ -245,7 +220,7 @@ async fn a_makers_downgrade_or_disable_shrinks_their_keys_from_the_next_request(
 async fn credentials_die_with_their_maker_on_every_instance_by_every_path() {
     let r = rig().await;
     let second = TestApp::spawn(r.db.settings()).await;
-    let scim_root = scim_token_by(&r, &r.root).await;
+    let scim_root = scim_token_by(&r, &r.admin_key).await;
     for path in ["admin", "scim"] {
         let maker = r
             .user(&format!("{path}-maker@acme.example"), &["admin"])
@@ -263,7 +238,10 @@ async fn credentials_die_with_their_maker_on_every_instance_by_every_path() {
         }
         if path == "admin" {
             let p = format!("/admin/v1/users/{maker}/disable");
-            assert_eq!(r.app.call(&r.root, Method::POST, &p, None).await.0, 200);
+            assert_eq!(
+                r.app.call(&r.admin_key, Method::POST, &p, None).await.0,
+                200
+            );
         } else {
             let res = r
                 .app

@@ -30,21 +30,162 @@ pub enum Reached {
     OnLocalhost,
 }
 
-/// An instance with workspace "alpha" (admin `admin@alpha.example`, [`PASSWORD`]), the
-/// `crm-web` client (code and refresh grants, [`REDIRECT`], [`SIGNED_OUT`], the admin
-/// audience) and an admin-role key.
+/// The one test rig: an instance, a workspace (default "alpha", admin
+/// `admin@<slug>.example`, [`PASSWORD`]), its `crm-web` client (code and refresh grants,
+/// [`REDIRECT`], [`SIGNED_OUT`], the admin audience), an admin-role key, on request the
+/// first-party console client (people's own admin tokens come through it), and the
+/// admin-API and browser helpers. Built with [`Site::build`].
 pub struct Site {
     pub app: TestApp,
     pub db: TestDb,
+    /// The application's pool on the test database (model functions, set-up).
+    pub pool: identity::db::Db,
     pub t: Bootstrapped,
     pub web: TestClient,
+    /// With [`SiteBuilder::console_client`] only: the service replaces a console client
+    /// whose redirect URI is not its own when its console is used.
+    pub console: Option<TestClient>,
     pub admin_key: String,
 }
 
+/// How a [`Site`] is made: `Site::build().workspace("acme").domains(&[..]).start()`.
+pub struct SiteBuilder {
+    reached: Reached,
+    workspace: &'static str,
+    on: Option<(identity::config::Settings, TestDb)>,
+    domains: &'static [&'static str],
+    console_client: bool,
+}
+
+impl SiteBuilder {
+    /// Registers the first-party console client (redirect [`REDIRECT`]).
+    pub fn console_client(mut self) -> Self {
+        self.console_client = true;
+        self
+    }
+
+    pub fn reached(mut self, reached: Reached) -> Self {
+        self.reached = reached;
+        self
+    }
+
+    pub fn workspace(mut self, slug: &'static str) -> Self {
+        self.workspace = slug;
+        self
+    }
+
+    /// Runs with `settings` on `db` instead of a fresh database's defaults.
+    pub fn on(mut self, settings: identity::config::Settings, db: TestDb) -> Self {
+        self.on = Some((settings, db));
+        self
+    }
+
+    /// Email domains the operator claims for the workspace (home-realm discovery).
+    pub fn domains(mut self, domains: &'static [&'static str]) -> Self {
+        self.domains = domains;
+        self
+    }
+
+    pub async fn start(self) -> Site {
+        let (settings, db) = match self.on {
+            Some(on) => on,
+            None => {
+                let db = TestDb::new().await;
+                (db.settings(), db)
+            }
+        };
+        let app = match self.reached {
+            Reached::ByAddress => TestApp::spawn(settings).await,
+            Reached::AsIssuer => TestApp::spawn_as_issuer(settings).await,
+            Reached::OnLocalhost => TestApp::spawn_on_localhost(settings).await,
+        };
+        let (pool, env) = (db.db(), envelope(&[1]));
+        let t = tenant(&pool, &env, self.workspace).await;
+        let mut redirect_uris = vec![REDIRECT.to_string()];
+        if self.reached == Reached::OnLocalhost {
+            redirect_uris.push(app.url("/healthz"));
+        }
+        let web = client(&pool, "CRM web", "crm-web", redirect_uris, true).await;
+        let console_id = identity::oidc::console_client::CONSOLE_CLIENT_ID;
+        let console = match self.console_client {
+            true => Some(
+                client(
+                    &pool,
+                    "Admin console",
+                    console_id,
+                    vec![REDIRECT.into()],
+                    false,
+                )
+                .await,
+            ),
+            false => None,
+        };
+        let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
+        for d in self.domains {
+            let (origin, now) = (identity::audit::Origin::default(), chrono::Utc::now());
+            identity::auth::domains::claim(&pool, &env, t.tenant_id, d, "operator", &origin, now)
+                .await
+                .unwrap();
+        }
+        Site {
+            app,
+            db,
+            pool,
+            t,
+            web,
+            console,
+            admin_key,
+        }
+    }
+}
+
+/// A client for people's sign-in with the admin audience; `refresh` adds refresh tokens
+/// and the sign-out return.
+async fn client(
+    pool: &identity::db::Db,
+    name: &str,
+    id: &str,
+    redirect_uris: Vec<String>,
+    refresh: bool,
+) -> TestClient {
+    let mut grant_types = vec!["authorization_code".to_string()];
+    let mut post_logout_redirect_uris = Vec::new();
+    if refresh {
+        grant_types.push("refresh_token".into());
+        post_logout_redirect_uris.push(SIGNED_OUT.to_string());
+    }
+    let spec = ClientSpec {
+        name: name.into(),
+        client_id: Some(id.into()),
+        grant_types,
+        redirect_uris,
+        post_logout_redirect_uris,
+        audiences: vec![ADMIN.into()],
+        ..Default::default()
+    };
+    let now = chrono::Utc::now();
+    let (_, secret) = clients::create(pool, &envelope(&[1]), spec, 3600, "test", now)
+        .await
+        .unwrap();
+    TestClient {
+        id: id.into(),
+        secret,
+    }
+}
+
 impl Site {
+    pub fn build() -> SiteBuilder {
+        SiteBuilder {
+            reached: Reached::ByAddress,
+            workspace: "alpha",
+            on: None,
+            domains: &[],
+            console_client: false,
+        }
+    }
+
     pub async fn start(reached: Reached) -> Site {
-        let db = TestDb::new().await;
-        Site::start_with(reached, db.settings(), db).await
+        Site::build().reached(reached).start().await
     }
 
     pub async fn start_with(
@@ -52,41 +193,11 @@ impl Site {
         settings: identity::config::Settings,
         db: TestDb,
     ) -> Site {
-        let app = match reached {
-            Reached::ByAddress => TestApp::spawn(settings).await,
-            Reached::AsIssuer => TestApp::spawn_as_issuer(settings).await,
-            Reached::OnLocalhost => TestApp::spawn_on_localhost(settings).await,
-        };
-        let (pool, env) = (db.db(), envelope(&[1]));
-        let t = tenant(&pool, &env, "alpha").await;
-        let mut redirect_uris = vec![REDIRECT.to_string()];
-        if reached == Reached::OnLocalhost {
-            redirect_uris.push(app.url("/healthz"));
-        }
-        let spec = ClientSpec {
-            name: "CRM web".into(),
-            client_id: Some("crm-web".into()),
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-            redirect_uris,
-            post_logout_redirect_uris: vec![SIGNED_OUT.into()],
-            audiences: vec![ADMIN.into()],
-            ..Default::default()
-        };
-        let (_, secret) = clients::create(&pool, &env, spec, 3600, "test", chrono::Utc::now())
+        Site::build()
+            .reached(reached)
+            .on(settings, db)
+            .start()
             .await
-            .unwrap();
-        let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
-        let web = TestClient {
-            id: "crm-web".into(),
-            secret,
-        };
-        Site {
-            app,
-            db,
-            t,
-            web,
-            admin_key,
-        }
     }
 
     /// A GET with `cookie` as the Cookie header.

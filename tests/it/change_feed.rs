@@ -148,7 +148,7 @@ async fn api_key_revocation_and_session_end_show_on_a_warm_instance_within_the_b
     warm(&b, &crm_api, &key_jwt).await;
     let (s, keys) = r
         .app
-        .call(&r.root, Method::GET, "/admin/v1/api-keys", None)
+        .call(&r.admin_key, Method::GET, "/admin/v1/api-keys", None)
         .await;
     assert_eq!(s, 200);
     let (_, claims) = peek(&key_jwt);
@@ -159,7 +159,7 @@ async fn api_key_revocation_and_session_end_show_on_a_warm_instance_within_the_b
         .to_string();
     assert!(keys.to_string().contains(&key_id));
     let path = format!("/admin/v1/api-keys/{key_id}");
-    let (s, _) = r.app.call(&r.root, Method::DELETE, &path, None).await;
+    let (s, _) = r.app.call(&r.admin_key, Method::DELETE, &path, None).await;
     assert!(s == 204 || s == 200, "revoking the key answered {s}");
     time_until("API key revocation", || async {
         introspect(&b, &crm_api, &key_jwt).await["active"] == false
@@ -173,7 +173,7 @@ async fn api_key_revocation_and_session_end_show_on_a_warm_instance_within_the_b
     let (_, claims) = peek(&person);
     let sid = claims["sid"].as_str().unwrap();
     let path = format!("/admin/v1/users/{user}/sessions/{sid}");
-    let (s, body) = r.app.call(&r.root, Method::DELETE, &path, None).await;
+    let (s, body) = r.app.call(&r.admin_key, Method::DELETE, &path, None).await;
     assert!(
         s == 204 || s == 200,
         "ending the session answered {s}: {body}"
@@ -302,7 +302,7 @@ async fn an_api_key_answered_from_memory_follows_its_maker_and_its_revocation() 
     let (s, body) = r
         .app
         .call(
-            &r.root,
+            &r.admin_key,
             Method::PUT,
             &path,
             Some(serde_json::json!({"roles": ["member"]})),
@@ -320,7 +320,7 @@ async fn an_api_key_answered_from_memory_follows_its_maker_and_its_revocation() 
     let (s, body) = r
         .app
         .call(
-            &r.root,
+            &r.admin_key,
             Method::PUT,
             &path,
             Some(serde_json::json!({"roles": []})),

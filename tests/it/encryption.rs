@@ -3,7 +3,7 @@
 
 use crate::harness::{envelope, settle_audit, tenant, TestDb};
 use identity::admin::platform_key_rotation as rotation;
-use identity::audit::{self, Event, Origin};
+use identity::audit::{self, Origin};
 use identity::crypto::envelope::EnvelopeError;
 use identity::crypto::{Envelope, SecretContext};
 use identity::db::models::secrets;
@@ -66,13 +66,15 @@ async fn stored_secret_round_trips_and_does_not_open_elsewhere() {
         trace_id: "t".into(),
         ip: Some("192.0.2.1".parse::<IpAddr>().unwrap()),
     };
-    let event = Event {
+    let audit_ctx = audit::Context {
+        envelope: &env,
         actor: "test",
-        action: identity::audit::Action::UserUpdated,
-        target: "",
-        details: serde_json::json!({}),
+        origin: &origin,
+        now: chrono::Utc::now(),
     };
-    audit::record(&mut tx, &env, event, &origin, chrono::Utc::now())
+    let details = serde_json::json!({});
+    audit_ctx
+        .record(&mut tx, identity::audit::Action::UserUpdated, "", details)
         .await
         .unwrap();
     tx.commit().await.unwrap();

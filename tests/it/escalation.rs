@@ -116,7 +116,7 @@ async fn group_mappings_grant_no_more_than_the_scim_tokens_maker_holds() {
         let body = Some(json!({"group": group, "role": "admin"}));
         let (s, b) = r
             .app
-            .call(&r.root, Method::POST, "/admin/v1/role-mappings", body)
+            .call(&r.admin_key, Method::POST, "/admin/v1/role-mappings", body)
             .await;
         assert_eq!(s, 201, "{b}");
     }
@@ -139,7 +139,7 @@ async fn group_mappings_grant_no_more_than_the_scim_tokens_maker_holds() {
     assert_eq!(r.get_user(prov).await["roles"], json!(["provisioner"]));
 
     // The other side: an admin's token pushes the same group, and its members are admins.
-    let wide = scim_token_by(&r, &r.root).await;
+    let wide = scim_token_by(&r, &r.admin_key).await;
     let (status, body) = scim(&r, &wide, Method::POST, "/scim/v2/Groups", admins).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
@@ -163,7 +163,7 @@ async fn an_sso_write_holder_cannot_configure_an_idp_while_mappings_hand_out_adm
     let body = Some(json!({"group": "Admins", "role": "admin"}));
     assert_eq!(
         r.app
-            .call(&r.root, Method::POST, "/admin/v1/role-mappings", body)
+            .call(&r.admin_key, Method::POST, "/admin/v1/role-mappings", body)
             .await
             .0,
         201
@@ -198,7 +198,7 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
     let (s, made) = r
         .app
         .call(
-            &r.root,
+            &r.admin_key,
             Method::POST,
             "/admin/v1/sso-connections",
             Some(connection),
@@ -211,7 +211,7 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
     let rule = Some(json!({"group": "Admins", "role": "admin"}));
     let (s, b) = r
         .app
-        .call(&r.root, Method::POST, "/admin/v1/role-mappings", rule)
+        .call(&r.admin_key, Method::POST, "/admin/v1/role-mappings", rule)
         .await;
     assert_eq!(s, 201, "{b}");
     let (status, body) = r.app.call(&key, Method::DELETE, &path, None).await;
@@ -224,14 +224,14 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
     // out, so it needs what they hold.
     let rules = r
         .app
-        .call(&r.root, Method::GET, "/admin/v1/role-mappings", None)
+        .call(&r.admin_key, Method::GET, "/admin/v1/role-mappings", None)
         .await
         .1;
     for rule in rules["role_mappings"].as_array().unwrap() {
         let rule_path = format!("/admin/v1/role-mappings/{}", rule["id"].as_str().unwrap());
         assert_eq!(
             r.app
-                .call(&r.root, Method::DELETE, &rule_path, None)
+                .call(&r.admin_key, Method::DELETE, &rule_path, None)
                 .await
                 .0,
             204
@@ -258,7 +258,10 @@ async fn deleting_a_connection_needs_the_reach_it_carries() {
 
     // Someone with that reach may.
     assert_eq!(
-        r.app.call(&r.root, Method::DELETE, &path, None).await.0,
+        r.app
+            .call(&r.admin_key, Method::DELETE, &path, None)
+            .await
+            .0,
         204
     );
     r.app.stop().await;
@@ -284,7 +287,7 @@ async fn an_identity_provider_behind_a_translated_or_site_local_address_is_refus
         });
         let (status, body) = app
             .call(
-                &r.root,
+                &r.admin_key,
                 Method::POST,
                 "/admin/v1/sso-connections",
                 Some(connection),

@@ -83,7 +83,7 @@ async fn a_key_made_by_a_revoked_key_dies_on_a_warm_instance() {
     assert_eq!(users_status(&b, &jwt).await, 200);
 
     let path = format!("/admin/v1/api-keys/{maker_id}");
-    let (s, _) = r.app.call(&r.root, Method::DELETE, &path, None).await;
+    let (s, _) = r.app.call(&r.admin_key, Method::DELETE, &path, None).await;
     assert!(s == 204 || s == 200, "revoking the maker answered {s}");
     time_until("the child key, introspected", || async {
         introspect(&b, &crm_api, &child).await["active"] == false
@@ -98,7 +98,7 @@ async fn a_key_made_by_a_revoked_key_dies_on_a_warm_instance() {
     // It is revoked itself, not only unusable: the list shows it, and it stays dead.
     let (s, all) = r
         .app
-        .call(&r.root, Method::GET, "/admin/v1/api-keys", None)
+        .call(&r.admin_key, Method::GET, "/admin/v1/api-keys", None)
         .await;
     assert_eq!(s, 200);
     let listed = all["api_keys"]

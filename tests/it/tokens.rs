@@ -64,16 +64,14 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let db = TestDb::new().await;
-    let app = TestApp::spawn(db.settings()).await;
-    let pool = db.db();
-    let resource = platform_client(&pool, Alg::EdDSA, &[API], Some(API)).await;
-    let keys = keystore(&pool, &envelope(&[1])).await;
+    let site = crate::browser::Site::build().start().await;
+    let resource = platform_client(&site.pool, Alg::EdDSA, &[API], Some(API)).await;
+    let keys = keystore(&site.pool, &envelope(&[1])).await;
     Rig {
-        app,
+        app: site.app,
         resource,
         keys,
-        _db: db,
+        _db: site.db,
     }
 }
 

@@ -1,7 +1,6 @@
 //! `/admin/v1/api-keys`. The key itself appears only in the create and rotate answers;
 //! the rules of who may make or act on which key are in [`crate::admin::key_actions`].
 
-use super::users::act;
 use crate::admin::key_actions;
 use crate::admin::principal::Principal;
 use crate::error::AppError;
@@ -20,7 +19,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     who.require("apikeys:read")?;
     let origin = ctx.origin();
-    let keys = key_actions::list(&act(&state, &who, &origin)).await?;
+    let keys = key_actions::list(&state.act(&who, &origin)).await?;
     Ok(HttpResponse::Ok().json(json!({ "api_keys": keys })))
 }
 
@@ -40,7 +39,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     who.require("apikeys:write")?;
     let origin = ctx.origin();
-    let act = act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     let (view, key) = key_actions::create(&act, &body.name, &body.role, body.expires_at).await?;
     Ok(HttpResponse::Created().json(json!({ "api_key": view, "key": key })))
 }
@@ -68,7 +67,7 @@ pub async fn rotate(
         ));
     }
     let origin = ctx.origin();
-    let act = act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     let key = key_actions::rotate(&act, *id, Duration::seconds(overlap)).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "id": *id, "key": key, "previous_key_valid_for_secs": overlap })))
@@ -82,6 +81,6 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     who.require("apikeys:write")?;
     let origin = ctx.origin();
-    key_actions::revoke(&act(&state, &who, &origin), *id).await?;
+    key_actions::revoke(&state.act(&who, &origin), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

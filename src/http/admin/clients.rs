@@ -2,7 +2,6 @@
 //! appears only in the create and rotate answers; the rules are in
 //! [`crate::admin::client_actions`].
 
-use super::users::act;
 use crate::admin::client_actions::{self, NewClient};
 use crate::admin::principal::Principal;
 use crate::error::AppError;
@@ -23,7 +22,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     who.require(PERMISSION)?;
     let origin = ctx.origin();
-    let all = client_actions::list(&act(&state, &who, &origin)).await?;
+    let all = client_actions::list(&state.act(&who, &origin)).await?;
     Ok(HttpResponse::Ok().json(json!({ "clients": all })))
 }
 
@@ -64,8 +63,7 @@ pub async fn create(
     };
     let origin = ctx.origin();
     let max_ttl = state.settings.tokens.max_token_ttl_secs;
-    let (client, secret) =
-        client_actions::create(&act(&state, &who, &origin), new, max_ttl).await?;
+    let (client, secret) = client_actions::create(&state.act(&who, &origin), new, max_ttl).await?;
     Ok(HttpResponse::Created().json(json!({ "client": client, "client_secret": secret })))
 }
 
@@ -77,7 +75,7 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     who.require(PERMISSION)?;
     let origin = ctx.origin();
-    let client = client_actions::get(&act(&state, &who, &origin), &id).await?;
+    let client = client_actions::get(&state.act(&who, &origin), &id).await?;
     Ok(HttpResponse::Ok().json(client))
 }
 
@@ -110,7 +108,7 @@ pub async fn update(
         trusted: body.trusted,
     };
     let origin = ctx.origin();
-    let client = client_actions::update(&act(&state, &who, &origin), &id, edit).await?;
+    let client = client_actions::update(&state.act(&who, &origin), &id, edit).await?;
     Ok(HttpResponse::Ok().json(client))
 }
 
@@ -137,7 +135,7 @@ pub async fn rotate(
         ));
     }
     let origin = ctx.origin();
-    let act = act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     let secret = client_actions::rotate(&act, &id, Duration::seconds(overlap)).await?;
     Ok(HttpResponse::Ok().json(json!({
         "client_id": *id,
@@ -154,6 +152,6 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     who.require(PERMISSION)?;
     let origin = ctx.origin();
-    client_actions::delete(&act(&state, &who, &origin), &id).await?;
+    client_actions::delete(&state.act(&who, &origin), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

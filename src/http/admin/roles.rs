@@ -33,7 +33,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     who.require("roles:write")?;
     let origin = ctx.origin();
-    let act = super::users::act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     let role = (&body.name[..], &body.description[..], &body.permissions[..]);
     let role = roles::create(&act, role).await?;
     Ok(HttpResponse::Created().json(role))

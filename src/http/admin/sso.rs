@@ -33,16 +33,8 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("sso:write")?;
-    let created = connections::create(
-        &state.db,
-        &state.envelope,
-        &site(&state),
-        &who,
-        &body,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let created = connections::create(&state.act(&who, &origin), &site(&state), &body).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -70,17 +62,9 @@ pub async fn replace(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("sso:write")?;
-    let updated = connections::replace(
-        &state.db,
-        &state.envelope,
-        &site(&state),
-        &who,
-        *id,
-        &body,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let act = state.act(&who, &origin);
+    let updated = connections::replace(&act, &site(&state), *id, &body).await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -91,15 +75,7 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("sso:write")?;
-    connections::delete(
-        &state.db,
-        &state.envelope,
-        &who,
-        *id,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
+    connections::delete(&state.act(&who, &ctx.origin()), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -130,16 +106,7 @@ pub async fn start_test(
     who.require("sso:write")?;
     let url = &state.settings.server.public_url;
     let origin = ctx.origin();
-    let created = connection_test::create(
-        &state.db,
-        &state.envelope,
-        url,
-        &who,
-        *id,
-        &origin,
-        Utc::now(),
-    )
-    .await?;
+    let created = connection_test::create(&state.act(&who, &origin), url, *id).await?;
     Ok(HttpResponse::Created().json(json!({
         "id": created.id, "start_url": created.start_url, "expires_at": created.expires_at,
     })))

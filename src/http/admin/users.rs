@@ -2,9 +2,8 @@
 
 use crate::admin::permissions::Deed;
 use crate::admin::principal::Principal;
-use crate::admin::user_actions::{self as actions, Act, ProfileChange};
+use crate::admin::user_actions::{self as actions, ProfileChange};
 use crate::admin::users::{self, NewUserRequest};
-use crate::audit::Origin;
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
@@ -63,7 +62,7 @@ pub async fn create(
         roles: &body.roles,
     };
     let origin = ctx.origin();
-    let user = users::create(&act(&state, &who, &origin), &state.passwords, req).await?;
+    let user = users::create(&state.act(&who, &origin), &state.passwords, req).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -76,17 +75,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(users::get(&state.db, &who, UserId(*id)).await?))
 }
 
-/// The admin action `who` takes from this request.
-pub fn act<'a>(state: &'a AppState, who: &'a Principal, origin: &'a Origin) -> Act<'a> {
-    Act {
-        db: &state.db,
-        envelope: &state.envelope,
-        who,
-        origin,
-        now: chrono::Utc::now(),
-    }
-}
-
 pub async fn disable(
     who: Principal,
     ctx: RequestContext,
@@ -95,7 +83,7 @@ pub async fn disable(
 ) -> Result<HttpResponse, AppError> {
     who.require_for(Deed::DisableUser)?;
     let origin = ctx.origin();
-    let user = actions::disable(&act(&state, &who, &origin), UserId(*id)).await?;
+    let user = actions::disable(&state.act(&who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -107,7 +95,7 @@ pub async fn enable(
 ) -> Result<HttpResponse, AppError> {
     who.require_for(Deed::EnableUser)?;
     let origin = ctx.origin();
-    let user = actions::enable(&act(&state, &who, &origin), UserId(*id)).await?;
+    let user = actions::enable(&state.act(&who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -126,7 +114,7 @@ pub async fn set_roles(
 ) -> Result<HttpResponse, AppError> {
     who.require_for(Deed::SetRoles)?;
     let origin = ctx.origin();
-    let act = act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     let user = actions::set_roles(&act, UserId(*id), &body.roles).await?;
     Ok(HttpResponse::Ok().json(user))
 }
@@ -151,7 +139,7 @@ pub async fn update(
         display_name: body.display_name.as_deref(),
     };
     let origin = ctx.origin();
-    let act = act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     let user = actions::update_profile(&act, UserId(*id), &change).await?;
     Ok(HttpResponse::Ok().json(user))
 }
@@ -164,7 +152,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
     let origin = ctx.origin();
-    actions::delete(&act(&state, &who, &origin), UserId(*id)).await?;
+    actions::delete(&state.act(&who, &origin), UserId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -176,7 +164,7 @@ pub async fn send_reset_link(
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
     let origin = ctx.origin();
-    let act = act(&state, &who, &origin);
+    let act = state.act(&who, &origin);
     let public_url = &state.settings.server.public_url;
     actions::send_reset_link(&act, public_url, UserId(*id)).await?;
     Ok(HttpResponse::Accepted().finish())
@@ -201,6 +189,6 @@ pub async fn end_session(
     who.require_for(Deed::EndSession)?;
     let (user, session) = path.into_inner();
     let origin = ctx.origin();
-    actions::end_session(&act(&state, &who, &origin), UserId(user), session).await?;
+    actions::end_session(&state.act(&who, &origin), UserId(user), session).await?;
     Ok(HttpResponse::NoContent().finish())
 }

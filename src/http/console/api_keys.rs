@@ -2,10 +2,10 @@
 //! role (shown once, never beyond the maker's own permissions), rotate with overlap,
 //! revoke, and the 90-day rotation flag.
 
-use super::{ConsoleCaller, Frame};
+use super::form::Named;
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::user_actions::Act;
 use crate::admin::{key_actions, roles};
-use crate::http::admin::users::act;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -94,34 +94,21 @@ pub async fn show(
 ) -> HttpResponse {
     let who = allowed!(caller, "apikeys:read");
     let origin = ctx.origin();
-    page(&state, &act(&state, who, &origin), StatusCode::OK, None).await
+    page(&state, &state.act(who, &origin), StatusCode::OK, None).await
 }
 
 pub async fn create(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<Named>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "apikeys:write");
+) -> Page {
+    let who = caller.may("apikeys:write")?;
     let origin = ctx.origin();
-    let act = act(&state, who, &origin);
-    let (name, role) = (
-        form.get("name").map_or("", |n| n.trim()),
-        form.get("role").map_or("", String::as_str),
-    );
-    match key_actions::create(&act, name, role, None).await {
-        Ok((view, key)) => {
-            page(
-                &state,
-                &act,
-                StatusCode::CREATED,
-                Some((format!("New key \"{}\".", view.name), key)),
-            )
-            .await
-        }
-        Err(e) => super::failed(e),
-    }
+    let act = state.act(who, &origin);
+    let (view, key) = key_actions::create(&act, form.name.trim(), &form.role, None).await?;
+    let shown = (format!("New key \"{}\".", view.name), key);
+    Ok(page(&state, &act, StatusCode::CREATED, Some(shown)).await)
 }
 
 pub async fn rotate(
@@ -133,7 +120,7 @@ pub async fn rotate(
 ) -> HttpResponse {
     let who = allowed!(caller, "apikeys:write");
     let origin = ctx.origin();
-    let act = act(&state, who, &origin);
+    let act = state.act(who, &origin);
     let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
     match key_actions::rotate(&act, *id, overlap).await {
         Ok(key) => {
@@ -158,7 +145,7 @@ pub async fn revoke(
 ) -> HttpResponse {
     let who = allowed!(caller, "apikeys:write");
     let origin = ctx.origin();
-    match key_actions::revoke(&act(&state, who, &origin), *id).await {
+    match key_actions::revoke(&state.act(who, &origin), *id).await {
         Ok(()) => see_other("/console/api-keys"),
         Err(e) => super::failed(e),
     }

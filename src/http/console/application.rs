@@ -2,11 +2,12 @@
 //! whether it gets refresh tokens, changed through the admin API's
 //! `PATCH /admin/v1/clients/{id}` (same checks: https or loopback URIs, exact match).
 
-use super::applications::{grants, lines};
-use super::{ConsoleCaller, Frame};
+use super::applications::ApplicationForm;
+use super::form::AfterSave;
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::client_actions;
 use crate::admin::principal::Principal;
-use crate::http::admin::users::act;
+use crate::error::AppError;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -14,9 +15,8 @@ use crate::http::state::AppState;
 use crate::oidc::client_changes::ClientEdit;
 use crate::oidc::clients::Client;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use askama::Template;
-use std::collections::HashMap;
 
 const PERMISSION: &str = "settings:write";
 
@@ -39,16 +39,12 @@ async fn page(
     id: &str,
     saved: bool,
     error: Option<String>,
-) -> HttpResponse {
+) -> Page {
     let origin = crate::audit::Origin::default();
-    let act = act(state, who, &origin);
-    let (app, resources) = match (
-        client_actions::get(&act, id).await,
-        client_actions::resource_servers(&act).await,
-    ) {
-        (Ok(app), Ok(r)) => (app, r.into_iter().map(|r| (r.audience, r.name)).collect()),
-        (Err(e), _) | (_, Err(e)) => return super::failed(e),
-    };
+    let act = state.act(who, &origin);
+    let app = client_actions::get(&act, id).await?;
+    let servers = client_actions::resource_servers(&act).await?;
+    let resources = servers.into_iter().map(|r| (r.audience, r.name)).collect();
     let frame = Frame::new("Application", "Applications");
     let status = match error {
         Some(_) => StatusCode::BAD_REQUEST,
@@ -64,45 +60,43 @@ async fn page(
         saved,
         error,
     };
-    frame.answer(status, &view)
+    Ok(frame.answer(status, &view))
 }
 
 pub async fn show(
     caller: ConsoleCaller,
     id: web::Path<String>,
-    q: web::Query<HashMap<String, String>>,
+    q: web::Query<AfterSave>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
-    page(&state, who, &id, q.contains_key("saved"), None).await
+) -> Page {
+    let who = caller.may(PERMISSION)?;
+    page(&state, who, &id, q.saved(), None).await
 }
 
 pub async fn save(
     caller: ConsoleCaller,
     ctx: RequestContext,
     id: web::Path<String>,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<ApplicationForm>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
+) -> Page {
+    let who = caller.may(PERMISSION)?;
     let edit = ClientEdit {
-        name: form.get("name").map(|n| n.trim().to_string()),
-        grant_types: Some(grants(&form)),
-        redirect_uris: Some(lines(&form, "redirect_uris")),
-        post_logout_redirect_uris: Some(lines(&form, "post_logout_redirect_uris")),
-        audiences: Some(lines(&form, "audiences")),
-        trusted: Some(form.get("trusted").is_some_and(|v| v == "true")),
+        name: Some(form.name.trim().to_string()),
+        grant_types: Some(form.grants()),
+        redirect_uris: Some(form.redirect_uris.0),
+        post_logout_redirect_uris: Some(form.post_logout_redirect_uris.0),
+        audiences: Some(form.audiences.0),
+        trusted: Some(form.trusted.0),
     };
     let origin = ctx.origin();
-    match client_actions::update(&act(&state, who, &origin), &id, edit).await {
-        Ok(_) => see_other(&format!(
-            "/console/applications/{}?saved=1",
-            urlencoding(&id)
-        )),
-        Err(crate::error::AppError::InvalidRequest(why)) => {
-            page(&state, who, &id, false, Some(why)).await
+    match client_actions::update(&state.act(who, &origin), &id, edit).await {
+        Ok(_) => {
+            let to = format!("/console/applications/{}?saved=1", urlencoding(&id));
+            Ok(see_other(&to))
         }
-        Err(e) => super::failed(e),
+        Err(AppError::InvalidRequest(why)) => page(&state, who, &id, false, Some(why)).await,
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -2,10 +2,10 @@
 //! application that signs people in (secret shown once), rotate its secret with overlap,
 //! delete it. Machine clients registered by the operator are listed, not changed.
 
-use super::{ConsoleCaller, Frame};
+use super::form::{Checkbox, Lines};
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::client_actions::{self, NewClient, PERSON_GRANTS};
 use crate::admin::user_actions::Act;
-use crate::http::admin::users::act;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -15,7 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::Duration;
-use std::collections::HashMap;
+use serde::Deserialize;
 
 const PERMISSION: &str = "settings:write";
 
@@ -85,24 +85,28 @@ async fn page(
     )
 }
 
-/// The code grant, and refresh tokens when the form's `refresh` box is ticked.
-pub(super) fn grants(form: &HashMap<String, String>) -> Vec<String> {
-    let mut grant_types = vec!["authorization_code".to_string()];
-    if form.get("refresh").is_some_and(|v| v == "true") {
-        grant_types.push("refresh_token".into());
-    }
-    grant_types
+/// The application form as posted (registering one, or saving its page).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ApplicationForm {
+    pub name: String,
+    /// Refresh tokens as well as the code grant.
+    pub refresh: Checkbox,
+    pub trusted: Checkbox,
+    pub redirect_uris: Lines,
+    pub post_logout_redirect_uris: Lines,
+    pub audiences: Lines,
 }
 
-/// A form field of one value a line (URIs, audiences).
-pub(super) fn lines(form: &HashMap<String, String>, field: &str) -> Vec<String> {
-    form.get(field).map_or_else(Vec::new, |v| {
-        v.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect()
-    })
+impl ApplicationForm {
+    /// The code grant, and refresh tokens when the box is ticked.
+    pub fn grants(&self) -> Vec<String> {
+        let mut grant_types = vec!["authorization_code".to_string()];
+        if self.refresh.0 {
+            grant_types.push("refresh_token".into());
+        }
+        grant_types
+    }
 }
 
 pub async fn show(
@@ -111,45 +115,30 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, PERMISSION);
-    page(
-        &state,
-        &act(&state, who, &ctx.origin()),
-        StatusCode::OK,
-        None,
-    )
-    .await
+    page(&state, &state.act(who, &ctx.origin()), StatusCode::OK, None).await
 }
 
 pub async fn create(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<ApplicationForm>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
-    let grant_types = grants(&form);
+) -> Page {
+    let who = caller.may(PERMISSION)?;
     let new = NewClient {
-        name: form.get("name").map_or("", |n| n.trim()).to_string(),
-        grant_types,
-        redirect_uris: lines(&form, "redirect_uris"),
-        post_logout_redirect_uris: lines(&form, "post_logout_redirect_uris"),
-        audiences: lines(&form, "audiences"),
-        trusted: form.get("trusted").is_some_and(|v| v == "true"),
+        name: form.name.trim().to_string(),
+        grant_types: form.grants(),
+        redirect_uris: form.redirect_uris.0,
+        post_logout_redirect_uris: form.post_logout_redirect_uris.0,
+        audiences: form.audiences.0,
+        trusted: form.trusted.0,
     };
     let origin = ctx.origin();
-    let act = act(&state, who, &origin);
-    match client_actions::create(&act, new, state.settings.tokens.max_token_ttl_secs).await {
-        Ok((c, secret)) => {
-            page(
-                &state,
-                &act,
-                StatusCode::CREATED,
-                Some((format!("Registered \"{}\".", c.name), c.client_id, secret)),
-            )
-            .await
-        }
-        Err(e) => super::failed(e),
-    }
+    let act = state.act(who, &origin);
+    let max_ttl = state.settings.tokens.max_token_ttl_secs;
+    let (c, secret) = client_actions::create(&act, new, max_ttl).await?;
+    let shown = (format!("Registered \"{}\".", c.name), c.client_id, secret);
+    Ok(page(&state, &act, StatusCode::CREATED, Some(shown)).await)
 }
 
 pub async fn rotate(
@@ -158,23 +147,14 @@ pub async fn rotate(
     id: web::Path<String>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
+) -> Page {
+    let who = caller.may(PERMISSION)?;
     let origin = ctx.origin();
-    let act = act(&state, who, &origin);
+    let act = state.act(who, &origin);
     let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
-    match client_actions::rotate(&act, &id, overlap).await {
-        Ok(secret) => {
-            page(
-                &state,
-                &act,
-                StatusCode::OK,
-                Some(("A new secret.".into(), id.into_inner(), secret)),
-            )
-            .await
-        }
-        Err(e) => super::failed(e),
-    }
+    let secret = client_actions::rotate(&act, &id, overlap).await?;
+    let shown = ("A new secret.".into(), id.into_inner(), secret);
+    Ok(page(&state, &act, StatusCode::OK, Some(shown)).await)
 }
 
 pub async fn delete(
@@ -183,10 +163,8 @@ pub async fn delete(
     id: web::Path<String>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
-    match client_actions::delete(&act(&state, who, &ctx.origin()), &id).await {
-        Ok(()) => see_other("/console/applications"),
-        Err(e) => super::failed(e),
-    }
+) -> Page {
+    let who = caller.may(PERMISSION)?;
+    client_actions::delete(&state.act(who, &ctx.origin()), &id).await?;
+    Ok(see_other("/console/applications"))
 }

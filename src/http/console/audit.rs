@@ -2,7 +2,7 @@
 //! the entries shown, paged back (the admin API's `GET /admin/v1/audit/recent`), and for
 //! the CSV export (`GET /admin/v1/audit/export`), posted with the CSRF check.
 
-use super::{ConsoleCaller, Frame};
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::audit_export;
 use crate::admin::audit_recent::{self, Entry, Filter};
 use crate::error::AppError;
@@ -14,7 +14,6 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 #[derive(Template)]
 #[template(path = "console/audit.html")]
@@ -66,19 +65,6 @@ fn bound(day: &str, next: bool) -> Result<Option<DateTime<Utc>>, AppError> {
 }
 
 impl Asked {
-    /// The filter fields of the posted form.
-    fn posted(form: &HashMap<String, String>) -> Self {
-        let field = |name: &str| form.get(name).cloned().unwrap_or_default();
-        Asked {
-            from: field("from"),
-            to: field("to"),
-            action: field("action"),
-            actor: field("actor"),
-            target: field("target"),
-            before: None,
-        }
-    }
-
     fn filter(&self) -> Result<Filter, AppError> {
         let mut f = audit_recent::filter(self.action.trim(), &self.actor, &self.target)?;
         (f.from, f.to) = (bound(&self.from, false)?, bound(&self.to, true)?);
@@ -100,20 +86,10 @@ impl Asked {
     }
 }
 
-pub async fn show(
-    caller: ConsoleCaller,
-    q: web::Query<Asked>,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "audit:read");
-    let found = match q.filter() {
-        Ok(f) => audit_recent::recent(&state.db, &state.envelope, who, &f, q.before, PAGE).await,
-        Err(e) => Err(e),
-    };
-    let entries = match found {
-        Ok(entries) => entries,
-        Err(e) => return super::failed(e),
-    };
+pub async fn show(caller: ConsoleCaller, q: web::Query<Asked>, state: web::Data<AppState>) -> Page {
+    let who = caller.may("audit:read")?;
+    let (env, f) = (&state.envelope, q.filter()?);
+    let entries = audit_recent::recent(&state.db, env, who, &f, q.before, PAGE).await?;
     let full = entries.len() as i64 == PAGE;
     let older = entries.last().filter(|_| full).map(|e| q.older_than(e.seq));
     let frame = Frame::new("Audit log", "Audit log");
@@ -124,7 +100,7 @@ pub async fn show(
         entries,
         older,
     };
-    frame.answer(StatusCode::OK, &view)
+    Ok(frame.answer(StatusCode::OK, &view))
 }
 
 /// The filter's entries as CSV; a period left open is the last 30 days up to now. A POST
@@ -133,27 +109,22 @@ pub async fn show(
 pub async fn export(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(asked): CsrfForm<Asked>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "audit:read");
-    let mut filter = match Asked::posted(&form).filter() {
-        Ok(f) => f,
-        Err(e) => return super::failed(e),
-    };
+) -> Page {
+    let who = caller.may("audit:read")?;
+    let mut filter = asked.filter()?;
     let now = Utc::now();
     let to = *filter.to.get_or_insert(now + Duration::seconds(1));
     filter.from.get_or_insert(to - Duration::days(30));
     let (env, origin) = (&state.envelope, ctx.origin());
-    match audit_export::export_csv(&state.db, env, who, &filter, &origin, now).await {
-        Ok(csv) => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit.csv\"",
-            ))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(csv),
-        Err(e) => super::failed(e),
-    }
+    let csv = audit_export::export_csv(&state.db, env, who, &filter, &origin, now).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"audit.csv\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(csv))
 }

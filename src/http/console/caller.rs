@@ -18,6 +18,15 @@ pub struct ConsoleCaller(pub Principal);
 
 impl ConsoleCaller {
     /// The principal when it holds `permission`; otherwise the page that says so.
+    /// The caller, when their roles hold `permission`: a handler's first line, as
+    /// `caller.may(PERMISSION)?`.
+    pub fn may(&self, permission: &'static str) -> Result<&Principal, super::PageError> {
+        self.0
+            .require(permission)
+            .map(|()| &self.0)
+            .map_err(|_| super::PageError::NotAllowed(permission))
+    }
+
     pub fn with(&self, permission: &str) -> Result<&Principal, Box<HttpResponse>> {
         match self.0.require(permission) {
             Ok(()) => Ok(&self.0),
@@ -65,17 +74,25 @@ impl ResponseError for ConsoleRefused {
                 let query = serde_urlencoded::to_string(pairs);
                 see_other(&format!("/console/signin?{}", query.unwrap_or_default()))
             }
-            ConsoleRefused::Failed(AppError::TenantSuspended) => pages::error(
-                StatusCode::FORBIDDEN,
-                "This workspace is suspended. Contact your provider.",
-            ),
-            ConsoleRefused::Failed(e) => {
-                tracing::warn!(error = %e, "console caller could not be checked");
-                pages::error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The console is unavailable right now. Try again in a moment.",
-                )
-            }
+            ConsoleRefused::Failed(e) => outage_page(e),
+        }
+    }
+}
+
+/// The page for a failure that is not the request's fault: a suspended workspace, or an
+/// outage (logged, never shown).
+pub(super) fn outage_page(e: &AppError) -> HttpResponse {
+    match e {
+        AppError::TenantSuspended => pages::error(
+            StatusCode::FORBIDDEN,
+            "This workspace is suspended. Contact your provider.",
+        ),
+        e => {
+            tracing::warn!(error = %e, "a console page could not be answered");
+            pages::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The console is unavailable right now. Try again in a moment.",
+            )
         }
     }
 }

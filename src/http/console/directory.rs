@@ -105,11 +105,11 @@ pub async fn show(caller: ConsoleCaller, state: web::Data<AppState>) -> HttpResp
 pub async fn create(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<super::form::Named>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let who = allowed!(caller, "scim:write");
-    let name = form.get("name").map(|n| n.trim()).unwrap_or("");
+    let name = form.name.trim();
     match bearer_tokens::create_for(
         &state.db,
         &state.envelope,

@@ -2,7 +2,7 @@
 //! the roles, the group rules (add, remove) and the rules' dry run ("what would this person
 //! get, and why").
 
-use super::{ConsoleCaller, Frame};
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::role_mappings::{self, Matcher};
 use crate::admin::roles::{self, RoleView};
 use crate::authority::mapping_engine::Claims;
@@ -115,26 +115,22 @@ pub async fn show(
 pub async fn add_rule(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<GroupRule>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "roles:write");
-    let group = form.get("group").map_or("", |g| g.trim());
-    let role = form.get("role").map_or("", String::as_str);
-    match role_mappings::create(
-        &state.db,
-        &state.envelope,
-        who,
-        &Matcher::Group(group),
-        role,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await
-    {
-        Ok(_) => see_other("/console/roles"),
-        Err(e) => super::failed(e),
-    }
+) -> Page {
+    let who = caller.may("roles:write")?;
+    let (db, env, origin) = (&state.db, &state.envelope, ctx.origin());
+    let group = Matcher::Group(form.group.trim());
+    role_mappings::create(db, env, who, &group, &form.role, &origin, Utc::now()).await?;
+    Ok(see_other("/console/roles"))
+}
+
+/// A new rule from the roles page: people of IdP group `group` get `role`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct GroupRule {
+    group: String,
+    role: String,
 }
 
 pub async fn delete_rule(

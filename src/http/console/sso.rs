@@ -4,20 +4,20 @@
 //! guided set-up (what to copy into Okta, Entra ID or another IdP, what to paste back);
 //! and its removal. Testing a connection is `sso_test`.
 
-use super::{ConsoleCaller, Frame};
+use super::form::{AfterSave, Checkbox};
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::principal::Principal;
+use crate::error::AppError;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::sso::connection_input::{DomainInput, OidcInput, SamlInput};
-use crate::sso::connections::{self, ConnectionInput, Site};
+use crate::sso::connections::{self, ConnectionInput, ConnectionView, Site};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use askama::Template;
-use chrono::Utc;
-use serde_json::Value;
-use std::collections::HashMap;
+use serde::Deserialize;
 use uuid::Uuid;
 
 const PERMISSION: &str = "sso:write";
@@ -42,63 +42,56 @@ pub struct Shown {
     client_id: String,
 }
 
-fn text(v: &Value, path: &[&str]) -> String {
-    let found = path.iter().try_fold(v, |v, k| v.get(k));
-    found
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn shown(v: &Value) -> Shown {
-    let saml = v.get("saml").is_some();
-    let copy = if saml {
-        vec![
+fn shown(v: &ConnectionView) -> Shown {
+    let copy = match (&v.saml, &v.oidc) {
+        (Some(saml), _) => vec![
             (
                 "Entity ID (Okta: Audience URI; Entra ID: Identifier)",
                 "sp-entity",
-                text(v, &["saml", "sp_entity_id"]),
+                saml.sp_entity_id.clone(),
             ),
             (
                 "ACS URL (Okta: Single sign-on URL; Entra ID: Reply URL)",
                 "acs-url",
-                text(v, &["saml", "acs_url"]),
+                saml.acs_url.clone(),
             ),
             (
                 "SP metadata URL (for IdPs that read it)",
                 "sp-metadata",
-                text(v, &["saml", "metadata_url"]),
+                saml.metadata_url.clone(),
             ),
-        ]
-    } else {
-        vec![(
+        ],
+        (None, oidc) => vec![(
             "Redirect URI (sign-in redirect URI)",
             "redirect-uri",
-            text(v, &["oidc", "redirect_uri"]),
-        )]
+            oidc.as_ref()
+                .map(|o| o.redirect_uri.clone())
+                .unwrap_or_default(),
+        )],
     };
-    let domains = v["domains"].as_array().into_iter().flatten();
-    let link_existing = domains.clone().any(|d| d["verified"] == true);
+    let domains: Vec<&str> = v.domains.iter().map(|d| d.domain.as_str()).collect();
+    let (idp, metadata_url, client_id) = match (&v.saml, &v.oidc) {
+        (Some(s), _) => (
+            s.idp_entity_id.clone(),
+            s.idp_metadata_url.clone().unwrap_or_default(),
+            String::new(),
+        ),
+        (None, Some(o)) => (o.issuer.clone(), String::new(), o.client_id.clone()),
+        (None, None) => Default::default(),
+    };
     Shown {
-        id: text(v, &["id"]),
-        name: text(v, &["name"]),
-        kind: text(v, &["kind"]),
-        enabled: v["enabled"].as_bool().unwrap_or(false),
-        configured: !saml || v["saml"]["configured"].as_bool().unwrap_or(false),
-        domains: domains
-            .filter_map(|d| d["domain"].as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        password_signin_allowed: v["password_signin_allowed"].as_bool().unwrap_or(true),
-        link_existing,
+        id: v.id.to_string(),
+        name: v.name.clone(),
+        kind: v.kind.clone(),
+        enabled: v.enabled,
+        configured: v.saml.as_ref().is_none_or(|s| s.configured),
+        domains: domains.join(", "),
+        password_signin_allowed: v.password_signin_allowed,
+        link_existing: v.domains.iter().any(|d| d.verified),
         copy,
-        idp: if saml {
-            text(v, &["saml", "idp_entity_id"])
-        } else {
-            text(v, &["oidc", "issuer"])
-        },
-        metadata_url: text(v, &["saml", "idp_metadata_url"]),
-        client_id: text(v, &["oidc", "client_id"]),
+        idp,
+        metadata_url,
+        client_id,
     }
 }
 
@@ -138,12 +131,9 @@ pub(super) fn site(state: &AppState) -> Site<'_> {
     }
 }
 
-async fn list_page(state: &AppState, who: &Principal, error: Option<String>) -> HttpResponse {
+async fn list_page(state: &AppState, who: &Principal, error: Option<String>) -> Page {
     let url = &state.settings.server.public_url;
-    let all = match connections::list(&state.db, who.tenant, url).await {
-        Ok(all) => all,
-        Err(e) => return super::failed(e),
-    };
+    let all = connections::list(&state.db, who.tenant, url).await?;
     let frame = Frame::new("Single sign-on", "Single sign-on");
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -160,7 +150,7 @@ async fn list_page(state: &AppState, who: &Principal, error: Option<String>) -> 
         error,
         test_idp: test_idp(state),
     };
-    frame.answer(status, &page)
+    Ok(frame.answer(status, &page))
 }
 
 pub(super) async fn one_page(
@@ -169,12 +159,9 @@ pub(super) async fn one_page(
     id: Uuid,
     notice: Option<&'static str>,
     error: Option<String>,
-) -> HttpResponse {
+) -> Page {
     let url = &state.settings.server.public_url;
-    let v = match connections::get(&state.db, who.tenant, id, url).await {
-        Ok(v) => v,
-        Err(e) => return super::failed(e),
-    };
+    let v = connections::get(&state.db, who.tenant, id, url).await?;
     let frame = Frame::new("Single sign-on", "Single sign-on");
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -189,71 +176,84 @@ pub(super) async fn one_page(
         error,
         test_idp: test_idp(state),
     };
-    frame.answer(status, &page)
+    Ok(frame.answer(status, &page))
 }
 
-pub async fn show(caller: ConsoleCaller, state: web::Data<AppState>) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
+pub async fn show(caller: ConsoleCaller, state: web::Data<AppState>) -> Page {
+    let who = caller.may(PERMISSION)?;
     list_page(&state, who, None).await
 }
 
-fn field(form: &HashMap<String, String>, name: &str) -> String {
-    form.get(name)
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default()
+/// The connection form as posted (a new SAML draft, a new OIDC connection, or a saved
+/// connection page); a field a form does not have is empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConnectionForm {
+    kind: String,
+    name: String,
+    /// Typed as a list: commas, spaces or lines between them.
+    domains: String,
+    link_existing: Checkbox,
+    enabled: Checkbox,
+    password_signin_allowed: Checkbox,
+    idp_metadata: String,
+    idp_metadata_url: String,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
 }
 
-fn some(form: &HashMap<String, String>, name: &str) -> Option<String> {
-    Some(field(form, name)).filter(|v| !v.is_empty())
+fn some(v: &str) -> Option<String> {
+    Some(v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-/// Domains typed as a list: commas, spaces or lines between them.
-fn domains(form: &HashMap<String, String>) -> Vec<DomainInput> {
-    let verified = checked(form, "link_existing");
-    field(form, "domains")
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|d| !d.is_empty())
-        .map(|d| DomainInput {
-            domain: d.to_string(),
-            verified,
-        })
-        .collect()
-}
+impl ConnectionForm {
+    /// OIDC when the form says so, otherwise SAML.
+    fn kind(&self) -> &'static str {
+        if self.kind.trim() == "oidc" {
+            "oidc"
+        } else {
+            "saml"
+        }
+    }
 
-fn checked(form: &HashMap<String, String>, name: &str) -> bool {
-    form.get(name).is_some_and(|v| v == "true")
-}
-
-/// The admin API's input from a console form: `kind` and the fields of that kind, and the
-/// two switches (`[enabled, password sign-in allowed]`).
-fn input_of(
-    form: &HashMap<String, String>,
-    kind: &str,
-    [enabled, password]: [bool; 2],
-) -> ConnectionInput {
-    let saml = (kind == "saml").then(|| SamlInput {
-        idp_metadata: some(form, "idp_metadata"),
-        idp_metadata_url: some(form, "idp_metadata_url"),
-        sp_entity_id: None,
-        clock_skew_secs: None,
-    });
-    let oidc = (kind == "oidc").then(|| OidcInput {
-        issuer: field(form, "issuer"),
-        client_id: field(form, "client_id"),
-        client_secret: some(form, "client_secret").map(secrecy::SecretString::from),
-        scopes: None,
-        groups_claim: None,
-        use_userinfo: None,
-    });
-    ConnectionInput {
-        name: field(form, "name"),
-        kind: kind.to_string(),
-        enabled,
-        domains: domains(form),
-        password_signin_allowed: password,
-        idp_mfa_accepted: None,
-        saml,
-        oidc,
+    /// The admin API's input, with the two switches (`[enabled, password sign-in allowed]`).
+    fn input(&self, [enabled, password]: [bool; 2]) -> ConnectionInput {
+        let kind = self.kind();
+        let verified = self.link_existing.0;
+        let domains = self
+            .domains
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|d| !d.is_empty())
+            .map(|d| DomainInput {
+                domain: d.to_string(),
+                verified,
+            })
+            .collect();
+        let saml = (kind == "saml").then(|| SamlInput {
+            idp_metadata: some(&self.idp_metadata),
+            idp_metadata_url: some(&self.idp_metadata_url),
+            sp_entity_id: None,
+            clock_skew_secs: None,
+        });
+        let oidc = (kind == "oidc").then(|| OidcInput {
+            issuer: self.issuer.trim().to_string(),
+            client_id: self.client_id.trim().to_string(),
+            client_secret: some(&self.client_secret).map(secrecy::SecretString::from),
+            scopes: None,
+            groups_claim: None,
+            use_userinfo: None,
+        });
+        ConnectionInput {
+            name: self.name.trim().to_string(),
+            kind: kind.to_string(),
+            enabled,
+            domains,
+            password_signin_allowed: password,
+            idp_mfa_accepted: None,
+            saml,
+            oidc,
+        }
     }
 }
 
@@ -261,41 +261,27 @@ fn input_of(
 pub async fn create(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<ConnectionForm>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
-    let kind = if field(&form, "kind") == "oidc" {
-        "oidc"
-    } else {
-        "saml"
-    };
-    let input = input_of(&form, kind, [kind == "oidc", true]);
-    let made = connections::create(
-        &state.db,
-        &state.envelope,
-        &site(&state),
-        who,
-        &input,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await;
-    match made {
-        Ok(v) => see_other(&format!("/console/sso/{}", text(&v, &["id"]))),
-        Err(crate::error::AppError::InvalidRequest(why)) => list_page(&state, who, Some(why)).await,
-        Err(e) => super::failed(e),
+) -> Page {
+    let who = caller.may(PERMISSION)?;
+    let input = form.input([form.kind() == "oidc", true]);
+    let origin = ctx.origin();
+    match connections::create(&state.act(who, &origin), &site(&state), &input).await {
+        Ok(made) => Ok(see_other(&format!("/console/sso/{}", made.id))),
+        Err(AppError::InvalidRequest(why)) => list_page(&state, who, Some(why)).await,
+        Err(e) => Err(e.into()),
     }
 }
 
 pub async fn show_one(
     caller: ConsoleCaller,
     id: web::Path<Uuid>,
-    q: web::Query<HashMap<String, String>>,
+    q: web::Query<AfterSave>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
-    let notice = q.contains_key("saved").then_some("Saved.");
+) -> Page {
+    let who = caller.may(PERMISSION)?;
+    let notice = q.saved().then_some("Saved.");
     one_page(&state, who, *id, notice, None).await
 }
 
@@ -304,32 +290,16 @@ pub async fn save(
     caller: ConsoleCaller,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<ConnectionForm>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
-    let switches = [
-        checked(&form, "enabled"),
-        checked(&form, "password_signin_allowed"),
-    ];
-    let input = input_of(&form, &field(&form, "kind"), switches);
-    let done = connections::replace(
-        &state.db,
-        &state.envelope,
-        &site(&state),
-        who,
-        *id,
-        &input,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await;
-    match done {
-        Ok(_) => see_other(&format!("/console/sso/{id}?saved=1")),
-        Err(crate::error::AppError::InvalidRequest(why)) => {
-            one_page(&state, who, *id, None, Some(why)).await
-        }
-        Err(e) => super::failed(e),
+) -> Page {
+    let who = caller.may(PERMISSION)?;
+    let input = form.input([form.enabled.0, form.password_signin_allowed.0]);
+    let origin = ctx.origin();
+    match connections::replace(&state.act(who, &origin), &site(&state), *id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/console/sso/{id}?saved=1"))),
+        Err(AppError::InvalidRequest(why)) => one_page(&state, who, *id, None, Some(why)).await,
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -339,11 +309,8 @@ pub async fn delete(
     id: web::Path<Uuid>,
     _form: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
-    let origin = ctx.origin();
-    match connections::delete(&state.db, &state.envelope, who, *id, &origin, Utc::now()).await {
-        Ok(()) => see_other("/console/sso"),
-        Err(e) => super::failed(e),
-    }
+) -> Page {
+    let who = caller.may(PERMISSION)?;
+    connections::delete(&state.act(who, &ctx.origin()), *id).await?;
+    Ok(see_other("/console/sso"))
 }

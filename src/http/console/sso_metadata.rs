@@ -2,12 +2,12 @@
 //! refresh of [`crate::sso::metadata_refresh`], run at once, its outcome shown on the page.
 
 use super::sso::{one_page, site};
-use super::ConsoleCaller;
+use super::{ConsoleCaller, Page};
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::sso::metadata_refresh::{self, Refreshed};
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -17,35 +17,23 @@ pub async fn refresh(
     id: web::Path<Uuid>,
     _form: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "sso:write");
+) -> Page {
+    let who = caller.may("sso:write")?;
     let (origin, now, place) = (ctx.origin(), Utc::now(), (who.tenant, *id));
     let site = site(&state);
     let env = &state.envelope;
     let done = metadata_refresh::refresh(&state.db, env, &site, place, &who.actor, &origin, now);
-    match done.await {
-        Ok(Refreshed::Unchanged) => {
-            let notice = Some("The provider's metadata has not changed.");
-            one_page(&state, who, *id, notice, None).await
-        }
-        Ok(Refreshed::RolledOver { .. }) => {
-            let notice = Some("The provider's new metadata was taken over; accounts stay linked.");
-            one_page(&state, who, *id, notice, None).await
-        }
-        Ok(Refreshed::Refused { reason }) => {
-            one_page(
-                &state,
-                who,
-                *id,
-                None,
-                Some(format!("Not taken over: {reason}.")),
-            )
-            .await
-        }
-        Ok(Refreshed::Unreachable) => {
-            let why = "The provider's metadata URL did not answer; nothing changed.".to_string();
-            one_page(&state, who, *id, None, Some(why)).await
-        }
-        Err(e) => super::failed(e),
-    }
+    let (notice, error) = match done.await? {
+        Refreshed::Unchanged => (Some("The provider's metadata has not changed."), None),
+        Refreshed::RolledOver { .. } => (
+            Some("The provider's new metadata was taken over; accounts stay linked."),
+            None,
+        ),
+        Refreshed::Refused { reason } => (None, Some(format!("Not taken over: {reason}."))),
+        Refreshed::Unreachable => (
+            None,
+            Some("The provider's metadata URL did not answer; nothing changed.".to_string()),
+        ),
+    };
+    one_page(&state, who, *id, notice, error).await
 }

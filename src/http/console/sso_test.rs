@@ -12,7 +12,6 @@ use crate::sso::connection_test;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::Utc;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -107,8 +106,7 @@ pub async fn start(
 ) -> HttpResponse {
     let who = allowed!(caller, PERMISSION);
     let (url, origin) = (&state.settings.server.public_url, ctx.origin());
-    let now = Utc::now();
-    match connection_test::create(&state.db, &state.envelope, url, who, *id, &origin, now).await {
+    match connection_test::create(&state.act(who, &origin), url, *id).await {
         Ok(created) => see_other(&created.start_url),
         Err(e) => super::failed(e),
     }

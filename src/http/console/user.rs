@@ -3,13 +3,13 @@
 //! set the roles given here, make a break-glass account; each under the admin API's
 //! permission and reach rules.
 
+use super::form::{Checkbox, TickedRoles};
 use super::{ConsoleCaller, Frame};
 use crate::admin::permissions::{self, Deed};
 use crate::admin::principal::Principal;
 use crate::admin::user_actions::{self as actions, Act};
 use crate::admin::users::{self, UserView};
 use crate::auth::sessions::SessionView;
-use crate::http::admin::users::act;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -157,7 +157,7 @@ async fn answer(
         }
     }
     let origin = ctx.origin();
-    let act = act(state, who, &origin);
+    let act = state.act(who, &origin);
     match perform(&act, UserId(id), action).await {
         Ok(done) => see_other(&format!("/console/users/{id}?done={done}")),
         Err(e) => super::failed(e),
@@ -205,21 +205,22 @@ pub async fn end_session(
     answer(caller, ctx, id, Action::EndSession(session), &state).await
 }
 
-/// The roles form: one checkbox a role, named `role:<name>` (each field once, as the one
-/// CSRF-checked form reader wants).
+/// The roles form: the roles ticked ([`TickedRoles`]).
 pub async fn set_roles(
     caller: ConsoleCaller,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(TickedRoles(names)): CsrfForm<TickedRoles>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let names = form
-        .iter()
-        .filter(|(_, v)| *v == "true")
-        .filter_map(|(k, _)| k.strip_prefix("role:").map(str::to_string))
-        .collect();
     answer(caller, ctx, *id, Action::SetRoles(names), &state).await
+}
+
+/// The break-glass form: `exempt=true` ticked, or not.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ExemptForm {
+    exempt: Checkbox,
 }
 
 /// Makes the account a break-glass account outside the MFA rule (`exempt=true`), or not.
@@ -227,9 +228,8 @@ pub async fn set_exemption(
     caller: ConsoleCaller,
     ctx: RequestContext,
     id: web::Path<Uuid>,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<ExemptForm>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let exempt = form.get("exempt").is_some_and(|v| v == "true");
-    answer(caller, ctx, *id, Action::Exempt(exempt), &state).await
+    answer(caller, ctx, *id, Action::Exempt(form.exempt.0), &state).await
 }

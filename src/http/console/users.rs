@@ -1,7 +1,7 @@
 //! The console's home and Users screen (the admin API's `GET /admin/v1/users`), and adding a
 //! person (`POST /admin/v1/users`, then its password-reset link as their invitation).
 
-use super::{ConsoleCaller, Frame};
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::users::{self, NewUserRequest, UserView};
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
@@ -96,27 +96,36 @@ pub async fn list(
 pub async fn create(
     caller: ConsoleCaller,
     ctx: RequestContext,
-    CsrfForm(form): CsrfForm,
+    CsrfForm(form): CsrfForm<NewPerson>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "users:write");
-    let field = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let roles: Vec<String> = field("role").map(str::to_string).into_iter().collect();
+) -> Page {
+    let who = caller.may("users:write")?;
+    let filled = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+    let roles: Vec<String> = filled(&form.role).into_iter().collect();
+    let display_name = filled(&form.display_name);
     let req = NewUserRequest {
-        email: field("email").unwrap_or_default(),
-        display_name: field("display_name"),
+        email: form.email.trim(),
+        display_name: display_name.as_deref(),
         password: None,
         roles: &roles,
     };
     let origin = ctx.origin();
-    let act = crate::http::admin::users::act(&state, who, &origin);
-    let user = match users::create(&act, &state.passwords, req).await {
-        Ok(u) => u,
-        Err(e) => return super::failed(e),
-    };
+    let act = state.act(who, &origin);
+    let user = users::create(&act, &state.passwords, req).await?;
     let url = &state.settings.server.public_url;
-    match crate::admin::user_actions::send_reset_link(&act, url, user.id).await {
-        Ok(()) => see_other(&format!("/console/users/{}?done=created", user.id)),
-        Err(e) => super::failed(e),
-    }
+    crate::admin::user_actions::send_reset_link(&act, url, user.id).await?;
+    Ok(see_other(&format!(
+        "/console/users/{}?done=created",
+        user.id
+    )))
+}
+
+/// The "Add a person" form.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewPerson {
+    email: String,
+    display_name: String,
+    /// One role to start with, or none.
+    role: String,
 }

@@ -104,22 +104,8 @@ pub(crate) async fn rig_with(
     settings: identity::config::Settings,
     db: crate::harness::TestDb,
 ) -> Rig {
-    let site = Site::start_with(Reached::AsIssuer, settings, db).await;
-    let (pool, env) = (site.db.db(), envelope(&[1]));
-    for d in ["acme.test", "globex.test"] {
-        identity::auth::domains::claim(
-            &pool,
-            &env,
-            site.t.tenant_id,
-            d,
-            "operator",
-            &Origin::default(),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
-    }
-    site
+    let build = Site::build().reached(Reached::AsIssuer).on(settings, db);
+    build.domains(&["acme.test", "globex.test"]).start().await
 }
 
 impl Rig {
