@@ -5,6 +5,7 @@ use super::oauth_limits::IpBudget;
 use crate::http::state::AppState;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
+use crate::oidc::person_grants::{Minting, Redemption};
 use crate::oidc::service_grants::TokenResponse;
 use crate::oidc::{client_auth, client_lookup};
 use crate::oidc::{introspect, person_grants, service_grants};
@@ -181,18 +182,18 @@ async fn grant(
         "authorization_code" => {
             let client =
                 authenticated_client(state, req, &params, ip, ("token_client", budget)).await?;
-            person_grants::authorization_code(
-                &state.db,
-                &state.keys.current(),
+            let keys = state.keys.current();
+            let mint = Minting {
+                keys: &keys,
                 settings,
-                &client,
-                params.require("code")?,
-                params.require("redirect_uri")?,
-                params.require("code_verifier")?,
-                params.get("resource"),
-                now,
-            )
-            .await?
+            };
+            let asked = Redemption {
+                code: params.require("code")?,
+                redirect_uri: params.require("redirect_uri")?,
+                verifier: params.require("code_verifier")?,
+                resource: params.get("resource"),
+            };
+            person_grants::authorization_code(&state.db, mint, &client, &asked, now).await?
         }
         "refresh_token" => {
             let client =
@@ -202,17 +203,14 @@ async fn grant(
                 .get::<crate::http::request_context::RequestContext>()
                 .map(|c| c.origin())
                 .unwrap_or_default();
-            person_grants::refresh_token(
-                &state.db,
-                &state.envelope,
-                &state.keys.current(),
+            let keys = state.keys.current();
+            let mint = Minting {
+                keys: &keys,
                 settings,
-                &client,
-                params.require("refresh_token")?,
-                &origin,
-                now,
-            )
-            .await?
+            };
+            let ctx = state.audit(&client.client_id, &origin, now);
+            let token = params.require("refresh_token")?;
+            person_grants::refresh_token(&state.db, &ctx, mint, &client, token).await?
         }
         _ => return Err(OAuthError::UnsupportedGrantType),
     };

@@ -8,9 +8,8 @@ use super::codes::{self, CodeError};
 use super::error::OAuthError;
 use super::refresh::{self, Family, RefreshError};
 use super::service_grants::{issue, pick_audience, AccessGrant, TokenResponse};
-use crate::audit::Origin;
 use crate::config::TokenSettings;
-use crate::crypto::{random, Envelope};
+use crate::crypto::random;
 use crate::db::models::{sessions, users};
 use crate::db::{Db, TenantTx};
 use crate::ids::{TenantId, UserId};
@@ -53,17 +52,32 @@ struct Subject<'a> {
     amr: &'a [String],
 }
 
+/// What signs a person's tokens: the current keys and the token settings.
+#[derive(Clone, Copy)]
+pub struct Minting<'a> {
+    pub keys: &'a KeySet,
+    pub settings: &'a TokenSettings,
+}
+
+/// A code presented at the token endpoint, with what must match it.
+pub struct Redemption<'a> {
+    pub code: &'a str,
+    pub redirect_uri: &'a str,
+    pub verifier: &'a str,
+    /// RFC 8707 `resource`: the audience asked for, if any.
+    pub resource: Option<&'a str>,
+}
+
 /// Access and ID token for `subject`; `None` refresh token here (the caller adds it).
-#[allow(clippy::too_many_arguments)]
 async fn person_tokens(
     tx: &mut TenantTx,
-    keys: &KeySet,
-    settings: &TokenSettings,
+    mint: Minting<'_>,
     client: &Client,
     subject: &Subject<'_>,
     resource: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(TokenResponse, String, DateTime<Utc>), OAuthError> {
+    let (keys, settings) = (mint.keys, mint.settings);
     let user = users::get(tx, subject.user)
         .await
         .map_err(|_| OAuthError::InvalidGrant("the user no longer exists"))?;
@@ -146,18 +160,14 @@ fn usable_in(client: &Client, tenant: TenantId) -> bool {
 }
 
 /// `grant_type=authorization_code` (PKCE required).
-#[allow(clippy::too_many_arguments)]
 pub async fn authorization_code(
     db: &Db,
-    keys: &KeySet,
-    settings: &TokenSettings,
+    mint: Minting<'_>,
     client: &Client,
-    code: &str,
-    redirect_uri: &str,
-    verifier: &str,
-    resource: Option<&str>,
+    asked: &Redemption<'_>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
+    let (code, redirect_uri, verifier) = (asked.code, asked.redirect_uri, asked.verifier);
     if !client.allows_grant("authorization_code") {
         return Err(OAuthError::UnauthorizedClient(
             "authorization_code is not allowed for this client",
@@ -201,7 +211,7 @@ pub async fn authorization_code(
         amr: &redeemed.amr,
     };
     let (mut response, jti, exp) =
-        match person_tokens(&mut tx, keys, settings, client, &subject, resource, now).await {
+        match person_tokens(&mut tx, mint, client, &subject, asked.resource, now).await {
             Ok(t) => t,
             Err(e) => {
                 tx.commit().await?;
@@ -225,18 +235,16 @@ pub async fn authorization_code(
     Ok(response)
 }
 
-/// `grant_type=refresh_token`: rotates the token; reuse revokes the family.
-#[allow(clippy::too_many_arguments)]
+/// `grant_type=refresh_token`: rotates the token; reuse revokes the family (audited
+/// through `ctx`).
 pub async fn refresh_token(
     db: &Db,
-    envelope: &Envelope,
-    keys: &KeySet,
-    settings: &TokenSettings,
+    ctx: &crate::audit::Context<'_>,
+    mint: Minting<'_>,
     client: &Client,
     token: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<TokenResponse, OAuthError> {
+    let (envelope, origin, now) = (ctx.envelope, ctx.origin, ctx.now);
     if !client.allows_grant("refresh_token") {
         return Err(OAuthError::UnauthorizedClient(
             "refresh_token is not allowed for this client",
@@ -275,8 +283,7 @@ pub async fn refresh_token(
         auth_time: session.auth_time,
         amr: &session.amr,
     };
-    let (mut response, _, _) =
-        person_tokens(&mut tx, keys, settings, client, &subject, None, now).await?;
+    let (mut response, _, _) = person_tokens(&mut tx, mint, client, &subject, None, now).await?;
     response.refresh_token = Some(refresh::issue(&mut tx, &family, now).await?);
     tx.commit().await?;
     Ok(response)

@@ -115,18 +115,17 @@ pub async fn callback(
     let redirect = console_client::redirect_uri(settings);
     let admin = Some(settings.tokens.admin_audience.as_str());
     let keys = state.keys.current();
-    let grant = person_grants::authorization_code(
-        &state.db,
-        &keys,
-        &settings.tokens,
-        &client,
+    let mint = person_grants::Minting {
+        keys: &keys,
+        settings: &settings.tokens,
+    };
+    let asked = person_grants::Redemption {
         code,
-        &redirect,
+        redirect_uri: &redirect,
         verifier,
-        admin,
-        now,
-    )
-    .await;
+        resource: admin,
+    };
+    let grant = person_grants::authorization_code(&state.db, mint, &client, &asked, now).await;
     let tokens = match grant {
         Ok(t) => t,
         Err(e) => {
