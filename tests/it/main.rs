@@ -48,6 +48,7 @@ mod scim;
 mod scim_vendors;
 mod sessions;
 mod signin_flow;
+mod site_builder;
 mod sso;
 mod support;
 mod tenancy;
