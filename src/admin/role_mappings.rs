@@ -4,16 +4,13 @@
 //! enterprise SSO; a rule may only hand out permissions its author holds. A dry run
 //! explains which rule gives which role for sample claims.
 
-use super::principal::Principal;
+use super::act::Act;
 use crate::audit::Action;
-use crate::audit::Origin;
 use crate::authority::mapping_engine as engine;
-use crate::crypto::Envelope;
 use crate::db::models::{role_mappings as model, roles};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::ids::TenantId;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -25,14 +22,11 @@ pub async fn list(db: &Db, tenant: TenantId) -> Result<Vec<model::Rule>, AppErro
 }
 
 pub async fn create(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
+    act: &Act<'_>,
     matcher: &Matcher<'_>,
     role: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<model::Rule, AppError> {
+    let (db, who, now) = (act.db, act.who, act.now);
     let (claim, value) = match matcher {
         Matcher::Group(g) => (None, plain("group", g)?),
         Matcher::Attribute { name, value } => {
@@ -53,19 +47,14 @@ pub async fn create(
         role.to_string(),
         now,
     );
-    let ctx = crate::audit::Context {
-        envelope,
-        actor: &who.actor,
-        origin,
-        now,
-    };
-    ctx.record(
-        &mut tx,
-        Action::RoleMappingCreated,
-        &format!("role_mapping:{id}"),
-        serde_json::to_value(&rule).unwrap_or_default(),
-    )
-    .await?;
+    act.context()
+        .record(
+            &mut tx,
+            Action::RoleMappingCreated,
+            &format!("role_mapping:{id}"),
+            serde_json::to_value(&rule).unwrap_or_default(),
+        )
+        .await?;
     tx.commit().await?;
     Ok(rule)
 }
@@ -103,31 +92,19 @@ pub async fn dry_run(
     Ok((roles, matches))
 }
 
-pub async fn delete(
-    db: &Db,
-    envelope: &Envelope,
-    who: &Principal,
-    id: Uuid,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
+pub async fn delete(act: &Act<'_>, id: Uuid) -> Result<(), AppError> {
+    let mut tx = act.db.tenant(act.who.tenant).await?;
     if !model::delete(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
-    let ctx = crate::audit::Context {
-        envelope,
-        actor: &who.actor,
-        origin,
-        now,
-    };
-    ctx.record(
-        &mut tx,
-        Action::RoleMappingDeleted,
-        &format!("role_mapping:{id}"),
-        json!({}),
-    )
-    .await?;
+    act.context()
+        .record(
+            &mut tx,
+            Action::RoleMappingDeleted,
+            &format!("role_mapping:{id}"),
+            json!({}),
+        )
+        .await?;
     tx.commit().await?;
     Ok(())
 }

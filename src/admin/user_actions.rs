@@ -210,9 +210,7 @@ pub async fn passkeys(
 /// the same reach as any other action on it.
 pub async fn set_mfa_exemption(act: &Act<'_>, id: UserId, exempt: bool) -> Result<(), AppError> {
     let (mut tx, _) = act.over(id).await?;
-    let (actor, origin, now) = (&act.who.actor, act.origin, act.now);
-    crate::mfa::enforcement::set_exemption(&mut tx, act.envelope, actor, id, exempt, origin, now)
-        .await?;
+    crate::mfa::enforcement::set_exemption(&mut tx, &act.context(), id, exempt).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -3,13 +3,11 @@
 //! domain), because a claim routes every address of the domain to that workspace.
 
 use crate::audit::Action;
-use crate::audit::Origin;
-use crate::crypto::Envelope;
+use crate::audit::Context;
 use crate::db::models::domains;
 use crate::db::{Db, DbError};
 use crate::error::AppError;
 use crate::ids::TenantId;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// A domain name in its canonical form (ASCII, lower case, no trailing dot), or `None`.
@@ -60,12 +58,9 @@ pub async fn list(db: &Db, tenant: TenantId) -> Result<Vec<String>, DbError> {
 /// same workspace.
 pub async fn claim(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     tenant: TenantId,
     domain: &str,
-    actor: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<String, AppError> {
     let domain = normalize(domain)
         .ok_or_else(|| AppError::InvalidRequest("not a valid domain name".into()))?;
@@ -74,55 +69,32 @@ pub async fn claim(
         tx.commit().await?;
         return Ok(domain);
     }
-    if !domains::claim(&mut tx, &domain, now).await? {
+    if !domains::claim(&mut tx, &domain, ctx.now).await? {
         return Err(AppError::Conflict(
             "the domain is claimed by another workspace",
         ));
     }
-    let ctx = crate::audit::Context {
-        envelope,
-        actor,
-        origin,
-        now,
-    };
-    ctx.record(
-        &mut tx,
-        Action::DomainClaimed,
-        &format!("domain:{domain}"),
-        json!({}),
-    )
-    .await?;
+    let target = format!("domain:{domain}");
+    ctx.record(&mut tx, Action::DomainClaimed, &target, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(domain)
 }
 
 pub async fn release(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     tenant: TenantId,
     domain: &str,
-    actor: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let domain = normalize(domain).ok_or(AppError::NotFound)?;
     let mut tx = db.tenant(tenant).await?;
     if !domains::release(&mut tx, &domain).await? {
         return Err(AppError::NotFound);
     }
-    let ctx = crate::audit::Context {
-        envelope,
-        actor,
-        origin,
-        now,
-    };
-    ctx.record(
-        &mut tx,
-        Action::DomainReleased,
-        &format!("domain:{domain}"),
-        json!({}),
-    )
-    .await?;
+    let target = format!("domain:{domain}");
+    ctx.record(&mut tx, Action::DomainReleased, &target, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

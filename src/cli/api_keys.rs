@@ -54,12 +54,7 @@ pub async fn run(settings: Settings, db: Db, command: ApiKeysCommand) -> anyhow:
     let envelope = envelope(&settings)?;
     let now = Utc::now();
     let origin = Origin::default();
-    let ctx = identity::audit::Context {
-        envelope: &envelope,
-        actor: "cli",
-        origin: &origin,
-        now,
-    };
+    let ctx = super::cli_context(&envelope, &origin);
     match command {
         ApiKeysCommand::Create {
             tenant,

@@ -2,8 +2,7 @@
 //! the email's domain). Run by the platform operator once the workspace has shown it owns
 //! the domain.
 
-use super::{envelope, print_json, tenant_by_slug};
-use chrono::Utc;
+use super::{cli_context, envelope, print_json, tenant_by_slug};
 use clap::Subcommand;
 use identity::audit::Origin;
 use identity::auth::domains;
@@ -42,12 +41,9 @@ pub async fn run(settings: Settings, db: Db, command: DomainsCommand) -> anyhow:
             let tenant = tenant_by_slug(&db, &tenant).await?;
             let d = domains::claim(
                 &db,
-                &envelope(&settings)?,
+                &cli_context(&envelope(&settings)?, &origin),
                 tenant,
                 &domain,
-                "cli",
-                &origin,
-                Utc::now(),
             )
             .await?;
             println!("claimed {d}");
@@ -56,12 +52,9 @@ pub async fn run(settings: Settings, db: Db, command: DomainsCommand) -> anyhow:
             let tenant = tenant_by_slug(&db, &tenant).await?;
             domains::release(
                 &db,
-                &envelope(&settings)?,
+                &cli_context(&envelope(&settings)?, &origin),
                 tenant,
                 &domain,
-                "cli",
-                &origin,
-                Utc::now(),
             )
             .await?;
             println!("released {domain}");

@@ -90,6 +90,19 @@ enum Command {
     },
 }
 
+/// The audit circumstances of an operator's command: actor `cli`, no request, now.
+pub fn cli_context<'a>(
+    envelope: &'a Envelope,
+    origin: &'a identity::audit::Origin,
+) -> identity::audit::Context<'a> {
+    identity::audit::Context {
+        envelope,
+        actor: "cli",
+        origin,
+        now: chrono::Utc::now(),
+    }
+}
+
 /// The platform keyring: `IDENTITY_PLATFORM_ENCRYPTION_KEY`, or in a local checkout the
 /// file `development.platform_key_file` names (refused unless the service is on loopback).
 pub fn envelope(settings: &Settings) -> anyhow::Result<Envelope> {

@@ -1,7 +1,6 @@
 //! `identity tenants`: suspend and resume a workspace (every path refuses a suspended one).
 
 use super::{envelope, tenant_by_slug};
-use chrono::Utc;
 use clap::Subcommand;
 use identity::admin::tenant_status;
 use identity::audit::Origin;
@@ -31,16 +30,9 @@ pub async fn run(settings: Settings, db: Db, command: TenantsCommand) -> anyhow:
     };
     let tenant = tenant_by_slug(&db, slug).await?;
     let origin = Origin::default();
-    tenant_status::set(
-        &db,
-        &envelope(&settings)?,
-        tenant,
-        active,
-        OPERATOR,
-        &origin,
-        Utc::now(),
-    )
-    .await?;
+    let key = envelope(&settings)?;
+    let ctx = super::cli_context(&key, &origin).by(OPERATOR);
+    tenant_status::set(&db, &ctx, tenant, active).await?;
     println!("{} {slug}", if active { "resumed" } else { "suspended" });
     Ok(ExitCode::SUCCESS)
 }

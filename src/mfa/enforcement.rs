@@ -2,9 +2,7 @@
 //! person's factors, and the check that keeps tokens from sessions that skipped MFA.
 
 use super::policy::{self, load, Policy};
-use crate::audit::Action;
-use crate::audit::Origin;
-use crate::crypto::Envelope;
+use crate::audit::{Action, Context};
 use crate::db::models::{mfa as model, users};
 use crate::db::{DbError, TenantTx};
 use crate::error::AppError;
@@ -20,21 +18,8 @@ pub async fn put_policy(
     required: bool,
     grace_period_days: i32,
 ) -> Result<Policy, AppError> {
-    let envelope = ctx.envelope;
-    let crate::audit::Context {
-        actor, origin, now, ..
-    } = *ctx;
     let mut tx = db.tenant(tenant).await?;
-    let policy = set_policy(
-        &mut tx,
-        envelope,
-        actor,
-        required,
-        grace_period_days,
-        origin,
-        now,
-    )
-    .await?;
+    let policy = set_policy(&mut tx, ctx, required, grace_period_days).await?;
     tx.commit().await?;
     Ok(policy)
 }
@@ -43,13 +28,11 @@ pub async fn put_policy(
 /// while on keeps the original start, so re-saving cannot extend the grace period.
 pub async fn set_policy(
     tx: &mut TenantTx,
-    envelope: &Envelope,
-    actor: &str,
+    ctx: &Context<'_>,
     required: bool,
     grace_period_days: i32,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<Policy, AppError> {
+    let now = ctx.now;
     if !(0..=365).contains(&grace_period_days) {
         return Err(AppError::InvalidRequest(
             "grace_period_days must be between 0 and 365".into(),
@@ -76,12 +59,6 @@ pub async fn set_policy(
         },
     )
     .await?;
-    let ctx = crate::audit::Context {
-        envelope,
-        actor,
-        origin,
-        now,
-    };
     ctx.record(
         tx,
         Action::MfaPolicyChanged,
@@ -94,22 +71,13 @@ pub async fn set_policy(
 
 pub async fn set_exemption(
     tx: &mut TenantTx,
-    envelope: &Envelope,
-    actor: &str,
+    ctx: &Context<'_>,
     user: UserId,
     exempt: bool,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     if !users::set_mfa_exempt(tx, user, exempt).await? {
         return Err(AppError::NotFound);
     }
-    let ctx = crate::audit::Context {
-        envelope,
-        actor,
-        origin,
-        now,
-    };
     ctx.record(
         tx,
         Action::MfaExemptionChanged,

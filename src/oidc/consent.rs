@@ -9,7 +9,6 @@ use crate::audit::{Action, AuditError, Context, Origin};
 use crate::auth::sessions::ActiveSession;
 use crate::crypto::Envelope;
 use crate::db::models::consents as model;
-pub use crate::db::models::consents::ConsentRow;
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
@@ -89,12 +88,27 @@ pub async fn grant(
     Ok(())
 }
 
+/// An application the person consented to, as their account page lists it.
+#[derive(Debug, Clone)]
+pub struct Consented {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    pub granted_at: DateTime<Utc>,
+}
+
 /// The applications the person has consented to.
-pub async fn list(db: &Db, me: &ActiveSession) -> Result<Vec<ConsentRow>, DbError> {
+pub async fn list(db: &Db, me: &ActiveSession) -> Result<Vec<Consented>, DbError> {
     let mut tx = db.tenant_read(me.tenant).await?;
     let all = model::list(&mut tx, me.user).await?;
     tx.commit().await?;
-    Ok(all)
+    let shown = all.into_iter().map(|r| Consented {
+        client_id: r.client_id,
+        client_name: r.client_name,
+        scopes: r.scopes,
+        granted_at: r.granted_at,
+    });
+    Ok(shown.collect())
 }
 
 /// Withdraws the consent and ends the application's refresh tokens for the person;

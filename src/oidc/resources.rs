@@ -7,7 +7,6 @@
 use crate::audit::{self, Action, Context};
 use crate::config::TokenSettings;
 use crate::db::models::resource_servers as model;
-pub use crate::db::models::resource_servers::ResourceServer;
 use crate::db::{Db, DbError, TenantTx};
 use crate::ids::TenantId;
 use serde_json::json;
@@ -68,11 +67,24 @@ pub async fn add(
     Ok(())
 }
 
+/// A platform resource server: an audience workspace applications may hold.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ResourceServer {
+    pub audience: String,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 pub async fn list(db: &Db) -> Result<Vec<ResourceServer>, ResourceError> {
     let mut tx = db.tenant_read(TenantId::PLATFORM).await?;
     let all = model::list(&mut tx).await?;
     tx.commit().await?;
-    Ok(all)
+    let shown = all.into_iter().map(|r| ResourceServer {
+        audience: r.audience,
+        name: r.name,
+        created_at: r.created_at,
+    });
+    Ok(shown.collect())
 }
 
 /// Removes a resource server; applications that still hold it are refused tokens for it

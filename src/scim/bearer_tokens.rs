@@ -4,9 +4,9 @@
 //! SHA-256 is stored.
 
 use super::error::ScimError;
-use crate::audit::Action;
-use crate::audit::Origin;
-use crate::crypto::{tenant_token, Envelope};
+use crate::admin::act::Act;
+use crate::audit::{Action, Context};
+use crate::crypto::tenant_token;
 use crate::db::models::scim_tokens as model;
 use crate::db::TenantTx;
 use crate::error::AppError;
@@ -39,12 +39,11 @@ impl ScimClient {
 /// reaches no further than the maker does at the time (`crate::authority`).
 pub async fn create(
     tx: &mut TenantTx,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     name: &str,
-    (actor, permissions): (&str, &crate::authority::Permissions),
-    origin: &Origin,
-    now: DateTime<Utc>,
+    permissions: &crate::authority::Permissions,
 ) -> Result<(model::TokenRow, String), AppError> {
+    let (actor, now) = (ctx.actor, ctx.now);
     let reach = crate::authority::mapping_reach(tx).await?;
     crate::authority::require_cover(permissions, &reach).map_err(|_| AppError::Forbidden)?;
     if !crate::text::is_plain_or_empty(name, 200) || name.trim().is_empty() {
@@ -55,12 +54,6 @@ pub async fn create(
     let value = tenant_token::mint(PREFIX, tx.tenant());
     let id = Uuid::new_v4();
     model::insert(tx, id, name, &tenant_token::hash(&value), actor, now).await?;
-    let ctx = crate::audit::Context {
-        envelope,
-        actor,
-        origin,
-        now,
-    };
     ctx.record(
         tx,
         Action::ScimTokenCreated,
@@ -79,23 +72,10 @@ pub async fn create(
     Ok((row, value))
 }
 
-pub async fn revoke(
-    tx: &mut TenantTx,
-    envelope: &Envelope,
-    id: Uuid,
-    actor: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    if !model::revoke(tx, id, now).await? {
+pub async fn revoke(tx: &mut TenantTx, ctx: &Context<'_>, id: Uuid) -> Result<(), AppError> {
+    if !model::revoke(tx, id, ctx.now).await? {
         return Err(AppError::NotFound);
     }
-    let ctx = crate::audit::Context {
-        envelope,
-        actor,
-        origin,
-        now,
-    };
     ctx.record(
         tx,
         Action::ScimTokenRevoked,
@@ -115,39 +95,18 @@ pub async fn list(db: &crate::db::Db, tenant: TenantId) -> Result<Vec<model::Tok
 }
 
 /// [`create`] in a transaction of its own, for `who`.
-pub async fn create_for(
-    db: &crate::db::Db,
-    envelope: &Envelope,
-    who: &crate::admin::principal::Principal,
-    name: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(model::TokenRow, String), AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
-    let made = create(
-        &mut tx,
-        envelope,
-        name,
-        (&who.actor, &who.permissions),
-        origin,
-        now,
-    )
-    .await?;
+pub async fn create_for(act: &Act<'_>, name: &str) -> Result<(model::TokenRow, String), AppError> {
+    let who = act.who;
+    let mut tx = act.db.tenant(who.tenant).await?;
+    let made = create(&mut tx, &act.context(), name, &who.permissions).await?;
     tx.commit().await?;
     Ok(made)
 }
 
 /// [`revoke`] in a transaction of its own.
-pub async fn revoke_for(
-    db: &crate::db::Db,
-    envelope: &Envelope,
-    who: &crate::admin::principal::Principal,
-    id: Uuid,
-    origin: &Origin,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut tx = db.tenant(who.tenant).await?;
-    revoke(&mut tx, envelope, id, &who.actor, origin, now).await?;
+pub async fn revoke_for(act: &Act<'_>, id: Uuid) -> Result<(), AppError> {
+    let mut tx = act.db.tenant(act.who.tenant).await?;
+    revoke(&mut tx, &act.context(), id).await?;
     tx.commit().await?;
     Ok(())
 }

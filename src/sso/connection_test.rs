@@ -6,6 +6,7 @@
 //! the usual SSO cookie) and works on a disabled connection, so it can be tried first.
 
 use super::connections::{self, Connection};
+use super::test_outcome::{Account, Asserted, Matched, Outcome};
 use super::{jit, ExternalIdentity, SsoError};
 use crate::admin::act::Act;
 use crate::audit::{Action, Context};
@@ -16,6 +17,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::ids::TenantId;
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -105,14 +107,6 @@ pub fn test_of(request: &Value) -> Option<Uuid> {
     request.get(TEST_KEY)?.as_str()?.parse().ok()
 }
 
-fn identity_json(i: &ExternalIdentity) -> Value {
-    json!({
-        "subject": i.subject, "email": i.email, "email_verified": i.email_verified,
-        "given_name": i.given_name, "family_name": i.family_name, "groups": i.groups,
-        "attributes": i.attributes, "mfa": i.mfa,
-    })
-}
-
 fn refusal(e: &SsoError) -> String {
     match e {
         SsoError::Rejected(r) => (*r).to_string(),
@@ -158,7 +152,7 @@ async fn rehearse(
     ctx: &Context<'_>,
     conn: &Connection,
     ident: &ExternalIdentity,
-) -> Result<Value, SsoError> {
+) -> Result<Outcome, SsoError> {
     let mut tx = db.tenant(conn.tenant).await?;
     let rules = crate::authority::mapping_rules::rules(&mut tx).await?;
     let claims = engine::Claims {
@@ -166,6 +160,7 @@ async fn rehearse(
         attributes: ident.attributes.clone(),
     };
     let matches = engine::evaluate(&rules, &claims);
+    let matched = Some(matches.iter().map(matched).collect());
     let provisioned = jit::provision(&mut tx, ctx, conn, ident).await;
     let outcome = match provisioned {
         Ok((user, action)) => {
@@ -175,14 +170,23 @@ async fn rehearse(
                 Action::SsoAccountLinked => ("would_be_linked", Some(user.id.0)),
                 _ => ("already_linked", Some(user.id.0)),
             };
-            json!({
-                "status": "succeeded",
-                "account": { "result": result, "user_id": user_id },
-                "roles": roles, "withheld": withheld, "matches": matches,
-            })
+            Outcome {
+                status: "succeeded".into(),
+                account: Some(Account {
+                    result: result.into(),
+                    user_id,
+                }),
+                roles: Some(roles),
+                withheld: Some(withheld),
+                matches: matched,
+                ..Default::default()
+            }
         }
         Err(e @ (SsoError::Unavailable | SsoError::Upstream)) => return Err(e),
-        Err(e) => json!({ "status": "refused", "reason": refusal(&e), "matches": matches }),
+        Err(e) => Outcome {
+            matches: matched,
+            ..Outcome::refused(refusal(&e))
+        },
     };
     tx.rollback().await?;
     Ok(outcome)
@@ -198,18 +202,18 @@ pub async fn record(
     let (outcome, connection) = match verified {
         Ok((conn, ident)) => {
             let mut o = rehearse(db, ctx, conn, ident).await?;
-            o["identity"] = identity_json(ident);
+            o.identity = Some(Asserted::from(ident));
             (o, Some(conn.id))
         }
-        Err(e) => (json!({ "status": "refused", "reason": refusal(e) }), None),
+        Err(e) => (Outcome::refused(refusal(e)), None),
     };
+    let stored = serde_json::to_value(&outcome).map_err(|_| SsoError::Unavailable)?;
     let mut tx = db.tenant(tenant).await?;
-    model::finish(&mut tx, test, &outcome, ctx.now).await?;
+    model::finish(&mut tx, test, &stored, ctx.now).await?;
     let target = connection.map_or(format!("sso_test:{test}"), |c| {
         format!("sso_connection:{c}")
     });
-    let details =
-        json!({ "test": test, "status": outcome["status"], "reason": outcome.get("reason") });
+    let details = json!({ "test": test, "status": outcome.status, "reason": outcome.reason });
     ctx.by("anonymous")
         .record(&mut tx, Action::SsoConnectionTested, &target, details)
         .await
@@ -218,31 +222,57 @@ pub async fn record(
     Ok(())
 }
 
+/// A test as admins read it: pending (or started) until the IdP answers, then its outcome.
+#[derive(Debug, Serialize)]
+pub struct TestView {
+    pub id: Uuid,
+    pub connection_id: Uuid,
+    pub started_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
 /// A test as the admin API shows it: pending until the IdP answers, then the outcome.
 pub async fn view(
     db: &Db,
     tenant: TenantId,
     connection: Uuid,
     id: Uuid,
-) -> Result<Value, AppError> {
+) -> Result<TestView, AppError> {
     let mut tx = db.tenant_read(tenant).await?;
     let row = model::get(&mut tx, connection, id).await?;
     tx.commit().await?;
     let row = row.ok_or(AppError::NotFound)?;
-    let status = match (&row.outcome, row.started_at) {
-        (Some(o), _) => o["status"].clone(),
-        (None, Some(_)) => json!("started"),
-        (None, None) => json!("pending"),
+    let outcome = match (row.outcome, row.started_at) {
+        (Some(o), _) => serde_json::from_value(o).map_err(AppError::internal)?,
+        (None, started) => Outcome {
+            status: if started.is_some() {
+                "started"
+            } else {
+                "pending"
+            }
+            .into(),
+            ..Default::default()
+        },
     };
-    let mut v = json!({
-        "id": row.id, "connection_id": row.connection_id, "started_by": row.started_by,
-        "created_at": row.created_at, "expires_at": row.expires_at,
-        "finished_at": row.finished_at, "status": status,
-    });
-    if let (Some(obj), Some(Value::Object(o))) = (v.as_object_mut(), row.outcome) {
-        for (k, val) in o.into_iter().filter(|(k, _)| k != "status") {
-            obj.insert(k, val);
-        }
+    Ok(TestView {
+        id: row.id,
+        connection_id: row.connection_id,
+        started_by: row.started_by,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        finished_at: row.finished_at,
+        outcome,
+    })
+}
+
+fn matched(m: &engine::Match) -> Matched {
+    Matched {
+        rule: m.rule,
+        role: m.role.clone(),
+        because: m.because.clone(),
     }
-    Ok(v)
 }

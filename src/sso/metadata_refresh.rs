@@ -9,7 +9,7 @@
 use super::connections::Site;
 use super::idp_trust::fingerprints;
 use super::outbound::Outbound;
-use crate::audit::{Action, Origin};
+use crate::audit::{Action, Context, Origin};
 use crate::crypto::Envelope;
 use crate::db::models::{due_work, sso_connections as model};
 use crate::db::Db;
@@ -67,16 +67,13 @@ fn renewed(old: &Value, metadata: String, site: &Site<'_>) -> Result<Value, Stri
     Ok(new)
 }
 
-/// Fetches connection `id`'s metadata from its URL and applies a rollover; `actor` is who
+/// Fetches connection `id`'s metadata from its URL and applies a rollover; `ctx` names who
 /// asked (an admin, or `system` for the schedule).
 pub async fn refresh(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     site: &Site<'_>,
     (tenant, id): (TenantId, Uuid),
-    actor: &str,
-    origin: &Origin,
-    now: DateTime<Utc>,
 ) -> Result<Refreshed, AppError> {
     let (old, url) = configured(db, tenant, id).await?;
     let fetched = match url::Url::parse(&url) {
@@ -94,24 +91,17 @@ pub async fn refresh(
         Ok(new) => Ok(new),
         Err(reason) => Err(Refreshed::Refused { reason }),
     };
-    record(
-        db,
-        envelope,
-        (tenant, id),
-        (&old, outcome),
-        (actor, origin, now),
-    )
-    .await
+    record(db, ctx, (tenant, id), (&old, outcome)).await
 }
 
 /// Applies (or records the refusal of) a refresh in one transaction with its audit entry.
 async fn record(
     db: &Db,
-    envelope: &Envelope,
+    ctx: &Context<'_>,
     (tenant, id): (TenantId, Uuid),
     (old, outcome): (&Value, Result<Value, Refreshed>),
-    (actor, origin, now): (&str, &Origin, DateTime<Utc>),
 ) -> Result<Refreshed, AppError> {
+    let now = ctx.now;
     let mut tx = db.tenant(tenant).await?;
     let (action, result) = match outcome {
         Ok(new) => {
@@ -129,19 +119,9 @@ async fn record(
         }
         Err(refused) => (Action::SsoConnectionMetadataRefreshRefused, refused),
     };
-    let ctx = crate::audit::Context {
-        envelope,
-        actor,
-        origin,
-        now,
-    };
-    ctx.record(
-        &mut tx,
-        action,
-        &format!("sso_connection:{id}"),
-        serde_json::to_value(&result).map_err(AppError::internal)?,
-    )
-    .await?;
+    let details = serde_json::to_value(&result).map_err(AppError::internal)?;
+    let target = format!("sso_connection:{id}");
+    ctx.record(&mut tx, action, &target, details).await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -169,9 +149,15 @@ pub async fn refresh_due(
             }
         }
         tx.commit().await?;
+        let origin = Origin::default();
+        let ctx = Context {
+            envelope,
+            actor: "system",
+            origin: &origin,
+            now,
+        };
         for id in claimed {
-            let origin = Origin::default();
-            refresh(db, envelope, site, (tenant, id), "system", &origin, now).await?;
+            refresh(db, &ctx, site, (tenant, id)).await?;
             done += 1;
         }
     }

@@ -22,6 +22,7 @@ pub mod saml_decrypt;
 pub mod saml_envelope;
 pub mod settings;
 pub mod sp_keys;
+pub mod test_outcome;
 
 use crate::db::DbError;
 use std::collections::BTreeMap;

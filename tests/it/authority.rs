@@ -290,16 +290,16 @@ pub async fn scim_token_by(r: &Rig, bearer: &str) -> String {
 async fn scim_token_made_by(r: &Rig, maker: &str) -> String {
     let mut tx = r.pool.tenant(r.t.tenant_id).await.unwrap();
     let everything = identity::authority::everything();
-    let (_, token) = identity::scim::bearer_tokens::create(
-        &mut tx,
-        &envelope(&[1]),
-        "idp",
-        (maker, &everything),
-        &Origin::default(),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let (key, origin) = (envelope(&[1]), Origin::default());
+    let ctx = identity::audit::Context {
+        envelope: &key,
+        actor: maker,
+        origin: &origin,
+        now: chrono::Utc::now(),
+    };
+    let (_, token) = identity::scim::bearer_tokens::create(&mut tx, &ctx, "idp", &everything)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     token
 }

@@ -7,7 +7,6 @@
 
 use crate::browser::{Reached, Site, PASSWORD};
 use crate::demo_app::{demo_app_at, hold_port};
-use crate::harness::envelope;
 use crate::harness::TestDb;
 use crate::sso::Idp;
 use crate::support::{artifacts_dir, run_verifier};
@@ -30,20 +29,7 @@ async fn chromium_walks_the_landing_page_demo_app_and_console_with_axe_and_the_k
     let site = Site::start_with(Reached::AsIssuer, settings, db).await;
     let _demo = demo_app_at(&site, demo_port).await;
     let idp = Idp::saml();
-    let (pool, env) = (site.db.db(), envelope(&[1]));
-    let now = chrono::Utc::now();
-    let origin = identity::audit::Origin::default();
-    identity::auth::domains::claim(
-        &pool,
-        &env,
-        site.t.tenant_id,
-        "acme.test",
-        "operator",
-        &origin,
-        now,
-    )
-    .await
-    .unwrap();
+    site.claim_domain("acme.test").await;
     let artifacts = artifacts_dir();
     let base = site.app.url("");
     let (ok, out) = run_verifier(

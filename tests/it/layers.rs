@@ -151,6 +151,30 @@ fn the_web_layer_never_calls_the_database_query_functions() {
     );
 }
 
+/// No database row type reaches `http/` by a side door: nothing outside `db/` re-exports
+/// a model's type (`pub use crate::db::models::…`); the domain hands out its own views.
+#[test]
+fn no_database_row_type_is_re_exported_outside_the_store() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let store = src.join("db");
+    let re_exporting: Vec<String> = files
+        .iter()
+        .filter(|f| !f.starts_with(&store))
+        .filter(|f| {
+            let code = code_of(&std::fs::read_to_string(f).unwrap());
+            code.lines()
+                .any(|l| l.trim_start().starts_with("pub use") && l.contains("db::models"))
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(
+        re_exporting.is_empty(),
+        "row types re-exported outside db/: {re_exporting:?}"
+    );
+}
+
 /// Inside a module, no two files import each other (`super::x` or `crate::<module>::x`):
 /// shared types go to a leaf file (as `sso/settings.rs`, `oidc/client_audiences.rs`).
 #[test]

@@ -81,13 +81,7 @@ impl SiteBuilder {
             false => None,
         };
         let admin_key = admin_key(&pool, t.tenant_id, "admin").await;
-        for d in self.domains {
-            let (origin, now) = (identity::audit::Origin::default(), chrono::Utc::now());
-            identity::auth::domains::claim(&pool, &env, t.tenant_id, d, "operator", &origin, now)
-                .await
-                .unwrap();
-        }
-        Site {
+        let site = Site {
             app,
             db,
             pool,
@@ -95,7 +89,28 @@ impl SiteBuilder {
             web,
             console,
             admin_key,
+        };
+        for d in self.domains {
+            site.claim_domain(d).await;
         }
+        site
+    }
+}
+
+impl Site {
+    /// The operator claims `domain` for the workspace (home-realm discovery finds it).
+    pub async fn claim_domain(&self, domain: &str) {
+        let origin = identity::audit::Origin::default();
+        let env = envelope(&[1]);
+        let ctx = identity::audit::Context {
+            envelope: &env,
+            actor: "operator",
+            origin: &origin,
+            now: chrono::Utc::now(),
+        };
+        identity::auth::domains::claim(&self.pool, &ctx, self.t.tenant_id, domain)
+            .await
+            .unwrap();
     }
 }
 

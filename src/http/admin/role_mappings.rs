@@ -8,7 +8,6 @@ use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use actix_web::{web, HttpResponse};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -46,16 +45,8 @@ pub async fn create(
             ))
         }
     };
-    let rule = role_mappings::create(
-        &state.db,
-        &state.envelope,
-        &who,
-        &matcher,
-        &body.role,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let rule = role_mappings::create(&state.act(&who, &origin), &matcher, &body.role).await?;
     Ok(HttpResponse::Created().json(rule))
 }
 
@@ -66,15 +57,7 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("roles:write")?;
-    role_mappings::delete(
-        &state.db,
-        &state.envelope,
-        &who,
-        *id,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
+    role_mappings::delete(&state.act(&who, &ctx.origin()), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

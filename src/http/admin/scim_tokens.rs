@@ -7,7 +7,6 @@ use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::scim::bearer_tokens;
 use actix_web::{web, HttpResponse};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -31,15 +30,8 @@ pub async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
-    let (row, token) = bearer_tokens::create_for(
-        &state.db,
-        &state.envelope,
-        &who,
-        &body.name,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await?;
+    let origin = ctx.origin();
+    let (row, token) = bearer_tokens::create_for(&state.act(&who, &origin), &body.name).await?;
     Ok(HttpResponse::Created().json(json!({ "scim_token": row, "token": token })))
 }
 
@@ -51,6 +43,6 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     who.require("scim:write")?;
     let origin = ctx.origin();
-    bearer_tokens::revoke_for(&state.db, &state.envelope, &who, *id, &origin, Utc::now()).await?;
+    bearer_tokens::revoke_for(&state.act(&who, &origin), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -90,8 +90,8 @@ pub async fn refresh_metadata(
     who.require("sso:write")?;
     let (origin, now, place) = (ctx.origin(), Utc::now(), (who.tenant, *id));
     let site = site(&state);
-    let env = &state.envelope;
-    let done = metadata_refresh::refresh(&state.db, env, &site, place, &who.actor, &origin, now);
+    let ctx = state.audit(&who.actor, &origin, now);
+    let done = metadata_refresh::refresh(&state.db, &ctx, &site, place);
     Ok(HttpResponse::Ok().json(done.await?))
 }
 

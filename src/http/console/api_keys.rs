@@ -11,7 +11,7 @@ use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use chrono::Duration;
 use uuid::Uuid;
@@ -43,19 +43,14 @@ async fn page(
     act: &Act<'_>,
     status: StatusCode,
     new_key: Option<(String, String)>,
-) -> HttpResponse {
-    let keys = match key_actions::list(act).await {
-        Ok(k) => k,
-        Err(e) => return super::failed(e),
-    };
+) -> Page {
+    let keys = key_actions::list(act).await?;
     // The role names, as the admin API shows them: only with roles:read.
     let roles = match act.who.require("roles:read") {
         Err(_) => Vec::new(),
-        Ok(()) => match roles::list(&state.db, act.who).await {
-            Ok(r) => r.into_iter().map(|r| r.name).collect(),
-            Err(e) => return super::failed(e),
-        },
+        Ok(()) => roles::list(&state.db, act.who).await?,
     };
+    let roles = roles.into_iter().map(|r| r.name).collect();
     let keys = keys
         .into_iter()
         .map(|k| KeyLine {
@@ -74,7 +69,7 @@ async fn page(
         .collect();
     let frame = Frame::new("API keys", "API keys");
     let overlap_hours = state.settings.tokens.rotation_overlap_secs / 3600;
-    frame.answer(
+    Ok(frame.answer(
         status,
         &Keys {
             frame: &frame,
@@ -84,15 +79,11 @@ async fn page(
             roles,
             overlap_hours,
         },
-    )
+    ))
 }
 
-pub async fn show(
-    caller: ConsoleCaller,
-    ctx: RequestContext,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "apikeys:read");
+pub async fn show(caller: ConsoleCaller, ctx: RequestContext, state: web::Data<AppState>) -> Page {
+    let who = caller.may("apikeys:read")?;
     let origin = ctx.origin();
     page(&state, &state.act(who, &origin), StatusCode::OK, None).await
 }
@@ -108,7 +99,7 @@ pub async fn create(
     let act = state.act(who, &origin);
     let (view, key) = key_actions::create(&act, form.name.trim(), &form.role, None).await?;
     let shown = (format!("New key \"{}\".", view.name), key);
-    Ok(page(&state, &act, StatusCode::CREATED, Some(shown)).await)
+    page(&state, &act, StatusCode::CREATED, Some(shown)).await
 }
 
 pub async fn rotate(
@@ -117,23 +108,14 @@ pub async fn rotate(
     id: web::Path<Uuid>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "apikeys:write");
+) -> Page {
+    let who = caller.may("apikeys:write")?;
     let origin = ctx.origin();
     let act = state.act(who, &origin);
     let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
-    match key_actions::rotate(&act, *id, overlap).await {
-        Ok(key) => {
-            page(
-                &state,
-                &act,
-                StatusCode::OK,
-                Some(("The key's new secret.".into(), key)),
-            )
-            .await
-        }
-        Err(e) => super::failed(e),
-    }
+    let key = key_actions::rotate(&act, *id, overlap).await?;
+    let shown = Some(("The key's new secret.".into(), key));
+    page(&state, &act, StatusCode::OK, shown).await
 }
 
 pub async fn revoke(
@@ -142,11 +124,8 @@ pub async fn revoke(
     id: web::Path<Uuid>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "apikeys:write");
-    let origin = ctx.origin();
-    match key_actions::revoke(&state.act(who, &origin), *id).await {
-        Ok(()) => see_other("/console/api-keys"),
-        Err(e) => super::failed(e),
-    }
+) -> Page {
+    let who = caller.may("apikeys:write")?;
+    key_actions::revoke(&state.act(who, &ctx.origin()), *id).await?;
+    Ok(see_other("/console/api-keys"))
 }

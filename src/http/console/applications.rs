@@ -12,7 +12,7 @@ use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::oidc::clients::Client;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use chrono::Duration;
 use serde::Deserialize;
@@ -59,20 +59,17 @@ async fn page(
     act: &Act<'_>,
     status: StatusCode,
     made: Option<(String, String, String)>,
-) -> HttpResponse {
-    let (apps, resources) = match (
-        client_actions::list(act).await,
-        client_actions::resource_servers(act).await,
-    ) {
-        (Ok(list), Ok(r)) => (
-            list.into_iter().map(line).collect(),
-            r.into_iter().map(|r| (r.audience, r.name)).collect(),
-        ),
-        (Err(e), _) | (_, Err(e)) => return super::failed(e),
-    };
+) -> Page {
+    let apps = client_actions::list(act)
+        .await?
+        .into_iter()
+        .map(line)
+        .collect();
+    let servers = client_actions::resource_servers(act).await?;
+    let resources = servers.into_iter().map(|r| (r.audience, r.name)).collect();
     let frame = Frame::new("Applications", "Applications");
     let overlap_hours = state.settings.tokens.rotation_overlap_secs / 3600;
-    frame.answer(
+    Ok(frame.answer(
         status,
         &Apps {
             frame: &frame,
@@ -82,7 +79,7 @@ async fn page(
             resources,
             overlap_hours,
         },
-    )
+    ))
 }
 
 /// The application form as posted (registering one, or saving its page).
@@ -109,12 +106,8 @@ impl ApplicationForm {
     }
 }
 
-pub async fn show(
-    caller: ConsoleCaller,
-    ctx: RequestContext,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
+pub async fn show(caller: ConsoleCaller, ctx: RequestContext, state: web::Data<AppState>) -> Page {
+    let who = caller.may(PERMISSION)?;
     page(&state, &state.act(who, &ctx.origin()), StatusCode::OK, None).await
 }
 
@@ -138,7 +131,7 @@ pub async fn create(
     let max_ttl = state.settings.tokens.max_token_ttl_secs;
     let (c, secret) = client_actions::create(&act, new, max_ttl).await?;
     let shown = (format!("Registered \"{}\".", c.name), c.client_id, secret);
-    Ok(page(&state, &act, StatusCode::CREATED, Some(shown)).await)
+    page(&state, &act, StatusCode::CREATED, Some(shown)).await
 }
 
 pub async fn rotate(
@@ -154,7 +147,7 @@ pub async fn rotate(
     let overlap = Duration::seconds(state.settings.tokens.rotation_overlap_secs);
     let secret = client_actions::rotate(&act, &id, overlap).await?;
     let shown = ("A new secret.".into(), id.into_inner(), secret);
-    Ok(page(&state, &act, StatusCode::OK, Some(shown)).await)
+    page(&state, &act, StatusCode::OK, Some(shown)).await
 }
 
 pub async fn delete(

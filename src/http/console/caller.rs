@@ -17,7 +17,6 @@ pub const CONSOLE_COOKIE: &str = "__Host-identity-console";
 pub struct ConsoleCaller(pub Principal);
 
 impl ConsoleCaller {
-    /// The principal when it holds `permission`; otherwise the page that says so.
     /// The caller, when their roles hold `permission`: a handler's first line, as
     /// `caller.may(PERMISSION)?`.
     pub fn may(&self, permission: &'static str) -> Result<&Principal, super::PageError> {
@@ -25,13 +24,6 @@ impl ConsoleCaller {
             .require(permission)
             .map(|()| &self.0)
             .map_err(|_| super::PageError::NotAllowed(permission))
-    }
-
-    pub fn with(&self, permission: &str) -> Result<&Principal, Box<HttpResponse>> {
-        match self.0.require(permission) {
-            Ok(()) => Ok(&self.0),
-            Err(_) => Err(Box::new(super::not_allowed(permission))),
-        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `/admin/v1/scim-tokens`), set-up steps for Okta and Entra ID, and the latest changes
 //! provisioning made (`/admin/v1/audit/recent?action_prefix=scim.`).
 
-use super::{ConsoleCaller, Frame};
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::audit_recent::{self, Entry};
 use crate::admin::principal::Principal;
 use crate::http::browser::see_other;
@@ -42,26 +42,15 @@ fn when(t: Option<DateTime<Utc>>) -> String {
     )
 }
 
-async fn page(
-    state: &AppState,
-    who: &Principal,
-    new_token: Option<(String, String)>,
-) -> HttpResponse {
-    let rows = match bearer_tokens::list(&state.db, who.tenant).await {
-        Ok(rows) => rows,
-        Err(e) => return super::failed(e),
-    };
+async fn page(state: &AppState, who: &Principal, new_token: Option<(String, String)>) -> Page {
+    let rows = bearer_tokens::list(&state.db, who.tenant).await?;
     let scim = audit_recent::Filter {
         action_prefix: "scim.".into(),
         ..Default::default()
     };
+    let env = &state.envelope;
     let recent = match who.require("audit:read") {
-        Ok(()) => {
-            match audit_recent::recent(&state.db, &state.envelope, who, &scim, None, 20).await {
-                Ok(entries) => Some(entries),
-                Err(e) => return super::failed(e),
-            }
-        }
+        Ok(()) => Some(audit_recent::recent(&state.db, env, who, &scim, None, 20).await?),
         Err(_) => None,
     };
     let tokens = rows
@@ -84,7 +73,7 @@ async fn page(
     } else {
         StatusCode::OK
     };
-    frame.answer(
+    Ok(frame.answer(
         status,
         &Directory {
             frame: &frame,
@@ -94,11 +83,11 @@ async fn page(
             tokens,
             recent,
         },
-    )
+    ))
 }
 
-pub async fn show(caller: ConsoleCaller, state: web::Data<AppState>) -> HttpResponse {
-    let who = allowed!(caller, "scim:write");
+pub async fn show(caller: ConsoleCaller, state: web::Data<AppState>) -> Page {
+    let who = caller.may("scim:write")?;
     page(&state, who, None).await
 }
 
@@ -107,22 +96,12 @@ pub async fn create(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<super::form::Named>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "scim:write");
-    let name = form.name.trim();
-    match bearer_tokens::create_for(
-        &state.db,
-        &state.envelope,
-        who,
-        name,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await
-    {
-        Ok((row, token)) => page(&state, who, Some((row.name, token))).await,
-        Err(e) => super::failed(e),
-    }
+) -> Page {
+    let who = caller.may("scim:write")?;
+    let origin = ctx.origin();
+    let (row, token) =
+        bearer_tokens::create_for(&state.act(who, &origin), form.name.trim()).await?;
+    page(&state, who, Some((row.name, token))).await
 }
 
 pub async fn revoke(
@@ -131,21 +110,10 @@ pub async fn revoke(
     id: web::Path<Uuid>,
     _form: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "scim:write");
-    match bearer_tokens::revoke_for(
-        &state.db,
-        &state.envelope,
-        who,
-        *id,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await
-    {
-        Ok(()) => see_other("/console/directory"),
-        Err(e) => super::failed(e),
-    }
+) -> Page {
+    let who = caller.may("scim:write")?;
+    bearer_tokens::revoke_for(&state.act(who, &ctx.origin()), *id).await?;
+    Ok(see_other("/console/directory"))
 }
 
 pub async fn script() -> HttpResponse {

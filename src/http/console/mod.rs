@@ -5,17 +5,6 @@
 //! page's permission, exactly as the admin API checks a bearer token. Every change is a
 //! form with the CSRF double submit.
 
-/// The caller's principal when their roles hold `permission`; otherwise the handler
-/// answers with the page that says which permission is missing.
-macro_rules! allowed {
-    ($caller:expr, $permission:expr) => {
-        match $caller.with($permission) {
-            Ok(who) => who,
-            Err(refused) => return *refused,
-        }
-    };
-}
-
 mod api_keys;
 mod application;
 mod applications;
@@ -220,10 +209,6 @@ impl ResponseError for PageError {
 }
 
 /// The page for a refused or failed call: the reason when it is the request's own fault.
-pub fn failed(e: AppError) -> HttpResponse {
-    failure_page(&e)
-}
-
 fn failure_page(e: &AppError) -> HttpResponse {
     match e {
         AppError::InvalidRequest(why) => pages::error(StatusCode::BAD_REQUEST, why),

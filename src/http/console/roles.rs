@@ -11,9 +11,8 @@ use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use askama::Template;
-use chrono::Utc;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -40,19 +39,10 @@ pub struct Try {
     groups: Option<String>,
 }
 
-pub async fn show(
-    caller: ConsoleCaller,
-    q: web::Query<Try>,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "roles:read");
-    let (roles, rules) = match (
-        roles::list(&state.db, who).await,
-        role_mappings::list(&state.db, who.tenant).await,
-    ) {
-        (Ok(r), Ok(m)) => (r, m),
-        (Err(e), _) | (_, Err(e)) => return super::failed(e),
-    };
+pub async fn show(caller: ConsoleCaller, q: web::Query<Try>, state: web::Data<AppState>) -> Page {
+    let who = caller.may("roles:read")?;
+    let roles = roles::list(&state.db, who).await?;
+    let rules = role_mappings::list(&state.db, who.tenant).await?;
     let rules = rules
         .into_iter()
         .map(|r| {
@@ -97,7 +87,7 @@ pub async fn show(
                     .map(|m| format!("{}: {}", m.role, m.because))
                     .collect(),
             )),
-            Err(e) => return super::failed(e),
+            Err(e) => return Err(e.into()),
         },
     };
     let frame = Frame::new("Roles", "Roles");
@@ -109,7 +99,7 @@ pub async fn show(
         tried_groups: tried.join("\n"),
         result,
     };
-    frame.answer(StatusCode::OK, &page)
+    Ok(frame.answer(StatusCode::OK, &page))
 }
 
 pub async fn add_rule(
@@ -119,9 +109,9 @@ pub async fn add_rule(
     state: web::Data<AppState>,
 ) -> Page {
     let who = caller.may("roles:write")?;
-    let (db, env, origin) = (&state.db, &state.envelope, ctx.origin());
+    let origin = ctx.origin();
     let group = Matcher::Group(form.group.trim());
-    role_mappings::create(db, env, who, &group, &form.role, &origin, Utc::now()).await?;
+    role_mappings::create(&state.act(who, &origin), &group, &form.role).await?;
     Ok(see_other("/console/roles"))
 }
 
@@ -139,19 +129,8 @@ pub async fn delete_rule(
     id: web::Path<Uuid>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "roles:write");
-    match role_mappings::delete(
-        &state.db,
-        &state.envelope,
-        who,
-        *id,
-        &ctx.origin(),
-        Utc::now(),
-    )
-    .await
-    {
-        Ok(()) => see_other("/console/roles"),
-        Err(e) => super::failed(e),
-    }
+) -> Page {
+    let who = caller.may("roles:write")?;
+    role_mappings::delete(&state.act(who, &ctx.origin()), *id).await?;
+    Ok(see_other("/console/roles"))
 }

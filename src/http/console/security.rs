@@ -1,7 +1,8 @@
 //! The console's Security screen: the workspace's two-step verification rule (the admin
 //! API's `GET`/`PUT /admin/v1/mfa-policy`).
 
-use super::{ConsoleCaller, Frame};
+use super::{ConsoleCaller, Frame, Page};
+use crate::error::AppError;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -45,16 +46,12 @@ pub struct Shown {
     saved: Option<String>,
 }
 
-pub async fn show(
-    caller: ConsoleCaller,
-    q: web::Query<Shown>,
-    state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "users:read");
-    match policy::current(&state.db, who.tenant).await {
-        Ok(policy) => page(StatusCode::OK, &policy, q.saved.is_some(), None),
-        Err(e) => super::failed(e.into()),
-    }
+pub async fn show(caller: ConsoleCaller, q: web::Query<Shown>, state: web::Data<AppState>) -> Page {
+    let who = caller.may("users:read")?;
+    let policy = policy::current(&state.db, who.tenant)
+        .await
+        .map_err(AppError::from)?;
+    Ok(page(StatusCode::OK, &policy, q.saved.is_some(), None))
 }
 
 pub async fn save(
@@ -62,8 +59,8 @@ pub async fn save(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<RuleForm>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "settings:write");
+) -> Page {
+    let who = caller.may("settings:write")?;
     let required = form.required.0;
     let grace = form.grace_period_days.trim();
     let grace = if grace.is_empty() { "0" } else { grace };
@@ -75,19 +72,13 @@ pub async fn save(
                 grace_period_days: 0,
                 enforced_since: None,
             });
-        return page(
-            StatusCode::BAD_REQUEST,
-            &current,
-            false,
-            Some("The grace period is a whole number of days from 0 to 90."),
-        );
+        let why = "The grace period is a whole number of days from 0 to 90.";
+        return Ok(page(StatusCode::BAD_REQUEST, &current, false, Some(why)));
     };
     let origin = ctx.origin();
     let audit = state.audit(&who.actor, &origin, chrono::Utc::now());
-    match enforcement::put_policy(&state.db, who.tenant, &audit, required, grace).await {
-        Ok(_) => see_other("/console/security?saved=1"),
-        Err(e) => super::failed(e),
-    }
+    enforcement::put_policy(&state.db, who.tenant, &audit, required, grace).await?;
+    Ok(see_other("/console/security?saved=1"))
 }
 
 /// The MFA rule's form: required or not, and the grace period in days (typed as text, so

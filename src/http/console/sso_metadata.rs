@@ -21,8 +21,8 @@ pub async fn refresh(
     let who = caller.may("sso:write")?;
     let (origin, now, place) = (ctx.origin(), Utc::now(), (who.tenant, *id));
     let site = site(&state);
-    let env = &state.envelope;
-    let done = metadata_refresh::refresh(&state.db, env, &site, place, &who.actor, &origin, now);
+    let ctx = state.audit(&who.actor, &origin, now);
+    let done = metadata_refresh::refresh(&state.db, &ctx, &site, place);
     let (notice, error) = match done.await? {
         Refreshed::Unchanged => (Some("The provider's metadata has not changed."), None),
         Refreshed::RolledOver { .. } => (

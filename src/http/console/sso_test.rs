@@ -3,23 +3,23 @@
 //! one-time link, and shows the outcome it comes back to (`GET .../tests/{test}`): what
 //! the IdP sent, the account sign-in would create or link, and the roles it would give.
 
-use super::{ConsoleCaller, Frame};
+use super::{ConsoleCaller, Frame, Page};
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::sso::connection_test;
+use crate::sso::test_outcome::Outcome;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde_json::Value;
 use uuid::Uuid;
 
 const PERMISSION: &str = "sso:write";
 
 #[derive(Template)]
 #[template(path = "console/sso_test.html")]
-struct Outcome<'a> {
+struct ResultPage<'a> {
     frame: &'a Frame,
     title: &'a str,
     connection: Uuid,
@@ -37,15 +37,8 @@ struct Outcome<'a> {
     matches: Vec<(String, String)>,
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    let items = v.as_array().into_iter().flatten();
-    items
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
-
-fn account(v: &Value) -> &'static str {
-    match v["account"]["result"].as_str() {
+fn account(o: &Outcome) -> &'static str {
+    match o.account.as_ref().map(|a| a.result.as_str()) {
         Some("would_be_created") => "A new account would be created for this person.",
         Some("would_be_linked") => "This person's existing account would be linked to the IdP.",
         Some("already_linked") => "This IdP account is already linked to a person here.",
@@ -53,47 +46,49 @@ fn account(v: &Value) -> &'static str {
     }
 }
 
-fn outcome(v: &Value, connection: Uuid, frame: &Frame) -> HttpResponse {
-    let who = &v["identity"];
-    let fact = |k: &str| who[k].as_str().unwrap_or("(not sent)").to_string();
-    let facts = match who.is_object() {
-        true => vec![
-            ("Subject (NameID or sub)", fact("subject")),
-            ("Email", fact("email")),
-            ("Given name", fact("given_name")),
-            ("Family name", fact("family_name")),
+fn outcome(o: &Outcome, connection: Uuid, frame: &Frame) -> HttpResponse {
+    let sent = |v: Option<&String>| v.cloned().unwrap_or_else(|| "(not sent)".into());
+    let facts = match &o.identity {
+        Some(who) => vec![
+            ("Subject (NameID or sub)", who.subject.clone()),
+            ("Email", sent(who.email.as_ref())),
+            ("Given name", sent(who.given_name.as_ref())),
+            ("Family name", sent(who.family_name.as_ref())),
             (
                 "Second factor at the IdP",
-                if who["mfa"] == true { "yes" } else { "no" }.into(),
+                if who.mfa { "yes" } else { "no" }.into(),
             ),
         ],
-        false => Vec::new(),
+        None => Vec::new(),
     };
-    let attributes = who["attributes"].as_object().into_iter().flatten();
-    let matches = v["matches"].as_array().into_iter().flatten();
-    let page = Outcome {
+    let who = o.identity.as_ref();
+    let page = ResultPage {
         frame,
         title: frame.title,
         connection,
-        status: v["status"].as_str().unwrap_or_default().to_string(),
-        reason: v["reason"].as_str().unwrap_or_default().to_string(),
+        status: o.status.clone(),
+        reason: o.reason.clone().unwrap_or_default(),
         facts,
-        groups: strings(&who["groups"]),
-        attributes: attributes
-            .map(|(k, vals)| (k.clone(), strings(vals).join(", ")))
-            .collect(),
-        account: account(v),
-        roles: strings(&v["roles"]),
-        withheld: strings(&v["withheld"]),
-        matches: matches
-            .map(|m| (text(&m["role"]), text(&m["because"])))
+        groups: who.map(|w| w.groups.clone()).unwrap_or_default(),
+        attributes: who
+            .map(|w| {
+                w.attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.join(", ")))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        account: account(o),
+        roles: o.roles.clone().unwrap_or_default(),
+        withheld: o.withheld.clone().unwrap_or_default(),
+        matches: o
+            .matches
+            .iter()
+            .flatten()
+            .map(|m| (m.role.clone(), m.because.clone()))
             .collect(),
     };
     frame.answer(StatusCode::OK, &page)
-}
-
-fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_string()
 }
 
 /// Starts a test and sends the browser to its link (and on to the IdP).
@@ -103,28 +98,21 @@ pub async fn start(
     id: web::Path<Uuid>,
     _form: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
+) -> Page {
+    let who = caller.may(PERMISSION)?;
     let (url, origin) = (&state.settings.server.public_url, ctx.origin());
-    match connection_test::create(&state.act(who, &origin), url, *id).await {
-        Ok(created) => see_other(&created.start_url),
-        Err(e) => super::failed(e),
-    }
+    let created = connection_test::create(&state.act(who, &origin), url, *id).await?;
+    Ok(see_other(&created.start_url))
 }
 
 pub async fn result(
     caller: ConsoleCaller,
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, PERMISSION);
+) -> Page {
+    let who = caller.may(PERMISSION)?;
     let (connection, test) = path.into_inner();
-    match connection_test::view(&state.db, who.tenant, connection, test).await {
-        Ok(v) => outcome(
-            &v,
-            connection,
-            &Frame::new("Connection test", "Single sign-on"),
-        ),
-        Err(e) => super::failed(e),
-    }
+    let found = connection_test::view(&state.db, who.tenant, connection, test).await?;
+    let frame = Frame::new("Connection test", "Single sign-on");
+    Ok(outcome(&found.outcome, connection, &frame))
 }

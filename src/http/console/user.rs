@@ -4,7 +4,7 @@
 //! permission and reach rules.
 
 use super::form::{Checkbox, TickedRoles};
-use super::{ConsoleCaller, Frame};
+use super::{ConsoleCaller, Frame, Page};
 use crate::admin::permissions::{self, Deed};
 use crate::admin::principal::Principal;
 use crate::admin::user_actions::{self as actions, Act};
@@ -16,7 +16,7 @@ use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
 use crate::ids::UserId;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -60,30 +60,24 @@ pub async fn show(
     id: web::Path<Uuid>,
     q: web::Query<Done>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "users:read");
-    let user = match users::get(&state.db, who, UserId(*id)).await {
-        Ok(u) => u,
-        Err(e) => return super::failed(e),
-    };
+) -> Page {
+    let who = caller.may("users:read")?;
+    let user = users::get(&state.db, who, UserId(*id)).await?;
     let sessions = match who.require_for(Deed::ReadSessions) {
-        Ok(()) => match actions::sessions(&state.db, who, user.id, chrono::Utc::now()).await {
-            Ok(list) => Some(list),
-            Err(e) => return super::failed(e),
-        },
+        Ok(()) => Some(actions::sessions(&state.db, who, user.id, chrono::Utc::now()).await?),
         Err(_) => None,
     };
-    let all_roles = match crate::admin::roles::list(&state.db, who).await {
-        Ok(all) => all.into_iter().map(|r| {
+    let roles = crate::admin::roles::list(&state.db, who).await?;
+    let all_roles = roles
+        .into_iter()
+        .map(|r| {
             let given = user.direct_roles.contains(&r.name);
             (r.name, given)
-        }),
-        Err(e) => return super::failed(e),
-    }
-    .collect();
+        })
+        .collect();
     let frame = Frame::new("Person", "Users");
     let done = done_text(q.done.as_deref());
-    frame.answer(
+    Ok(frame.answer(
         StatusCode::OK,
         &Person {
             frame: &frame,
@@ -93,7 +87,7 @@ pub async fn show(
             done,
             all_roles,
         },
-    )
+    ))
 }
 
 /// What a form on the page asks for.
@@ -139,7 +133,7 @@ async fn answer(
     id: Uuid,
     action: Action,
     state: &AppState,
-) -> HttpResponse {
+) -> Page {
     // The admin API's table: the same permissions for the same action.
     let needs = permissions::needs(match action {
         Action::Disable => Deed::DisableUser,
@@ -151,17 +145,11 @@ async fn answer(
     });
     let mut who: &Principal = &caller.0;
     for permission in needs {
-        match caller.with(permission) {
-            Ok(w) => who = w,
-            Err(refused) => return *refused,
-        }
+        who = caller.may(permission)?;
     }
     let origin = ctx.origin();
-    let act = state.act(who, &origin);
-    match perform(&act, UserId(id), action).await {
-        Ok(done) => see_other(&format!("/console/users/{id}?done={done}")),
-        Err(e) => super::failed(e),
-    }
+    let done = perform(&state.act(who, &origin), UserId(id), action).await?;
+    Ok(see_other(&format!("/console/users/{id}?done={done}")))
 }
 
 pub async fn disable(
@@ -170,7 +158,7 @@ pub async fn disable(
     id: web::Path<Uuid>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Page {
     answer(caller, ctx, *id, Action::Disable, &state).await
 }
 
@@ -180,7 +168,7 @@ pub async fn enable(
     id: web::Path<Uuid>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Page {
     answer(caller, ctx, *id, Action::Enable, &state).await
 }
 
@@ -190,7 +178,7 @@ pub async fn reset_mfa(
     id: web::Path<Uuid>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Page {
     answer(caller, ctx, *id, Action::ResetMfa, &state).await
 }
 
@@ -200,7 +188,7 @@ pub async fn end_session(
     ids: web::Path<(Uuid, Uuid)>,
     _f: CsrfForm,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Page {
     let (id, session) = *ids;
     answer(caller, ctx, id, Action::EndSession(session), &state).await
 }
@@ -212,7 +200,7 @@ pub async fn set_roles(
     id: web::Path<Uuid>,
     CsrfForm(TickedRoles(names)): CsrfForm<TickedRoles>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Page {
     answer(caller, ctx, *id, Action::SetRoles(names), &state).await
 }
 
@@ -230,6 +218,6 @@ pub async fn set_exemption(
     id: web::Path<Uuid>,
     CsrfForm(form): CsrfForm<ExemptForm>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Page {
     answer(caller, ctx, *id, Action::Exempt(form.exempt.0), &state).await
 }

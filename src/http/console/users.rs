@@ -56,14 +56,10 @@ pub async fn list(
     caller: ConsoleCaller,
     q: web::Query<ListQuery>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let who = allowed!(caller, "users:read");
+) -> Page {
+    let who = caller.may("users:read")?;
     let query: String = q.q.as_deref().unwrap_or("").chars().take(200).collect();
-    let found = users::list(&state.db, who, q.after.map(UserId), Some(&query), PAGE).await;
-    let people = match found {
-        Ok(p) => p,
-        Err(e) => return super::failed(e),
-    };
+    let people = users::list(&state.db, who, q.after.map(UserId), Some(&query), PAGE).await?;
     let next = (people.len() as i64 == PAGE).then(|| {
         let last = people
             .last()
@@ -75,10 +71,8 @@ pub async fn list(
             serde_urlencoded::to_string(pairs).unwrap_or_default()
         )
     });
-    let roles = match crate::admin::roles::list(&state.db, who).await {
-        Ok(all) => all.into_iter().map(|r| r.name).collect(),
-        Err(e) => return super::failed(e),
-    };
+    let all = crate::admin::roles::list(&state.db, who).await?;
+    let roles = all.into_iter().map(|r| r.name).collect();
     let frame = Frame::new("Users", "Users");
     let page = List {
         frame: &frame,
@@ -88,7 +82,7 @@ pub async fn list(
         next,
         roles,
     };
-    frame.answer(StatusCode::OK, &page)
+    Ok(frame.answer(StatusCode::OK, &page))
 }
 
 /// Adds a person with the role chosen (if any) and emails them a link to choose their

@@ -1,6 +1,6 @@
 //! The consent question and the account's list of connected applications.
 
-use crate::oidc::consent::ConsentRow;
+use crate::oidc::consent::Consented;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
@@ -45,7 +45,7 @@ pub fn consent(page: &ConsentPage<'_>) -> HttpResponse {
 #[template(path = "account_apps.html")]
 pub struct AccountApps<'a> {
     pub title: &'a str,
-    pub apps: &'a [ConsentRow],
+    pub apps: &'a [Consented],
     pub csrf: &'a str,
     pub notice: Option<&'a str>,
 }

@@ -249,17 +249,7 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
     // The right password typed with a Unicode twin in the domain (the Kelvin sign folds to
     // "k") finds the account but still may not sign in with a password.
     let kim = "kim@kontoso.test";
-    identity::auth::domains::claim(
-        &r.db.db(),
-        &envelope(&[1]),
-        r.t.tenant_id,
-        "kontoso.test",
-        "operator",
-        &Origin::default(),
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    r.claim_domain("kontoso.test").await;
     let (s, v) = r
         .admin(
             "POST",

@@ -15,7 +15,6 @@ use crate::api_keys::admin_key;
 use crate::browser::{cookies, query_of, Reached, Site, REDIRECT};
 use crate::harness::{envelope, settle_audit, tenant};
 use crate::support::*;
-use identity::audit::Origin;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
