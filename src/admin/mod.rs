@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod client_actions;
 pub mod key_actions;
 pub mod permissions;
+pub mod person_export;
 pub mod platform_key_rotation;
 pub mod principal;
 pub mod role_mappings;

@@ -6,6 +6,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Deed {
     ReadUser,
+    /// A person's data export (GDPR Art. 15/20): everything stored about them.
+    ExportUser,
     DisableUser,
     EnableUser,
     SetRoles,
@@ -22,6 +24,7 @@ pub enum Deed {
 /// Every action and the permissions it needs (all of them).
 pub const TABLE: &[(Deed, &[&str])] = &[
     (Deed::ReadUser, &["users:read"]),
+    (Deed::ExportUser, &["users:read"]),
     (Deed::DisableUser, &["users:write"]),
     (Deed::EnableUser, &["users:write"]),
     (Deed::SetRoles, &["roles:write"]),

@@ -29,6 +29,7 @@ actions! {
     UserEmailChanged => "user.email_changed",
     UserDisabled => "user.disabled",
     UserDeleted => "user.deleted",
+    UserExported => "user.exported",
     TenantSuspended => "tenant.suspended",
     TenantResumed => "tenant.resumed",
     TenantCreated => "tenant.created",

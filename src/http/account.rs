@@ -1,5 +1,5 @@
 //! A signed-in person's own sessions, for the account pages of the front ends: list them,
-//! end one. Cookie-authenticated, so changes also need the CSRF token in `X-CSRF-Token`
+//! end one; and their own data export. Cookie-authenticated, so changes also need the CSRF token in `X-CSRF-Token`
 //! (double submit with the `__Host-identity-csrf` cookie).
 
 use super::browser::csrf_matches;
@@ -40,4 +40,18 @@ pub async fn end(
         return Err(AppError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /account/export`: the person's own data export, as a JSON file; audited with
+/// them as the actor.
+pub async fn export(
+    _f: super::csrf_form::CsrfForm,
+    BrowserSession(me): BrowserSession,
+    ctx: RequestContext,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (origin, actor) = (ctx.origin(), format!("user:{}", me.user));
+    let audit = state.audit(&actor, &origin, Utc::now());
+    let doc = crate::admin::person_export::export_own(&state.db, &audit, &me).await?;
+    Ok(super::browser::json_download(&doc, "my-data.json"))
 }

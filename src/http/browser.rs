@@ -78,3 +78,15 @@ pub(crate) fn csrf_matches(req: &HttpRequest, presented: Option<&str>) -> bool {
         && a.len() == b.len()
         && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// `doc` as a JSON file the browser saves as `filename`, never cached.
+pub fn json_download(doc: &impl serde::Serialize, filename: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(doc)
+}

@@ -138,6 +138,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
     );
     console::routes(&mut r);
     r.resource("/account/sessions", vec![get(account::list)]);
+    r.resource("/account/export", vec![post(account::export)]);
     r.resource("/account/apps", vec![get(consent::list)]);
     r.resource(
         "/account/password",
@@ -191,6 +192,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, table: &mut Vec<(Method, String)>
             patch(admin::users::update),
             delete(admin::users::delete),
         ],
+    );
+    r.resource(
+        "/admin/v1/users/{id}/export",
+        vec![get(admin::users::export)],
     );
     r.resource(
         "/admin/v1/users/{id}/disable",

@@ -42,6 +42,7 @@ mod passkeys;
 mod password_change;
 mod password_reset;
 mod permission_table;
+mod person_export;
 mod pool;
 mod ratelimit;
 mod scim;

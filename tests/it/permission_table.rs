@@ -25,6 +25,7 @@ fn route(deed: Deed, user: Uuid) -> Option<(Method, String, Option<Value>)> {
             Some(json!({"exempt": false})),
         ),
         Deed::ReadSessions => (Method::GET, on("/sessions"), None),
+        Deed::ExportUser => (Method::GET, on("/export"), None),
         Deed::EndSession => (
             Method::DELETE,
             on(&format!("/sessions/{}", Uuid::new_v4())),
@@ -67,7 +68,7 @@ async fn every_person_action_needs_exactly_the_permissions_the_table_names() {
         walked += 1;
     }
     assert_eq!(
-        walked, 8,
+        walked, 9,
         "every person action of the table has its route here"
     );
     r.app.stop().await;

@@ -156,6 +156,22 @@ pub async fn page_matching(
 }
 
 /// The newest entries matching `filter`, older than `before_seq` when given (paging back).
+/// Every chained entry `who` (`user:<id>`) acted in or was the target of, oldest first.
+pub async fn about(tx: &mut TenantTx, who: &str) -> Result<Vec<AuditRow>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(al::table
+        .filter(al::tenant_id.eq(tenant))
+        .filter(
+            al::actor
+                .eq(who.to_string())
+                .or(al::target.eq(who.to_string())),
+        )
+        .order(al::seq.asc())
+        .select(AuditRow::as_select())
+        .load(tx.conn()?)
+        .await?)
+}
+
 pub async fn newest(
     tx: &mut TenantTx,
     filter: &Filter,

@@ -130,6 +130,18 @@ pub async fn list_active_for_user(
         .await?)
 }
 
+/// Every session of the user still stored, ended ones too, newest first (a person's
+/// data export).
+pub async fn all_for_user(tx: &mut TenantTx, user: Uuid) -> Result<Vec<SessionRow>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(se::table
+        .filter(se::tenant_id.eq(tenant).and(se::user_id.eq(user)))
+        .order(se::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(tx.conn()?)
+        .await?)
+}
+
 /// Ends one of the user's sessions; `false` when there was no such active session.
 pub async fn end(
     tx: &mut TenantTx,

@@ -1,6 +1,7 @@
 //! `/admin/v1/users`.
 
 use crate::admin::permissions::Deed;
+use crate::admin::person_export;
 use crate::admin::principal::Principal;
 use crate::admin::user_actions::{self as actions, ProfileChange};
 use crate::admin::users::{self, NewUserRequest};
@@ -73,6 +74,21 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     who.require("users:read")?;
     Ok(HttpResponse::Ok().json(users::get(&state.db, &who, UserId(*id)).await?))
+}
+
+/// `GET /admin/v1/users/{id}/export`: everything stored about the person (GDPR Art. 15/20).
+pub async fn export(
+    who: Principal,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    who.require_for(Deed::ExportUser)?;
+    let origin = ctx.origin();
+    let doc = person_export::export(&state.act(&who, &origin), UserId(*id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(doc))
 }
 
 pub async fn disable(

@@ -6,10 +6,12 @@
 use super::form::{Checkbox, TickedRoles};
 use super::{ConsoleCaller, Frame, Page};
 use crate::admin::permissions::{self, Deed};
+use crate::admin::person_export;
 use crate::admin::principal::Principal;
 use crate::admin::user_actions::{self as actions, Act};
 use crate::admin::users::{self, UserView};
 use crate::auth::sessions::SessionView;
+use crate::http::browser::json_download;
 use crate::http::browser::see_other;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
@@ -220,4 +222,19 @@ pub async fn set_exemption(
     state: web::Data<AppState>,
 ) -> Page {
     answer(caller, ctx, *id, Action::Exempt(form.exempt.0), &state).await
+}
+
+/// "Export data": the person's export as a JSON file (a POST: the export is audited, so
+/// another site must not make a browser do it).
+pub async fn export(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    _f: CsrfForm,
+    state: web::Data<AppState>,
+) -> Page {
+    let who = caller.may("users:read")?;
+    let origin = ctx.origin();
+    let doc = person_export::export(&state.act(who, &origin), UserId(*id)).await?;
+    Ok(json_download(&doc, &format!("person-{}.json", *id)))
 }
