@@ -79,6 +79,13 @@ pub async fn prepare(state: &AppState) {
     if let Err(e) = crate::audit::chainer::spawn(&state.db, state.envelope.clone()) {
         tracing::error!(error = %e, "the audit chainer could not start; entries wait in audit_pending");
     }
+    let retention = &state.settings.retention;
+    crate::audit::retention::spawn(
+        state.db.clone(),
+        state.envelope.clone(),
+        retention.audit_window(),
+        std::time::Duration::from_secs(retention.run_every_secs),
+    );
     crate::sso::metadata_refresh::spawn(
         state.db.clone(),
         state.envelope.clone(),

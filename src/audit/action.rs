@@ -30,6 +30,7 @@ actions! {
     UserDisabled => "user.disabled",
     UserDeleted => "user.deleted",
     UserExported => "user.exported",
+    AuditRetentionCut => "audit.retention_cut",
     TenantSuspended => "tenant.suspended",
     TenantResumed => "tenant.resumed",
     TenantCreated => "tenant.created",

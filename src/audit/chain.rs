@@ -76,6 +76,9 @@ pub enum Break {
     Altered { seq: i64 },
     /// Entry `seq` does not link to the entry before it (a predecessor was rewritten).
     Unlinked { seq: i64 },
+    /// The chain starts at `first`, after entries no retention cut in the chain accounts
+    /// for (removed by hand, or the cut's record was removed too).
+    Uncut { first: i64 },
 }
 
 impl Break {
@@ -83,6 +86,7 @@ impl Break {
         match self {
             Break::Missing { expected, .. } => *expected,
             Break::Altered { seq } | Break::Unlinked { seq } => *seq,
+            Break::Uncut { first } => *first,
         }
     }
 }
@@ -103,16 +107,26 @@ impl std::fmt::Display for Break {
                     "entry {seq} does not link to its predecessor: the chain was rewritten"
                 )
             }
+            Break::Uncut { first } => write!(
+                f,
+                "the chain starts at entry {first}, but no retention cut in it removed the entries before: deleted"
+            ),
         }
     }
 }
 
 /// Walks a chain in sequence order.
+/// The action of the entry that records a retention cut (`crate::audit::retention`).
+pub const RETENTION_CUT: &str = "audit.retention_cut";
+
 pub struct Verifier {
     key: Vec<u8>,
     next_seq: i64,
     prev_hash: String,
     checked: u64,
+    /// The chain began after a retention cut: the last removed (seq, hash), until a
+    /// chained `audit.retention_cut` entry vouches for exactly that cut.
+    unvouched_cut: Option<(i64, String)>,
 }
 
 impl Verifier {
@@ -122,10 +136,18 @@ impl Verifier {
             next_seq: 1,
             prev_hash: GENESIS.to_string(),
             checked: 0,
+            unvouched_cut: None,
         }
     }
 
     pub fn push(&mut self, row: &AuditRow) -> Result<(), Break> {
+        // A chain that does not start at 1 starts after a retention cut, which a later
+        // entry of the chain itself (keyed, so not forgeable) must name.
+        if self.checked == 0 && row.seq > 1 && self.next_seq == 1 {
+            self.next_seq = row.seq;
+            self.prev_hash.clone_from(&row.prev_hash);
+            self.unvouched_cut = Some((row.seq - 1, row.prev_hash.clone()));
+        }
         if row.seq != self.next_seq {
             return Err(Break::Missing {
                 expected: self.next_seq,
@@ -141,7 +163,25 @@ impl Verifier {
         self.next_seq += 1;
         self.prev_hash.clone_from(&row.hash);
         self.checked += 1;
+        if row.action == RETENTION_CUT {
+            let named = (&row.details["through_seq"], &row.details["last_hash"]);
+            if self
+                .unvouched_cut
+                .as_ref()
+                .is_some_and(|(seq, hash)| named.0 == seq && named.1 == hash.as_str())
+            {
+                self.unvouched_cut = None;
+            }
+        }
         Ok(())
+    }
+
+    /// The end of the chain: a cut no entry vouched for is a break.
+    pub fn finish(&self) -> Result<(), Break> {
+        match &self.unvouched_cut {
+            Some((through, _)) => Err(Break::Uncut { first: through + 1 }),
+            None => Ok(()),
+        }
     }
 
     pub fn checked(&self) -> u64 {

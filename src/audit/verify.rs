@@ -77,6 +77,9 @@ pub async fn verify(
                 }
             }
         }
+        if first_break.is_none() {
+            first_break = verifier.finish().err();
+        }
         reports.push(ChainReport {
             tenant_slug: tenant.slug,
             checked: verifier.checked(),

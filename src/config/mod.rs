@@ -9,7 +9,9 @@ use serde_yaml::Value;
 use std::path::Path;
 
 mod development;
+mod retention;
 pub use development::{is_loopback_url, DevelopmentSettings};
+pub use retention::RetentionSettings;
 
 /// Prefix of environment overrides: `IDENTITY__DATABASE__URL` sets `database.url`.
 pub const ENV_PREFIX: &str = "IDENTITY__";
@@ -29,6 +31,8 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub sso: SsoSettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
     /// Local checkout conveniences; absent in production.
     #[serde(default)]
     pub development: Option<DevelopmentSettings>,

@@ -5,6 +5,7 @@ mod admin_api;
 mod api_keys;
 mod app_audiences;
 mod audit;
+mod audit_retention;
 mod authority;
 mod browser;
 mod browser_refusals;

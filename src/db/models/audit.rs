@@ -83,6 +83,30 @@ pub async fn append(tx: &mut TenantTx, batch: &[Chained]) -> Result<(), DbError>
     Ok(())
 }
 
+/// What a retention cut removed: how many entries, through which seq, and that entry's
+/// hash (the next kept entry links to it).
+#[derive(Debug, QueryableByName)]
+pub struct CutRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub removed: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub through_seq: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub last_hash: Option<String>,
+}
+
+/// Removes the chain's prefix of entries older than `before` (never the head), through
+/// the owner's `audit_retention_cut` (the runtime role cannot delete from the log).
+pub async fn cut_before(tx: &mut TenantTx, before: DateTime<Utc>) -> Result<CutRow, DbError> {
+    let tenant = tx.tenant().0;
+    let row: CutRow = diesel::sql_query("SELECT * FROM audit_retention_cut($1, $2)")
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .get_result(tx.conn()?)
+        .await?;
+    Ok(row)
+}
+
 /// Entries after `after_seq` in chain order, optionally limited to a time range; used by
 /// chain verification and by the CSV export.
 pub async fn page(

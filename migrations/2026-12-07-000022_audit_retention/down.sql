@@ -1,0 +1,3 @@
+SET LOCAL ROLE identity_owner;
+DROP FUNCTION audit_retention_cut(uuid, timestamptz);
+RESET ROLE;

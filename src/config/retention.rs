@@ -1,0 +1,40 @@
+//! How long data is kept: the audit log's retention window, and how often the job that
+//! enforces it runs.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Audit entries older than this many days are removed (the chain is cut at a
+    /// checkpoint recorded in it). At least one day.
+    #[serde(default = "default_audit_days")]
+    pub audit_days: u32,
+    /// How often the retention job looks for work, in seconds (hourly by default).
+    #[serde(default = "default_run_every_secs")]
+    pub run_every_secs: u64,
+}
+
+fn default_audit_days() -> u32 {
+    365
+}
+
+fn default_run_every_secs() -> u64 {
+    3600
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            audit_days: default_audit_days(),
+            run_every_secs: default_run_every_secs(),
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// The audit window, never shorter than a day.
+    pub fn audit_window(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.audit_days.max(1)))
+    }
+}
