@@ -31,6 +31,7 @@ actions! {
     UserDeleted => "user.deleted",
     UserExported => "user.exported",
     AuditRetentionCut => "audit.retention_cut",
+    RetentionPurged => "retention.purged",
     TenantSuspended => "tenant.suspended",
     TenantResumed => "tenant.resumed",
     TenantCreated => "tenant.created",

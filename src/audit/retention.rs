@@ -1,3 +1,7 @@
+//! Retention. Expired rows (sessions, codes, refresh families, reset links, pending
+//! sign-ins, revocations, SSO requests and remembered assertion ids) are purged a day
+//! after their use is over, audited with counts ([`purge_expired`]).
+//!
 //! Audit retention: entries older than the window (`retention.audit_days`) leave the log,
 //! without breaking verification. The oldest entries go as a prefix of the chain (never its
 //! head) in one transaction with an `audit.retention_cut` entry naming the last removed
@@ -7,7 +11,7 @@
 
 use super::{Action, AuditError, Context, Origin};
 use crate::crypto::Envelope;
-use crate::db::models::{audit as model, tenants};
+use crate::db::models::{audit as model, expired, tenants};
 use crate::db::Db;
 use crate::ids::TenantId;
 use chrono::{DateTime, Duration, Utc};
@@ -47,7 +51,32 @@ pub async fn cut(
     })
 }
 
-/// One run over every workspace and the platform chain; the entries removed in all.
+/// How long a row is kept after it expired or ended: longer than any token that could
+/// still name it lives.
+pub const KEEP_AFTER_EXPIRY: Duration = Duration::days(1);
+
+/// Removes `tenant`'s rows whose use ended before `ctx.now - KEEP_AFTER_EXPIRY` and records
+/// what went, by count, in the same transaction (nothing is recorded when nothing went).
+pub async fn purge_expired(
+    db: &Db,
+    ctx: &Context<'_>,
+    tenant: TenantId,
+) -> Result<expired::Purged, AuditError> {
+    let mut tx = db.tenant_any_status(tenant).await?;
+    let purged = expired::purge(&mut tx, ctx.now - KEEP_AFTER_EXPIRY).await?;
+    let sso = crate::db::models::sso_flow::purge_expired(&mut tx, ctx.now).await?;
+    if purged.total() + sso > 0 {
+        let mut details = serde_json::to_value(purged).unwrap_or_default();
+        details["sso_requests_and_assertions"] = json!(sso);
+        ctx.record(&mut tx, Action::RetentionPurged, "retention", details)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(purged)
+}
+
+/// One run over every workspace and the platform chain: expired rows, then the audit
+/// window; the audit entries removed in all.
 pub async fn run(
     db: &Db,
     envelope: &Envelope,
@@ -66,6 +95,7 @@ pub async fn run(
     };
     let mut removed = 0;
     for tenant in all {
+        purge_expired(db, &ctx, tenant.id).await?;
         removed += cut(db, &ctx, tenant.id, window).await?.removed;
     }
     Ok(removed)

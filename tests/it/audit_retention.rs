@@ -176,3 +176,84 @@ async fn entries_removed_without_a_cut_the_chain_vouches_for_are_a_break() {
     assert_eq!(seqs(&db, delta).await, vec![10, 11, 12]);
     assert_eq!(first_break(&pool, "delta").await, None);
 }
+
+/// The purge of expired rows as of `now`: what went, by count.
+async fn purge_at(
+    pool: &Db,
+    tenant: TenantId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> identity::db::models::expired::Purged {
+    let (env, origin) = (envelope(&[1]), Origin::default());
+    let ctx = audit::Context {
+        envelope: &env,
+        actor: "system",
+        origin: &origin,
+        now,
+    };
+    retention::purge_expired(pool, &ctx, tenant).await.unwrap()
+}
+
+#[tokio::test]
+async fn expired_sessions_and_links_are_purged_a_day_after_their_use_ends_and_audited() {
+    use crate::browser::{Browser, Reached, Site};
+    use reqwest::Method;
+    let site = Site::start(Reached::ByAddress).await;
+    let (admin, tenant) = (site.t.admin_user_id.0, site.t.tenant_id);
+    for _ in 0..2 {
+        let mut b = Browser::new(&site.app);
+        let (status, _, _) = b.password("admin@alpha.example", &[]).await;
+        assert_eq!(status, 303);
+    }
+    let sessions = format!("/admin/v1/users/{admin}/sessions");
+    let (_, listed) = site
+        .app
+        .call(&site.admin_key, Method::GET, &sessions, None)
+        .await;
+    let ended = listed["sessions"][0]["id"].as_str().unwrap().to_string();
+    let end = format!("{sessions}/{ended}");
+    let (status, _) = site
+        .app
+        .call(&site.admin_key, Method::DELETE, &end, None)
+        .await;
+    assert_eq!(status, 204);
+    let reset = format!("/admin/v1/users/{admin}/password-reset");
+    let (status, _) = site
+        .app
+        .call(&site.admin_key, Method::POST, &reset, None)
+        .await;
+    assert_eq!(status, 202);
+
+    let now = chrono::Utc::now();
+    let kept = purge_at(&site.pool, tenant, now).await;
+    assert_eq!(
+        kept.total(),
+        0,
+        "nothing is a day past its use yet: {kept:?}"
+    );
+    let later = purge_at(&site.pool, tenant, now + chrono::Duration::days(2)).await;
+    assert_eq!(
+        (later.sessions, later.reset_links),
+        (2, 1),
+        "the ended session, the one past its 12 hours, and the link: {later:?}"
+    );
+    let (_, listed) = site
+        .app
+        .call(&site.admin_key, Method::GET, &sessions, None)
+        .await;
+    assert_eq!(listed["sessions"], serde_json::json!([]));
+    settle_audit(&site.pool).await;
+    let owner = site.db.owner().await;
+    let row = owner
+        .query_one(
+            "SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'retention.purged'",
+            &[&tenant.0],
+        )
+        .await
+        .unwrap();
+    let details: serde_json::Value = row.get(0);
+    assert_eq!(
+        (details["sessions"].clone(), details["reset_links"].clone()),
+        (2.into(), 1.into())
+    );
+    assert_eq!(first_break(&site.pool, "alpha").await, None);
+}
