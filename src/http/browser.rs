@@ -90,3 +90,26 @@ pub fn json_download(doc: &impl serde::Serialize, filename: &str) -> HttpRespons
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(doc)
 }
+
+/// An audit export streamed as `audit.csv`, page by page; a page that cannot be read ends
+/// the download early (logged), the rows sent so far stay whole lines.
+pub fn csv_download<S>(pages: S) -> HttpResponse
+where
+    S: futures_util::Stream<Item = Result<String, crate::error::AppError>> + 'static,
+{
+    use futures_util::StreamExt;
+    let body = pages.map(|page| {
+        page.map(actix_web::web::Bytes::from).map_err(|e| {
+            tracing::warn!(error = %e, "an audit export stopped early");
+            actix_web::error::ErrorServiceUnavailable("export interrupted")
+        })
+    });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"audit.csv\"",
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .streaming(body)
+}

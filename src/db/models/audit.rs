@@ -107,6 +107,16 @@ pub async fn cut_before(tx: &mut TenantTx, before: DateTime<Utc>) -> Result<CutR
     Ok(row)
 }
 
+/// The seq of the chain's head (its newest entry), if it has one.
+pub async fn head_seq(tx: &mut TenantTx) -> Result<Option<i64>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(al::table
+        .filter(al::tenant_id.eq(tenant))
+        .select(diesel::dsl::max(al::seq))
+        .first(tx.conn()?)
+        .await?)
+}
+
 /// Entries after `after_seq` in chain order, optionally limited to a time range; used by
 /// chain verification and by the CSV export.
 pub async fn page(
@@ -179,7 +189,6 @@ pub async fn page_matching(
         .await?)
 }
 
-/// The newest entries matching `filter`, older than `before_seq` when given (paging back).
 /// Every chained entry `who` (`user:<id>`) acted in or was the target of, oldest first.
 pub async fn about(tx: &mut TenantTx, who: &str) -> Result<Vec<AuditRow>, DbError> {
     let tenant = tx.tenant().0;
@@ -196,6 +205,7 @@ pub async fn about(tx: &mut TenantTx, who: &str) -> Result<Vec<AuditRow>, DbErro
         .await?)
 }
 
+/// The newest entries matching `filter`, older than `before_seq` when given (paging back).
 pub async fn newest(
     tx: &mut TenantTx,
     filter: &Filter,

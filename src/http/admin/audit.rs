@@ -7,7 +7,6 @@ use crate::admin::{audit_export, audit_recent};
 use crate::error::AppError;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -39,14 +38,8 @@ pub async fn export(
     let mut filter = audit_recent::filter(text(&q.action_prefix), text(&q.actor), text(&q.target))?;
     (filter.from, filter.to) = (Some(from), Some(to));
     let (env, origin) = (&state.envelope, ctx.origin());
-    let csv = audit_export::export_csv(&state.db, env, &who, &filter, &origin, now).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"audit.csv\"",
-        ))
-        .body(csv))
+    let pages = audit_export::export_csv(&state.db, env, &who, &filter, &origin, now).await?;
+    Ok(crate::http::browser::csv_download(pages))
 }
 
 #[derive(Deserialize)]

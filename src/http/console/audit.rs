@@ -9,8 +9,8 @@ use crate::error::AppError;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::web;
 use askama::Template;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
@@ -118,13 +118,6 @@ pub async fn export(
     let to = *filter.to.get_or_insert(now + Duration::seconds(1));
     filter.from.get_or_insert(to - Duration::days(30));
     let (env, origin) = (&state.envelope, ctx.origin());
-    let csv = audit_export::export_csv(&state.db, env, who, &filter, &origin, now).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"audit.csv\"",
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(csv))
+    let pages = audit_export::export_csv(&state.db, env, who, &filter, &origin, now).await?;
+    Ok(crate::http::browser::csv_download(pages))
 }
