@@ -86,6 +86,12 @@ pub async fn prepare(state: &AppState) {
         retention.audit_window(),
         std::time::Duration::from_secs(retention.run_every_secs),
     );
+    crate::admin::tenant_lifecycle::spawn(
+        state.db.clone(),
+        state.envelope.clone(),
+        retention.cancelled_days.clamp(1, 3650) as i32,
+        std::time::Duration::from_secs(retention.run_every_secs),
+    );
     crate::sso::metadata_refresh::spawn(
         state.db.clone(),
         state.envelope.clone(),

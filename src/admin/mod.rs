@@ -12,6 +12,7 @@ pub mod platform_key_rotation;
 pub mod principal;
 pub mod role_mappings;
 pub mod roles;
+pub mod tenant_lifecycle;
 pub mod tenant_status;
 pub mod user_actions;
 pub mod users;

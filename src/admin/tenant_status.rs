@@ -10,23 +10,32 @@ use crate::db::Db;
 use crate::ids::TenantId;
 use serde_json::json;
 
-/// Sets the workspace's status to `active` or `suspended`; audited in its own chain.
+/// Sets the workspace's status to `active` (which also ends a cancellation still in its
+/// kept period) or `suspended`; audited in its own chain. `false`: nothing changed (a
+/// purged workspace is not brought back).
 pub async fn set(
     db: &Db,
     ctx: &Context<'_>,
     tenant: TenantId,
     active: bool,
-) -> Result<(), AuditError> {
+) -> Result<bool, AuditError> {
     let mut tx = db.tenant_any_status(tenant).await?;
     let (status, action) = if active {
         ("active", Action::TenantResumed)
     } else {
         ("suspended", Action::TenantSuspended)
     };
-    tenants::set_status(&mut tx, status).await?;
+    let changed = if active {
+        tenants::resume(&mut tx).await?
+    } else {
+        tenants::set_status(&mut tx, status).await?
+    };
+    if !changed {
+        return Ok(false);
+    }
     let target = format!("tenant:{tenant}");
     ctx.record(&mut tx, action, &target, json!({ "status": status }))
         .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }

@@ -34,6 +34,8 @@ actions! {
     RetentionPurged => "retention.purged",
     TenantSuspended => "tenant.suspended",
     TenantResumed => "tenant.resumed",
+    TenantCancelled => "tenant.cancelled",
+    TenantPurged => "tenant.purged",
     TenantCreated => "tenant.created",
     SsoConnectionUpdated => "sso_connection.updated",
     SsoConnectionDeleted => "sso_connection.deleted",

@@ -1,8 +1,9 @@
-//! `identity tenants`: suspend and resume a workspace (every path refuses a suspended one).
+//! `identity tenants`: suspend, resume, cancel and purge a workspace, and the purge's
+//! report (every path refuses a suspended or cancelled one).
 
-use super::{envelope, tenant_by_slug};
+use super::{envelope, print_json, tenant_by_slug};
 use clap::Subcommand;
-use identity::admin::tenant_status;
+use identity::admin::{tenant_lifecycle, tenant_status};
 use identity::audit::Origin;
 use identity::authority::OPERATOR;
 use identity::config::Settings;
@@ -16,23 +17,84 @@ pub enum TenantsCommand {
         #[arg(long)]
         tenant: String,
     },
-    /// Let a suspended workspace in again.
+    /// Let a suspended or cancelled (not yet purged) workspace in again.
     Resume {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Cancel the workspace: refused everywhere, its data kept `retention.cancelled_days`
+    /// (or `--keep-days`) and then purged.
+    Cancel {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1..=3650))]
+        keep_days: Option<i32>,
+    },
+    /// Remove every row of a cancelled workspace now (`--now`), confirmed by repeating its
+    /// slug (`--confirm SLUG`).
+    Purge {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        now: bool,
+        #[arg(long)]
+        confirm: String,
+    },
+    /// What the purge of a workspace removed, by table (JSON).
+    PurgeReport {
         #[arg(long)]
         tenant: String,
     },
 }
 
 pub async fn run(settings: Settings, db: Db, command: TenantsCommand) -> anyhow::Result<ExitCode> {
-    let (slug, active) = match &command {
-        TenantsCommand::Suspend { tenant } => (tenant, false),
-        TenantsCommand::Resume { tenant } => (tenant, true),
-    };
-    let tenant = tenant_by_slug(&db, slug).await?;
     let origin = Origin::default();
     let key = envelope(&settings)?;
     let ctx = super::cli_context(&key, &origin).by(OPERATOR);
-    tenant_status::set(&db, &ctx, tenant, active).await?;
-    println!("{} {slug}", if active { "resumed" } else { "suspended" });
+    match command {
+        TenantsCommand::Suspend { tenant: slug } => {
+            let tenant = tenant_by_slug(&db, &slug).await?;
+            tenant_status::set(&db, &ctx, tenant, false).await?;
+            println!("suspended {slug}");
+        }
+        TenantsCommand::Resume { tenant: slug } => {
+            let tenant = tenant_by_slug(&db, &slug).await?;
+            if !tenant_status::set(&db, &ctx, tenant, true).await? {
+                anyhow::bail!("{slug} was purged: nothing of it can be resumed");
+            }
+            println!("resumed {slug}");
+        }
+        TenantsCommand::Cancel {
+            tenant: slug,
+            keep_days,
+        } => {
+            let tenant = tenant_by_slug(&db, &slug).await?;
+            tenant_lifecycle::cancel(&db, &ctx, tenant, keep_days).await?;
+            let days = keep_days.map_or(settings.retention.cancelled_days as i32, |d| d);
+            println!("cancelled {slug}; its data is kept {days} days, then purged");
+        }
+        TenantsCommand::Purge {
+            tenant: slug,
+            now,
+            confirm,
+        } => {
+            if !now || confirm != slug {
+                anyhow::bail!("a purge by hand needs --now and --confirm {slug}");
+            }
+            let tenant = tenant_by_slug(&db, &slug).await?;
+            let removed = tenant_lifecycle::purge(&db, &ctx, tenant).await?;
+            let rows: i64 = removed.iter().map(|t| t.removed).sum();
+            println!("purged {slug}: {rows} rows in {} tables", removed.len());
+        }
+        TenantsCommand::PurgeReport { tenant: slug } => {
+            let tenant = tenant_by_slug(&db, &slug).await?;
+            let Some((at, by, details)) = tenant_lifecycle::report(&db, tenant).await? else {
+                anyhow::bail!("{slug} was not purged");
+            };
+            print_json(&serde_json::json!({
+                "tenant": slug, "purged_at": at, "purged_by": by, "tables": details["tables"],
+            }))?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,5 @@
-//! How long data is kept: the audit log's retention window, and how often the job that
-//! enforces it runs.
+//! How long data is kept: the audit log's retention window, a cancelled workspace's kept
+//! period, and how often the jobs that enforce them run.
 
 use serde::Deserialize;
 
@@ -13,6 +13,14 @@ pub struct RetentionSettings {
     /// How often the retention job looks for work, in seconds (hourly by default).
     #[serde(default = "default_run_every_secs")]
     pub run_every_secs: u64,
+    /// Days a cancelled workspace's data is kept (resumable) before it is purged, unless
+    /// the workspace has its own (`identity tenants cancel --keep-days`).
+    #[serde(default = "default_cancelled_days")]
+    pub cancelled_days: u32,
+}
+
+fn default_cancelled_days() -> u32 {
+    30
 }
 
 fn default_audit_days() -> u32 {
@@ -28,6 +36,7 @@ impl Default for RetentionSettings {
         RetentionSettings {
             audit_days: default_audit_days(),
             run_every_secs: default_run_every_secs(),
+            cancelled_days: default_cancelled_days(),
         }
     }
 }

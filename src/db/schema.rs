@@ -7,6 +7,9 @@ diesel::table! {
         display_name -> Text,
         status -> Text,
         created_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+        cancel_keep_days -> Nullable<Int4>,
+        purged_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -169,6 +169,8 @@ async fn the_due_work_functions_answer_tenant_ids_only_and_are_the_only_bypass()
         definers,
         [
             "audit_chain_append",
+            "audit_retention_cut",
+            "identity_purge_tenant",
             "identity_tenant_of_passkey",
             "identity_tenants_with_due_mail",
             "identity_tenants_with_due_metadata",

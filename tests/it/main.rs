@@ -54,5 +54,6 @@ mod site_builder;
 mod sso;
 mod support;
 mod tenancy;
+mod tenant_lifecycle;
 mod token_promises;
 mod tokens;
