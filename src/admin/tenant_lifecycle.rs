@@ -116,13 +116,7 @@ pub fn spawn(
         let mut timer = tokio::time::interval(every.max(std::time::Duration::from_secs(1)));
         loop {
             timer.tick().await;
-            let origin = audit::Origin::default();
-            let ctx = Context {
-                envelope: &envelope,
-                actor: "system",
-                origin: &origin,
-                now: Utc::now(),
-            };
+            let ctx = Context::system(&envelope, Utc::now());
             if let Err(e) = purge_due(&db, &ctx, default_days).await {
                 tracing::warn!(error = %e, "the purge of cancelled workspaces did not finish; retried next round");
             }

@@ -2,7 +2,7 @@
 
 use super::{format_key, hash, last4, parse};
 use crate::audit::Action;
-use crate::audit::{AuditError, Context, Origin};
+use crate::audit::{AuditError, Context};
 use crate::crypto::Envelope;
 use crate::db::models::{api_keys as model, roles};
 use crate::db::{Db, DbError, TenantTx};
@@ -245,13 +245,7 @@ pub async fn list(
         let due = active && now - row.rotated_at >= Duration::days(ROTATION_DUE_AFTER_DAYS);
         if due && row.rotation_flagged_at.is_none() {
             model::flag_rotation_due(tx, row.id, now).await?;
-            let origin = Origin::default();
-            let ctx = Context {
-                envelope,
-                actor: "system",
-                origin: &origin,
-                now,
-            };
+            let ctx = Context::system(envelope, now);
             let details = json!({"rotated_at": row.rotated_at});
             audit_key(tx, &ctx, Action::ApiKeyRotationDue, row.id, details).await?;
         }

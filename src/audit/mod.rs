@@ -40,6 +40,12 @@ pub struct Origin {
     pub ip: Option<IpAddr>,
 }
 
+/// The origin of work no request asked for (schedules, the operator's commands).
+pub static NO_REQUEST: Origin = Origin {
+    trace_id: String::new(),
+    ip: None,
+};
+
 /// One audited write's circumstances: who acts, from where, when, and the key that seals
 /// the entry. A change passes this one value instead of four, and records its entry in its
 /// own transaction with [`Context::record`].
@@ -52,6 +58,17 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// Work the service does on its own schedule (retention, refreshes, rotation flags),
+    /// recorded with `system` as the actor.
+    pub fn system(envelope: &'a Envelope, now: DateTime<Utc>) -> Context<'a> {
+        Context {
+            envelope,
+            actor: "system",
+            origin: &NO_REQUEST,
+            now,
+        }
+    }
+
     /// The same circumstances, acted by `actor` (a person once known, `anonymous` for an
     /// unauthenticated browser).
     pub fn by(self, actor: &'a str) -> Context<'a> {

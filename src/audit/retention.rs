@@ -9,7 +9,7 @@
 //! a chain starting after seq 1 only where the chain itself vouches for the cut. Entries
 //! removed by hand, or a cut whose record is gone too, still show as a break.
 
-use super::{Action, AuditError, Context, Origin};
+use super::{Action, AuditError, Context};
 use crate::crypto::Envelope;
 use crate::db::models::{audit as model, expired, tenants};
 use crate::db::Db;
@@ -86,13 +86,7 @@ pub async fn run(
     let mut ptx = db.platform().await?;
     let all = tenants::list(&mut ptx).await?;
     ptx.commit().await?;
-    let origin = Origin::default();
-    let ctx = Context {
-        envelope,
-        actor: "system",
-        origin: &origin,
-        now,
-    };
+    let ctx = Context::system(envelope, now);
     let mut removed = 0;
     for tenant in all {
         purge_expired(db, &ctx, tenant.id).await?;

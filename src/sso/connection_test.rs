@@ -6,7 +6,7 @@
 //! the usual SSO cookie) and works on a disabled connection, so it can be tried first.
 
 use super::connections::{self, Connection};
-use super::test_outcome::{Account, Asserted, Matched, Outcome};
+use super::test_outcome::{Account, Matched, Outcome};
 use super::{jit, ExternalIdentity, SsoError};
 use crate::admin::act::Act;
 use crate::audit::{Action, Context};
@@ -202,7 +202,7 @@ pub async fn record(
     let (outcome, connection) = match verified {
         Ok((conn, ident)) => {
             let mut o = rehearse(db, ctx, conn, ident).await?;
-            o.identity = Some(Asserted::from(ident));
+            o.identity = Some(ident.clone());
             (o, Some(conn.id))
         }
         Err(e) => (Outcome::refused(refusal(e)), None),

@@ -9,7 +9,7 @@
 use super::connections::Site;
 use super::idp_trust::fingerprints;
 use super::outbound::Outbound;
-use crate::audit::{Action, Context, Origin};
+use crate::audit::{Action, Context};
 use crate::crypto::Envelope;
 use crate::db::models::{due_work, sso_connections as model};
 use crate::db::Db;
@@ -149,13 +149,7 @@ pub async fn refresh_due(
             }
         }
         tx.commit().await?;
-        let origin = Origin::default();
-        let ctx = Context {
-            envelope,
-            actor: "system",
-            origin: &origin,
-            now,
-        };
+        let ctx = Context::system(envelope, now);
         for id in claimed {
             refresh(db, &ctx, site, (tenant, id)).await?;
             done += 1;

@@ -93,8 +93,8 @@ impl SsoError {
     }
 }
 
-/// Who the IdP says signed in.
-#[derive(Debug, Clone, Default)]
+/// Who the IdP says signed in (also what a connection test stores of it).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ExternalIdentity {
     /// SAML NameID or OIDC `sub`: the stable key of the IdP account.
     pub subject: String,

@@ -6,7 +6,6 @@
 
 use super::ExternalIdentity;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// `succeeded` or `refused`, with what each knows.
@@ -16,7 +15,7 @@ pub struct Outcome {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<Asserted>,
+    pub identity: Option<ExternalIdentity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,34 +24,6 @@ pub struct Outcome {
     pub withheld: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<Vec<Matched>>,
-}
-
-/// What the IdP asserted about the person.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Asserted {
-    pub subject: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub groups: Vec<String>,
-    pub attributes: BTreeMap<String, Vec<String>>,
-    pub mfa: bool,
-}
-
-impl From<&ExternalIdentity> for Asserted {
-    fn from(i: &ExternalIdentity) -> Self {
-        Asserted {
-            subject: i.subject.clone(),
-            email: i.email.clone(),
-            email_verified: i.email_verified,
-            given_name: i.given_name.clone(),
-            family_name: i.family_name.clone(),
-            groups: i.groups.clone(),
-            attributes: i.attributes.clone(),
-            mfa: i.mfa,
-        }
-    }
 }
 
 /// The account sign-in would use: `would_be_created`, `would_be_linked` (with its id) or
