@@ -123,17 +123,22 @@ ensure_database() {
 # For the scripts in deploy/load: the release binary in $BIN (given, or built here).
 # LOAD_SMOKE=1 (the test command's run of every load script) uses the debug build the tests
 # already made: it checks that the script works, not how fast the service is.
+# Where cargo puts what it builds: CARGO_TARGET_DIR when the environment sets one.
+target_dir() {
+  echo "${CARGO_TARGET_DIR:-$ROOT/target}"
+}
+
 load_binary() {
   if [ -n "${BIN:-}" ]; then   # BIN=<path> measures a binary built elsewhere (an older commit, say)
     return 0
   fi
   if [ "${LOAD_SMOKE:-0}" = 1 ]; then
     cargo build --quiet --bin identity
-    BIN="$ROOT/target/debug/identity"
+    BIN="$(target_dir)/debug/identity"
   else
     log "release build"
     cargo build --release --quiet --bin identity
-    BIN="$ROOT/target/release/identity"
+    BIN="$(target_dir)/release/identity"
   fi
 }
 

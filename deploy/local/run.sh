@@ -13,7 +13,7 @@ ensure_database identity
 export IDENTITY_CONFIG="${IDENTITY_CONFIG:-$ROOT/deploy/config/local.yaml}"
 log "building (the first build takes a few minutes)"
 cargo build --quiet --bin identity --bin identity-demo
-BIN="$ROOT/target/debug/identity"
+BIN="$(target_dir)/debug/identity"
 
 "$BIN" migrate
 # Stops here, saying how to recover, when .local/platform-key is not the key that sealed
@@ -56,7 +56,7 @@ if [ -z "$client_id" ] || ! "$BIN" clients list --tenant demo --json | grep -q "
 fi
 
 echo "Demo workspace 'demo' is ready; its admin's email and password are in .local/demo-admin" >&2
-"$ROOT/target/debug/identity-demo" --client-file .local/demo-client --public-url "$DEMO_URL" &
+"$(target_dir)/debug/identity-demo" --client-file .local/demo-client --public-url "$DEMO_URL" &
 demo_pid=$!
 (cd tests/external && exec .venv/bin/python saml_idp.py --port 8082 --person sso.person@sso.demo.example \
   >/dev/null 2>"$ROOT/.local/test-idp.log") &
