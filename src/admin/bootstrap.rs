@@ -2,7 +2,7 @@
 //! transaction, audited on the new tenant's chain.
 
 use crate::audit::Action;
-use crate::audit::{self, Origin};
+use crate::audit::{self};
 use crate::auth::password::{check_policy, PasswordError, PasswordHasher};
 use crate::crypto::Envelope;
 use crate::db::models::{roles, tenants, users};
@@ -106,13 +106,7 @@ pub async fn fresh_password(
     let hash = hasher.hash(password).await?;
     let mut tx = db.tenant(found.tenant_id).await?;
     users::set_password(&mut tx, found.admin_user_id, &hash).await?;
-    let origin = Origin::default();
-    let ctx = audit::Context {
-        envelope,
-        actor: "cli",
-        origin: &origin,
-        now,
-    };
+    let ctx = audit::Context::without_request(envelope, "cli", now);
     let user = found.admin_user_id;
     crate::auth::sessions::end_all(&mut tx, &ctx, user, "password_reset").await?;
     let details = json!({"via": "bootstrap"});
@@ -158,13 +152,7 @@ pub async fn bootstrap(
         })?;
     let mut tx = ptx.into_tenant(tenant.id).await?;
     audit::prepare_tenant(&mut tx, envelope).await?;
-    let origin = Origin::default();
-    let ctx = crate::audit::Context {
-        envelope,
-        actor: "cli",
-        origin: &origin,
-        now,
-    };
+    let ctx = crate::audit::Context::without_request(envelope, "cli", now);
     let target = format!("tenant:{}", tenant.id);
     let details = json!({"slug": tenant.slug});
     ctx.record(&mut tx, Action::TenantCreated, &target, details)

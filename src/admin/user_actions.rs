@@ -161,12 +161,7 @@ pub async fn send_reset_link(act: &Act<'_>, public_url: &str, id: UserId) -> Res
 /// of theirs ends (and with them their refresh tokens and person tokens).
 pub async fn reset_mfa(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
     let (mut tx, _) = act.over(id).await?;
-    let ctx = crate::audit::Context {
-        envelope: act.envelope,
-        actor: &act.who.actor,
-        origin: act.origin,
-        now: act.now,
-    };
+    let ctx = act.context();
     let unavailable = |_| AppError::Unavailable;
     crate::mfa::factors::remove(&mut tx, &ctx, id, Action::MfaResetByAdmin)
         .await
@@ -182,12 +177,7 @@ pub async fn reset_mfa(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
 /// Removes every passkey of the person: a factor reset, under the same reach rule.
 pub async fn reset_passkeys(act: &Act<'_>, id: UserId) -> Result<usize, AppError> {
     let (mut tx, _) = act.over(id).await?;
-    let ctx = crate::audit::Context {
-        envelope: act.envelope,
-        actor: &act.who.actor,
-        origin: act.origin,
-        now: act.now,
-    };
+    let ctx = act.context();
     let gone = crate::passkeys::credentials::reset(&mut tx, &ctx, id).await?;
     tx.commit().await?;
     Ok(gone)
@@ -230,21 +220,8 @@ pub async fn sessions(
 
 pub async fn end_session(act: &Act<'_>, id: UserId, session: uuid::Uuid) -> Result<(), AppError> {
     let (mut tx, _) = act.over(id).await?;
-    let (actor, origin, now) = (&act.who.actor, act.origin, act.now);
     let reason = "ended_by_admin";
-    let ended = crate::auth::sessions::end(
-        &mut tx,
-        &crate::audit::Context {
-            envelope: act.envelope,
-            actor,
-            origin,
-            now,
-        },
-        id,
-        session,
-        reason,
-    )
-    .await?;
+    let ended = crate::auth::sessions::end(&mut tx, &act.context(), id, session, reason).await?;
     if !ended {
         return Err(AppError::NotFound);
     }

@@ -61,9 +61,18 @@ impl<'a> Context<'a> {
     /// Work the service does on its own schedule (retention, refreshes, rotation flags),
     /// recorded with `system` as the actor.
     pub fn system(envelope: &'a Envelope, now: DateTime<Utc>) -> Context<'a> {
+        Context::without_request(envelope, "system", now)
+    }
+
+    /// Work by `actor` that no request carried (a CLI command, a test's set-up).
+    pub fn without_request(
+        envelope: &'a Envelope,
+        actor: &'a str,
+        now: DateTime<Utc>,
+    ) -> Context<'a> {
         Context {
             envelope,
-            actor: "system",
+            actor,
             origin: &NO_REQUEST,
             now,
         }

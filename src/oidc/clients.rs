@@ -4,7 +4,7 @@
 //! values shown once and stored as SHA-256.
 
 use crate::audit::Action;
-use crate::audit::{AuditError, Context, Origin};
+use crate::audit::{AuditError, Context};
 use crate::crypto::{random, Envelope};
 use crate::db::models::clients::{self as model, ClientRow};
 use crate::db::{Db, DbError, TenantTx};
@@ -192,13 +192,7 @@ pub async fn create(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(Client, String), ClientError> {
-    let origin = Origin::default();
-    let ctx = Context {
-        envelope,
-        actor,
-        origin: &origin,
-        now,
-    };
+    let ctx = Context::without_request(envelope, actor, now);
     register(db, spec, max_ttl, &ctx).await
 }
 
@@ -301,13 +295,7 @@ pub async fn rotate_secret(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<String, ClientError> {
-    let origin = Origin::default();
-    let ctx = Context {
-        envelope,
-        actor,
-        origin: &origin,
-        now,
-    };
+    let ctx = Context::without_request(envelope, actor, now);
     rotate(db, client_id, overlap, &ctx).await
 }
 
@@ -341,13 +329,7 @@ pub async fn delete(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ClientError> {
-    let origin = Origin::default();
-    let ctx = Context {
-        envelope,
-        actor,
-        origin: &origin,
-        now,
-    };
+    let ctx = Context::without_request(envelope, actor, now);
     remove(db, client_id, &ctx).await
 }
 

@@ -3,7 +3,6 @@
 use crate::harness::{envelope, run_cli, settle_audit, tenant, TestApp, TestDb};
 use crate::support::*;
 use identity::apikeys::service;
-use identity::audit::Origin;
 use identity::db::Db;
 use identity::ids::TenantId;
 use identity::jwt::Alg;
@@ -17,13 +16,8 @@ pub async fn admin_key(pool: &Db, tenant: TenantId, role: &str) -> String {
 /// A key with `role` as if `maker` (an actor string such as `user:<id>`) had made it.
 pub async fn key_made_by(pool: &Db, tenant: TenantId, maker: &str, role: &str) -> String {
     let mut tx = pool.tenant(tenant).await.unwrap();
-    let (key_ring, origin) = (envelope(&[1]), Origin::default());
-    let ctx = identity::audit::Context {
-        envelope: &key_ring,
-        actor: maker,
-        origin: &origin,
-        now: chrono::Utc::now(),
-    };
+    let key_ring = envelope(&[1]);
+    let ctx = identity::audit::Context::without_request(&key_ring, maker, chrono::Utc::now());
     let (_, key) = service::create(&mut tx, &ctx, "seed", role, None)
         .await
         .unwrap();

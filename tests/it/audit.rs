@@ -186,13 +186,7 @@ async fn fifty_concurrent_writers_produce_one_valid_chain() {
         tasks.push(tokio::spawn(async move {
             let env = envelope(&[1]);
             let mut tx = pool.tenant(tenant).await.unwrap();
-            let origin = Origin::default();
-            let ctx = audit::Context {
-                envelope: &env,
-                actor: "user:test",
-                origin: &origin,
-                now: chrono::Utc::now(),
-            };
+            let ctx = audit::Context::without_request(&env, "user:test", chrono::Utc::now());
             ctx.record(
                 &mut tx,
                 Action::UserUpdated,

@@ -183,13 +183,8 @@ async fn purge_at(
     tenant: TenantId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> identity::db::models::expired::Purged {
-    let (env, origin) = (envelope(&[1]), Origin::default());
-    let ctx = audit::Context {
-        envelope: &env,
-        actor: "system",
-        origin: &origin,
-        now,
-    };
+    let env = envelope(&[1]);
+    let ctx = audit::Context::without_request(&env, "system", now);
     retention::purge_expired(pool, &ctx, tenant).await.unwrap()
 }
 

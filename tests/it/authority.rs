@@ -7,7 +7,6 @@ use crate::api_keys::admin_key;
 use crate::code_grant::{code_for, REDIRECT, VERIFIER};
 use crate::harness::{envelope, TestApp};
 use crate::support::{token_response, ADMIN};
-use identity::audit::Origin;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -290,13 +289,8 @@ pub async fn scim_token_by(r: &Rig, bearer: &str) -> String {
 async fn scim_token_made_by(r: &Rig, maker: &str) -> String {
     let mut tx = r.pool.tenant(r.t.tenant_id).await.unwrap();
     let everything = identity::authority::everything();
-    let (key, origin) = (envelope(&[1]), Origin::default());
-    let ctx = identity::audit::Context {
-        envelope: &key,
-        actor: maker,
-        origin: &origin,
-        now: chrono::Utc::now(),
-    };
+    let key = envelope(&[1]);
+    let ctx = identity::audit::Context::without_request(&key, maker, chrono::Utc::now());
     let (_, token) = identity::scim::bearer_tokens::create(&mut tx, &ctx, "idp", &everything)
         .await
         .unwrap();

@@ -8,7 +8,6 @@ use crate::change_feed::time_until;
 use crate::harness::{envelope, TestApp};
 use crate::support::*;
 use identity::apikeys::service;
-use identity::audit::Origin;
 use identity::jwt::Alg;
 use reqwest::Method;
 use serde_json::Value;
@@ -21,13 +20,8 @@ async fn key(
     expires: Option<chrono::DateTime<chrono::Utc>>,
 ) -> (uuid::Uuid, String) {
     let mut tx = r.pool.tenant(r.t.tenant_id).await.unwrap();
-    let (key_ring, origin) = (envelope(&[1]), Origin::default());
-    let ctx = identity::audit::Context {
-        envelope: &key_ring,
-        actor: maker,
-        origin: &origin,
-        now: chrono::Utc::now(),
-    };
+    let key_ring = envelope(&[1]);
+    let ctx = identity::audit::Context::without_request(&key_ring, maker, chrono::Utc::now());
     let (view, key) = service::create(&mut tx, &ctx, "chain", "admin", expires)
         .await
         .unwrap();

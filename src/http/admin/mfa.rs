@@ -48,15 +48,11 @@ pub async fn put_policy(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("settings:write")?;
+    let origin = ctx.origin();
     let policy = enforcement::put_policy(
         &state.db,
         who.tenant,
-        &crate::audit::Context {
-            envelope: &state.envelope,
-            actor: &who.actor,
-            origin: &ctx.origin(),
-            now: Utc::now(),
-        },
+        &state.audit(&who.actor, &origin, Utc::now()),
         body.required,
         body.grace_period_days,
     )
