@@ -19,6 +19,7 @@ use std::time::Duration;
 pub fn pool_settings(settings: &Settings) -> PoolSettings {
     PoolSettings {
         url: settings.database.url.clone(),
+        keys_url: settings.database.keys_url(),
         max_size: settings.database.pool_size,
         acquire_timeout: Duration::from_millis(settings.database.acquire_timeout_ms),
     }

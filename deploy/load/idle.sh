@@ -40,3 +40,4 @@ for count in $COUNTS; do
   python3 -c "print(f'{$count:<12} {($c1 - $c0) / $WINDOW:14.1f} {($t1 - $t0) / $(getconf CLK_TCK) / $WINDOW:16.3f}')"
 done
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS ${DB}_keys WITH (FORCE)" >/dev/null 2>&1

@@ -1,12 +1,14 @@
 //! Cancelling and purging a workspace (operator actions). Cancellation builds on
 //! suspension: a cancelled workspace is refused on every path, and its data is kept for
 //! its kept period (`retention.cancelled_days`, or the workspace's own), during which
-//! resuming restores it. Then the purge removes every row of it (the owner's
-//! `identity_purge_tenant`) and leaves a tombstone; what went is recorded, by table, in
-//! the platform's audit chain (the workspace's own chain goes with it), where
-//! `identity tenants purge-report` reads it.
+//! resuming restores it. Then the purge destroys the workspace's keys first (in the keys
+//! database: from then on nothing of it opens, in the database or in any backup of it),
+//! removes every row of it (the owner's `identity_purge_tenant`) and leaves a tombstone;
+//! what went is recorded, by table, in the platform's audit chain (the workspace's own
+//! chain goes with it), where `identity tenants purge-report` reads it.
 
 use crate::audit::{self, Action, AuditError, Context, Event};
+use crate::db::kek_store;
 use crate::db::models::{audit as audit_log, tenants};
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
@@ -44,23 +46,37 @@ pub async fn cancel(
     Ok(())
 }
 
-/// Purges a cancelled `tenant`: every row of it removed in one transaction, the tombstone
-/// marked, and the report (rows removed by table) chained in the platform's audit log.
-pub async fn purge(
-    db: &Db,
-    ctx: &Context<'_>,
-    tenant: TenantId,
-) -> Result<Vec<tenants::PurgedTable>, LifecycleError> {
+/// What a purge destroyed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Purged {
+    /// Key versions of the workspace destroyed (0 when a previous attempt destroyed them).
+    pub keys_destroyed: usize,
+    pub tables: Vec<tenants::PurgedTable>,
+}
+
+/// Purges a cancelled `tenant`: its keys destroyed, then every row of it removed in one
+/// transaction, the tombstone marked, and the report chained in the platform's audit log.
+/// A purge that fails half-way is finished by running it again.
+pub async fn purge(db: &Db, ctx: &Context<'_>, tenant: TenantId) -> Result<Purged, LifecycleError> {
     let mut ptx = db.platform().await?;
     let found = tenants::get(&mut ptx, tenant).await?;
     ptx.commit().await?;
     if found.is_none_or(|t| t.status != "cancelled") {
         return Err(LifecycleError::NotCancelled);
     }
+    // The keys first: once they are gone, rows not yet removed (and every backup) are noise.
     let mut tx = db.tenant_any_status(tenant).await?;
-    let removed = tenants::purge(&mut tx).await?;
+    let keys_destroyed = kek_store::destroy(&mut tx).await?;
     tx.commit().await?;
-    let details = json!({ "tenant": tenant, "tables": removed });
+    let mut tx = db.tenant_any_status(tenant).await?;
+    let tables = tenants::purge(&mut tx).await?;
+    tx.commit().await?;
+    let removed = Purged {
+        keys_destroyed,
+        tables,
+    };
+    let details =
+        json!({ "tenant": tenant, "keys_destroyed": keys_destroyed, "tables": removed.tables });
     let event = Event {
         actor: ctx.actor,
         action: Action::TenantPurged,

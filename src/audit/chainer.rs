@@ -179,18 +179,27 @@ async fn waiting_tenants(db: &Db) -> Result<Vec<TenantId>, AuditError> {
 async fn chain_batch(db: &Db, envelope: &Envelope, tenant: TenantId) -> Result<u64, AuditError> {
     let mut tx = db.tenant_any_status(tenant).await?;
     let head = model::lock_and_head(&mut tx).await?;
+    let sealer = envelope.for_tenant(&tx).await?;
     // The chain key first: if it does not open, nothing is read or taken.
     let key = match head.chain_key_enc {
-        Some(sealed) => envelope
-            .open(&secret_context(&tx, CHAIN_KEY), &sealed)?
-            .to_vec(),
-        None => ensure_secret(&mut tx, envelope, CHAIN_KEY).await?,
+        Some(sealed) => Some(
+            sealer
+                .open(&secret_context(&tx, CHAIN_KEY), &sealed)?
+                .to_vec(),
+        ),
+        None => None,
     };
     let waiting = pending::oldest(&mut tx, BATCH).await?;
     if waiting.is_empty() {
         tx.rollback().await?;
         return Ok(0);
     }
+    // Made on the first entry only: a workspace with nothing to chain (a purged one, whose
+    // key is destroyed) is left as it is.
+    let key = match key {
+        Some(key) => key,
+        None => ensure_secret(&mut tx, envelope, CHAIN_KEY).await?,
+    };
     // Each entry's seal: its IP, or why it is refused. A seal under a platform key this
     // keyring lacks stops the batch (another instance, or a later keyring, can open it).
     let mut checked = Vec::with_capacity(waiting.len());
@@ -198,7 +207,7 @@ async fn chain_batch(db: &Db, envelope: &Envelope, tenant: TenantId) -> Result<u
         let verdict = if replayed {
             Err(Refusal::Replayed)
         } else {
-            match seal::open(envelope, &entry) {
+            match seal::open(&sealer, &entry) {
                 Ok(ip) => Ok(ip),
                 Err(Ok(refusal)) => Err(refusal),
                 Err(Err(e)) => return Err(e.into()),
@@ -208,7 +217,7 @@ async fn chain_batch(db: &Db, envelope: &Envelope, tenant: TenantId) -> Result<u
     }
     let salt = if checked.iter().any(|(_, v)| matches!(v, Ok(Some(_)))) {
         match head.ip_salt_enc {
-            Some(sealed) => envelope
+            Some(sealed) => sealer
                 .open(&secret_context(&tx, IP_SALT), &sealed)?
                 .to_vec(),
             None => ensure_secret(&mut tx, envelope, IP_SALT).await?,

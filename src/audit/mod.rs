@@ -144,7 +144,8 @@ async fn record(
         details: event.details,
         seal: String::new(),
     };
-    entry.seal = seal::seal(envelope, &entry, origin.ip);
+    let sealer = envelope.for_tenant(tx).await?;
+    entry.seal = seal::seal(&sealer, &entry, origin.ip)?;
     tx.add_audit(entry).await?;
     Ok(())
 }
@@ -180,14 +181,15 @@ pub async fn ensure_secret(
     name: &'static str,
 ) -> Result<Vec<u8>, AuditError> {
     let ctx = secret_context(tx, name);
+    let sealer = envelope.for_tenant(tx).await?;
     let stored = match secrets::get(tx, name).await? {
         Some(s) => s,
         None => {
-            let fresh = envelope.seal(&ctx, &crate::crypto::random::bytes::<32>());
+            let fresh = sealer.seal(&ctx, &crate::crypto::random::bytes::<32>())?;
             secrets::insert_or_get(tx, name, &fresh).await?
         }
     };
-    Ok(envelope.open(&ctx, &stored)?.to_vec())
+    Ok(sealer.open(&ctx, &stored)?.to_vec())
 }
 
 /// Creates the secrets a new tenant's audit log needs.

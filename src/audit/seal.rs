@@ -6,7 +6,7 @@
 
 use super::chain::{canonical_json, time_text};
 use crate::crypto::envelope::EnvelopeError;
-use crate::crypto::{Envelope, SecretContext};
+use crate::crypto::{Sealer, SecretContext};
 use crate::db::models::audit_pending::{PendingEntry, SEAL_COLUMN, TABLE};
 use crate::ids::TenantId;
 use sha2::{Digest, Sha256};
@@ -58,13 +58,17 @@ fn digest(e: &PendingEntry) -> String {
 }
 
 /// Seals `entry` (its `seal` field is ignored) with its source IP.
-pub fn seal(envelope: &Envelope, entry: &PendingEntry, ip: Option<IpAddr>) -> String {
+pub fn seal(
+    sealer: &Sealer<'_>,
+    entry: &PendingEntry,
+    ip: Option<IpAddr>,
+) -> Result<String, EnvelopeError> {
     let payload = serde_json::json!({
         "digest": digest(entry),
         "ip": ip.map(|ip| ip.to_string()),
     });
     let row = entry.id.to_string();
-    envelope.seal(
+    sealer.seal(
         &context(TenantId(entry.tenant_id), &row),
         payload.to_string().as_bytes(),
     )
@@ -74,13 +78,17 @@ pub fn seal(envelope: &Envelope, entry: &PendingEntry, ip: Option<IpAddr>) -> St
 /// `Err(Err(e))`: the seal needs a platform key this keyring lacks, so the entry must wait
 /// for an instance that has it.
 pub fn open(
-    envelope: &Envelope,
+    sealer: &Sealer<'_>,
     entry: &PendingEntry,
 ) -> Result<Option<IpAddr>, Result<Refusal, EnvelopeError>> {
     let row = entry.id.to_string();
-    let opened = match envelope.open(&context(TenantId(entry.tenant_id), &row), &entry.seal) {
+    let opened = match sealer.open(&context(TenantId(entry.tenant_id), &row), &entry.seal) {
         Ok(o) => o,
-        Err(e @ EnvelopeError::UnknownVersion(_)) => return Err(Err(e)),
+        Err(
+            e @ (EnvelopeError::UnknownVersion(_)
+            | EnvelopeError::UnknownTenantVersion(_)
+            | EnvelopeError::KeyDestroyed),
+        ) => return Err(Err(e)),
         Err(_) => return Err(Ok(Refusal::Unsealed)),
     };
     let payload: serde_json::Value =
@@ -94,12 +102,12 @@ pub fn open(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::Keyring;
+    use crate::crypto::{Envelope, Keyring};
 
     fn entry() -> PendingEntry {
         PendingEntry {
             id: uuid::Uuid::now_v7(),
-            tenant_id: uuid::Uuid::now_v7(),
+            tenant_id: TenantId::PLATFORM.0,
             occurred_at: crate::audit::chain::to_micros(chrono::Utc::now()),
             actor: "user:1".into(),
             action: "role.granted".into(),
@@ -113,9 +121,10 @@ mod tests {
     #[test]
     fn a_seal_holds_for_its_entry_only() {
         let env = Envelope::new(Keyring::from_keys([(1, [7u8; 32])]));
+        let env = env.platform_sealer();
         let mut e = entry();
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
-        e.seal = seal(&env, &e, Some(ip));
+        e.seal = seal(&env, &e, Some(ip)).unwrap();
         assert_eq!(open(&env, &e), Ok(Some(ip)));
         assert!(!e.seal.contains("192.0.2.7"));
 
@@ -126,10 +135,13 @@ mod tests {
         moved.seal = e.seal.clone();
         assert_eq!(open(&env, &moved), Err(Ok(Refusal::Unsealed)));
         let other_key = Envelope::new(Keyring::from_keys([(1, [8u8; 32])]));
-        assert_eq!(open(&other_key, &e), Err(Ok(Refusal::Unsealed)));
+        assert_eq!(
+            open(&other_key.platform_sealer(), &e),
+            Err(Ok(Refusal::Unsealed))
+        );
         let newer_only = Envelope::new(Keyring::from_keys([(2, [7u8; 32])]));
         assert!(matches!(
-            open(&newer_only, &e),
+            open(&newer_only.platform_sealer(), &e),
             Err(Err(EnvelopeError::UnknownVersion(1)))
         ));
     }

@@ -56,6 +56,8 @@ pub async fn verify(
             // No key yet means no entry was ever written: an empty chain verifies.
             None => Vec::new(),
             Some(s) => envelope
+                .for_tenant(&tx)
+                .await?
                 .open(&secret_context(&tx, CHAIN_KEY), &s)
                 .map_err(|_| VerifyError::Key(tenant.slug.clone()))?
                 .to_vec(),

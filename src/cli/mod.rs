@@ -3,6 +3,7 @@
 mod api_keys;
 mod clients;
 mod domains;
+mod encryption;
 mod keys;
 mod ops;
 mod resources;
@@ -78,10 +79,10 @@ enum Command {
         #[command(subcommand)]
         command: api_keys::ApiKeysCommand,
     },
-    /// Platform encryption key tools.
+    /// Encryption keys: the platform's and each workspace's.
     Encryption {
         #[command(subcommand)]
-        command: ops::EncryptionCommand,
+        command: encryption::EncryptionCommand,
     },
     /// Audit log tools.
     Audit {
@@ -155,7 +156,7 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Encryption {
-        command: ops::EncryptionCommand::GenerateKey { version },
+        command: encryption::EncryptionCommand::GenerateKey { version },
     } = cli.command
     {
         println!("{}", Keyring::generate_entry(version));
@@ -177,7 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenants { command } => tenants::run(settings.clone(), db.clone(), command).await,
         Command::ApiKeys { command } => api_keys::run(settings.clone(), db.clone(), command).await,
         Command::Encryption { command } => {
-            ops::encryption(settings.clone(), db.clone(), command).await
+            encryption::run(settings.clone(), db.clone(), command).await
         }
         Command::Audit { command } => ops::audit(settings.clone(), db.clone(), command).await,
     };

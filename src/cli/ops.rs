@@ -1,10 +1,9 @@
-//! Operator commands: serve, migrate, bootstrap, encryption, audit.
+//! Operator commands: serve, migrate, bootstrap, audit.
 
 use super::envelope;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use identity::admin::bootstrap::{self, BootstrapRequest};
-use identity::admin::platform_key_rotation as rotation;
 use identity::auth::password::PasswordHasher;
 use identity::config::Settings;
 use identity::crypto::KEYRING_ENV;
@@ -37,22 +36,6 @@ pub struct BootstrapArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Subcommand)]
-pub enum EncryptionCommand {
-    /// Re-wrap every stored data key under the newest platform key version.
-    Rotate {
-        #[arg(long, default_value_t = 500)]
-        batch_size: i64,
-    },
-    /// How many ciphertexts each platform key version protects.
-    Status,
-    /// Print a new key entry for IDENTITY_PLATFORM_ENCRYPTION_KEY.
-    GenerateKey {
-        #[arg(long)]
-        version: u32,
-    },
 }
 
 #[derive(Subcommand)]
@@ -115,8 +98,11 @@ pub async fn refuse_a_foreign_platform_key(
 }
 
 pub async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
-    let applied = identity::db::migrate::run(&settings.database.migrate_url).await?;
+    let d = &settings.database;
+    let applied = identity::db::migrate::run(&d.migrate_url).await?;
     println!("migrations applied: {}", applied.len());
+    let keys = identity::db::migrate::run_keys(&d.keys_migrate_url(), &d.migrate_url).await?;
+    println!("keys database migrations applied: {}", keys.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -189,53 +175,6 @@ fn print_bootstrap(
         }
     }
     Ok(())
-}
-
-pub async fn encryption(
-    settings: Settings,
-    db: Db,
-    command: EncryptionCommand,
-) -> anyhow::Result<ExitCode> {
-    let envelope = envelope(&settings)?;
-    match command {
-        EncryptionCommand::Status => {
-            let counts = rotation::status(&db).await?;
-            let known: Vec<String> = envelope
-                .keyring()
-                .versions()
-                .map(|v| v.to_string())
-                .collect();
-            let current = envelope.keyring().current_version().to_string();
-            if counts.is_empty() {
-                println!("no ciphertexts stored");
-            }
-            for (version, n) in &counts {
-                let note = if *version == current {
-                    "current"
-                } else if known.contains(version) {
-                    "old, still in keyring"
-                } else {
-                    "MISSING from keyring"
-                };
-                println!("version {version}: {n} ciphertexts ({note})");
-            }
-        }
-        EncryptionCommand::Rotate { batch_size } => {
-            if batch_size < 1 {
-                bail!("--batch-size must be at least 1");
-            }
-            let done = rotation::rotate(&db, &envelope, batch_size, |done, total| {
-                println!("re-wrapped {done}/{total}");
-            })
-            .await?;
-            println!(
-                "rotation complete: {done} re-wrapped, all under version {}",
-                envelope.keyring().current_version()
-            );
-        }
-        EncryptionCommand::GenerateKey { .. } => {}
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn audit(settings: Settings, db: Db, command: AuditCommand) -> anyhow::Result<ExitCode> {

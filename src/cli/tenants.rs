@@ -3,11 +3,12 @@
 
 use super::{envelope, print_json, tenant_by_slug};
 use clap::Subcommand;
-use identity::admin::{tenant_lifecycle, tenant_status};
+use identity::admin::{purge_proof, tenant_lifecycle, tenant_status};
 use identity::audit::Origin;
 use identity::authority::OPERATOR;
 use identity::config::Settings;
 use identity::db::Db;
+use identity::startup;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -40,10 +41,14 @@ pub enum TenantsCommand {
         #[arg(long)]
         confirm: String,
     },
-    /// What the purge of a workspace removed, by table (JSON).
+    /// What the purge of a workspace destroyed (JSON): its keys, its rows by table, and the
+    /// proof: every value of it still in the database tried with its keys as they are now.
+    /// `--backup-url` (a backup restored from before the purge) proves the same of it.
     PurgeReport {
         #[arg(long)]
         tenant: String,
+        #[arg(long)]
+        backup_url: Option<String>,
     },
 }
 
@@ -82,17 +87,43 @@ pub async fn run(settings: Settings, db: Db, command: TenantsCommand) -> anyhow:
                 anyhow::bail!("a purge by hand needs --now and --confirm {slug}");
             }
             let tenant = tenant_by_slug(&db, &slug).await?;
-            let removed = tenant_lifecycle::purge(&db, &ctx, tenant).await?;
-            let rows: i64 = removed.iter().map(|t| t.removed).sum();
-            println!("purged {slug}: {rows} rows in {} tables", removed.len());
+            let purged = tenant_lifecycle::purge(&db, &ctx, tenant).await?;
+            let rows: i64 = purged.tables.iter().map(|t| t.removed).sum();
+            println!(
+                "purged {slug}: {} key version(s) destroyed, {rows} rows in {} tables",
+                purged.keys_destroyed,
+                purged.tables.len()
+            );
         }
-        TenantsCommand::PurgeReport { tenant: slug } => {
+        TenantsCommand::PurgeReport {
+            tenant: slug,
+            backup_url,
+        } => {
             let tenant = tenant_by_slug(&db, &slug).await?;
             let Some((at, by, details)) = tenant_lifecycle::report(&db, tenant).await? else {
                 anyhow::bail!("{slug} was not purged");
             };
+            let envelope = envelope(&settings)?;
+            let keys = db.keks().load(tenant).await?;
+            let live = purge_proof::probe(&db, &envelope, tenant).await?;
+            let backup = match backup_url {
+                Some(url) => {
+                    let mut pool = startup::pool_settings(&settings);
+                    pool.url = url.into();
+                    let restored = Db::connect(&pool)?;
+                    Some(purge_proof::probe(&restored, &envelope, tenant).await?)
+                }
+                None => None,
+            };
             print_json(&serde_json::json!({
-                "tenant": slug, "purged_at": at, "purged_by": by, "tables": details["tables"],
+                "tenant": slug, "purged_at": at, "purged_by": by,
+                "keys": {
+                    "destroyed_at_purge": details["keys_destroyed"],
+                    "live_now": keys.iter().filter(|k| k.wrapped.is_some()).count(),
+                },
+                "tables": details["tables"],
+                "database": live,
+                "backup": backup,
             }))?;
         }
     }

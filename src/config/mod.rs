@@ -8,8 +8,10 @@ use serde::Deserialize;
 use serde_yaml::Value;
 use std::path::Path;
 
+mod database;
 mod development;
 mod retention;
+pub use database::{keys_database_of, DatabaseSettings};
 pub use development::{is_loopback_url, DevelopmentSettings};
 pub use retention::RetentionSettings;
 
@@ -205,26 +207,6 @@ pub struct ServerSettings {
 
 fn default_body_limit() -> usize {
     64 * 1024
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseSettings {
-    /// Runtime role (`identity_app`): NOSUPERUSER NOBYPASSRLS, DML only.
-    pub url: SecretString,
-    /// Privileged connection that runs migrations; DDL runs as `identity_owner`.
-    pub migrate_url: SecretString,
-    #[serde(default = "default_pool_size")]
-    pub pool_size: usize,
-    #[serde(default = "default_db_timeout_ms")]
-    pub acquire_timeout_ms: u64,
-}
-
-fn default_pool_size() -> usize {
-    16
-}
-fn default_db_timeout_ms() -> u64 {
-    2_000
 }
 
 #[derive(Debug, Clone, Deserialize)]

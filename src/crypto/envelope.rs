@@ -1,12 +1,15 @@
 //! Envelope encryption of stored secrets.
 //!
 //! Each secret gets a fresh 256-bit data key (DEK). The secret is sealed with AES-256-GCM
-//! under the DEK; the DEK is sealed (wrapped) under the newest platform key. Both seals
-//! carry associated data naming the tenant, table, column and row, so a ciphertext copied to
-//! another row, column or tenant fails to open. Stored form (text, dot-separated so SQL can
-//! count versions with `split_part`):
+//! under the DEK; the DEK is sealed (wrapped) under a key-encryption key: the newest platform
+//! key (`ev1`, platform data and the workspaces' own KEKs) or the workspace's KEK (`ev2`,
+//! everything of a workspace; see `super::tenant_keys`). Both seals carry associated data
+//! naming the tenant, table, column and row, so a ciphertext copied to another row, column or
+//! tenant fails to open. Stored form (text, dot-separated so SQL can count versions with
+//! `split_part`):
 //!
-//! `ev1.<key version>.<b64url(wrap nonce | wrapped DEK)>.<b64url(nonce | ciphertext)>`
+//! `ev1.<platform key version>.<b64url(wrap nonce | wrapped DEK)>.<b64url(nonce | ciphertext)>`
+//! `ev2.<workspace KEK version>.<…>.<…>`
 
 use super::keyring::Keyring;
 use super::random;
@@ -19,6 +22,8 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 const FORMAT: &str = "ev1";
+/// A data key wrapped by the workspace's KEK.
+pub(super) const TENANT_FORMAT: &str = "ev2";
 const NONCE_LEN: usize = 12;
 
 /// Where a ciphertext lives; bound into its associated data.
@@ -32,7 +37,7 @@ pub struct SecretContext<'a> {
 
 impl SecretContext<'_> {
     /// Length-prefixed parts, so no two different contexts encode alike.
-    fn aad(&self, label: &[u8], version: Option<u32>) -> Vec<u8> {
+    pub(super) fn aad(&self, label: &[u8], version: Option<u32>) -> Vec<u8> {
         let mut out = Vec::with_capacity(96);
         let tenant = self.tenant.to_string();
         let parts: [&[u8]; 5] = [
@@ -62,6 +67,12 @@ pub enum EnvelopeError {
     /// Wrong context (copied elsewhere), wrong key or tampering: indistinguishable by design.
     #[error("ciphertext does not open in this context")]
     Rejected,
+    /// The workspace's key was destroyed (purge): nothing of it opens, nothing is sealed.
+    #[error("the workspace's key has been destroyed")]
+    KeyDestroyed,
+    /// Sealed under a workspace KEK version the keys database does not hold.
+    #[error("workspace key version {0} is not in the keys database")]
+    UnknownTenantVersion(u32),
 }
 
 /// Seals and opens secrets under the platform keyring. Cheap to clone.
@@ -70,15 +81,17 @@ pub struct Envelope {
     keyring: Arc<Keyring>,
 }
 
-struct Parsed {
-    version: u32,
-    wrapped: Vec<u8>,
-    sealed: Vec<u8>,
+pub(super) struct Parsed {
+    /// `ev1` (platform-wrapped DEK) or `ev2` (workspace-wrapped).
+    pub(super) tenant_wrapped: bool,
+    pub(super) version: u32,
+    pub(super) wrapped: Vec<u8>,
+    pub(super) sealed: Vec<u8>,
 }
 
-fn parse(stored: &str) -> Result<Parsed, EnvelopeError> {
+pub(super) fn parse(stored: &str) -> Result<Parsed, EnvelopeError> {
     let mut parts = stored.split('.');
-    let (Some(FORMAT), Some(version), Some(wrapped), Some(sealed), None) = (
+    let (Some(format), Some(version), Some(wrapped), Some(sealed), None) = (
         parts.next(),
         parts.next(),
         parts.next(),
@@ -87,12 +100,18 @@ fn parse(stored: &str) -> Result<Parsed, EnvelopeError> {
     ) else {
         return Err(EnvelopeError::Malformed);
     };
+    let tenant_wrapped = match format {
+        FORMAT => false,
+        TENANT_FORMAT => true,
+        _ => return Err(EnvelopeError::Malformed),
+    };
     let decode = |s: &str| {
         URL_SAFE_NO_PAD
             .decode(s)
             .map_err(|_| EnvelopeError::Malformed)
     };
     let parsed = Parsed {
+        tenant_wrapped,
         version: version.parse().map_err(|_| EnvelopeError::Malformed)?,
         wrapped: decode(wrapped)?,
         sealed: decode(sealed)?,
@@ -103,7 +122,7 @@ fn parse(stored: &str) -> Result<Parsed, EnvelopeError> {
     Ok(parsed)
 }
 
-fn seal_with(key: &[u8; 32], msg: &[u8], aad: &[u8]) -> Vec<u8> {
+pub(super) fn seal_with(key: &[u8; 32], msg: &[u8], aad: &[u8]) -> Vec<u8> {
     let nonce = random::bytes::<NONCE_LEN>();
     let cipher = Aes256Gcm::new(key.into());
     // AES-GCM encryption only fails for inputs beyond 64 GiB.
@@ -115,7 +134,11 @@ fn seal_with(key: &[u8; 32], msg: &[u8], aad: &[u8]) -> Vec<u8> {
     out
 }
 
-fn open_with(key: &[u8; 32], data: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+pub(super) fn open_with(
+    key: &[u8; 32],
+    data: &[u8],
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     let (nonce, ct) = data.split_at(NONCE_LEN);
     Aes256Gcm::new(key.into())
         .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
@@ -134,9 +157,12 @@ impl Envelope {
         &self.keyring
     }
 
-    /// The platform key version a stored value is wrapped under, if it parses.
+    /// The platform key version a stored value is wrapped under, if it parses as `ev1`.
     pub fn version_of(stored: &str) -> Option<u32> {
-        parse(stored).ok().map(|p| p.version)
+        parse(stored)
+            .ok()
+            .filter(|p| !p.tenant_wrapped)
+            .map(|p| p.version)
     }
 
     pub fn seal(&self, ctx: &SecretContext<'_>, plaintext: &[u8]) -> String {
@@ -169,6 +195,10 @@ impl Envelope {
         ctx: &SecretContext<'_>,
         p: &Parsed,
     ) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
+        if p.tenant_wrapped {
+            // Only the workspace's sealer holds the key for this.
+            return Err(EnvelopeError::Rejected);
+        }
         let kek = self
             .keyring
             .key(p.version)
@@ -201,7 +231,7 @@ impl Envelope {
     ) -> Result<Option<String>, EnvelopeError> {
         let p = parse(stored)?;
         let current = self.keyring.current_version();
-        if p.version == current {
+        if !p.tenant_wrapped && p.version == current {
             return Ok(None);
         }
         let dek = self.unwrap_dek(ctx, &p)?;

@@ -1,10 +1,12 @@
-//! Cryptographic building blocks: versioned platform keys, envelope encryption, randomness
-//! and the re-wrapping of stored ciphertexts when the platform key rotates.
+//! Cryptographic building blocks: versioned platform keys, envelope encryption under them and
+//! under each workspace's own key, randomness.
 
 pub mod envelope;
 pub mod keyring;
 pub mod random;
+pub mod tenant_keys;
 pub mod tenant_token;
 
-pub use envelope::{Envelope, SecretContext};
+pub use envelope::{Envelope, EnvelopeError, SecretContext};
 pub use keyring::{Keyring, KEYRING_ENV};
+pub use tenant_keys::Sealer;

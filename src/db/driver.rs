@@ -14,9 +14,16 @@
 
 use super::target::PgTarget;
 use diesel::ConnectionError;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::{ManagerConfig, RecyclingMethod};
 use diesel_async::AsyncPgConnection;
 use std::sync::Arc;
+
+/// A pool of connections driven here, and one connection taken from it.
+pub(super) type PgPool = Pool<AsyncPgConnection>;
+pub(super) type PooledConn =
+    deadpool::managed::Object<AsyncDieselConnectionManager<AsyncPgConnection>>;
 
 /// The runtime that owns every connection of one pool; stopped when the pool goes.
 pub(super) struct Driver {

@@ -4,6 +4,8 @@
 mod audit_queue;
 mod driver;
 pub mod feed;
+mod kek_rows;
+pub mod kek_store;
 pub mod memory;
 pub mod migrate;
 pub mod models;

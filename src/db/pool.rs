@@ -2,8 +2,9 @@
 //! turns into a clear 503 instead of piling up requests.
 
 use super::audit_queue::AuditQueue;
-use super::driver::Driver;
+use super::driver::{Driver, PgPool, PooledConn};
 use super::feed::Feed;
+use super::kek_store::KekStore;
 use super::memory::Memory;
 use super::target::PgTarget;
 use super::{DbError, Entry, PlatformTx, TenantTx};
@@ -16,13 +17,15 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(super) type PgPool = Pool<AsyncPgConnection>;
-pub(super) type PooledConn =
-    deadpool::managed::Object<AsyncDieselConnectionManager<AsyncPgConnection>>;
+/// Connections to the keys database: a KEK is read once per workspace while memory is
+/// trusted, so a few suffice.
+const KEK_POOL_SIZE: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
     pub url: SecretString,
+    /// The keys database (`super::kek_store`), reached through a small pool of its own.
+    pub keys_url: SecretString,
     pub max_size: usize,
     pub acquire_timeout: Duration,
 }
@@ -36,6 +39,7 @@ pub struct Db {
     audit_queue: AuditQueue,
     memory: Memory,
     feed: Feed,
+    keks: KekStore,
     /// Owns (and drives) every connection of `pool` (see `super::driver`).
     _driver: Arc<Driver>,
 }
@@ -55,8 +59,10 @@ impl Db {
             .recycle_timeout(Some(settings.acquire_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
+        let keks = KekStore::connect(&settings.keys_url, KEK_POOL_SIZE, settings.acquire_timeout)?;
         Ok(Self {
             pool,
+            keks,
             settings: settings.clone(),
             target,
             audit_queue: AuditQueue::default(),
@@ -116,8 +122,17 @@ impl Db {
         PlatformTx::begin(self.conn().await?, self.shared()).await
     }
 
-    fn shared(&self) -> (AuditQueue, Memory) {
-        (self.audit_queue.clone(), self.memory.clone())
+    fn shared(&self) -> (AuditQueue, Memory, KekStore) {
+        (
+            self.audit_queue.clone(),
+            self.memory.clone(),
+            self.keks.clone(),
+        )
+    }
+
+    /// The keys database (each workspace's key-encryption keys).
+    pub fn keks(&self) -> &KekStore {
+        &self.keks
     }
 
     /// What this instance remembers of the database (trusted only while its change feed is).

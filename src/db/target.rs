@@ -57,6 +57,11 @@ impl PgTarget {
         self.mode
     }
 
+    /// The database the URL names.
+    pub fn dbname(&self) -> Option<&str> {
+        self.config.get_dbname()
+    }
+
     /// One new connection; the caller drives the returned `Connection`.
     pub async fn connect(
         &self,

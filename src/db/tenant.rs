@@ -11,13 +11,17 @@
 //! it never returns to the pool half-done.
 
 use super::audit_queue::AuditQueue;
+use super::driver::PooledConn;
+use super::kek_store::KekStore;
 use super::memory::{Change, Memory};
 use super::models::audit_pending::{self as pending, PendingEntry};
-use super::pool::PooledConn;
 use super::prepared::Commit;
 use super::DbError;
 use crate::ids::TenantId;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+/// What every transaction of one [`super::Db`] shares.
+pub(super) type Shared = (AuditQueue, Memory, KekStore);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -37,6 +41,8 @@ pub struct TenantTx {
     /// What this instance remembers of the database, and what to forget once committed.
     memory: Memory,
     forget: Vec<Change>,
+    /// The keys database, for the workspace's key-encryption keys.
+    keks: KekStore,
 }
 
 /// An open transaction with no tenant: the tenant registry and platform-owned tables.
@@ -44,6 +50,7 @@ pub struct PlatformTx {
     conn: Option<PooledConn>,
     audit_queue: AuditQueue,
     memory: Memory,
+    keks: KekStore,
 }
 
 /// How a tenant is entered.
@@ -92,7 +99,7 @@ impl TenantTx {
         conn: PooledConn,
         tenant: TenantId,
         entry: Entry,
-        (audit_queue, memory): (AuditQueue, Memory),
+        (audit_queue, memory, keks): Shared,
     ) -> Result<Self, DbError> {
         // The guard owns the connection before the first await: if this future is dropped
         // half-way, Drop closes the connection instead of pooling an open transaction.
@@ -104,6 +111,7 @@ impl TenantTx {
             audit_queue,
             memory,
             forget: Vec::new(),
+            keks,
         };
         let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true, entry));
         tx.conn()?.batch_execute(&sql).await?;
@@ -114,7 +122,7 @@ impl TenantTx {
         mut conn: PooledConn,
         tenant: TenantId,
         entry: Entry,
-        (audit_queue, memory): (AuditQueue, Memory),
+        (audit_queue, memory, keks): Shared,
     ) -> Result<Self, DbError> {
         conn.batch_execute(&set_tenant_sql(tenant, false, entry))
             .await?;
@@ -126,6 +134,7 @@ impl TenantTx {
             audit_queue,
             memory,
             forget: Vec::new(),
+            keks,
         })
     }
 
@@ -136,6 +145,16 @@ impl TenantTx {
 
     pub(in crate::db) fn conn(&mut self) -> Result<&mut AsyncPgConnection, DbError> {
         live(&mut self.conn)
+    }
+
+    /// The keys database (the crypto layer makes a workspace's first KEK through it).
+    pub fn keks(&self) -> &KekStore {
+        &self.keks
+    }
+
+    /// The keys database and this instance's memory (`super::kek_store`).
+    pub(in crate::db) fn kek_parts(&self) -> (&KekStore, &Memory) {
+        (&self.keks, &self.memory)
     }
 
     /// This instance forgets what `change` names once the transaction commits, without
@@ -212,12 +231,13 @@ impl TenantTx {
 impl PlatformTx {
     pub(super) async fn begin(
         conn: PooledConn,
-        (audit_queue, memory): (AuditQueue, Memory),
+        (audit_queue, memory, keks): Shared,
     ) -> Result<Self, DbError> {
         let mut tx = PlatformTx {
             conn: Some(conn),
             audit_queue,
             memory,
+            keks,
         };
         // Clear any tenant a read session left on this connection.
         tx.conn()?
@@ -228,6 +248,11 @@ impl PlatformTx {
 
     pub(in crate::db) fn conn(&mut self) -> Result<&mut AsyncPgConnection, DbError> {
         live(&mut self.conn)
+    }
+
+    /// The keys database (platform key rotation, the purge).
+    pub fn keks(&self) -> &KekStore {
+        &self.keks
     }
 
     /// Continues the same transaction as `tenant`, e.g. to create a tenant and its first
@@ -245,6 +270,7 @@ impl PlatformTx {
             audit_queue: self.audit_queue.clone(),
             memory: self.memory.clone(),
             forget: Vec::new(),
+            keks: self.keks.clone(),
         };
         tx.conn()?
             .batch_execute(&set_tenant_sql(tenant, true, Entry::Any))

@@ -11,13 +11,18 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Ready when both the database and Redis answer in time; otherwise 503, so the load
-/// balancer stops sending traffic that the fail-closed limiter would refuse anyway.
+/// Ready when the database, the keys database and Redis answer in time; otherwise 503, so
+/// the load balancer stops sending traffic that would fail anyway.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let (db, redis) = tokio::join!(state.db.ping(), state.limiter.ping());
+    let (db, keys, redis) = tokio::join!(
+        state.db.ping(),
+        state.db.keks().ping(),
+        state.limiter.ping()
+    );
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let checks = json!({"database": word(db.is_ok()), "redis": word(redis.is_ok())});
-    if db.is_ok() && redis.is_ok() {
+    let checks = json!({"database": word(db.is_ok()), "keys_database": word(keys.is_ok()),
+                        "redis": word(redis.is_ok())});
+    if db.is_ok() && keys.is_ok() && redis.is_ok() {
         HttpResponse::Ok().json(json!({"status": "ready", "checks": checks}))
     } else {
         HttpResponse::ServiceUnavailable()

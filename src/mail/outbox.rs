@@ -31,14 +31,15 @@ pub async fn enqueue(
 ) -> Result<Uuid, DbError> {
     let id = Uuid::new_v4();
     let row = id.to_string();
-    let recipient = envelope.seal(
-        &context(tx.tenant(), model::RECIPIENT_COLUMN, &row),
-        to.as_bytes(),
-    );
-    let body = envelope.seal(
-        &context(tx.tenant(), model::BODY_COLUMN, &row),
-        body.as_bytes(),
-    );
+    let sealer = envelope.for_tenant(tx).await?;
+    let sealed = |column, text: &str| {
+        sealer
+            .seal(&context(tx.tenant(), column, &row), text.as_bytes())
+            // Only a destroyed workspace key (a purged workspace) refuses to seal.
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    };
+    let recipient = sealed(model::RECIPIENT_COLUMN, to)?;
+    let body = sealed(model::BODY_COLUMN, body)?;
     model::insert(tx, id, &recipient, subject, &body, now).await?;
     Ok(id)
 }

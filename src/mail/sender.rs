@@ -105,9 +105,10 @@ impl SmtpSender {
         let mut report = DeliveryReport::default();
         for tenant in due {
             let mut tx = db.tenant_any_status(tenant).await?;
+            let sealer = envelope.for_tenant(&tx).await?;
             for row in model::claim_due(&mut tx, now, BATCH).await? {
                 let id = row.id.to_string();
-                let opened = envelope
+                let opened = sealer
                     .open(
                         &context(tenant, model::RECIPIENT_COLUMN, &id),
                         &row.recipient_enc,
@@ -115,7 +116,7 @@ impl SmtpSender {
                     .and_then(|to| {
                         Ok((
                             to,
-                            envelope
+                            sealer
                                 .open(&context(tenant, model::BODY_COLUMN, &id), &row.body_enc)?,
                         ))
                     });

@@ -83,20 +83,29 @@ fn seed_context(tx: &TenantTx, user: UserId) -> (crate::ids::TenantId, String) {
     (tx.tenant(), user.to_string())
 }
 
-fn seal_seed(tx: &TenantTx, envelope: &Envelope, user: UserId, seed: &[u8]) -> String {
+async fn seal_seed(
+    tx: &TenantTx,
+    envelope: &Envelope,
+    user: UserId,
+    seed: &[u8],
+) -> Result<String, MfaError> {
     let (tenant, row) = seed_context(tx, user);
-    envelope.seal(
-        &SecretContext {
-            tenant,
-            table: model::TOTP_TABLE,
-            column: model::TOTP_COLUMN,
-            row: &row,
-        },
-        seed,
-    )
+    envelope
+        .for_tenant(tx)
+        .await?
+        .seal(
+            &SecretContext {
+                tenant,
+                table: model::TOTP_TABLE,
+                column: model::TOTP_COLUMN,
+                row: &row,
+            },
+            seed,
+        )
+        .map_err(|_| MfaError::Unavailable)
 }
 
-fn open_seed(
+async fn open_seed(
     tx: &TenantTx,
     envelope: &Envelope,
     user: UserId,
@@ -104,6 +113,8 @@ fn open_seed(
 ) -> Result<zeroize::Zeroizing<Vec<u8>>, MfaError> {
     let (tenant, row) = seed_context(tx, user);
     envelope
+        .for_tenant(tx)
+        .await?
         .open(
             &SecretContext {
                 tenant,
@@ -160,7 +171,7 @@ pub async fn begin_enrolment(
     now: DateTime<Utc>,
 ) -> Result<Enrolment, MfaError> {
     let seed = zeroize::Zeroizing::new(totp::new_secret());
-    let sealed = seal_seed(tx, envelope, user, &seed);
+    let sealed = seal_seed(tx, envelope, user, &seed).await?;
     if !model::put_unconfirmed(tx, user.0, &sealed, now).await? {
         return Err(MfaError::AlreadyEnrolled);
     }
@@ -181,7 +192,7 @@ pub async fn pending_enrolment(
     if row.confirmed_at.is_some() {
         return Err(MfaError::AlreadyEnrolled);
     }
-    let seed = open_seed(tx, envelope, user, &row.secret_enc)?;
+    let seed = open_seed(tx, envelope, user, &row.secret_enc).await?;
     enrolment_view(&seed, issuer, account)
 }
 
@@ -210,7 +221,7 @@ pub async fn confirm_enrolment(
     if row.confirmed_at.is_some() {
         return Err(MfaError::AlreadyEnrolled);
     }
-    let seed = open_seed(tx, envelope, user, &row.secret_enc)?;
+    let seed = open_seed(tx, envelope, user, &row.secret_enc).await?;
     let step = totp::matching_step(&seed, code, now).ok_or(MfaError::WrongCode)?;
     if !model::use_step(tx, user.0, step).await? || !model::confirm(tx, user.0, now).await? {
         return Err(MfaError::WrongCode);
@@ -256,7 +267,7 @@ pub async fn verify(
         .ok_or(MfaError::NotEnrolled)?;
     let typed = code.trim();
     if typed.len() == totp::DIGITS && typed.bytes().all(|b| b.is_ascii_digit()) {
-        let seed = open_seed(tx, envelope, user, &row.secret_enc)?;
+        let seed = open_seed(tx, envelope, user, &row.secret_enc).await?;
         let step = totp::matching_step(&seed, typed, now).ok_or(MfaError::WrongCode)?;
         return if model::use_step(tx, user.0, step).await? {
             Ok(Passed::Totp)

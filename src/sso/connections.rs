@@ -90,6 +90,8 @@ pub async fn secret(
     let row = row.to_string();
     let ctx = secret_ctx(tx.tenant(), &row);
     envelope
+        .for_tenant(tx)
+        .await?
         .open(&ctx, &sealed)
         .map(Some)
         .map_err(|_| SsoError::Unavailable)
@@ -114,7 +116,11 @@ async fn put_secret(
     let row = model::secret_row_id(tx, connection, kind)
         .await?
         .unwrap_or_else(Uuid::new_v4);
-    let sealed = envelope.seal(&secret_ctx(tx.tenant(), &row.to_string()), value);
+    let sealed = envelope
+        .for_tenant(tx)
+        .await?
+        .seal(&secret_ctx(tx.tenant(), &row.to_string()), value)
+        .map_err(AppError::internal)?;
     model::put_secret(tx, row, connection, kind, &sealed).await?;
     Ok(())
 }

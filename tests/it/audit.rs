@@ -138,6 +138,9 @@ async fn a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link() {
         .unwrap()
         .unwrap();
     let real_key = env
+        .for_tenant(&tx)
+        .await
+        .unwrap()
         .open(&audit::secret_context(&tx, audit::CHAIN_KEY), &sealed)
         .unwrap()
         .to_vec();

@@ -334,3 +334,51 @@ async fn an_api_key_answered_from_memory_follows_its_maker_and_its_revocation() 
 
     b.stop().await;
 }
+
+/// What instance `b` seals a new value of `tenant` under (`ev2.<version>`).
+async fn seals_under(b: &TestApp, tenant: TenantId) -> String {
+    let tx = b.state.db.tenant(tenant).await.unwrap();
+    let ctx = identity::crypto::SecretContext {
+        tenant,
+        table: "tenant_secrets",
+        column: "value_enc",
+        row: "probe",
+    };
+    let sealed = b
+        .state
+        .envelope
+        .for_tenant(&tx)
+        .await
+        .unwrap()
+        .seal(&ctx, b"x")
+        .unwrap();
+    tx.commit().await.unwrap();
+    sealed.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+#[tokio::test]
+async fn a_new_workspace_key_seals_on_a_warm_instance_within_the_bound() {
+    let db = TestDb::new().await;
+    let pool = db.db();
+    let env = envelope(&[1]);
+    let tenant = crate::harness::tenant(&pool, &env, "alpha").await.tenant_id;
+    let b = TestApp::spawn(roomy(&db)).await;
+    b.feed_trusted().await;
+    assert_eq!(seals_under(&b, tenant).await, "ev2.1");
+    let memory = b.state.db.memory();
+    let ticket = memory.ticket().unwrap();
+    assert!(
+        memory.tenant_keks(ticket, tenant).is_some(),
+        "b remembers the key"
+    );
+
+    // Rotated by another process (the CLI's): b, warm, seals under the new version soon.
+    identity::admin::encryption_rotation::rotate_workspace(&pool, &env, tenant, 100, |_, _| {})
+        .await
+        .unwrap();
+    time_until("a new workspace key version", || async {
+        seals_under(&b, tenant).await == "ev2.2"
+    })
+    .await;
+    b.stop().await;
+}

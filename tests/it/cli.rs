@@ -121,7 +121,11 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
         assert_eq!(code, 0, "{err}");
     }
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
-    assert!(out.contains("version 1: 6 ciphertexts (current)"), "{out}");
+    assert!(
+        out.contains("workspace keys wrapped by platform v1: 3 (current)"),
+        "{out}"
+    );
+    assert!(out.contains("values under workspace key v1: 6"), "{out}");
 
     let keyring = format!(
         "2:{},1:{}",
@@ -135,13 +139,30 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
     }
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
     assert!(
-        out.contains("version 1: 6 ciphertexts (old, still in keyring)"),
+        out.contains("workspace keys wrapped by platform v1: 3 (old, still in keyring)"),
         "{out}"
     );
+    // The platform level re-wraps the three small workspace keys, not the six values.
     let (code, out, err) = run_cli(&env, &["encryption", "rotate", "--batch-size", "2"], None);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("re-wrapped 6/6"), "{out}");
+    assert!(out.contains("moved 3/3"), "{out}");
     let (_, out, _) = run_cli(&env, &["encryption", "status"], None);
-    assert!(out.contains("version 2: 7 ciphertexts (current)"), "{out}");
-    assert!(!out.contains("version 1"), "{out}");
+    assert!(
+        out.contains("workspace keys wrapped by platform v2: 3 (current)"),
+        "{out}"
+    );
+    assert!(out.contains("values under workspace key v1: 6"), "{out}");
+    assert!(!out.contains("platform v1"), "{out}");
+
+    // The workspace level: one workspace's values move to its new key version.
+    let (code, out, err) = run_cli(&env, &["encryption", "rotate", "--tenant", "one"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("rotation of one complete: 2 moved, all under its key v2"),
+        "{out}"
+    );
+    let (_, out, _) = run_cli(&env, &["encryption", "status", "--json"], None);
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["values"]["ev2.2"], 2, "{out}");
+    assert_eq!(status["values"]["ev2.1"], 4, "{out}");
 }

@@ -273,6 +273,7 @@ async fn readiness(app: &TestApp) -> (u16, serde_json::Value) {
 async fn pings(url: &str) -> Result<(), String> {
     let db = Db::connect(&PoolSettings {
         url: url.to_string().into(),
+        keys_url: url.to_string().into(),
         max_size: 1,
         acquire_timeout: Duration::from_secs(5),
     })
@@ -301,6 +302,11 @@ async fn the_service_talks_to_its_datastores_over_verified_tls_and_refuses_impos
     // Migrations, the pool, the change feed and the limiter, all over verified TLS.
     let owner = pg.url("postgres", &verified);
     identity::db::migrate::run(&owner.clone().into())
+        .await
+        .unwrap();
+    // The keys database beside it (made by the migration), over the same verified TLS.
+    let keys_owner = identity::config::keys_database_of(&owner.clone().into());
+    identity::db::migrate::run_keys(&keys_owner, &owner.clone().into())
         .await
         .unwrap();
     let redis_url = format!("rediss://127.0.0.1:{}", redis.port);

@@ -47,8 +47,9 @@ pub async fn connect(url: &str) -> Client {
 
 /// Name of the template for the current migrations: a change of any migration makes a new one.
 fn template_name() -> String {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let mut files: Vec<_> = walk(&dir);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = walk(&root.join("migrations"));
+    files.extend(walk(&root.join("migrations_keys")));
     files.sort();
     let mut h = Sha256::new();
     for f in files {
@@ -101,13 +102,22 @@ fn template() -> String {
                             .await
                             .unwrap();
                         let url = format!("{}/{name}", admin_base());
-                        if let Err(e) = identity::db::migrate::run(&url.into()).await {
+                        if let Err(e) = identity::db::migrate::run(&url.clone().into()).await {
                             admin
                                 .batch_execute(&format!("DROP DATABASE {name}"))
                                 .await
                                 .unwrap();
                             panic!("migrations failed: {e:#}");
                         }
+                        // One keys database for every test database of these migrations:
+                        // workspaces have random ids, so tests never share a key.
+                        let keys = format!("{}/{name}_keys", admin_base());
+                        let _ = admin
+                            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}_keys"))
+                            .await;
+                        identity::db::migrate::run_keys(&keys.into(), &url.into())
+                            .await
+                            .unwrap_or_else(|e| panic!("keys migrations failed: {e:#}"));
                     }
                     cleanup_stale(&admin, &name).await;
                     admin
@@ -134,7 +144,7 @@ async fn cleanup_stale(admin: &Client, current_template: &str) {
             let pid = rest.split('_').next().unwrap_or("");
             !std::path::Path::new(&format!("/proc/{pid}")).exists()
         } else {
-            name != current_template
+            name != current_template && name != format!("{current_template}_keys")
         };
         if stale {
             let _ = admin
@@ -189,9 +199,24 @@ impl TestDb {
         connect(&self.app_url()).await
     }
 
+    /// The keys database every test database of these migrations shares, as the runtime role.
+    pub fn keys_app_url(&self) -> String {
+        format!(
+            "postgres://identity_app@{}/{}_keys",
+            host_part(&admin_base()),
+            template()
+        )
+    }
+
+    /// The shared keys database as the superuser.
+    pub fn keys_owner_url(&self) -> String {
+        format!("{}/{}_keys", admin_base(), template())
+    }
+
     pub fn db(&self) -> Db {
         Db::connect(&identity::db::PoolSettings {
             url: self.app_url().into(),
+            keys_url: self.keys_app_url().into(),
             max_size: 20,
             acquire_timeout: std::time::Duration::from_secs(10),
         })
@@ -210,6 +235,14 @@ impl TestDb {
             (
                 "IDENTITY__DATABASE__MIGRATE_URL".to_string(),
                 self.owner_url(),
+            ),
+            (
+                "IDENTITY__DATABASE__KEYS_URL".to_string(),
+                self.keys_app_url(),
+            ),
+            (
+                "IDENTITY__DATABASE__KEYS_MIGRATE_URL".to_string(),
+                self.keys_owner_url(),
             ),
             ("IDENTITY__REDIS__URL".to_string(), redis_url()),
             (
@@ -235,6 +268,11 @@ impl TestDb {
             ),
             ("IDENTITY__DATABASE__URL".into(), self.app_url()),
             ("IDENTITY__DATABASE__MIGRATE_URL".into(), self.owner_url()),
+            ("IDENTITY__DATABASE__KEYS_URL".into(), self.keys_app_url()),
+            (
+                "IDENTITY__DATABASE__KEYS_MIGRATE_URL".into(),
+                self.keys_owner_url(),
+            ),
             ("IDENTITY__REDIS__URL".into(), redis_url()),
             (
                 "IDENTITY__REDIS__KEY_PREFIX".into(),

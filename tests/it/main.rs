@@ -20,6 +20,7 @@ mod console;
 mod console_browser;
 mod console_people;
 mod contract;
+mod crypto_shredding;
 mod datastore_tls;
 mod demo_app;
 mod domains;

@@ -141,7 +141,7 @@ async fn pyotp_codes_are_accepted_once_and_tokens_say_how_the_person_signed_in()
             .unwrap()
             .get(0);
     assert!(
-        !stored.contains(&secret) && stored.starts_with("ev1"),
+        !stored.contains(&secret) && stored.starts_with("ev2."),
         "the seed is envelope-encrypted"
     );
 

@@ -215,6 +215,7 @@ async fn a_tenant_left_on_a_pooled_connection_never_leaks_into_the_next_use() {
     // One connection, so every use below gets the one the previous use left behind.
     let pool = identity::db::Db::connect(&identity::db::PoolSettings {
         url: db.app_url().into(),
+        keys_url: db.keys_app_url().into(),
         max_size: 1,
         acquire_timeout: std::time::Duration::from_secs(5),
     })

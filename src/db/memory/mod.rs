@@ -13,6 +13,7 @@ mod map;
 
 pub use map::GuardedMap;
 
+use super::kek_rows::StoredKek;
 use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -77,6 +78,10 @@ struct Inner {
     sessions: GuardedMap<(TenantId, uuid::Uuid), SessionEntry>,
     api_keys: GuardedMap<(TenantId, uuid::Uuid), ApiKeyEntry>,
     tenants_active: GuardedMap<TenantId, bool>,
+    /// A workspace's key-encryption keys as wrapped in the keys database (never unwrapped
+    /// here); forgotten with any change to the workspace, which a new version or a purge
+    /// announces.
+    tenant_keks: GuardedMap<TenantId, Arc<Vec<StoredKek>>>,
 }
 
 /// Permission to store one read: valid only if nothing was forgotten since it was taken.
@@ -140,6 +145,7 @@ impl Default for Memory {
                 sessions: GuardedMap::new(CAPACITY),
                 api_keys: GuardedMap::new(CAPACITY),
                 tenants_active: GuardedMap::new(CAPACITY),
+                tenant_keks: GuardedMap::new(CAPACITY),
             }),
         }
     }
@@ -180,6 +186,7 @@ impl Memory {
         i.sessions.clear();
         i.api_keys.clear();
         i.tenants_active.clear();
+        i.tenant_keks.clear();
     }
 
     /// Applies an announcement: forgets what it names.
@@ -196,7 +203,10 @@ impl Memory {
                 self.inner.generation.fetch_add(1, Ordering::AcqRel);
                 i.api_key_credentials.retain(|(tenant, _)| tenant != t);
             }
-            Change::Tenant(t) => self.forget(&i.tenants_active, t),
+            Change::Tenant(t) => {
+                self.forget(&i.tenants_active, t);
+                i.tenant_keks.remove(t);
+            }
             Change::SessionsOf(t) => {
                 self.inner.generation.fetch_add(1, Ordering::AcqRel);
                 i.sessions.retain(|(tenant, _)| tenant != t);
@@ -226,6 +236,19 @@ impl Memory {
             self.inner.trusted.load(Ordering::Acquire)
                 && self.inner.generation.load(Ordering::Acquire) == ticket.generation
         });
+    }
+
+    pub fn tenant_keks(&self, _: Ticket, tenant: TenantId) -> Option<Arc<Vec<StoredKek>>> {
+        self.inner.tenant_keks.get(&tenant)
+    }
+
+    pub fn remember_tenant_keks(
+        &self,
+        ticket: Ticket,
+        tenant: TenantId,
+        keks: Arc<Vec<StoredKek>>,
+    ) {
+        self.store(ticket, &self.inner.tenant_keks, tenant, keks);
     }
 
     pub fn client(&self, _: Ticket, tenant: TenantId, id: &str) -> Option<Arc<Credential>> {

@@ -117,14 +117,20 @@ pub struct StoredCiphertext {
     pub value: String,
 }
 
-/// (platform key version, number of ciphertexts) for `col` in this scope.
+/// The stored prefix `<format>.<key version>` of a value (`ev1.2`, `ev2.1`), in SQL.
+fn prefix_sql(column: &str) -> String {
+    format!("split_part({column}, '.', 1) || '.' || split_part({column}, '.', 2)")
+}
+
+/// (key prefix such as `ev2.1`, number of ciphertexts) for `col` in this scope.
 pub async fn count_by_version(
     tx: &mut ScopedTx<'_>,
     col: &EncryptedColumn,
 ) -> Result<Vec<(String, i64)>, DbError> {
     let sql = format!(
-        "SELECT split_part({c}, '.', 2) AS version, count(*) AS n FROM {t} \
+        "SELECT {p} AS version, count(*) AS n FROM {t} \
          WHERE {{where}} AND {c} IS NOT NULL GROUP BY 1 ORDER BY 1",
+        p = prefix_sql(col.column),
         c = col.column,
         t = col.table
     );
@@ -132,23 +138,24 @@ pub async fn count_by_version(
     Ok(rows.into_iter().map(|r| (r.version, r.n)).collect())
 }
 
-/// Up to `limit` ciphertexts not yet under `version`.
-pub async fn not_under_version(
+/// Up to `limit` ciphertexts not yet under `prefix` (`ev2.3`: the workspace's KEK version 3).
+pub async fn not_under(
     tx: &mut ScopedTx<'_>,
     col: &EncryptedColumn,
-    version: u32,
+    prefix: &str,
     limit: i64,
 ) -> Result<Vec<StoredCiphertext>, DbError> {
     let sql = format!(
         "SELECT {k}::text AS row_key, {c} AS value FROM {t} \
-         WHERE {{where}} AND split_part({c}, '.', 2) <> $2 ORDER BY {k} LIMIT $3",
+         WHERE {{where}} AND {p} <> $2 ORDER BY {k} LIMIT $3",
+        p = prefix_sql(col.column),
         k = col.row_key,
         c = col.column,
         t = col.table
     );
     let q = tx
         .query(&sql)
-        .bind::<Text, _>(version.to_string())
+        .bind::<Text, _>(prefix.to_string())
         .bind::<BigInt, _>(limit);
     Ok(q.load(tx.conn()?).await?)
 }
@@ -174,4 +181,26 @@ pub async fn replace(
         .bind::<Text, _>(old.to_string())
         .bind::<Text, _>(new.to_string());
     Ok(q.execute(tx.conn()?).await? == 1)
+}
+
+/// Up to `limit` ciphertexts of `col` in this scope whose row key sorts after `after` (as
+/// text), in that order: every stored value, page by page.
+pub async fn page(
+    tx: &mut ScopedTx<'_>,
+    col: &EncryptedColumn,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<StoredCiphertext>, DbError> {
+    let sql = format!(
+        "SELECT {k}::text AS row_key, {c} AS value FROM {t} \
+         WHERE {{where}} AND {c} IS NOT NULL AND {k}::text > $2 ORDER BY 1 LIMIT $3",
+        k = col.row_key,
+        c = col.column,
+        t = col.table
+    );
+    let q = tx
+        .query(&sql)
+        .bind::<Text, _>(after.to_string())
+        .bind::<BigInt, _>(limit);
+    Ok(q.load(tx.conn()?).await?)
 }

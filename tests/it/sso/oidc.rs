@@ -104,7 +104,7 @@ async fn oidc_sign_in_provisions_maps_groups_and_ends_with_tokens() {
         .unwrap()
         .get(0);
     assert!(
-        sealed.starts_with("ev1") && !sealed.contains(SECRET),
+        sealed.starts_with("ev2.") && !sealed.contains(SECRET),
         "envelope-encrypted"
     );
     r.app.stop().await;
