@@ -8,6 +8,7 @@ pub mod client_actions;
 pub mod encryption_rotation;
 pub mod key_actions;
 pub mod permissions;
+pub mod person_erasure;
 pub mod person_export;
 pub mod principal;
 pub mod purge_proof;

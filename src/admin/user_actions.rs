@@ -3,8 +3,10 @@
 //! [`Act::over`]: the caller must hold every permission the account holds
 //! (`crate::authority::require_over`), so a narrower admin never acts on a wider one.
 
+use super::person_erasure;
 use super::principal::Principal;
 use super::users::{grantable_roles, view, UserView};
+use crate::audit::erasure::Rewritten;
 use crate::audit::Action;
 use crate::auth::cutoff;
 use crate::db::models::{roles, scim_store, users};
@@ -141,6 +143,23 @@ pub async fn delete(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Erases the account (GDPR article 17): removed as a deletion removes it, and every mention
+/// of the person in the audit chain replaced by a pseudonym nothing links back.
+/// `typed`, when given (the console), must be the person's email address.
+pub async fn erase(act: &Act<'_>, id: UserId, typed: Option<&str>) -> Result<Rewritten, AppError> {
+    let (mut tx, user) = act.over(id).await?;
+    if typed.is_some_and(|t| crate::text::email_key(t) != crate::text::email_key(&user.email)) {
+        return Err(AppError::InvalidRequest(
+            "type the person's email address to confirm the erasure".into(),
+        ));
+    }
+    not_last_admin(&mut tx, id).await?;
+    let ctx = act.context();
+    let pending = person_erasure::remove(&mut tx, &ctx, &user).await?;
+    tx.commit().await?;
+    Ok(person_erasure::finish(act.db, &ctx, act.who.tenant, pending).await?)
 }
 
 /// Sends the person a password reset link, as if they had asked for one.

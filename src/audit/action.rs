@@ -30,6 +30,7 @@ actions! {
     UserDisabled => "user.disabled",
     UserDeleted => "user.deleted",
     UserExported => "user.exported",
+    UserErased => "user.erased",
     AuditRetentionCut => "audit.retention_cut",
     RetentionPurged => "retention.purged",
     TenantSuspended => "tenant.suspended",

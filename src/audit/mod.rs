@@ -4,6 +4,7 @@
 pub mod action;
 pub mod chain;
 pub mod chainer;
+pub mod erasure;
 pub mod retention;
 pub mod seal;
 pub mod verify;

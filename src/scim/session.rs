@@ -39,6 +39,8 @@ pub struct Written<'a> {
 pub struct Session {
     client: ScimClient,
     tx: TenantTx,
+    /// For what follows a commit (an erasure's rewrite of the audit chain).
+    db: Db,
 }
 
 impl Session {
@@ -57,7 +59,11 @@ impl Session {
             db.tenant_read(tenant).await?
         };
         let client = bearer_tokens::authenticate(&mut tx, bearer, now).await?;
-        Ok(Self { client, tx })
+        Ok(Self {
+            client,
+            tx,
+            db: db.clone(),
+        })
     }
 
     pub fn client(&self) -> &ScimClient {
@@ -139,6 +145,7 @@ impl Session {
             now: w.now,
         };
         let (tx, im) = (&mut self.tx, w.if_match);
+        let mut erased = None;
         let written = match (res, op) {
             (Resource::Users, Write::Create(b)) => Some(users::create(tx, &ctx, b).await?),
             (Resource::Users, Write::Replace(id, b)) => {
@@ -148,7 +155,8 @@ impl Session {
                 Some(users::patch(tx, &ctx, id, b, im).await?)
             }
             (Resource::Users, Write::Delete(id)) => {
-                users::delete(tx, &ctx, id, im).await.map(|_| None)?
+                erased = Some(users::delete(tx, &ctx, id, im).await?);
+                None
             }
             (Resource::Groups, Write::Create(b)) => Some(groups::create(tx, &ctx, b).await?),
             (Resource::Groups, Write::Replace(id, b)) => {
@@ -161,7 +169,13 @@ impl Session {
                 groups::delete(tx, &ctx, id, im).await.map(|_| None)?
             }
         };
+        let tenant = self.tx.tenant();
         self.tx.commit().await?;
+        if let Some(pending) = erased {
+            let actor = self.client.actor();
+            crate::admin::person_erasure::finish(&self.db, &ctx.audit(&actor), tenant, pending)
+                .await?;
+        }
         Ok(written)
     }
 }

@@ -10,6 +10,7 @@ use super::patch;
 use super::query;
 use super::resource::{check_if_match, with_meta, ListParams, WriteCtx};
 use super::schema::{Kind, ENTERPRISE_USER, USER};
+use crate::admin::person_erasure;
 use crate::audit::Action;
 use crate::auth::cutoff;
 use crate::db::models::scim_store::{self as store, UserRow, UserWrite};
@@ -318,18 +319,20 @@ pub async fn patch(
     update(tx, ctx, &before, doc, Action::ScimUserPatched).await
 }
 
+/// A hard delete is an erasure (GDPR article 17): the chain is rewritten once the caller
+/// commits, through the returned [`person_erasure::Pending`].
 pub async fn delete(
     tx: &mut TenantTx,
     ctx: &WriteCtx<'_>,
     id: Uuid,
     if_match: Option<&str>,
-) -> Result<(), ScimError> {
+) -> Result<person_erasure::Pending, ScimError> {
     locked(tx, ctx, id, if_match).await?;
-    deprovision(tx, ctx, id, "deleted").await?;
-    store::remove_from_all_groups(tx, id, ctx.now).await?;
-    store::delete_user(tx, id).await?;
+    let user = crate::db::models::users::get(tx, crate::ids::UserId(id)).await?;
+    let actor = ctx.client.actor();
+    let pending = person_erasure::remove(tx, &ctx.audit(&actor), &user).await?;
     record(tx, ctx, Action::ScimUserDeleted, id, json!({})).await?;
-    Ok(())
+    Ok(pending)
 }
 
 pub async fn list(

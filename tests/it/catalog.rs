@@ -169,6 +169,7 @@ async fn the_due_work_functions_answer_tenant_ids_only_and_are_the_only_bypass()
         definers,
         [
             "audit_chain_append",
+            "audit_chain_rewrite",
             "audit_retention_cut",
             "identity_purge_tenant",
             "identity_tenant_of_passkey",

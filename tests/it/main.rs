@@ -44,6 +44,7 @@ mod passkeys;
 mod password_change;
 mod password_reset;
 mod permission_table;
+mod person_erasure;
 mod person_export;
 mod pool;
 mod ratelimit;

@@ -304,3 +304,17 @@ pub async fn live_secrets(
         .load(tx.conn()?)
         .await?)
 }
+
+/// Names another creator on every key `from` made (an erased person's pseudonym).
+pub async fn rename_creator(tx: &mut TenantTx, from: &str, to: &str) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    tx.forget_on_commit(Change::ApiKeysOf(TenantId(tenant)));
+    Ok(diesel::update(
+        ak::table
+            .filter(ak::tenant_id.eq(tenant))
+            .filter(ak::created_by.eq(from)),
+    )
+    .set(ak::created_by.eq(to))
+    .execute(tx.conn()?)
+    .await?)
+}

@@ -83,6 +83,31 @@ pub async fn append(tx: &mut TenantTx, batch: &[Chained]) -> Result<(), DbError>
     Ok(())
 }
 
+/// Rewrites chained entries in place (a person's erasure, `crate::audit::erasure`): their
+/// actor, target, details and hashes (`audit_chain_rewrite`, migration 24). Under the chain
+/// lock, so no entry is appended meanwhile.
+pub async fn rewrite(tx: &mut TenantTx, rows: &[AuditRow]) -> Result<(), DbError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "seq": r.seq, "actor": r.actor, "target": r.target, "details": r.details,
+                "prev_hash": r.prev_hash, "hash": r.hash,
+            })
+        })
+        .collect();
+    let tenant = tx.tenant().0;
+    diesel::sql_query("SELECT audit_chain_rewrite($1, $2)")
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<diesel::sql_types::Jsonb, _>(serde_json::Value::Array(rows))
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
+}
+
 /// What a retention cut removed: how many entries, through which seq, and that entry's
 /// hash (the next kept entry links to it).
 #[derive(Debug, QueryableByName)]

@@ -125,3 +125,25 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<OutboxRow, DbError> {
         .first(tx.conn()?)
         .await?)
 }
+
+/// Every message's id and sealed recipient, for dropping a person's mail on erasure.
+pub async fn recipients(tx: &mut TenantTx) -> Result<Vec<(Uuid, String)>, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(mo::table
+        .filter(mo::tenant_id.eq(tenant))
+        .select((mo::id, mo::recipient_enc))
+        .load(tx.conn()?)
+        .await?)
+}
+
+/// Removes the messages `ids`.
+pub async fn delete(tx: &mut TenantTx, ids: &[Uuid]) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::delete(
+        mo::table
+            .filter(mo::tenant_id.eq(tenant))
+            .filter(mo::id.eq_any(ids)),
+    )
+    .execute(tx.conn()?)
+    .await?)
+}

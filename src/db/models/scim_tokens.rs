@@ -109,3 +109,16 @@ pub async fn authenticate(
     }
     Ok(None)
 }
+
+/// Names another creator on every token `from` made (an erased person's pseudonym).
+pub async fn rename_creator(tx: &mut TenantTx, from: &str, to: &str) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(diesel::update(
+        st::table
+            .filter(st::tenant_id.eq(tenant))
+            .filter(st::created_by.eq(from)),
+    )
+    .set(st::created_by.eq(to))
+    .execute(tx.conn()?)
+    .await?)
+}

@@ -160,15 +160,28 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(user))
 }
 
+#[derive(Deserialize)]
+pub struct DeleteQuery {
+    /// GDPR erasure: the person's mentions in the audit chain go too.
+    #[serde(default)]
+    erase: bool,
+}
+
 pub async fn delete(
     who: Principal,
     ctx: RequestContext,
     id: web::Path<Uuid>,
+    query: web::Query<DeleteQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     who.require("users:write")?;
     let origin = ctx.origin();
-    actions::delete(&state.act(&who, &origin), UserId(*id)).await?;
+    let act = state.act(&who, &origin);
+    if query.erase {
+        actions::erase(&act, UserId(*id), None).await?;
+    } else {
+        actions::delete(&act, UserId(*id)).await?;
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -46,6 +46,7 @@ pub(super) fn routes(r: &mut Routes<'_>) {
     r.resource("/console/users/{id}", vec![get(user::show)]);
     r.resource("/console/users/{id}/disable", vec![post(user::disable)]);
     r.resource("/console/users/{id}/export", vec![post(user::export)]);
+    r.resource("/console/users/{id}/erase", vec![post(user::erase)]);
     r.resource("/console/users/{id}/enable", vec![post(user::enable)]);
     r.resource("/console/users/{id}/reset-mfa", vec![post(user::reset_mfa)]);
     r.resource("/console/users/{id}/roles", vec![post(user::set_roles)]);

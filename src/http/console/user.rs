@@ -224,6 +224,28 @@ pub async fn set_exemption(
     answer(caller, ctx, *id, Action::Exempt(form.exempt.0), &state).await
 }
 
+/// The erase form: the person's email address, typed as confirmation.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct EraseForm {
+    confirm: String,
+}
+
+/// "Erase": the account and every mention of the person in the audit chain.
+pub async fn erase(
+    caller: ConsoleCaller,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    CsrfForm(form): CsrfForm<EraseForm>,
+    state: web::Data<AppState>,
+) -> Page {
+    let who = caller.may("users:write")?;
+    let origin = ctx.origin();
+    let act = state.act(who, &origin);
+    actions::erase(&act, UserId(*id), Some(&form.confirm)).await?;
+    Ok(see_other("/console/users"))
+}
+
 /// "Export data": the person's export as a JSON file (a POST: the export is audited, so
 /// another site must not make a browser do it).
 pub async fn export(

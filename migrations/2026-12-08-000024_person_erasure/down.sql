@@ -1,0 +1,1 @@
+DROP FUNCTION audit_chain_rewrite(uuid, jsonb);
