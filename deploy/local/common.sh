@@ -142,12 +142,14 @@ load_binary() {
   fi
 }
 
-# A fresh database $1 for a load run, and the service's environment pointing at it on port $2
+# A fresh database $1 (and no keys database of it) for a load run, and the service's environment pointing at it on port $2
 # (its own Redis key prefix, warnings only). Sets PG to the superuser's connection base.
 fresh_load_db() {
   local db="$1" port="$2"
   PG="postgres://postgres@${PG_HOST}:${PG_PORT}"
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+  # Its keys database (made by `identity migrate`) goes with it.
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS ${db}_keys WITH (FORCE)" >/dev/null 2>&1
   psql "$PG/postgres" -qc "CREATE DATABASE $db" >/dev/null
   export IDENTITY_CONFIG="$ROOT/deploy/config/local.yaml"
   export IDENTITY__DATABASE__URL="postgres://identity_app@${PG_HOST}:${PG_PORT}/$db"

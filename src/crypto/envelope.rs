@@ -146,6 +146,16 @@ pub(super) fn open_with(
         .map_err(|_| EnvelopeError::Rejected)
 }
 
+/// An opened key: exactly 32 bytes, or the stored value was not one.
+pub(super) fn key_from(raw: &[u8]) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    if raw.len() != 32 {
+        return Err(EnvelopeError::Malformed);
+    }
+    key.copy_from_slice(raw);
+    Ok(key)
+}
+
 impl Envelope {
     pub fn new(keyring: Keyring) -> Self {
         Self {
@@ -203,13 +213,11 @@ impl Envelope {
             .keyring
             .key(p.version)
             .ok_or(EnvelopeError::UnknownVersion(p.version))?;
-        let raw = open_with(kek, &p.wrapped, &ctx.aad(b"dek", Some(p.version)))?;
-        let mut dek = Zeroizing::new([0u8; 32]);
-        if raw.len() != 32 {
-            return Err(EnvelopeError::Malformed);
-        }
-        dek.copy_from_slice(&raw);
-        Ok(dek)
+        key_from(&open_with(
+            kek,
+            &p.wrapped,
+            &ctx.aad(b"dek", Some(p.version)),
+        )?)
     }
 
     pub fn open(

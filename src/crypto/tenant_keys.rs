@@ -7,7 +7,7 @@
 //! The platform's own chain (`TenantId::PLATFORM`) has no KEK: its values stay `ev1`.
 
 use super::envelope::{
-    open_with, parse, seal_with, Envelope, EnvelopeError, SecretContext, TENANT_FORMAT,
+    key_from, open_with, parse, seal_with, Envelope, EnvelopeError, SecretContext, TENANT_FORMAT,
 };
 use super::random;
 use crate::db::kek_store::{self, StoredKek};
@@ -98,12 +98,7 @@ impl Sealer<'_> {
         let raw = self
             .envelope
             .open(&kek_context(self.tenant, &version.to_string()), wrapped)?;
-        let mut kek = Zeroizing::new([0u8; 32]);
-        if raw.len() != 32 {
-            return Err(EnvelopeError::Malformed);
-        }
-        kek.copy_from_slice(&raw);
-        Ok(kek)
+        key_from(&raw)
     }
 
     fn check(&self, ctx: &SecretContext<'_>) -> Result<(), EnvelopeError> {
@@ -148,12 +143,11 @@ impl Sealer<'_> {
             return Err(EnvelopeError::Rejected);
         }
         let kek = self.kek(p.version)?;
-        let raw = open_with(&kek, &p.wrapped, &ctx.aad(b"tenant-dek", Some(p.version)))?;
-        if raw.len() != 32 {
-            return Err(EnvelopeError::Malformed);
-        }
-        let mut dek = Zeroizing::new([0u8; 32]);
-        dek.copy_from_slice(&raw);
+        let dek = key_from(&open_with(
+            &kek,
+            &p.wrapped,
+            &ctx.aad(b"tenant-dek", Some(p.version)),
+        )?)?;
         open_with(&dek, &p.sealed, &ctx.aad(b"data", None))
     }
 

@@ -2,6 +2,7 @@
 //! taken before the purge, restored into a fresh database, opens nothing of that workspace,
 //! while every other workspace in the same backup opens as before.
 
+use crate::datastore_tls::run;
 use crate::harness::{admin_base, connect, envelope, run_cli, settle_audit, tenant, TestDb};
 use identity::admin::purge_proof;
 use identity::db::{Db, PoolSettings};
@@ -18,15 +19,6 @@ async fn queue_mail(pool: &Db, tenant: TenantId) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[tokio::test]
