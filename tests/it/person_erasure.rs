@@ -257,3 +257,24 @@ async fn the_console_erases_once_the_address_is_typed() {
     assert!(!dump(&site).contains("lee@alpha.example"));
     assert_eq!(verify(&site).0, 0);
 }
+
+#[tokio::test]
+async fn an_admin_erasing_their_own_account_is_not_named_by_the_record_of_it() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let body = json!({"email": "kim@alpha.example", "roles": ["admin"], "password": PASSWORD});
+    let (status, made) = site
+        .app
+        .call(&site.admin_key, Method::POST, "/admin/v1/users", Some(body))
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let id = made["id"].as_str().unwrap().to_string();
+    let mut kim = Browser::new(&site.app);
+    crate::console::console_sign_in(&mut kim, "kim@alpha.example").await;
+    let erase = format!("/console/users/{id}/erase");
+    let (status, _, _) = kim.post(&erase, &[("confirm", "kim@alpha.example")]).await;
+    assert_eq!(status, 303);
+    settle_audit(&site.pool).await;
+    let after = dump(&site);
+    assert!(!after.contains(&id) && !after.contains("kim@alpha.example"));
+    assert_eq!(verify(&site).0, 0);
+}
