@@ -92,7 +92,7 @@ pub async fn finish(
         "from_seq": rewritten.from_seq,
         "head_before": rewritten.head_before,
     });
-    let ctx = ctx.clone().by(actor);
+    let ctx = (*ctx).by(actor);
     ctx.record(&mut tx, Action::UserErased, &target, details)
         .await?;
     tx.commit().await?;
