@@ -6,7 +6,6 @@
 use super::person_erasure;
 use super::principal::Principal;
 use super::users::{grantable_roles, view, UserView};
-use crate::audit::erasure::Rewritten;
 use crate::audit::Action;
 use crate::auth::cutoff;
 use crate::db::models::{roles, scim_store, users};
@@ -148,7 +147,8 @@ pub async fn delete(act: &Act<'_>, id: UserId) -> Result<(), AppError> {
 /// Erases the account (GDPR article 17): removed as a deletion removes it, and every mention
 /// of the person in the audit chain replaced by a pseudonym nothing links back.
 /// `typed`, when given (the console), must be the person's email address.
-pub async fn erase(act: &Act<'_>, id: UserId, typed: Option<&str>) -> Result<Rewritten, AppError> {
+/// Interrupted, it leaves the account in place and is finished by asking again.
+pub async fn erase(act: &Act<'_>, id: UserId, typed: Option<&str>) -> Result<(), AppError> {
     let (mut tx, user) = act.over(id).await?;
     if typed.is_some_and(|t| crate::text::email_key(t) != crate::text::email_key(&user.email)) {
         return Err(AppError::InvalidRequest(
@@ -156,10 +156,16 @@ pub async fn erase(act: &Act<'_>, id: UserId, typed: Option<&str>) -> Result<Rew
         ));
     }
     not_last_admin(&mut tx, id).await?;
+    tx.rollback().await?;
     let ctx = act.context();
-    let pending = person_erasure::remove(&mut tx, &ctx, &user).await?;
+    let pending = person_erasure::prepare(act.db, &ctx, act.who.tenant, &user).await?;
+    // Checked again: the account may have changed while the chain was rewritten.
+    let (mut tx, user) = act.over(id).await?;
+    not_last_admin(&mut tx, id).await?;
+    person_erasure::remove(&mut tx, &ctx, &user, &pending).await?;
     tx.commit().await?;
-    Ok(person_erasure::finish(act.db, &ctx, act.who.tenant, pending).await?)
+    person_erasure::sweep(act.db, &ctx, act.who.tenant, &pending).await?;
+    Ok(())
 }
 
 /// Sends the person a password reset link, as if they had asked for one.

@@ -2,14 +2,16 @@
 //! proves what happened, but every mention of the person (their id, email address, display
 //! name) becomes `erased:<pseudonym>`. The pseudonym is random and its mapping is never
 //! stored, so nothing links it back. Entries from the first changed one to the head are
-//! re-linked with the tenant's chain key, under the chain lock, so `verify` passes; the
-//! caller records the erasure (with the head it replaced) in the chain afterwards.
+//! re-linked with the tenant's chain key, under the chain lock, so `verify` passes. The
+//! entries of the erasure's own transaction are written with the pseudonym already
+//! ([`scrub_staged`]), so nothing it commits names the person.
 
 use super::chain::entry_hash;
+use super::seal;
 use super::{secret_context, AuditError, CHAIN_KEY};
-use crate::crypto::Envelope;
+use crate::crypto::{Envelope, EnvelopeError};
 use crate::db::models::audit::{self as model, AuditRow};
-use crate::db::Db;
+use crate::db::{Db, TenantTx};
 use crate::ids::TenantId;
 use serde_json::Value;
 
@@ -84,6 +86,43 @@ fn replace_ignoring_case(text: &str, needle: &str, with: &str) -> String {
     }
     out.push_str(&text[last..]);
     out
+}
+
+/// Replaces the person in the entries `tx` will write at commit, sealing each changed one
+/// again (with the source IP its seal held). Call it after the transaction's last record.
+pub async fn scrub_staged(
+    tx: &mut TenantTx,
+    envelope: &Envelope,
+    who: &Mentions,
+    pseudonym: &str,
+) -> Result<(), AuditError> {
+    let label = format!("erased:{pseudonym}");
+    let sealer = envelope.for_tenant(tx).await?;
+    for entry in tx.staged_audit_mut() {
+        let mut row = AuditRow {
+            seq: 0,
+            occurred_at: entry.occurred_at,
+            actor: entry.actor.clone(),
+            action: entry.action.clone(),
+            target: entry.target.clone(),
+            trace_id: entry.trace_id.clone(),
+            ip_hash: None,
+            details: entry.details.clone(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        let Some(scrubbed) = who.scrub(&row, &label) else {
+            continue;
+        };
+        row = scrubbed;
+        let ip =
+            seal::open(&sealer, entry).map_err(|_| AuditError::Secret(EnvelopeError::Rejected))?;
+        entry.actor = row.actor;
+        entry.target = row.target;
+        entry.details = row.details;
+        entry.seal = seal::seal(&sealer, entry, ip)?;
+    }
+    Ok(())
 }
 
 /// Replaces the person in `tenant`'s chain by `erased:<pseudonym>` and re-links the chain.

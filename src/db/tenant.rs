@@ -183,6 +183,12 @@ impl TenantTx {
         Ok(())
     }
 
+    /// The audit entries this transaction will write with COMMIT, for an erasure to replace
+    /// the person in them before they are written (`crate::audit::erasure`).
+    pub(crate) fn staged_audit_mut(&mut self) -> &mut [PendingEntry] {
+        &mut self.staged_audit
+    }
+
     pub async fn commit(mut self) -> Result<(), DbError> {
         match self.mode {
             Mode::Transaction if !self.staged_audit.is_empty() => {

@@ -6,6 +6,7 @@ use super::bearer_tokens::{self, ScimClient};
 use super::error::ScimError;
 use super::resource::{ListParams, WriteCtx};
 use super::{groups, users};
+use crate::admin::person_erasure;
 use crate::audit::Origin;
 use crate::crypto::Envelope;
 use crate::db::{Db, TenantTx};
@@ -144,8 +145,17 @@ impl Session {
             base: w.base,
             now: w.now,
         };
+        // An erasure's first step runs before anything is written (`person_erasure`).
+        let erasing = match (res, &op) {
+            (Resource::Users, Write::Delete(id)) => {
+                let user = users::to_erase(&mut self.tx, &ctx, *id, w.if_match).await?;
+                let actor = self.client.actor();
+                let (db, tenant) = (&self.db, self.tx.tenant());
+                Some(person_erasure::prepare(db, &ctx.audit(&actor), tenant, &user).await?)
+            }
+            _ => None,
+        };
         let (tx, im) = (&mut self.tx, w.if_match);
-        let mut erased = None;
         let written = match (res, op) {
             (Resource::Users, Write::Create(b)) => Some(users::create(tx, &ctx, b).await?),
             (Resource::Users, Write::Replace(id, b)) => {
@@ -154,10 +164,12 @@ impl Session {
             (Resource::Users, Write::Patch(id, b)) => {
                 Some(users::patch(tx, &ctx, id, b, im).await?)
             }
-            (Resource::Users, Write::Delete(id)) => {
-                erased = Some(users::delete(tx, &ctx, id, im).await?);
-                None
-            }
+            (Resource::Users, Write::Delete(id)) => match &erasing {
+                Some(prepared) => users::delete(tx, &ctx, id, im, prepared)
+                    .await
+                    .map(|_| None)?,
+                None => None,
+            },
             (Resource::Groups, Write::Create(b)) => Some(groups::create(tx, &ctx, b).await?),
             (Resource::Groups, Write::Replace(id, b)) => {
                 Some(groups::replace(tx, &ctx, id, b, im).await?)
@@ -171,10 +183,9 @@ impl Session {
         };
         let tenant = self.tx.tenant();
         self.tx.commit().await?;
-        if let Some(pending) = erased {
+        if let Some(prepared) = erasing {
             let actor = self.client.actor();
-            crate::admin::person_erasure::finish(&self.db, &ctx.audit(&actor), tenant, pending)
-                .await?;
+            person_erasure::sweep(&self.db, &ctx.audit(&actor), tenant, &prepared).await?;
         }
         Ok(written)
     }

@@ -319,20 +319,33 @@ pub async fn patch(
     update(tx, ctx, &before, doc, Action::ScimUserPatched).await
 }
 
-/// A hard delete is an erasure (GDPR article 17): the chain is rewritten once the caller
-/// commits, through the returned [`person_erasure::Pending`].
+/// A hard delete is an erasure (GDPR article 17): `prepared` holds the chain already
+/// rewritten for the person (`person_erasure::prepare`, run by the session before this).
 pub async fn delete(
     tx: &mut TenantTx,
     ctx: &WriteCtx<'_>,
     id: Uuid,
     if_match: Option<&str>,
-) -> Result<person_erasure::Pending, ScimError> {
+    prepared: &person_erasure::Pending,
+) -> Result<(), ScimError> {
     locked(tx, ctx, id, if_match).await?;
     let user = crate::db::models::users::get(tx, crate::ids::UserId(id)).await?;
     let actor = ctx.client.actor();
-    let pending = person_erasure::remove(tx, &ctx.audit(&actor), &user).await?;
     record(tx, ctx, Action::ScimUserDeleted, id, json!({})).await?;
-    Ok(pending)
+    person_erasure::remove(tx, &ctx.audit(&actor), &user, prepared).await?;
+    Ok(())
+}
+
+/// The account `id`, for an erasure's first step, once the token is shown to reach it and
+/// `If-Match` holds: nothing is rewritten for a delete that would be refused.
+pub async fn to_erase(
+    tx: &mut TenantTx,
+    ctx: &WriteCtx<'_>,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<crate::db::models::users::User, ScimError> {
+    locked(tx, ctx, id, if_match).await?;
+    Ok(crate::db::models::users::get(tx, crate::ids::UserId(id)).await?)
 }
 
 pub async fn list(

@@ -298,3 +298,53 @@ async fn an_identity_provider_behind_a_translated_or_site_local_address_is_refus
     app.stop().await;
     r.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_narrow_scim_token_cannot_erase_an_admin_nor_rewrite_their_audit_entries() {
+    let r = rig().await;
+    let (_, key) = provisioner(&r).await;
+    let owner = r.user("owner@acme.example", &["admin"]).await;
+    let plain = r.user("plain@acme.example", &[]).await;
+    let token = scim_token_by(&r, &key).await;
+    crate::harness::settle_audit(&r.pool).await;
+    let db = r.db.owner().await;
+    let mentions = |id: Uuid| {
+        let db = &db;
+        async move {
+            let n: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM audit_log WHERE actor || target || details::text LIKE $1",
+                    &[&format!("%{id}%")],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            n
+        }
+    };
+    let before = mentions(owner).await;
+    assert!(before > 0);
+
+    let path = format!("/scim/v2/Users/{owner}");
+    let (status, _) = scim(&r, &token, Method::DELETE, &path, Value::Null).await;
+    assert_eq!(status, 403, "the maker does not reach an admin");
+    crate::harness::settle_audit(&r.pool).await;
+    let erased: i64 = db
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE actor || target || details::text LIKE '%erased:%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(erased, 0, "nothing of the admin was rewritten");
+    assert!(mentions(owner).await >= before);
+    assert_eq!(r.get_user(owner).await["email"], "owner@acme.example");
+
+    let path = format!("/scim/v2/Users/{plain}");
+    let (status, _) = scim(&r, &token, Method::DELETE, &path, Value::Null).await;
+    assert_eq!(status, 204, "a plain account it reaches is erased");
+    crate::harness::settle_audit(&r.pool).await;
+    assert_eq!(mentions(plain).await, 0);
+    r.app.stop().await;
+}

@@ -278,3 +278,40 @@ async fn an_admin_erasing_their_own_account_is_not_named_by_the_record_of_it() {
     assert!(!after.contains(&id) && !after.contains("kim@alpha.example"));
     assert_eq!(verify(&site).0, 0);
 }
+
+#[tokio::test]
+async fn an_erasure_stopped_after_its_first_step_is_finished_by_asking_again() {
+    let site = Site::start(Reached::AsIssuer).await;
+    let id = create(&site, "max@alpha.example", "Max").await;
+    settle_audit(&site.pool).await;
+    // The first step alone, as if the process stopped right after it.
+    let mut tx = site.pool.tenant(site.t.tenant_id).await.unwrap();
+    let uid = identity::ids::UserId(uuid::Uuid::parse_str(&id).unwrap());
+    let user = identity::db::models::users::get(&mut tx, uid)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let key = crate::harness::envelope(&[1]);
+    let ctx = identity::audit::Context::without_request(&key, "test", chrono::Utc::now());
+    identity::admin::person_erasure::prepare(&site.pool, &ctx, site.t.tenant_id, &user)
+        .await
+        .unwrap();
+    let user_path = format!("/admin/v1/users/{id}");
+    let (status, _) = site
+        .app
+        .call(&site.admin_key, Method::GET, &user_path, None)
+        .await;
+    assert_eq!(status, 200, "the account is still there");
+    assert_eq!(verify(&site).0, 0, "and the chain verifies meanwhile");
+
+    let path = format!("/admin/v1/users/{id}?erase=true");
+    let (status, _) = site
+        .app
+        .call(&site.admin_key, Method::DELETE, &path, None)
+        .await;
+    assert_eq!(status, 204);
+    settle_audit(&site.pool).await;
+    let after = dump(&site);
+    assert!(!after.contains(&id) && !after.contains("max@alpha.example"));
+    assert_eq!(verify(&site).0, 0);
+}
