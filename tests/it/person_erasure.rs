@@ -26,9 +26,9 @@ fn dump(site: &Site) -> String {
     String::from_utf8_lossy(&out.stdout).to_lowercase()
 }
 
-async fn create(site: &Site, email: &str, name: &str) -> String {
-    let body =
-        json!({"email": email, "display_name": name, "roles": ["member"], "password": PASSWORD});
+/// A person with a password, holding `role`.
+async fn create(site: &Site, email: &str, name: &str, role: &str) -> String {
+    let body = json!({"email": email, "display_name": name, "roles": [role], "password": PASSWORD});
     let (status, made) = site
         .app
         .call(&site.admin_key, Method::POST, "/admin/v1/users", Some(body))
@@ -49,7 +49,13 @@ fn verify(site: &Site) -> (i32, String) {
 #[tokio::test]
 async fn an_erased_person_is_nowhere_in_the_dump_and_the_chain_still_verifies() {
     let site = Site::start(Reached::AsIssuer).await;
-    let id = create(&site, "Pat.Doe@alpha.example", "Patricia Doe-Erasmus").await;
+    let id = create(
+        &site,
+        "Pat.Doe@alpha.example",
+        "Patricia Doe-Erasmus",
+        "member",
+    )
+    .await;
     let pats_key = key_made_by(
         &site.pool,
         site.t.tenant_id,
@@ -217,7 +223,7 @@ async fn the_runtime_role_can_turn_a_chained_actor_into_a_pseudonym_only() {
 #[tokio::test]
 async fn the_console_erases_once_the_address_is_typed() {
     let site = Site::start(Reached::AsIssuer).await;
-    let id = create(&site, "lee@alpha.example", "Lee").await;
+    let id = create(&site, "lee@alpha.example", "Lee", "member").await;
     let mut admin = Browser::new(&site.app);
     crate::console::console_sign_in(&mut admin, "admin@alpha.example").await;
     let page = format!("/console/users/{id}");
@@ -261,13 +267,7 @@ async fn the_console_erases_once_the_address_is_typed() {
 #[tokio::test]
 async fn an_admin_erasing_their_own_account_is_not_named_by_the_record_of_it() {
     let site = Site::start(Reached::AsIssuer).await;
-    let body = json!({"email": "kim@alpha.example", "roles": ["admin"], "password": PASSWORD});
-    let (status, made) = site
-        .app
-        .call(&site.admin_key, Method::POST, "/admin/v1/users", Some(body))
-        .await;
-    assert_eq!(status, 201, "{made}");
-    let id = made["id"].as_str().unwrap().to_string();
+    let id = create(&site, "kim@alpha.example", "Kim", "admin").await;
     let mut kim = Browser::new(&site.app);
     crate::console::console_sign_in(&mut kim, "kim@alpha.example").await;
     let erase = format!("/console/users/{id}/erase");
@@ -282,7 +282,7 @@ async fn an_admin_erasing_their_own_account_is_not_named_by_the_record_of_it() {
 #[tokio::test]
 async fn an_erasure_stopped_after_its_first_step_is_finished_by_asking_again() {
     let site = Site::start(Reached::AsIssuer).await;
-    let id = create(&site, "max@alpha.example", "Max").await;
+    let id = create(&site, "max@alpha.example", "Max", "member").await;
     settle_audit(&site.pool).await;
     // The first step alone, as if the process stopped right after it.
     let mut tx = site.pool.tenant(site.t.tenant_id).await.unwrap();
