@@ -28,7 +28,7 @@ pub fn pool_settings(settings: &Settings) -> PoolSettings {
 /// State shared by all workers. Connects to nothing yet: the pool and the limiter connect
 /// on first use, so the service starts (and reports not-ready) while a dependency is down.
 pub fn build_state(settings: Settings, envelope: Envelope) -> anyhow::Result<AppState> {
-    let db = Db::connect(&pool_settings(&settings))?;
+    let db = Db::connect(&pool_settings(&settings))?.with_cipher(Arc::new(envelope.clone()));
     let limiter = Limiter::new(&settings.redis)?;
     let blocking = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -1,5 +1,5 @@
 -- wrk script: filtered SCIM user lists against a seeded tenant. FILTER_KIND is "eq"
--- (userName eq a random seeded user) or "co" (emails co a random fragment).
+-- (userName eq a random seeded user) or "emails" (emails.value eq a random seeded address).
 -- Reads WRK_TOKEN, SEEDED (number of seeded users) and FILTER_KIND from the environment.
 local function urlencode(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
@@ -13,8 +13,8 @@ function request()
   local seeded = tonumber(os.getenv("SEEDED"))
   local i = math.random(0, seeded - 1)
   local filter
-  if os.getenv("FILTER_KIND") == "co" then
-    filter = string.format('emails co "user%d@"', i)
+  if os.getenv("FILTER_KIND") == "emails" then
+    filter = string.format('emails.value eq "USER%d@seed.example"', i)
   else
     filter = string.format('userName eq "user%d@seed.example"', i)
   end

@@ -4,7 +4,11 @@
 # cost-12 check) per second. The script measures one bcrypt check, the sign-in rate, and
 # introspection alone and while sign-ins run, so the share it keeps can be read off.
 #
-#   deploy/load/signin.sh          # DURATION=10 HASH_THREADS=2
+# SEEDED (default 0) more people are put in the workspace first, in clear, then sealed by
+# `identity encryption rotate` as an upgrade would (SEEDED=100000: sign-in among 100k people,
+# every lookup through the email's blind index).
+#
+#   deploy/load/signin.sh          # DURATION=10 HASH_THREADS=2 SEEDED=0
 source "$(dirname "${BASH_SOURCE[0]}")/../local/common.sh"
 cd "$ROOT"
 DURATION="${DURATION:-10}"
@@ -28,6 +32,17 @@ done
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 password="load test passphrase 1"
 echo "$password" | "$BIN" bootstrap --tenant loadtest --admin-email admin@loadtest.example --password-stdin --json >/dev/null
+SEEDED="${SEEDED:-0}"
+if [ "$SEEDED" -gt 0 ]; then
+  log "seeding $SEEDED people, sealing them"
+  psql "$PG/$DB" -q <<SQL
+INSERT INTO users (id, tenant_id, email, display_name, status, created_at, updated_at)
+SELECT gen_random_uuid(), t.id, 'seed' || i || '@loadtest.example', 'Seed ' || i, 'active', now(), now()
+FROM tenants t, generate_series(0, $SEEDED - 1) AS i WHERE t.slug = 'loadtest';
+SQL
+  "$BIN" encryption rotate --batch-size 1000 >/dev/null
+  psql "$PG/$DB" -q -c "ANALYZE users"
+fi
 # Accounts to rotate over, so the per-account slow-down never kicks in.
 ACCOUNTS="${ACCOUNTS:-60}"
 "$BIN" serve 2>/dev/null >/dev/null &
@@ -72,7 +87,7 @@ token="$(curl -fs -H "Authorization: Basic $caller_auth" -d grant_type=client_cr
 introspect() {
   WRK_AUTH="$resource_auth" WRK_BODY="token=$token" wrk -t1 -c8 -d"${DURATION}s" --latency -s deploy/load/post.lua "$base/oauth2/introspect" | grep '^RESULT' | sed 's/^RESULT //'
 }
-echo "password_hash_threads=$HASH_THREADS, $(nproc) cores shared with wrk, ${DURATION}s each"
+echo "password_hash_threads=$HASH_THREADS, $(nproc) cores shared with wrk, ${DURATION}s each, $SEEDED more people in the workspace"
 signins() {
   WRK_COOKIE="__Host-identity-csrf=$csrf" WRK_BODY="$form" WRK_ACCOUNTS="$ACCOUNTS" \
     wrk -t1 -c4 -d"${DURATION}s" --timeout 10s --latency -s deploy/load/signin.lua "$base/signin" | grep '^RESULT' | sed 's/^RESULT //'

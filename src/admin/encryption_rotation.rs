@@ -7,6 +7,7 @@
 //! - workspace (`--tenant`): a new KEK version for one workspace, and every value of it
 //!   sealed again under that version.
 
+use super::personal_data_sealing;
 use crate::audit::Action;
 use crate::audit::{self, Event};
 use crate::crypto::envelope::{Envelope, SecretContext};
@@ -119,6 +120,8 @@ async fn work_list(
 pub struct EncryptionStatus {
     pub values: BTreeMap<String, i64>,
     pub workspace_keys: BTreeMap<String, i64>,
+    /// People whose personal data is still stored in clear (written before it was sealed).
+    pub personal_data_in_clear: i64,
 }
 
 pub async fn status(db: &Db) -> Result<EncryptionStatus, DbError> {
@@ -138,6 +141,7 @@ pub async fn status(db: &Db) -> Result<EncryptionStatus, DbError> {
         .await?
         .into_iter()
         .collect();
+    out.personal_data_in_clear = personal_data_sealing::count_clear(db, None).await?;
     Ok(out)
 }
 
@@ -196,7 +200,8 @@ pub async fn rotate(
                 v.starts_with("platform v") && **v != format!("platform v{current}")
             }))
             .map(|(_, n)| u64::try_from(*n).unwrap_or(0))
-            .sum();
+            .sum::<u64>()
+            + u64::try_from(before.personal_data_in_clear).unwrap_or(0);
     audit_platform(
         db,
         envelope,
@@ -209,6 +214,7 @@ pub async fn rotate(
     progress(done, legacy_or_old.max(done));
     let total = legacy_or_old.max(done);
     done += reseal(db, envelope, None, batch_size, done, total, &mut progress).await?;
+    done += seal_personal_data(db, envelope, None, batch_size, done, total, &mut progress).await?;
     audit_platform(
         db,
         envelope,
@@ -282,7 +288,17 @@ pub async fn rotate_workspace(
         json!({"level": "workspace", "tenant": tenant, "to_version": version}),
     )
     .await?;
-    let done = reseal(db, envelope, Some(tenant), batch_size, 0, 0, &mut progress).await?;
+    let mut done = reseal(db, envelope, Some(tenant), batch_size, 0, 0, &mut progress).await?;
+    done += seal_personal_data(
+        db,
+        envelope,
+        Some(tenant),
+        batch_size,
+        done,
+        0,
+        &mut progress,
+    )
+    .await?;
     audit_platform(
         db,
         envelope,
@@ -326,6 +342,39 @@ async fn reseal(
                 Action::EncryptionRotationBatch,
                 json!({"target": target.label(), "table": col.table, "column": col.column,
                        "moved": moved, "done": done, "total": total.max(done)}),
+            )
+            .await?;
+        }
+    }
+    Ok(done - start)
+}
+
+/// Seals the personal data still stored in clear (`super::personal_data_sealing`), each
+/// batch audited like the re-sealing ones.
+async fn seal_personal_data(
+    db: &Db,
+    envelope: &Envelope,
+    only: Option<TenantId>,
+    batch_size: i64,
+    mut done: u64,
+    total: u64,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<u64, RotationError> {
+    let start = done;
+    for tenant in personal_data_sealing::workspaces(db, only).await? {
+        loop {
+            let sealed = personal_data_sealing::seal_batch(db, tenant, batch_size).await?;
+            if sealed == 0 {
+                break;
+            }
+            done += sealed;
+            progress(done, total.max(done));
+            audit_platform(
+                db,
+                envelope,
+                Action::EncryptionRotationBatch,
+                json!({"target": tenant.to_string(), "table": "users", "column": "personal data",
+                       "moved": sealed, "done": done, "total": total.max(done)}),
             )
             .await?;
         }

@@ -10,6 +10,7 @@ pub mod key_actions;
 pub mod permissions;
 pub mod person_erasure;
 pub mod person_export;
+pub mod personal_data_sealing;
 pub mod principal;
 pub mod purge_proof;
 pub mod role_mappings;

@@ -136,8 +136,14 @@ pub fn envelope(settings: &Settings) -> anyhow::Result<Envelope> {
         .map(Envelope::new)
 }
 
+/// The database, able to read personal data when the platform key is at hand (commands
+/// that never touch a person work without it).
 pub fn db(settings: &Settings) -> anyhow::Result<Db> {
-    Db::connect(&startup::pool_settings(settings))
+    let db = Db::connect(&startup::pool_settings(settings))?;
+    Ok(match envelope(settings) {
+        Ok(envelope) => db.with_cipher(std::sync::Arc::new(envelope)),
+        Err(_) => db,
+    })
 }
 
 pub async fn tenant_by_slug(db: &Db, slug: &str) -> anyhow::Result<TenantId> {

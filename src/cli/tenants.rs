@@ -110,7 +110,8 @@ pub async fn run(settings: Settings, db: Db, command: TenantsCommand) -> anyhow:
                 Some(url) => {
                     let mut pool = startup::pool_settings(&settings);
                     pool.url = url.into();
-                    let restored = Db::connect(&pool)?;
+                    let restored =
+                        Db::connect(&pool)?.with_cipher(std::sync::Arc::new(envelope.clone()));
                     Some(purge_proof::probe(&restored, &envelope, tenant).await?)
                 }
                 None => None,

@@ -3,6 +3,7 @@
 
 pub mod envelope;
 pub mod keyring;
+mod personal_cipher;
 pub mod random;
 pub mod tenant_keys;
 pub mod tenant_token;

@@ -72,6 +72,15 @@ impl Envelope {
         })
     }
 
+    /// The sealer of `tenant` over KEKs already loaded (at least one).
+    pub fn sealer_over(&self, tenant: TenantId, keks: Arc<Vec<StoredKek>>) -> Sealer<'_> {
+        Sealer {
+            envelope: self,
+            tenant,
+            keks,
+        }
+    }
+
     /// The platform chain's sealer: `ev1` under the platform key.
     pub fn platform_sealer(&self) -> Sealer<'_> {
         Sealer {
@@ -99,6 +108,18 @@ impl Sealer<'_> {
             .envelope
             .open(&kek_context(self.tenant, &version.to_string()), wrapped)?;
         key_from(&raw)
+    }
+
+    /// The workspace's blind-index key: derived from its first KEK (HMAC-SHA-256 as a KDF,
+    /// with a label of its own), so it survives KEK rotation and dies with the purge.
+    pub fn index_key(&self) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+        let kek = self.kek(1)?;
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &*kek);
+        let mut label = b"identity/blind-index/v1/".to_vec();
+        label.extend_from_slice(self.tenant.0.as_bytes());
+        Ok(Zeroizing::new(
+            aws_lc_rs::hmac::sign(&key, &label).as_ref().to_vec(),
+        ))
     }
 
     fn check(&self, ctx: &SecretContext<'_>) -> Result<(), EnvelopeError> {

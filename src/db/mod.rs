@@ -4,11 +4,13 @@
 mod audit_queue;
 mod driver;
 pub mod feed;
+mod field_cipher;
 mod kek_rows;
 pub mod kek_store;
 pub mod memory;
 pub mod migrate;
 pub mod models;
+pub mod personal_keys;
 mod pool;
 mod prepared;
 pub mod schema;
@@ -36,6 +38,9 @@ pub enum DbError {
     TenantNotActive,
     #[error("query failed: {0}")]
     Query(DieselError),
+    /// A stored personal field could not be sealed or opened (its key is gone or wrong).
+    #[error("sealed field: {0}")]
+    Sealed(String),
 }
 
 impl From<DieselError> for DbError {
@@ -61,9 +66,11 @@ impl From<DieselError> for DbError {
 fn conflict_text(constraint: Option<&str>) -> &'static str {
     match constraint {
         Some("tenants_slug_key") => "a workspace with this slug already exists",
-        Some("users_tenant_email_lookup") => "a user with this email already exists",
+        Some("users_tenant_email_lookup" | "users_tenant_email_index") => {
+            "a user with this email already exists"
+        }
         Some("roles_tenant_id_name_key") => "a role with this name already exists",
-        Some("users_tenant_user_name_lookup") => {
+        Some("users_tenant_user_name_lookup" | "users_tenant_user_name_index") => {
             "a user with this userName (or email) already exists"
         }
         Some("scim_groups_name") => "a group with this displayName already exists",

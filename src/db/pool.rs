@@ -4,9 +4,11 @@
 use super::audit_queue::AuditQueue;
 use super::driver::{Driver, PgPool, PooledConn};
 use super::feed::Feed;
+use super::field_cipher::FieldCipher;
 use super::kek_store::KekStore;
 use super::memory::Memory;
 use super::target::PgTarget;
+use super::tenant::Shared;
 use super::{DbError, Entry, PlatformTx, TenantTx};
 use crate::ids::TenantId;
 use anyhow::Context;
@@ -40,6 +42,8 @@ pub struct Db {
     memory: Memory,
     feed: Feed,
     keks: KekStore,
+    /// Seals personal data (set by [`Db::with_cipher`]).
+    cipher: Option<Arc<dyn FieldCipher>>,
     /// Owns (and drives) every connection of `pool` (see `super::driver`).
     _driver: Arc<Driver>,
 }
@@ -63,6 +67,7 @@ impl Db {
         Ok(Self {
             pool,
             keks,
+            cipher: None,
             settings: settings.clone(),
             target,
             audit_queue: AuditQueue::default(),
@@ -77,9 +82,13 @@ impl Db {
     /// a lock (and, like every pool, its connections are driven by a runtime of their own).
     /// The new handle has its own (unused) audit queue and memory (never trusted).
     pub fn separate_pool(&self, max_size: usize) -> anyhow::Result<Self> {
-        Self::connect(&PoolSettings {
+        let db = Self::connect(&PoolSettings {
             max_size,
             ..self.settings.clone()
+        })?;
+        Ok(Self {
+            cipher: self.cipher.clone(),
+            ..db
         })
     }
 
@@ -122,12 +131,20 @@ impl Db {
         PlatformTx::begin(self.conn().await?, self.shared()).await
     }
 
-    fn shared(&self) -> (AuditQueue, Memory, KekStore) {
+    fn shared(&self) -> Shared {
         (
             self.audit_queue.clone(),
             self.memory.clone(),
             self.keks.clone(),
+            self.cipher.clone(),
         )
+    }
+
+    /// This handle, able to seal and read personal data (`super::personal_keys`). Without
+    /// it, reading or writing a person's fields fails (nothing is ever stored in clear).
+    pub fn with_cipher(mut self, cipher: Arc<dyn FieldCipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
     }
 
     /// The keys database (each workspace's key-encryption keys).

@@ -26,7 +26,7 @@ diesel::table! {
     users (id) {
         id -> Uuid,
         tenant_id -> Uuid,
-        email -> Text,
+        email -> Nullable<Text>,
         display_name -> Nullable<Text>,
         password_hash -> Nullable<Text>,
         status -> Text,
@@ -38,6 +38,15 @@ diesel::table! {
         scim -> Jsonb,
         email_key -> Nullable<Text>,
         user_name_key -> Nullable<Text>,
+        email_sealed -> Nullable<Text>,
+        display_name_sealed -> Nullable<Text>,
+        user_name_sealed -> Nullable<Text>,
+        external_id_sealed -> Nullable<Text>,
+        scim_sealed -> Nullable<Text>,
+        email_index -> Nullable<Text>,
+        user_name_index -> Nullable<Text>,
+        external_id_index -> Nullable<Text>,
+        email_indexes -> Nullable<Array<Text>>,
     }
 }
 

@@ -12,6 +12,7 @@
 
 use super::audit_queue::AuditQueue;
 use super::driver::PooledConn;
+use super::field_cipher::FieldCipher;
 use super::kek_store::KekStore;
 use super::memory::{Change, Memory};
 use super::models::audit_pending::{self as pending, PendingEntry};
@@ -19,9 +20,10 @@ use super::prepared::Commit;
 use super::DbError;
 use crate::ids::TenantId;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use std::sync::Arc;
 
 /// What every transaction of one [`super::Db`] shares.
-pub(super) type Shared = (AuditQueue, Memory, KekStore);
+pub(super) type Shared = (AuditQueue, Memory, KekStore, Option<Arc<dyn FieldCipher>>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -43,6 +45,8 @@ pub struct TenantTx {
     forget: Vec<Change>,
     /// The keys database, for the workspace's key-encryption keys.
     keks: KekStore,
+    /// Seals personal data (`super::personal_keys`); absent on a handle that cannot.
+    cipher: Option<Arc<dyn FieldCipher>>,
 }
 
 /// An open transaction with no tenant: the tenant registry and platform-owned tables.
@@ -51,6 +55,7 @@ pub struct PlatformTx {
     audit_queue: AuditQueue,
     memory: Memory,
     keks: KekStore,
+    cipher: Option<Arc<dyn FieldCipher>>,
 }
 
 /// How a tenant is entered.
@@ -99,7 +104,7 @@ impl TenantTx {
         conn: PooledConn,
         tenant: TenantId,
         entry: Entry,
-        (audit_queue, memory, keks): Shared,
+        (audit_queue, memory, keks, cipher): Shared,
     ) -> Result<Self, DbError> {
         // The guard owns the connection before the first await: if this future is dropped
         // half-way, Drop closes the connection instead of pooling an open transaction.
@@ -112,6 +117,7 @@ impl TenantTx {
             memory,
             forget: Vec::new(),
             keks,
+            cipher,
         };
         let sql = format!("BEGIN; {}", set_tenant_sql(tenant, true, entry));
         tx.conn()?.batch_execute(&sql).await?;
@@ -122,7 +128,7 @@ impl TenantTx {
         mut conn: PooledConn,
         tenant: TenantId,
         entry: Entry,
-        (audit_queue, memory, keks): Shared,
+        (audit_queue, memory, keks, cipher): Shared,
     ) -> Result<Self, DbError> {
         conn.batch_execute(&set_tenant_sql(tenant, false, entry))
             .await?;
@@ -135,6 +141,7 @@ impl TenantTx {
             memory,
             forget: Vec::new(),
             keks,
+            cipher,
         })
     }
 
@@ -150,6 +157,13 @@ impl TenantTx {
     /// The keys database (the crypto layer makes a workspace's first KEK through it).
     pub fn keks(&self) -> &KekStore {
         &self.keks
+    }
+
+    /// What seals personal data; an error on a handle made without it.
+    pub(in crate::db) fn field_cipher(&self) -> Result<Arc<dyn FieldCipher>, DbError> {
+        self.cipher.clone().ok_or_else(|| {
+            DbError::Unavailable("this handle has no key to read personal data".into())
+        })
     }
 
     /// The keys database and this instance's memory (`super::kek_store`).
@@ -237,13 +251,14 @@ impl TenantTx {
 impl PlatformTx {
     pub(super) async fn begin(
         conn: PooledConn,
-        (audit_queue, memory, keks): Shared,
+        (audit_queue, memory, keks, cipher): Shared,
     ) -> Result<Self, DbError> {
         let mut tx = PlatformTx {
             conn: Some(conn),
             audit_queue,
             memory,
             keks,
+            cipher,
         };
         // Clear any tenant a read session left on this connection.
         tx.conn()?
@@ -277,6 +292,7 @@ impl PlatformTx {
             memory: self.memory.clone(),
             forget: Vec::new(),
             keks: self.keks.clone(),
+            cipher: self.cipher.clone(),
         };
         tx.conn()?
             .batch_execute(&set_tenant_sql(tenant, true, Entry::Any))

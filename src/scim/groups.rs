@@ -276,7 +276,7 @@ pub async fn list(
     base: &str,
 ) -> Result<(Vec<Value>, i64), ScimError> {
     let (condition, order, binds) =
-        query::list_parts(Kind::Group, tx.tenant().0.to_string(), params)?;
+        query::list_parts(Kind::Group, tx.tenant().0.to_string(), None, params)?;
     let page = store::Page {
         condition: &condition,
         order: &order,

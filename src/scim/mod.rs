@@ -4,6 +4,7 @@
 
 pub mod attrs;
 pub mod bearer_tokens;
+mod binds;
 pub mod error;
 pub mod filter;
 pub mod groups;
@@ -12,5 +13,6 @@ pub mod query;
 pub mod refusals;
 pub mod resource;
 pub mod schema;
+pub mod sealed_filter;
 pub mod session;
 pub mod users;

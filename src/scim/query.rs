@@ -3,9 +3,12 @@
 //! schema, never from the request); every compared value is a bind parameter. Each
 //! attribute's case rule and type decide the comparison.
 
+pub use super::binds::Binds;
 use super::error::ScimError;
 use super::filter::{AttrPath, CompareOp, Filter, Value as FValue};
 use super::schema::{model, Attr, Kind};
+use super::sealed_filter::{self as sealed, Sealed};
+use crate::db::personal_keys::PersonalKeys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ty {
@@ -20,9 +23,6 @@ enum Target {
         ty: Ty,
         case_exact: bool,
     },
-    /// A stored lower-case key column of a case-insensitive attribute: compared as is (so
-    /// its index serves under row-level security) with a lower-cased value.
-    Lowered { expr: String },
     /// A multi-valued attribute: a jsonb array and the attribute's definition.
     Multi {
         array: String,
@@ -33,19 +33,8 @@ enum Target {
     Complex { expr: String },
     /// `schemas`: which schema URNs the resource carries.
     Schemas,
-}
-
-/// Bind values (all text); `$1` is the tenant, so values start at `$2`.
-pub struct Binds(pub Vec<String>);
-
-impl Binds {
-    pub fn new(tenant: String) -> Self {
-        Binds(vec![tenant])
-    }
-    fn push(&mut self, v: String) -> String {
-        self.0.push(v);
-        format!("${}", self.0.len())
-    }
+    /// A user attribute stored sealed (`super::sealed_filter`), and its name as written.
+    Sealed(Sealed, String),
 }
 
 fn table_alias(kind: Kind) -> &'static str {
@@ -89,7 +78,12 @@ fn resolve(kind: Kind, path: &AttrPath) -> Result<Target, ScimError> {
                 case_exact,
             })
         };
+        let seal = |attr| Ok(Target::Sealed(attr, path.attr.clone()));
         match (a.as_str(), sub.as_deref(), kind) {
+            ("username", None, Kind::User) => return seal(Sealed::UserName),
+            ("externalid", None, Kind::User) => return seal(Sealed::ExternalId),
+            ("displayname", None, Kind::User) => return seal(Sealed::DisplayName),
+            ("emails", None | Some("value"), Kind::User) => return seal(Sealed::Emails),
             ("id", None, _) => return scalar(format!("{t}.id::text"), Ty::Text, true),
             ("externalid", None, _) => return scalar(format!("{t}.external_id"), Ty::Text, true),
             ("meta", Some("created"), _) => {
@@ -99,16 +93,8 @@ fn resolve(kind: Kind, path: &AttrPath) -> Result<Target, ScimError> {
                 return scalar(format!("{t}.updated_at"), Ty::Time, true)
             }
             ("schemas", None, _) => return Ok(Target::Schemas),
-            ("username", None, Kind::User) => {
-                return Ok(Target::Lowered {
-                    expr: "u.user_name_key".into(),
-                })
-            }
             ("active", None, Kind::User) => {
                 return scalar("(u.status = 'active')".into(), Ty::Bool, true)
-            }
-            ("displayname", None, Kind::User) => {
-                return scalar("u.display_name".into(), Ty::Text, false)
             }
             ("displayname", None, Kind::Group) => {
                 return scalar("g.display_name".into(), Ty::Text, false)
@@ -130,6 +116,10 @@ fn resolve(kind: Kind, path: &AttrPath) -> Result<Target, ScimError> {
         }
     }
     let attr = schema.attr(&path.attr).ok_or_else(unknown)?;
+    if kind == Kind::User {
+        // The rest of a user's document is sealed whole.
+        return Err(sealed::unsupported(path));
+    }
     let base = if is_core {
         format!("{t}.scim")
     } else {
@@ -282,21 +272,36 @@ fn element_cond(
     }
 }
 
-/// The SQL condition of `filter` for resources of `kind` (table alias `u` or `g`).
-pub fn condition(kind: Kind, filter: &Filter, b: &mut Binds) -> Result<String, ScimError> {
+/// The keys that blind-index a user's sealed attributes (none for groups).
+fn keys_for(keys: Option<&PersonalKeys>) -> Result<&PersonalKeys, ScimError> {
+    keys.ok_or_else(|| ScimError::invalid_filter("this attribute cannot be filtered on"))
+}
+
+/// The SQL condition of `filter` for resources of `kind` (table alias `u` or `g`); `keys`
+/// are the workspace's, for the blind indexes of a user's sealed attributes.
+pub fn condition(
+    kind: Kind,
+    filter: &Filter,
+    keys: Option<&PersonalKeys>,
+    b: &mut Binds,
+) -> Result<String, ScimError> {
     Ok(match filter {
         Filter::And(l, r) => format!(
             "({} AND {})",
-            condition(kind, l, b)?,
-            condition(kind, r, b)?
+            condition(kind, l, keys, b)?,
+            condition(kind, r, keys, b)?
         ),
-        Filter::Or(l, r) => format!("({} OR {})", condition(kind, l, b)?, condition(kind, r, b)?),
-        Filter::Not(f) => format!("(NOT coalesce({}, false))", condition(kind, f, b)?),
+        Filter::Or(l, r) => format!(
+            "({} OR {})",
+            condition(kind, l, keys, b)?,
+            condition(kind, r, keys, b)?
+        ),
+        Filter::Not(f) => format!("(NOT coalesce({}, false))", condition(kind, f, keys, b)?),
         Filter::Present(path) => match resolve(kind, path)? {
+            Target::Sealed(attr, _) => sealed::present(attr),
             Target::Scalar {
                 expr, ty: Ty::Text, ..
-            }
-            | Target::Lowered { expr } => format!("(({expr}) IS NOT NULL AND ({expr}) <> '')"),
+            } => format!("(({expr}) IS NOT NULL AND ({expr}) <> '')"),
             Target::Scalar { expr, .. } | Target::Complex { expr } => {
                 format!("(({expr}) IS NOT NULL)")
             }
@@ -312,12 +317,8 @@ pub fn condition(kind: Kind, filter: &Filter, b: &mut Binds) -> Result<String, S
                 ty,
                 case_exact,
             } => compare(&expr, ty, case_exact, *op, value, b)?,
-            Target::Lowered { expr } => {
-                let lowered = match value {
-                    FValue::Str(v) => FValue::Str(v.to_lowercase()),
-                    other => other.clone(),
-                };
-                compare(&expr, Ty::Text, true, *op, &lowered, b)?
+            Target::Sealed(attr, name) => {
+                sealed::compare(keys_for(keys)?, attr, &name, *op, value, b)?
             }
             Target::Multi { array, attr, sub } => format!(
                 "EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS e WHERE {})",
@@ -332,6 +333,9 @@ pub fn condition(kind: Kind, filter: &Filter, b: &mut Binds) -> Result<String, S
             Target::Schemas => schemas_condition(kind, *op, value, b)?,
         },
         Filter::ValuePath { path, filter } => match resolve(kind, path)? {
+            Target::Sealed(Sealed::Emails, _) => {
+                sealed::emails_value_path(keys_for(keys)?, filter, b)?
+            }
             Target::Multi { array, attr, .. } => format!(
                 "EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS e WHERE {})",
                 element_filter(&attr, filter, b)?
@@ -383,6 +387,12 @@ fn schemas_condition(
     let m = model();
     let has = match m.schema_for(kind, Some(urn)) {
         Some(s) if s.id == m.core(kind).id => "true".to_string(),
+        // A user's extensions are in its sealed document.
+        Some(_) if kind == Kind::User => {
+            return Err(ScimError::invalid_filter(
+                "a user's extension schemas are encrypted at rest and cannot be filtered on",
+            ))
+        }
         Some(s) => format!("({}.scim ? '{}')", table_alias(kind), s.id),
         None => "false".to_string(),
     };
@@ -411,7 +421,13 @@ pub fn order_by(kind: Kind, sort_by: Option<&str>, descending: bool) -> Result<S
             case_exact: false,
             ..
         } => format!("lower({expr})"),
-        Target::Scalar { expr, .. } | Target::Lowered { expr } => expr,
+        Target::Scalar { expr, .. } => expr,
+        Target::Sealed(_, name) => {
+            return Err(ScimError::invalid_value(format!(
+                "'{name}' is encrypted at rest and cannot be sorted on; sort by meta.created, \
+                 meta.lastModified or id"
+            )))
+        }
         Target::Multi { array, sub, .. } => format!("({array}->0->>'{sub}')"),
         _ => return Err(ScimError::invalid_value("cannot sort by that attribute")),
     };
@@ -422,11 +438,12 @@ pub fn order_by(kind: Kind, sort_by: Option<&str>, descending: bool) -> Result<S
 pub fn list_parts(
     kind: Kind,
     tenant: String,
+    keys: Option<&PersonalKeys>,
     params: &super::resource::ListParams,
 ) -> Result<(String, String, Binds), ScimError> {
     let mut binds = Binds::new(tenant);
     let condition = match &params.filter {
-        Some(f) => condition(kind, f, &mut binds)?,
+        Some(f) => condition(kind, f, keys, &mut binds)?,
         None => "true".into(),
     };
     let order = order_by(kind, params.sort_by.as_deref(), params.descending)?;

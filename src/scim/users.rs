@@ -14,6 +14,7 @@ use crate::admin::person_erasure;
 use crate::audit::Action;
 use crate::auth::cutoff;
 use crate::db::models::scim_store::{self as store, UserRow, UserWrite};
+use crate::db::personal_keys::PersonalKeys;
 use crate::db::TenantTx;
 use crate::ids::UserId;
 use serde_json::{json, Map, Value};
@@ -353,8 +354,9 @@ pub async fn list(
     params: &ListParams,
     base: &str,
 ) -> Result<(Vec<Value>, i64), ScimError> {
+    let keys = PersonalKeys::of(tx).await?;
     let (condition, order, binds) =
-        query::list_parts(Kind::User, tx.tenant().0.to_string(), params)?;
+        query::list_parts(Kind::User, tx.tenant().0.to_string(), Some(&keys), params)?;
     let page = store::Page {
         condition: &condition,
         order: &order,

@@ -180,7 +180,7 @@ try {
   });
   if (provisioned.status !== 201) throw new Error(`SCIM create answered ${provisioned.status}`);
   await page.getByRole("link", { name: "Users" }).first().click();
-  await page.getByLabel("Search").fill("river");
+  await page.getByLabel("Search").fill(scimUser.toUpperCase());
   await page.keyboard.press("Enter");
   await page.getByRole("link", { name: scimUser }).waitFor();
   const scimUserSeen = true;

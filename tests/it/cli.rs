@@ -125,7 +125,8 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
         out.contains("workspace keys wrapped by platform v1: 3 (current)"),
         "{out}"
     );
-    assert!(out.contains("values under workspace key v1: 6"), "{out}");
+    // Per workspace: two audit secrets and the admin's sealed email address.
+    assert!(out.contains("values under workspace key v1: 9"), "{out}");
 
     let keyring = format!(
         "2:{},1:{}",
@@ -142,7 +143,7 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
         out.contains("workspace keys wrapped by platform v1: 3 (old, still in keyring)"),
         "{out}"
     );
-    // The platform level re-wraps the three small workspace keys, not the six values.
+    // The platform level re-wraps the three small workspace keys, not the nine values.
     let (code, out, err) = run_cli(&env, &["encryption", "rotate", "--batch-size", "2"], None);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("moved 3/3"), "{out}");
@@ -151,18 +152,19 @@ async fn encryption_status_and_rotate_report_versions_and_progress() {
         out.contains("workspace keys wrapped by platform v2: 3 (current)"),
         "{out}"
     );
-    assert!(out.contains("values under workspace key v1: 6"), "{out}");
+    // Per workspace: two audit secrets and the admin's sealed email address.
+    assert!(out.contains("values under workspace key v1: 9"), "{out}");
     assert!(!out.contains("platform v1"), "{out}");
 
     // The workspace level: one workspace's values move to its new key version.
     let (code, out, err) = run_cli(&env, &["encryption", "rotate", "--tenant", "one"], None);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("rotation of one complete: 2 moved, all under its key v2"),
+        out.contains("rotation of one complete: 3 moved, all under its key v2"),
         "{out}"
     );
     let (_, out, _) = run_cli(&env, &["encryption", "status", "--json"], None);
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(status["values"]["ev2.2"], 2, "{out}");
-    assert_eq!(status["values"]["ev2.1"], 4, "{out}");
+    assert_eq!(status["values"]["ev2.2"], 3, "{out}");
+    assert_eq!(status["values"]["ev2.1"], 6, "{out}");
 }

@@ -153,7 +153,8 @@ async fn platform_rotation_moves_everything_even_interrupted_and_the_old_key_can
     for slug in ["alpha", "bravo", "charlie", "delta"] {
         tenants.push(tenant(&pool, &v1, slug).await.tenant_id);
     }
-    // Each workspace: two secrets under its own key, plus three legacy values to migrate.
+    // Each workspace: two secrets and the admin's email under its own key, plus three legacy
+    // values to migrate.
     for t in &tenants {
         for name in ["legacy_a", "legacy_b", "legacy_c"] {
             plant_legacy(&db, &v1, *t, name).await;
@@ -161,7 +162,7 @@ async fn platform_rotation_moves_everything_even_interrupted_and_the_old_key_can
     }
     settle_audit(&pool).await;
     let before = rotation::status(&pool).await.unwrap();
-    assert_eq!(before.values.get("ev2.1"), Some(&8), "{before:?}");
+    assert_eq!(before.values.get("ev2.1"), Some(&12), "{before:?}");
     assert_eq!(before.values.get("ev1.1"), Some(&12), "{before:?}");
     assert_eq!(
         before.workspace_keys.get("platform v1"),
@@ -205,7 +206,7 @@ async fn platform_rotation_moves_everything_even_interrupted_and_the_old_key_can
     audit::chainer::settle_all(&pool, &both).await.unwrap();
     let after = rotation::status(&pool).await.unwrap();
     assert_eq!(after.values.get("ev1.1"), None, "{after:?}");
-    assert_eq!(after.values.get("ev2.1"), Some(&20), "{after:?}");
+    assert_eq!(after.values.get("ev2.1"), Some(&24), "{after:?}");
     assert_eq!(
         after.workspace_keys.get("platform v2"),
         Some(&4),
@@ -257,7 +258,11 @@ async fn a_workspace_rotation_moves_that_workspace_only() {
     let (version, moved) = rotation::rotate_workspace(&pool, &env, a, 1, |_, _| {})
         .await
         .unwrap();
-    assert_eq!((version, moved), (2, 2));
+    assert_eq!(
+        (version, moved),
+        (2, 3),
+        "two secrets and the admin's email address"
+    );
     let new = stored(&pool, a, SALT).await;
     assert!(new.starts_with("ev2.2."), "{new}");
     assert_eq!(open(&pool, &env, a, SALT, &new).await, Ok(32));

@@ -213,7 +213,13 @@ impl TestDb {
         format!("{}/{}_keys", admin_base(), template())
     }
 
+    /// A handle that seals personal data under platform key 1, like the test services.
     pub fn db(&self) -> Db {
+        self.db_with(&envelope(&[1]))
+    }
+
+    /// A handle that seals personal data under `env`'s keys.
+    pub fn db_with(&self, env: &Envelope) -> Db {
         Db::connect(&identity::db::PoolSettings {
             url: self.app_url().into(),
             keys_url: self.keys_app_url().into(),
@@ -221,6 +227,7 @@ impl TestDb {
             acquire_timeout: std::time::Duration::from_secs(10),
         })
         .unwrap()
+        .with_cipher(std::sync::Arc::new(env.clone()))
     }
 
     /// Settings for a service on this database, with a key prefix of its own in Redis.

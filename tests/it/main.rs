@@ -46,6 +46,7 @@ mod password_reset;
 mod permission_table;
 mod person_erasure;
 mod person_export;
+mod personal_data;
 mod pool;
 mod ratelimit;
 mod scim;

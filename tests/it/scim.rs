@@ -267,13 +267,25 @@ async fn filters_sorting_and_pagination_follow_the_rfc() {
             body["totalResults"].as_i64().unwrap()
         }
     };
-    assert_eq!(count("emails co \"@alpha.example\"".into()).await, 2);
+    // Sealed attributes compare for equality through their blind indexes, any letter case.
+    assert_eq!(count("userName eq \"ERIN@Alpha.example\"".into()).await, 1);
     assert_eq!(
-        count("emails[type eq \"work\" and value ew \"BETA.example\"]".into()).await,
+        count("emails.value eq \"Carol@ALPHA.example\"".into()).await,
+        1
+    );
+    assert_eq!(count("emails eq \"dave@beta.example\"".into()).await, 1);
+    assert_eq!(
+        count("emails[type eq \"Work\" and value eq \"DAVE@beta.example\"]".into()).await,
         1
     );
     assert_eq!(
-        count("userName sw \"C\" or userName sw \"d\"".into()).await,
+        count("emails[type eq \"home\"].value eq \"dave@beta.example\"".into()).await,
+        0,
+        "the address is a work one"
+    );
+    assert_eq!(
+        count("userName eq \"carol@alpha.example\" or userName eq \"dave@beta.example\"".into())
+            .await,
         2
     );
     assert_eq!(
@@ -282,20 +294,47 @@ async fn filters_sorting_and_pagination_follow_the_rfc() {
         "the admin and two more"
     );
     assert_eq!(
-        count(format!("{ENTERPRISE}:employeeNumber eq \"42\"")).await,
-        3
-    );
-    assert_eq!(
-        count("name.givenName eq \"ada\" and meta.created gt \"2020-01-01T00:00:00Z\"".into())
-            .await,
+        count(
+            "userName ne \"carol@alpha.example\" and meta.created gt \"2020-01-01T00:00:00Z\""
+                .into()
+        )
+        .await,
         3
     );
     assert_eq!(count("externalId pr".into()).await, 3);
+    assert_eq!(count("displayName pr".into()).await, 0);
+    assert_eq!(
+        count("externalId eq \"ext-carol@alpha.example\"".into()).await,
+        1
+    );
     assert_eq!(
         count("externalId eq \"EXT-carol@alpha.example\"".into()).await,
         0,
         "externalId is case-exact"
     );
+    // What encryption at rest rules out is refused with a clear reason, never answered wrong.
+    for sealed in [
+        "emails co \"@alpha.example\"",
+        "emails[type eq \"work\" and value ew \"BETA.example\"]",
+        "userName sw \"C\"",
+        "displayName eq \"Ada\"",
+        "name.givenName eq \"Ada\"",
+        &format!("{ENTERPRISE}:employeeNumber eq \"42\""),
+    ] {
+        let (status, body, _) = s.call(reqwest::Method::GET, &q(sealed), None).await;
+        assert_eq!(
+            (status, body["scimType"].as_str()),
+            (400, Some("invalidFilter")),
+            "{sealed}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("encrypted at rest"),
+            "{sealed}: {body}"
+        );
+    }
     for bad in [
         "userName eq",
         "userName xx \"a\"",
@@ -307,11 +346,19 @@ async fn filters_sorting_and_pagination_follow_the_rfc() {
         assert_eq!(status, 400, "{bad}");
         assert_eq!(body["scimType"], "invalidFilter", "{bad}: {body}");
     }
-    // Sorting and pages.
+    // Sorting and pages: by creation (userName is sealed, so it cannot be sorted on).
+    let (status, body, _) = s
+        .call(reqwest::Method::GET, "/scim/v2/Users?sortBy=userName", None)
+        .await;
+    assert_eq!(
+        (status, body["scimType"].as_str()),
+        (400, Some("invalidValue")),
+        "{body}"
+    );
     let (_, page, _) = s
         .call(
             reqwest::Method::GET,
-            "/scim/v2/Users?sortBy=userName&sortOrder=descending&startIndex=2&count=2",
+            "/scim/v2/Users?sortBy=meta.created&sortOrder=descending&startIndex=2&count=2",
             None,
         )
         .await;

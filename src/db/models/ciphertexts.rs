@@ -26,6 +26,16 @@ pub struct EncryptedColumn {
     pub scope: Scope,
 }
 
+/// A sealed personal field of `users` (`super::person_fields`).
+const fn person(column: &'static str) -> EncryptedColumn {
+    EncryptedColumn {
+        table: super::person_fields::TABLE,
+        column,
+        row_key: "id",
+        scope: Scope::Tenant,
+    }
+}
+
 /// Every encrypted column. A new one is registered here so rotation and status cover it.
 pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     EncryptedColumn {
@@ -58,6 +68,11 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         row_key: "id",
         scope: Scope::Tenant,
     },
+    person(super::person_fields::EMAIL),
+    person(super::person_fields::DISPLAY_NAME),
+    person(super::person_fields::USER_NAME),
+    person(super::person_fields::EXTERNAL_ID),
+    person(super::person_fields::SCIM),
     EncryptedColumn {
         table: super::signing_keys::TABLE,
         column: super::signing_keys::COLUMN,

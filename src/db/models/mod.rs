@@ -14,6 +14,7 @@ pub mod expired;
 pub mod mfa;
 pub mod outbox;
 pub mod passkeys;
+pub mod person_fields;
 pub mod refresh;
 pub mod resets;
 pub mod resource_servers;

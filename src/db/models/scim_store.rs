@@ -2,6 +2,8 @@
 //! List queries take a condition and an order built by `crate::scim::query` from the
 //! schema allow-list; every value in them is a bind parameter (`$1` is the tenant).
 
+use super::person_fields::{self, PersonFields, StoredPerson};
+use crate::db::personal_keys::PersonalKeys;
 use crate::db::schema::{scim_groups as sg, users};
 use crate::db::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
@@ -11,26 +13,47 @@ use diesel_async::RunQueryDsl;
 use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, QueryableByName)]
+/// A SCIM user in clear (its personal fields opened from `super::person_fields`).
+#[derive(Debug, Clone)]
 pub struct UserRow {
-    #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
-    #[diesel(sql_type = Text)]
     pub email: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub display_name: Option<String>,
-    #[diesel(sql_type = Text)]
     pub status: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub user_name: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub external_id: Option<String>,
-    #[diesel(sql_type = Jsonb)]
     pub scim: Value,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
+}
+
+/// A SCIM user as stored: its personal fields still sealed.
+#[derive(QueryableByName)]
+#[diesel(table_name = users)]
+struct StoredScimUser {
+    id: Uuid,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[diesel(embed)]
+    person: StoredPerson,
+}
+
+impl StoredScimUser {
+    fn open(self, keys: &PersonalKeys) -> Result<UserRow, DbError> {
+        let p = self.person.open(keys, self.id)?;
+        Ok(UserRow {
+            id: self.id,
+            email: p.email,
+            display_name: p.display_name,
+            status: self.status,
+            user_name: p.user_name,
+            external_id: p.external_id,
+            scim: p.scim,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -49,8 +72,9 @@ pub struct GroupRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const USER_COLS: &str =
-    "u.id, u.email, u.display_name, u.status, u.user_name, u.external_id, u.scim, u.created_at, u.updated_at";
+const USER_COLS: &str = "u.id, u.status, u.created_at, u.updated_at, u.email, u.email_sealed, \
+    u.display_name, u.display_name_sealed, u.user_name, u.user_name_sealed, u.external_id, \
+    u.external_id_sealed, u.scim, u.scim_sealed";
 const GROUP_COLS: &str =
     "g.id, g.display_name, g.external_id, g.members, g.created_at, g.updated_at";
 
@@ -127,7 +151,10 @@ pub async fn list_users(
     tx: &mut TenantTx,
     page: &Page<'_>,
 ) -> Result<(Vec<UserRow>, i64), DbError> {
-    list(tx, "users u", "u", USER_COLS, page).await
+    let keys = PersonalKeys::of(tx).await?;
+    let (rows, total) = list::<StoredScimUser>(tx, "users u", "u", USER_COLS, page).await?;
+    let rows = rows.into_iter().map(|r| r.open(&keys));
+    Ok((rows.collect::<Result<_, _>>()?, total))
 }
 
 /// Groups on `page`, and how many match in all.
@@ -141,15 +168,18 @@ pub async fn list_groups(
 /// One user, locked for update when `lock`.
 pub async fn user(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<UserRow>, DbError> {
     let tenant = tx.tenant().0;
+    let keys = PersonalKeys::of(tx).await?;
     let lock = if lock { " FOR UPDATE" } else { "" };
-    Ok(diesel::sql_query(format!(
+    diesel::sql_query(format!(
         "SELECT {USER_COLS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2{lock}"
     ))
     .bind::<SqlUuid, _>(tenant)
     .bind::<SqlUuid, _>(id)
-    .get_result::<UserRow>(tx.conn()?)
+    .get_result::<StoredScimUser>(tx.conn()?)
     .await
-    .optional()?)
+    .optional()?
+    .map(|r| r.open(&keys))
+    .transpose()
 }
 
 pub async fn group(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<GroupRow>, DbError> {
@@ -165,7 +195,7 @@ pub async fn group(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<Gro
     .optional()?)
 }
 
-/// What a SCIM write sets on a user.
+/// What a SCIM write sets on a user (sealed on the way in).
 pub struct UserWrite<'a> {
     pub user_name: &'a str,
     pub email: &'a str,
@@ -175,6 +205,18 @@ pub struct UserWrite<'a> {
     pub active: bool,
 }
 
+impl UserWrite<'_> {
+    fn fields(&self) -> PersonFields {
+        PersonFields {
+            email: self.email.to_string(),
+            display_name: self.display_name.map(str::to_string),
+            user_name: Some(self.user_name.to_string()),
+            external_id: self.external_id.map(str::to_string),
+            scim: self.scim.clone(),
+        }
+    }
+}
+
 pub async fn insert_user(
     tx: &mut TenantTx,
     id: Uuid,
@@ -182,16 +224,13 @@ pub async fn insert_user(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
+    let keys = PersonalKeys::of(tx).await?;
     diesel::insert_into(users::table)
         .values((
             users::id.eq(id),
             users::tenant_id.eq(tenant),
-            users::email.eq(w.email),
-            users::display_name.eq(w.display_name),
             users::status.eq(if w.active { "active" } else { "disabled" }),
-            users::user_name.eq(w.user_name),
-            users::external_id.eq(w.external_id),
-            users::scim.eq(w.scim),
+            person_fields::seal(&keys, id, &w.fields())?,
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
@@ -208,14 +247,11 @@ pub async fn update_user(
 ) -> Result<(), DbError> {
     tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
+    let keys = PersonalKeys::of(tx).await?;
     diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id))))
         .set((
-            users::email.eq(w.email),
-            users::display_name.eq(w.display_name),
             users::status.eq(if w.active { "active" } else { "disabled" }),
-            users::user_name.eq(w.user_name),
-            users::external_id.eq(w.external_id),
-            users::scim.eq(w.scim),
+            person_fields::seal(&keys, id, &w.fields())?,
             users::updated_at.eq(now),
         ))
         .execute(tx.conn()?)
@@ -265,17 +301,22 @@ pub struct Named {
     pub name: String,
 }
 
-/// Display names (or user names) of the users among `ids` that exist in this tenant.
+/// Display names (or user names, or emails) of the users among `ids` in this tenant.
 pub async fn user_names(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<Named>, DbError> {
     let tenant = tx.tenant().0;
-    Ok(diesel::sql_query(
-        "SELECT id, coalesce(display_name, user_name, email) AS name FROM users \
-         WHERE tenant_id = $1 AND id = ANY($2)",
-    )
-    .bind::<SqlUuid, _>(tenant)
-    .bind::<Array<SqlUuid>, _>(ids.to_vec())
-    .load(tx.conn()?)
-    .await?)
+    let keys = PersonalKeys::of(tx).await?;
+    let rows: Vec<(Uuid, StoredPerson)> = users::table
+        .filter(users::tenant_id.eq(tenant).and(users::id.eq_any(ids)))
+        .select((users::id, StoredPerson::as_select()))
+        .load(tx.conn()?)
+        .await?;
+    rows.into_iter()
+        .map(|(id, stored)| {
+            let p = stored.open(&keys, id)?;
+            let name = p.display_name.or(p.user_name).unwrap_or(p.email);
+            Ok(Named { id, name })
+        })
+        .collect()
 }
 
 pub struct GroupWrite<'a> {

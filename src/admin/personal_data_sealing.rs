@@ -1,0 +1,42 @@
+//! The online migration of personal data written before it was sealed: every clear `users`
+//! row of each workspace is sealed and blind-indexed in batches (`identity encryption
+//! rotate` runs it, `super::encryption_rotation`), resumable (each run picks up the rows
+//! still clear) and safe while the service writes (rows are locked, re-read and skipped when
+//! another writer holds them).
+
+use crate::db::models::{person_fields, tenants};
+use crate::db::{Db, DbError};
+use crate::ids::TenantId;
+
+/// Rows still holding personal data in clear, over every workspace (or `only`).
+pub async fn count_clear(db: &Db, only: Option<TenantId>) -> Result<i64, DbError> {
+    let mut n = 0;
+    for tenant in workspaces(db, only).await? {
+        let mut tx = db.tenant_any_status(tenant).await?;
+        n += person_fields::count_clear_rows(&mut tx).await?;
+        tx.commit().await?;
+    }
+    Ok(n)
+}
+
+/// Every workspace, or only `only`.
+pub async fn workspaces(db: &Db, only: Option<TenantId>) -> Result<Vec<TenantId>, DbError> {
+    let mut ptx = db.platform().await?;
+    let list = tenants::list(&mut ptx).await?;
+    ptx.commit().await?;
+    Ok(list
+        .into_iter()
+        .map(|t| t.id)
+        .filter(|t| *t != TenantId::PLATFORM && only.is_none_or(|o| o == *t))
+        .collect())
+}
+
+/// Seals up to `batch_size` clear rows of `tenant` in one transaction; returns how many
+/// (0: none left that no request holds). A run is these batches until each workspace
+/// answers 0; stopping between two loses nothing.
+pub async fn seal_batch(db: &Db, tenant: TenantId, batch_size: i64) -> Result<u64, DbError> {
+    let mut tx = db.tenant_any_status(tenant).await?;
+    let sealed = person_fields::seal_clear_rows(&mut tx, batch_size).await?;
+    tx.commit().await?;
+    Ok(sealed as u64)
+}
