@@ -243,7 +243,6 @@ pub async fn read(
 /// is never overwritten with older values.
 pub async fn seal_clear_rows(tx: &mut TenantTx, limit: i64) -> Result<usize, DbError> {
     let tenant = tx.tenant().0;
-    let keys = PersonalKeys::of(tx).await?;
     let rows: Vec<(Uuid, StoredPerson)> = users::table
         .filter(
             users::tenant_id
