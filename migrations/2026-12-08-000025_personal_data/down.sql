@@ -1,5 +1,7 @@
 -- Only for a database whose rows are all still clear (nothing sealed yet).
 SET LOCAL ROLE identity_owner;
+ALTER TABLE sso_tests DROP COLUMN outcome_sealed;
+ALTER TABLE sso_identities DROP COLUMN attributes_sealed;
 ALTER TABLE users
     DROP CONSTRAINT users_sealed_rows_hold_no_clear_data,
     DROP CONSTRAINT users_email_in_one_form,

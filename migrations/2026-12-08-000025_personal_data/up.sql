@@ -36,4 +36,15 @@ CREATE INDEX users_email_indexes ON users USING gin (email_indexes);
 -- (and the sealing's search for work) from scanning the table.
 CREATE INDEX users_clear_rows ON users (tenant_id) WHERE email_sealed IS NULL;
 
+-- An IdP account's link: `subject` (the IdP's name for the person, often an email address)
+-- becomes its blind index, and the attributes of the last sign-in are sealed. Group names
+-- are the workspace's, not the person's, and stay readable for role mapping. A row still
+-- in clear has `attributes_sealed` NULL.
+ALTER TABLE sso_identities ADD COLUMN attributes_sealed text;
+CREATE INDEX sso_identities_clear_rows ON sso_identities (tenant_id)
+    WHERE attributes_sealed IS NULL;
+
+-- A connection test's outcome names the person who tried it (claims, email, name): sealed.
+ALTER TABLE sso_tests ADD COLUMN outcome_sealed text;
+
 RESET ROLE;

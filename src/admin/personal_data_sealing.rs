@@ -1,19 +1,21 @@
 //! The online migration of personal data written before it was sealed: every clear `users`
-//! row of each workspace is sealed and blind-indexed in batches (`identity encryption
+//! row and SSO link of each workspace is sealed and blind-indexed in batches (`identity encryption
 //! rotate` runs it, `super::encryption_rotation`), resumable (each run picks up the rows
 //! still clear) and safe while the service writes (rows are locked, re-read and skipped when
 //! another writer holds them).
 
-use crate::db::models::{person_fields, tenants};
+use crate::db::models::{person_fields, sso_flow, tenants};
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
 
-/// Rows still holding personal data in clear, over every workspace (or `only`).
+/// People and SSO links still holding personal data in clear, over every workspace (or
+/// `only`).
 pub async fn count_clear(db: &Db, only: Option<TenantId>) -> Result<i64, DbError> {
     let mut n = 0;
     for tenant in workspaces(db, only).await? {
         let mut tx = db.tenant_any_status(tenant).await?;
         n += person_fields::count_clear_rows(&mut tx).await?;
+        n += sso_flow::count_clear_identities(&mut tx).await?;
         tx.commit().await?;
     }
     Ok(n)
@@ -36,7 +38,10 @@ pub async fn workspaces(db: &Db, only: Option<TenantId>) -> Result<Vec<TenantId>
 /// answers 0; stopping between two loses nothing.
 pub async fn seal_batch(db: &Db, tenant: TenantId, batch_size: i64) -> Result<u64, DbError> {
     let mut tx = db.tenant_any_status(tenant).await?;
-    let sealed = person_fields::seal_clear_rows(&mut tx, batch_size).await?;
+    let mut sealed = person_fields::seal_clear_rows(&mut tx, batch_size).await?;
+    if sealed == 0 {
+        sealed = sso_flow::seal_clear_identities(&mut tx, batch_size).await?;
+    }
     tx.commit().await?;
     Ok(sealed as u64)
 }

@@ -476,6 +476,7 @@ diesel::table! {
         attributes -> Jsonb,
         created_at -> Timestamptz,
         last_signin_at -> Timestamptz,
+        attributes_sealed -> Nullable<Text>,
     }
 }
 
@@ -493,6 +494,7 @@ diesel::table! {
         started_at -> Nullable<Timestamptz>,
         finished_at -> Nullable<Timestamptz>,
         outcome -> Nullable<Jsonb>,
+        outcome_sealed -> Nullable<Text>,
     }
 }
 

@@ -68,6 +68,33 @@ impl Site {
             .await
     }
 
+    /// Every person of the workspace, read through the model: their fields are sealed at
+    /// rest, so no SQL of a test can find them by email.
+    pub async fn people(&self) -> Vec<identity::db::models::users::User> {
+        let mut tx = self.pool.tenant(self.t.tenant_id).await.unwrap();
+        let all = identity::db::models::users::list(&mut tx, None, None, 10_000)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        all
+    }
+
+    /// The people whose email address is `email` (any letter case).
+    pub async fn people_with_email(&self, email: &str) -> Vec<identity::db::models::users::User> {
+        let mut all = self.people().await;
+        all.retain(|u| u.email.eq_ignore_ascii_case(email));
+        all
+    }
+
+    /// How many people have an address at `domain`.
+    pub async fn people_at(&self, domain: &str) -> usize {
+        let at = format!("@{}", domain.to_ascii_lowercase());
+        let all = self.people().await;
+        all.iter()
+            .filter(|u| u.email.to_ascii_lowercase().ends_with(&at))
+            .count()
+    }
+
     /// A GET with `cookie` as the Cookie header.
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
         let mut req = self.app.http.get(self.app.url(path));

@@ -219,7 +219,8 @@ async fn a_tenant_left_on_a_pooled_connection_never_leaks_into_the_next_use() {
         max_size: 1,
         acquire_timeout: std::time::Duration::from_secs(5),
     })
-    .unwrap();
+    .unwrap()
+    .with_cipher(std::sync::Arc::new(env.clone()));
     let mut read = pool.tenant_read(a.tenant_id).await.unwrap();
     assert_eq!(users::count(&mut read).await.unwrap(), 1);
     read.commit().await.unwrap();

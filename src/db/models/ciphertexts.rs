@@ -74,6 +74,18 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     person(super::person_fields::EXTERNAL_ID),
     person(super::person_fields::SCIM),
     EncryptedColumn {
+        table: super::sso_flow::IDENTITIES_TABLE,
+        column: super::sso_flow::ATTRIBUTES_COLUMN,
+        row_key: "subject",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
+        table: super::sso_tests::TABLE,
+        column: super::sso_tests::OUTCOME_COLUMN,
+        row_key: "id",
+        scope: Scope::Tenant,
+    },
+    EncryptedColumn {
         table: super::signing_keys::TABLE,
         column: super::signing_keys::COLUMN,
         row_key: "kid",

@@ -1,6 +1,7 @@
 //! SSO sign-ins in flight (requests sent to an IdP), SAML assertion ids already used, and
 //! the links between IdP accounts and users.
 
+use crate::db::personal_keys::PersonalKeys;
 use crate::db::schema::{
     saml_seen_assertions as seen, sso_connections as sc, sso_identities as si, sso_requests as sr,
 };
@@ -113,19 +114,34 @@ pub async fn purge_expired(tx: &mut TenantTx, now: DateTime<Utc>) -> Result<usiz
     Ok(a + b)
 }
 
-/// The user linked to `subject` at `connection`.
+pub const IDENTITIES_TABLE: &str = "sso_identities";
+pub const ATTRIBUTES_COLUMN: &str = "attributes_sealed";
+
+/// The stored form of an IdP account's subject: its blind index (the subject names the
+/// person, often by email address), bound to the connection.
+fn subject_index(keys: &PersonalKeys, connection: Uuid, subject: &str) -> Result<String, DbError> {
+    keys.index("ssoSubject", &format!("{connection}\u{0}{subject}"))
+}
+
+/// The user linked to `subject` at `connection` (a link still in clear is found too).
 pub async fn linked_user(
     tx: &mut TenantTx,
     connection: Uuid,
     subject: &str,
 ) -> Result<Option<Uuid>, DbError> {
     let tenant = tx.tenant().0;
+    let keys = PersonalKeys::of(tx).await?;
+    let index = subject_index(&keys, connection, subject)?;
     Ok(si::table
         .filter(
             si::tenant_id
                 .eq(tenant)
-                .and(si::connection_id.eq(connection))
-                .and(si::subject.eq(subject)),
+                .and(si::connection_id.eq(connection)),
+        )
+        .filter(
+            si::subject
+                .eq(index)
+                .or(si::subject.eq(subject).and(si::attributes_sealed.is_null())),
         )
         .select(si::user_id)
         .first(tx.conn()?)
@@ -134,7 +150,7 @@ pub async fn linked_user(
 }
 
 /// Links (or refreshes the link of) an IdP account with the groups and attributes of
-/// this sign-in.
+/// this sign-in; a link still in clear is sealed on the way.
 pub async fn upsert_identity(
     tx: &mut TenantTx,
     connection: Uuid,
@@ -146,14 +162,44 @@ pub async fn upsert_identity(
 ) -> Result<(), DbError> {
     tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
+    let keys = PersonalKeys::of(tx).await?;
+    let index = subject_index(&keys, connection, subject)?;
+    let sealed = keys.seal(
+        IDENTITIES_TABLE,
+        ATTRIBUTES_COLUMN,
+        &index,
+        &attributes.to_string(),
+    )?;
+    let empty = serde_json::json!({});
+    let of_connection = si::tenant_id
+        .eq(tenant)
+        .and(si::connection_id.eq(connection));
+    let moved = diesel::update(
+        si::table
+            .filter(of_connection)
+            .filter(si::subject.eq(subject).and(si::attributes_sealed.is_null())),
+    )
+    .set((
+        si::subject.eq(&index),
+        si::groups.eq(groups),
+        si::attributes.eq(&empty),
+        si::attributes_sealed.eq(&sealed),
+        si::last_signin_at.eq(now),
+    ))
+    .execute(tx.conn()?)
+    .await?;
+    if moved == 1 {
+        return Ok(());
+    }
     diesel::insert_into(si::table)
         .values((
             si::tenant_id.eq(tenant),
             si::connection_id.eq(connection),
-            si::subject.eq(subject),
+            si::subject.eq(&index),
             si::user_id.eq(user),
             si::groups.eq(groups),
-            si::attributes.eq(attributes),
+            si::attributes.eq(&empty),
+            si::attributes_sealed.eq(&sealed),
             si::created_at.eq(now),
             si::last_signin_at.eq(now),
         ))
@@ -161,7 +207,7 @@ pub async fn upsert_identity(
         .do_update()
         .set((
             si::groups.eq(groups),
-            si::attributes.eq(attributes),
+            si::attributes_sealed.eq(&sealed),
             si::last_signin_at.eq(now),
         ))
         .execute(tx.conn()?)
@@ -176,7 +222,13 @@ pub async fn claims_of_user(
     user: Uuid,
 ) -> Result<Vec<(serde_json::Value, serde_json::Value, String)>, DbError> {
     let tenant = tx.tenant().0;
-    Ok(si::table
+    let rows: Vec<(
+        serde_json::Value,
+        serde_json::Value,
+        Option<String>,
+        String,
+        String,
+    )> = si::table
         .inner_join(
             sc::table.on(sc::id
                 .eq(si::connection_id)
@@ -184,8 +236,100 @@ pub async fn claims_of_user(
         )
         .filter(si::tenant_id.eq(tenant).and(si::user_id.eq(user)))
         .filter(sc::enabled.eq(true))
-        .select((si::groups, si::attributes, sc::configured_by))
+        .select((
+            si::groups,
+            si::attributes,
+            si::attributes_sealed,
+            si::subject,
+            sc::configured_by,
+        ))
         .load(tx.conn()?)
+        .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = PersonalKeys::of(tx).await?;
+    rows.into_iter()
+        .map(|(groups, clear, sealed, subject, by)| {
+            let attributes = match sealed {
+                Some(s) => open_attributes(&keys, &subject, &s)?,
+                None => clear,
+            };
+            Ok((groups, attributes, by))
+        })
+        .collect()
+}
+
+fn open_attributes(
+    keys: &PersonalKeys,
+    index: &str,
+    sealed: &str,
+) -> Result<serde_json::Value, DbError> {
+    let clear = keys.open(IDENTITIES_TABLE, ATTRIBUTES_COLUMN, index, sealed)?;
+    serde_json::from_str(&clear).map_err(|_| DbError::Sealed("attributes that are not JSON".into()))
+}
+
+/// Seals up to `limit` links of `tx`'s workspace still in clear (written before personal
+/// data was sealed): the subject becomes its blind index, the attributes a ciphertext.
+/// Returns how many.
+pub async fn seal_clear_identities(tx: &mut TenantTx, limit: i64) -> Result<usize, DbError> {
+    let tenant = tx.tenant().0;
+    let rows: Vec<(Uuid, String, serde_json::Value)> = si::table
+        .filter(
+            si::tenant_id
+                .eq(tenant)
+                .and(si::attributes_sealed.is_null()),
+        )
+        .order((si::connection_id, si::subject))
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .select((si::connection_id, si::subject, si::attributes))
+        .load(tx.conn()?)
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let keys = PersonalKeys::of(tx).await?;
+    for (connection, subject, attributes) in &rows {
+        let index = subject_index(&keys, *connection, subject)?;
+        let sealed = keys.seal(
+            IDENTITIES_TABLE,
+            ATTRIBUTES_COLUMN,
+            &index,
+            &attributes.to_string(),
+        )?;
+        diesel::update(
+            si::table
+                .filter(
+                    si::tenant_id
+                        .eq(tenant)
+                        .and(si::connection_id.eq(connection)),
+                )
+                .filter(si::subject.eq(subject)),
+        )
+        .set((
+            si::subject.eq(index),
+            si::attributes.eq(serde_json::json!({})),
+            si::attributes_sealed.eq(sealed),
+        ))
+        .execute(tx.conn()?)
+        .await?;
+    }
+    Ok(rows.len())
+}
+
+/// How many links of `tx`'s workspace are still in clear.
+pub async fn count_clear_identities(tx: &mut TenantTx) -> Result<i64, DbError> {
+    let tenant = tx.tenant().0;
+    Ok(si::table
+        .filter(
+            si::tenant_id
+                .eq(tenant)
+                .and(si::attributes_sealed.is_null()),
+        )
+        .count()
+        .get_result(tx.conn()?)
         .await?)
 }
 

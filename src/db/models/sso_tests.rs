@@ -1,6 +1,7 @@
 //! Connection tests: created by an admin, started once from a one-time link, finished by
 //! the IdP's answer with the outcome an admin reads back.
 
+use crate::db::personal_keys::PersonalKeys;
 use crate::db::schema::sso_tests as st;
 use crate::db::{DbError, TenantTx};
 use chrono::{DateTime, Utc};
@@ -53,7 +54,11 @@ pub async fn start(
     .optional()?)
 }
 
-/// Stores the outcome of a started test (once).
+pub const TABLE: &str = "sso_tests";
+/// The outcome names whoever tried the connection: sealed like a person's fields.
+pub const OUTCOME_COLUMN: &str = "outcome_sealed";
+
+/// Stores the outcome of a started test (once), sealed.
 pub async fn finish(
     tx: &mut TenantTx,
     id: Uuid,
@@ -61,12 +66,14 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
+    let keys = PersonalKeys::of(tx).await?;
+    let sealed = keys.seal(TABLE, OUTCOME_COLUMN, &id.to_string(), &outcome.to_string())?;
     diesel::update(
         st::table
             .filter(st::tenant_id.eq(tenant).and(st::id.eq(id)))
             .filter(st::finished_at.is_null()),
     )
-    .set((st::finished_at.eq(now), st::outcome.eq(outcome)))
+    .set((st::finished_at.eq(now), st::outcome_sealed.eq(sealed)))
     .execute(tx.conn()?)
     .await?;
     Ok(())
@@ -90,22 +97,36 @@ pub async fn get(
     id: Uuid,
 ) -> Result<Option<TestRow>, DbError> {
     let tenant = tx.tenant().0;
-    Ok(st::table
+    let found: Option<(TestRow, Option<String>)> = st::table
         .filter(st::tenant_id.eq(tenant).and(st::id.eq(id)))
         .filter(st::connection_id.eq(connection))
         .select((
-            st::id,
-            st::connection_id,
-            st::started_by,
-            st::created_at,
-            st::expires_at,
-            st::started_at,
-            st::finished_at,
-            st::outcome,
+            (
+                st::id,
+                st::connection_id,
+                st::started_by,
+                st::created_at,
+                st::expires_at,
+                st::started_at,
+                st::finished_at,
+                st::outcome,
+            ),
+            st::outcome_sealed,
         ))
         .first(tx.conn()?)
         .await
-        .optional()?)
+        .optional()?;
+    let (mut row, sealed) = match found {
+        Some((row, Some(sealed))) => (row, sealed),
+        other => return Ok(other.map(|(row, _)| row)),
+    };
+    let keys = PersonalKeys::of(tx).await?;
+    let clear = keys.open(TABLE, OUTCOME_COLUMN, &row.id.to_string(), &sealed)?;
+    row.outcome = Some(
+        serde_json::from_str(&clear)
+            .map_err(|_| DbError::Sealed("a test outcome that is not JSON".into()))?,
+    );
+    Ok(Some(row))
 }
 
 /// Removes tests created before `before`.

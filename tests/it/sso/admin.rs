@@ -237,12 +237,7 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
         "a verified domain links the account: {}",
         a.body
     );
-    let owner = r.db.owner().await;
-    let n: i64 = owner
-        .query_one("SELECT count(*) FROM users WHERE email_key = $1", &[&pat])
-        .await
-        .unwrap()
-        .get(0);
+    let n = r.people_with_email(pat).await.len();
     assert_eq!(n, 1, "linked, not duplicated");
     assert_eq!(r.audit_rows("sso.account_linked").await.len(), 1);
 
@@ -284,14 +279,16 @@ async fn enforcement_sends_passwords_to_the_idp_and_linking_needs_a_verified_dom
     // Another IdP behind the connection: its subjects are other people, links are dropped.
     let other = Idp::saml();
     reconfigure(&r, &id, &other, verified).await;
-    let links: i64 = owner
-        .query_one(
-            "SELECT count(*) FROM sso_identities WHERE connection_id = $1::text::uuid",
-            &[&id],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let links: i64 =
+        r.db.owner()
+            .await
+            .query_one(
+                "SELECT count(*) FROM sso_identities WHERE connection_id = $1::text::uuid",
+                &[&id],
+            )
+            .await
+            .unwrap()
+            .get(0);
     assert_eq!(links, 0);
     let updates = r.audit_rows("sso_connection.updated").await;
     assert_eq!(updates.last().unwrap()["idp_changed"], json!(true));

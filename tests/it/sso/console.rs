@@ -129,13 +129,7 @@ async fn an_admin_sets_up_saml_in_the_console_tests_it_and_turns_it_on() {
         200,
         "still signed in to the console"
     );
-    let users: i64 =
-        r.db.owner()
-            .await
-            .query_one("SELECT count(*) FROM users WHERE email_key = $1", &[&EMAIL])
-            .await
-            .unwrap()
-            .get(0);
+    let users = r.people_with_email(EMAIL).await.len();
     assert_eq!(users, 0, "the test created nobody");
 
     // 4. On.

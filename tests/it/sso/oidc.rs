@@ -85,16 +85,18 @@ async fn oidc_sign_in_provisions_maps_groups_and_ends_with_tokens() {
         vec!["admin"]
     );
     let owner = r.db.owner().await;
+    let olga = r.people_with_email(EMAIL).await.remove(0);
+    assert_eq!(olga.display_name.as_deref(), Some("Olga Idc"));
     let row = owner
         .query_one(
-            "SELECT u.display_name, i.subject FROM users u JOIN sso_identities i ON i.user_id = u.id \
-             WHERE u.email_key = $1",
-            &[&EMAIL],
+            "SELECT subject, attributes_sealed FROM sso_identities WHERE user_id = $1",
+            &[&olga.id.0],
         )
         .await
         .unwrap();
-    assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("Olga Idc"));
-    assert_eq!(row.get::<_, String>(1), "oidc-user-1");
+    // The link is keyed by the subject's blind index and its attributes are sealed.
+    assert_ne!(row.get::<_, String>(0), "oidc-user-1");
+    assert!(row.get::<_, Option<String>>(1).is_some());
     let sealed: String = owner
         .query_one(
             "SELECT value_enc FROM sso_secrets WHERE kind = 'oidc_client_secret'",
@@ -116,13 +118,7 @@ async fn refused(mode: &str, reason: &str) {
     let a = sign_in(&r, &idp, &mut Browser::new()).await;
     assert_eq!(a.status, 403, "{mode}: {}", a.body);
     assert!(a.location.is_none());
-    let users: i64 =
-        r.db.owner()
-            .await
-            .query_one("SELECT count(*) FROM users WHERE email_key = $1", &[&EMAIL])
-            .await
-            .unwrap()
-            .get(0);
+    let users = r.people_with_email(EMAIL).await.len();
     assert_eq!(users, 0, "{mode}: nobody provisioned");
     let failures = r.audit_rows("sso.signin_failed").await;
     let said = failures.last().unwrap()["reason"]
@@ -234,13 +230,7 @@ async fn a_connection_test_through_the_openid_provider_shows_its_claims_and_keep
     assert_eq!(v["identity"]["email"], EMAIL);
     assert_eq!(v["account"]["result"], "would_be_created");
     assert_eq!(v["roles"], json!(["admin"]));
-    let kept: i64 =
-        r.db.owner()
-            .await
-            .query_one("SELECT count(*) FROM users WHERE email_key = $1", &[&EMAIL])
-            .await
-            .unwrap()
-            .get(0);
+    let kept = r.people_with_email(EMAIL).await.len();
     assert_eq!(kept, 0, "the test created nobody");
     r.app.stop().await;
 }

@@ -72,12 +72,7 @@ async fn a_swapped_idp_certificate_drops_links_and_signs_nobody_in_as_a_linked_a
     next(&idp, json!({"mode": "ok", "groups": []})).await;
     let (a, _, _) = sign_in(&r, &idp, &mut Browser::new(), EMAIL).await;
     assert_eq!(a.status, 303, "{}", a.body);
-    let owner = r.db.owner().await;
-    let admin: uuid::Uuid = owner
-        .query_one("SELECT id FROM users WHERE email_key = $1", &[&EMAIL])
-        .await
-        .unwrap()
-        .get(0);
+    let admin = r.people_with_email(EMAIL).await[0].id.0;
     let body = Some(json!({"roles": ["admin"]}));
     let path = format!("/admin/v1/users/{admin}/roles");
     assert_eq!(r.admin("PUT", &path, body).await.0, 200);
