@@ -79,6 +79,12 @@ pub async fn run(
                     None => println!("unreadable prefix {prefix}: {n}"),
                 }
             }
+            if status.personal_data_in_clear > 0 {
+                println!(
+                    "people and SSO links still in clear: {} (run `identity encryption rotate`)",
+                    status.personal_data_in_clear
+                );
+            }
         }
         EncryptionCommand::Rotate { tenant, batch_size } => {
             if batch_size < 1 {

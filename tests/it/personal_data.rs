@@ -221,6 +221,12 @@ async fn clear_rows_are_found_meanwhile_and_sealed_by_an_interrupted_then_resume
     assert_eq!(find("userName eq \"legacy0@alpha.example\"").await, 1);
     assert_eq!(find("userName eq \"legacy1@alpha.example\"").await, 1);
 
+    let (_, out, _) = run_cli(&s.db.env(), &["encryption", "status"], None);
+    assert!(
+        out.contains("people and SSO links still in clear: 2"),
+        "{out}"
+    );
+
     // Resumed by the operator's command: everything sealed, reported, still found.
     let (code, out, err) = run_cli(
         &s.db.env(),
