@@ -2,10 +2,10 @@
 SET LOCAL ROLE identity_owner;
 ALTER TABLE sso_tests DROP COLUMN outcome_sealed;
 ALTER TABLE sso_identities DROP COLUMN attributes_sealed;
+DROP TABLE user_email_indexes;
 ALTER TABLE users
     DROP CONSTRAINT users_sealed_rows_hold_no_clear_data,
     DROP CONSTRAINT users_email_in_one_form,
-    DROP COLUMN email_indexes,
     DROP COLUMN external_id_index,
     DROP COLUMN user_name_index,
     DROP COLUMN email_index,

@@ -46,7 +46,14 @@ diesel::table! {
         email_index -> Nullable<Text>,
         user_name_index -> Nullable<Text>,
         external_id_index -> Nullable<Text>,
-        email_indexes -> Nullable<Array<Text>>,
+    }
+}
+
+diesel::table! {
+    user_email_indexes (tenant_id, value, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        value -> Text,
     }
 }
 

@@ -82,7 +82,8 @@ fn emails_eq(
         String::new()
     };
     Ok(format!(
-        "(u.email_indexes @> ARRAY[{index}]::text[]{account} OR (u.email_sealed IS NULL AND \
+        "(u.id = ANY (ARRAY(SELECT x.user_id FROM user_email_indexes x WHERE \
+         x.tenant_id = $1::uuid AND x.value = {index})){account} OR (u.email_sealed IS NULL AND \
          EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(u.scim->'emails', '[]'::jsonb)) \
          AS e WHERE lower(normalize(e->>'value', NFKC)) = {lowered}{legacy_kind})))"
     ))

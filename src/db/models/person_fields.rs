@@ -54,7 +54,13 @@ pub struct SealedColumns {
     email_index: Option<String>,
     user_name_index: Option<String>,
     external_id_index: Option<String>,
-    email_indexes: Option<Vec<String>>,
+}
+
+/// A person sealed for storage: the row's columns, and the blind indexes of their SCIM
+/// email addresses (rows of `user_email_indexes`, written by [`write`]).
+pub struct Sealed {
+    pub columns: SealedColumns,
+    email_indexes: Vec<String>,
 }
 
 /// The name and email of a stored person, in whichever form the row holds them.
@@ -187,8 +193,8 @@ fn all_emails_indexes(keys: &PersonalKeys, p: &PersonFields) -> Result<Vec<Strin
     Ok(out)
 }
 
-/// The columns that store `p` as row `id`.
-pub fn seal(keys: &PersonalKeys, id: Uuid, p: &PersonFields) -> Result<SealedColumns, DbError> {
+/// How `p` is stored as row `id`.
+pub fn seal(keys: &PersonalKeys, id: Uuid, p: &PersonFields) -> Result<Sealed, DbError> {
     let row = id.to_string();
     let seal = |column, v: Option<&str>| -> Result<Option<String>, DbError> {
         v.map(|v| keys.seal(TABLE, column, &row, v)).transpose()
@@ -198,7 +204,7 @@ pub fn seal(keys: &PersonalKeys, id: Uuid, p: &PersonFields) -> Result<SealedCol
         Value::Null => None,
         doc => Some(doc.to_string()),
     };
-    Ok(SealedColumns {
+    let columns = SealedColumns {
         email: None,
         display_name: None,
         user_name: None,
@@ -219,8 +225,40 @@ pub fn seal(keys: &PersonalKeys, id: Uuid, p: &PersonFields) -> Result<SealedCol
             .as_deref()
             .map(|x| external_id_index(keys, x))
             .transpose()?,
-        email_indexes: Some(all_emails_indexes(keys, p)?),
+    };
+    Ok(Sealed {
+        columns,
+        email_indexes: all_emails_indexes(keys, p)?,
     })
+}
+
+/// Replaces the email indexes of row `id` with `sealed`'s (after its row is written).
+pub async fn write_email_indexes(
+    tx: &mut TenantTx,
+    id: Uuid,
+    sealed: &Sealed,
+) -> Result<(), DbError> {
+    use crate::db::schema::user_email_indexes as uei;
+    let tenant = tx.tenant().0;
+    diesel::delete(uei::table.filter(uei::tenant_id.eq(tenant).and(uei::user_id.eq(id))))
+        .execute(tx.conn()?)
+        .await?;
+    let rows: Vec<_> = sealed
+        .email_indexes
+        .iter()
+        .map(|v| {
+            (
+                uei::tenant_id.eq(tenant),
+                uei::user_id.eq(id),
+                uei::value.eq(v),
+            )
+        })
+        .collect();
+    diesel::insert_into(uei::table)
+        .values(rows)
+        .execute(tx.conn()?)
+        .await?;
+    Ok(())
 }
 
 /// Reads every field of `id` (in either form), for a write that changes only some of them.
@@ -264,9 +302,10 @@ pub async fn seal_clear_rows(tx: &mut TenantTx, limit: i64) -> Result<usize, DbE
     for (id, stored) in rows {
         let sealed = seal(&keys, id, &stored.open(&keys, id)?)?;
         diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id))))
-            .set(sealed)
+            .set(&sealed.columns)
             .execute(tx.conn()?)
             .await?;
+        write_email_indexes(tx, id, &sealed).await?;
     }
     Ok(n)
 }

@@ -225,18 +225,19 @@ pub async fn insert_user(
 ) -> Result<(), DbError> {
     let tenant = tx.tenant().0;
     let keys = PersonalKeys::of(tx).await?;
+    let sealed = person_fields::seal(&keys, id, &w.fields())?;
     diesel::insert_into(users::table)
         .values((
             users::id.eq(id),
             users::tenant_id.eq(tenant),
             users::status.eq(if w.active { "active" } else { "disabled" }),
-            person_fields::seal(&keys, id, &w.fields())?,
+            &sealed.columns,
             users::created_at.eq(now),
             users::updated_at.eq(now),
         ))
         .execute(tx.conn()?)
         .await?;
-    Ok(())
+    person_fields::write_email_indexes(tx, id, &sealed).await
 }
 
 pub async fn update_user(
@@ -248,15 +249,16 @@ pub async fn update_user(
     tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     let keys = PersonalKeys::of(tx).await?;
+    let sealed = person_fields::seal(&keys, id, &w.fields())?;
     diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id))))
         .set((
             users::status.eq(if w.active { "active" } else { "disabled" }),
-            person_fields::seal(&keys, id, &w.fields())?,
+            &sealed.columns,
             users::updated_at.eq(now),
         ))
         .execute(tx.conn()?)
         .await?;
-    Ok(())
+    person_fields::write_email_indexes(tx, id, &sealed).await
 }
 
 pub async fn delete_user(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {

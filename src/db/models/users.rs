@@ -67,17 +67,20 @@ pub async fn insert(tx: &mut TenantTx, new: &NewUser<'_>) -> Result<User, DbErro
         display_name: new.display_name.map(str::to_string),
         ..Default::default()
     };
-    diesel::insert_into(users::table)
+    let sealed = person_fields::seal(&keys, id, &fields)?;
+    let user = diesel::insert_into(users::table)
         .values((
             users::id.eq(id),
             users::tenant_id.eq(tenant),
             users::password_hash.eq(new.password_hash),
-            person_fields::seal(&keys, id, &fields)?,
+            &sealed.columns,
         ))
         .returning(StoredUser::as_returning())
         .get_result(tx.conn()?)
         .await?
-        .open(&keys)
+        .open(&keys)?;
+    person_fields::write_email_indexes(tx, id, &sealed).await?;
+    Ok(user)
 }
 
 /// What finds the person whose sign-in email is `email` (any letter case), in either stored
@@ -251,12 +254,10 @@ pub async fn set_profile(
     let mut fields = person_fields::read(tx, &keys, id.0).await?;
     fields.email = email.to_string();
     fields.display_name = display_name.map(str::to_string);
+    let sealed = person_fields::seal(&keys, id.0, &fields)?;
     diesel::update(users::table.filter(users::tenant_id.eq(tenant).and(users::id.eq(id.0))))
-        .set((
-            person_fields::seal(&keys, id.0, &fields)?,
-            users::updated_at.eq(now),
-        ))
+        .set((&sealed.columns, users::updated_at.eq(now)))
         .execute(tx.conn()?)
         .await?;
-    Ok(())
+    person_fields::write_email_indexes(tx, id.0, &sealed).await
 }
