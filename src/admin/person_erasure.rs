@@ -14,6 +14,7 @@ use crate::audit::erasure::{self, Mentions, Rewritten};
 use crate::audit::{Action, AuditError, Context};
 use crate::auth::cutoff;
 use crate::crypto::SecretContext;
+use crate::db::models::events as events_model;
 use crate::db::models::{api_keys, outbox, scim_store, scim_tokens, users};
 use crate::db::{Db, TenantTx};
 use crate::ids::TenantId;
@@ -70,6 +71,10 @@ pub async fn remove(
         "head_before": p.rewritten.head_before,
     });
     ctx.record(tx, Action::UserErased, &label, details).await?;
+    // The person's waiting events go; CRM services still learn the account is gone (GDPR
+    // article 19: recipients are told of an erasure), by its id and nothing else.
+    events_model::forget_user(tx, id.0).await?;
+    crate::events::stage(tx, "user.deleted", &maker, &json!({}), ctx.now).await?;
     // Last: the entries above (and the caller's) name the pseudonym, never the person.
     erasure::scrub_staged(tx, ctx.envelope, &p.mentions, &p.pseudonym).await
 }

@@ -147,6 +147,8 @@ async fn record(
     };
     let sealer = envelope.for_tenant(tx).await?;
     entry.seal = seal::seal(&sealer, &entry, origin.ip)?;
+    // The change's events (if any) commit or roll back with it and its entry.
+    crate::events::stage(tx, &entry.action, &entry.target, &entry.details, now).await?;
     tx.add_audit(entry).await?;
     Ok(())
 }

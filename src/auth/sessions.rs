@@ -215,9 +215,10 @@ pub async fn end_all(
     user: UserId,
     reason: &str,
 ) -> Result<usize, AuditError> {
-    let n = model::end_all_for_user(tx, user.0, None, reason, ctx.now).await?;
+    let ended = model::end_all_for_user(tx, user.0, None, reason, ctx.now).await?;
+    let n = ended.len();
     if n > 0 {
-        let details = json!({"sessions": n, "reason": reason});
+        let details = json!({"sessions": n, "reason": reason, "ended": ended});
         ctx.record(
             tx,
             Action::SessionEndedAll,
@@ -236,9 +237,10 @@ pub async fn end_others(
     me: &ActiveSession,
     reason: &str,
 ) -> Result<usize, AuditError> {
-    let n = model::end_all_for_user(tx, me.user.0, Some(me.id), reason, ctx.now).await?;
+    let ended = model::end_all_for_user(tx, me.user.0, Some(me.id), reason, ctx.now).await?;
+    let n = ended.len();
     if n > 0 {
-        let details = json!({"sessions": n, "reason": reason, "kept": me.id});
+        let details = json!({"sessions": n, "reason": reason, "kept": me.id, "ended": ended});
         let target = format!("user:{}", me.user);
         ctx.record(tx, Action::SessionEndedAll, &target, details)
             .await?;

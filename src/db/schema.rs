@@ -50,6 +50,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    events (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        seq -> Int8,
+        #[sql_name = "type"]
+        kind -> Text,
+        occurred_at -> Timestamptz,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
     user_email_indexes (tenant_id, value, user_id) {
         tenant_id -> Uuid,
         user_id -> Uuid,

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["apikeys"],
     &["jwt"],
     &["audit"],
+    &["events"],
     &["authority"],
     &["error"],
     &["ratelimit"],

@@ -26,6 +26,7 @@ mod demo_app;
 mod domains;
 mod encryption;
 mod escalation;
+mod events;
 mod feed_lag;
 mod harness;
 mod http_basics;

@@ -11,8 +11,53 @@ use reqwest::Method;
 use serde_json::json;
 use std::process::Command;
 
-/// The data database as a backup would hold it (rows only), in lower case.
+/// The data database as a backup would hold it (rows only), in lower case, but the waiting
+/// events (see [`events_about`]).
 fn dump(site: &Site) -> String {
+    let (_, rest) = split_events(&full_dump(site));
+    rest
+}
+
+/// (the events table's rows, the rest of a dump).
+fn split_events(all: &str) -> (String, String) {
+    let start = all
+        .find("copy public.events ")
+        .expect("the events table is dumped");
+    let end = start + all[start..].find("\n\\.\n").expect("its rows end");
+    (
+        all[start..end].to_string(),
+        format!("{}{}", &all[..start], &all[end..]),
+    )
+}
+
+/// The types of the waiting events that name `id`. After an erasure it is only the
+/// `user.deleted` that tells CRM services to forget the account too (GDPR article 19).
+fn events_about(site: &Site, id: &str) -> Vec<String> {
+    let (events, _) = split_events(&full_dump(site));
+    let kinds = [
+        "user.deleted",
+        "user.created",
+        "user.updated",
+        "session.ended",
+        "user.roles_changed",
+        "user.deactivated",
+        "mfa.enrolled",
+        "mfa.reset",
+    ];
+    events
+        .lines()
+        .filter(|l| l.contains(id))
+        .map(|l| {
+            kinds
+                .iter()
+                .find(|k| l.contains(*k))
+                .unwrap_or(&"?")
+                .to_string()
+        })
+        .collect()
+}
+
+fn full_dump(site: &Site) -> String {
     let out = Command::new("pg_dump")
         .args(["--data-only", "--dbname"])
         .arg(site.db.owner_url())
@@ -103,6 +148,11 @@ async fn an_erased_person_is_nowhere_in_the_dump_and_the_chain_still_verifies() 
 
     let after = dump(&site);
     assert!(!after.contains(&id), "the id is gone from every row");
+    assert_eq!(
+        events_about(&site, &id),
+        ["user.deleted"],
+        "only the deletion is told"
+    );
     assert!(
         !after.contains("pat.doe@alpha.example"),
         "the address is gone"

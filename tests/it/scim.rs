@@ -389,7 +389,7 @@ async fn filters_sorting_and_pagination_follow_the_rfc() {
     s.app.stop().await;
 }
 
-async fn web_client(s: &Scim) -> TestClient {
+pub(crate) async fn web_client(s: &Scim) -> TestClient {
     let spec = ClientSpec {
         name: "CRM web".into(),
         client_id: Some("crm-web".into()),
@@ -414,7 +414,11 @@ async fn web_client(s: &Scim) -> TestClient {
 }
 
 /// A session, tokens and an API key of `user`, as a signed-in person would have.
-async fn signed_in(s: &Scim, web: &TestClient, user: uuid::Uuid) -> (String, String, String) {
+pub(crate) async fn signed_in(
+    s: &Scim,
+    web: &TestClient,
+    user: uuid::Uuid,
+) -> (String, String, String) {
     let pool = s.db.db();
     let env = envelope(&[1]);
     let mut tx = pool.tenant(s.alpha.tenant_id).await.unwrap();

@@ -2,7 +2,7 @@
 //! still depend on it (a day after it expired or ended, by default).
 
 use crate::db::schema::{
-    authorization_codes as codes, mfa_pending as pending, password_resets as resets,
+    authorization_codes as codes, events as ev, mfa_pending as pending, password_resets as resets,
     refresh_tokens as refresh, revoked_tokens as revoked, sessions as se,
 };
 use crate::db::{DbError, TenantTx};
@@ -24,7 +24,13 @@ pub struct Purged {
     pub pending_sign_ins: usize,
     /// Revocations of tokens that have expired since.
     pub revocations: usize,
+    /// Events older than [`EVENTS_KEPT_DAYS`] (until delivery exists, nothing else takes
+    /// them out of the outbox).
+    pub events: usize,
 }
+
+/// How long a written event waits in the outbox at most.
+pub const EVENTS_KEPT_DAYS: i64 = 7;
 
 impl Purged {
     pub fn total(&self) -> usize {
@@ -34,6 +40,7 @@ impl Purged {
             + self.reset_links
             + self.pending_sign_ins
             + self.revocations
+            + self.events
     }
 }
 
@@ -81,6 +88,13 @@ pub async fn purge(tx: &mut TenantTx, before: DateTime<Utc>) -> Result<Purged, D
     )
     .execute(tx.conn()?)
     .await?;
+    let events = diesel::delete(
+        ev::table
+            .filter(ev::tenant_id.eq(t))
+            .filter(ev::occurred_at.lt(before - chrono::Duration::days(EVENTS_KEPT_DAYS - 1))),
+    )
+    .execute(tx.conn()?)
+    .await?;
     Ok(Purged {
         sessions,
         codes,
@@ -88,5 +102,6 @@ pub async fn purge(tx: &mut TenantTx, before: DateTime<Utc>) -> Result<Purged, D
         reset_links,
         pending_sign_ins,
         revocations,
+        events,
     })
 }

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod consents;
 pub mod domains;
 pub mod due_work;
+pub mod events;
 pub mod expired;
 pub mod mfa;
 pub mod outbox;

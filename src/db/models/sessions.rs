@@ -176,7 +176,7 @@ pub async fn end_all_for_user(
     except: Option<Uuid>,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<usize, DbError> {
+) -> Result<Vec<Uuid>, DbError> {
     let tenant = tx.tenant().0;
     tx.forget_on_commit(Change::SessionsOf(TenantId(tenant)));
     // The nil id is no session's, so `None` keeps nothing.
@@ -187,7 +187,8 @@ pub async fn end_all_for_user(
             .filter(se::id.ne(keep).and(se::ended_at.is_null())),
     )
     .set((se::ended_at.eq(now), se::end_reason.eq(reason)))
-    .execute(tx.conn()?)
+    .returning(se::id)
+    .get_results(tx.conn()?)
     .await?)
 }
 

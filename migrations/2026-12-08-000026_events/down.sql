@@ -1,0 +1,3 @@
+SET LOCAL ROLE identity_owner;
+DROP TABLE events;
+RESET ROLE;
