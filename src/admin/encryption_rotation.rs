@@ -214,7 +214,9 @@ pub async fn rotate(
     progress(done, legacy_or_old.max(done));
     let total = legacy_or_old.max(done);
     done += reseal(db, envelope, None, batch_size, done, total, &mut progress).await?;
-    done += seal_personal_data(db, envelope, None, batch_size, done, total, &mut progress).await?;
+    done +=
+        personal_data_sealing::run(db, envelope, None, batch_size, (done, total), &mut progress)
+            .await?;
     audit_platform(
         db,
         envelope,
@@ -289,16 +291,9 @@ pub async fn rotate_workspace(
     )
     .await?;
     let mut done = reseal(db, envelope, Some(tenant), batch_size, 0, 0, &mut progress).await?;
-    done += seal_personal_data(
-        db,
-        envelope,
-        Some(tenant),
-        batch_size,
-        done,
-        0,
-        &mut progress,
-    )
-    .await?;
+    let at = (done, 0);
+    done += personal_data_sealing::run(db, envelope, Some(tenant), batch_size, at, &mut progress)
+        .await?;
     audit_platform(
         db,
         envelope,
@@ -342,39 +337,6 @@ async fn reseal(
                 Action::EncryptionRotationBatch,
                 json!({"target": target.label(), "table": col.table, "column": col.column,
                        "moved": moved, "done": done, "total": total.max(done)}),
-            )
-            .await?;
-        }
-    }
-    Ok(done - start)
-}
-
-/// Seals the personal data still stored in clear (`super::personal_data_sealing`), each
-/// batch audited like the re-sealing ones.
-async fn seal_personal_data(
-    db: &Db,
-    envelope: &Envelope,
-    only: Option<TenantId>,
-    batch_size: i64,
-    mut done: u64,
-    total: u64,
-    progress: &mut impl FnMut(u64, u64),
-) -> Result<u64, RotationError> {
-    let start = done;
-    for tenant in personal_data_sealing::workspaces(db, only).await? {
-        loop {
-            let sealed = personal_data_sealing::seal_batch(db, tenant, batch_size).await?;
-            if sealed == 0 {
-                break;
-            }
-            done += sealed;
-            progress(done, total.max(done));
-            audit_platform(
-                db,
-                envelope,
-                Action::EncryptionRotationBatch,
-                json!({"target": tenant.to_string(), "table": "users", "column": "personal data",
-                       "moved": sealed, "done": done, "total": total.max(done)}),
             )
             .await?;
         }

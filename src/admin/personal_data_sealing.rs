@@ -4,9 +4,12 @@
 //! still clear) and safe while the service writes (rows are locked, re-read and skipped when
 //! another writer holds them).
 
+use crate::audit::{self, Action, AuditError, Event};
+use crate::crypto::Envelope;
 use crate::db::models::{person_fields, sso_flow, tenants};
 use crate::db::{Db, DbError};
 use crate::ids::TenantId;
+use serde_json::json;
 
 /// People and SSO links still holding personal data in clear, over every workspace (or
 /// `only`).
@@ -44,4 +47,38 @@ pub async fn seal_batch(db: &Db, tenant: TenantId, batch_size: i64) -> Result<u6
     }
     tx.commit().await?;
     Ok(sealed as u64)
+}
+
+/// Seals every clear row of each workspace (or `only`), a batch at a time, each batch
+/// audited on the platform chain like the re-sealing ones. `(done, total)` carry the
+/// rotation's progress on; returns how many rows were sealed.
+pub async fn run(
+    db: &Db,
+    envelope: &Envelope,
+    only: Option<TenantId>,
+    batch_size: i64,
+    (mut done, total): (u64, u64),
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<u64, AuditError> {
+    let start = done;
+    for tenant in workspaces(db, only).await? {
+        loop {
+            let sealed = seal_batch(db, tenant, batch_size).await?;
+            if sealed == 0 {
+                break;
+            }
+            done += sealed;
+            progress(done, total.max(done));
+            let event = Event {
+                actor: "cli",
+                action: Action::EncryptionRotationBatch,
+                target: "platform_encryption_key",
+                details: json!({"target": tenant.to_string(), "table": "users",
+                    "column": "personal data", "moved": sealed, "done": done,
+                    "total": total.max(done)}),
+            };
+            audit::record_platform(db, envelope, event, chrono::Utc::now()).await?;
+        }
+    }
+    Ok(done - start)
 }
