@@ -1,5 +1,6 @@
--- wrk script: filtered SCIM user lists against a seeded tenant. FILTER_KIND is "eq"
--- (userName eq a random seeded user) or "emails" (emails.value eq a random seeded address).
+-- wrk script: lookups of random seeded people. FILTER_KIND is "eq" (SCIM userName eq),
+-- "emails" (SCIM emails.value eq) or "lookup" (the admin API's q: one address, as sign-in
+-- looks a person up).
 -- Reads WRK_TOKEN, SEEDED (number of seeded users) and FILTER_KIND from the environment.
 local function urlencode(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
@@ -13,6 +14,11 @@ function request()
   local seeded = tonumber(os.getenv("SEEDED"))
   local i = math.random(0, seeded - 1)
   local filter
+  if os.getenv("FILTER_KIND") == "lookup" then
+    return wrk.format("GET", "/admin/v1/users?q=" .. urlencode(string.format("User%d@seed.example", i)), {
+      ["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN"),
+    })
+  end
   if os.getenv("FILTER_KIND") == "emails" then
     filter = string.format('emails.value eq "USER%d@seed.example"', i)
   else
