@@ -123,6 +123,23 @@ fn subject_index(keys: &PersonalKeys, connection: Uuid, subject: &str) -> Result
     keys.index("ssoSubject", &format!("{connection}\u{0}{subject}"))
 }
 
+/// A link's stored form: its subject's blind index and its attributes sealed.
+fn sealed_link(
+    keys: &PersonalKeys,
+    connection: Uuid,
+    subject: &str,
+    attributes: &serde_json::Value,
+) -> Result<(String, String), DbError> {
+    let index = subject_index(keys, connection, subject)?;
+    let sealed = keys.seal(
+        IDENTITIES_TABLE,
+        ATTRIBUTES_COLUMN,
+        &index,
+        &attributes.to_string(),
+    )?;
+    Ok((index, sealed))
+}
+
 /// The user linked to `subject` at `connection` (a link still in clear is found too).
 pub async fn linked_user(
     tx: &mut TenantTx,
@@ -163,13 +180,7 @@ pub async fn upsert_identity(
     tx.forget_on_commit(crate::db::memory::Change::Authority(tx.tenant()));
     let tenant = tx.tenant().0;
     let keys = PersonalKeys::of(tx).await?;
-    let index = subject_index(&keys, connection, subject)?;
-    let sealed = keys.seal(
-        IDENTITIES_TABLE,
-        ATTRIBUTES_COLUMN,
-        &index,
-        &attributes.to_string(),
-    )?;
+    let (index, sealed) = sealed_link(&keys, connection, subject, attributes)?;
     let empty = serde_json::json!({});
     let of_connection = si::tenant_id
         .eq(tenant)
@@ -292,13 +303,7 @@ pub async fn seal_clear_identities(tx: &mut TenantTx, limit: i64) -> Result<usiz
     }
     let keys = PersonalKeys::of(tx).await?;
     for (connection, subject, attributes) in &rows {
-        let index = subject_index(&keys, *connection, subject)?;
-        let sealed = keys.seal(
-            IDENTITIES_TABLE,
-            ATTRIBUTES_COLUMN,
-            &index,
-            &attributes.to_string(),
-        )?;
+        let (index, sealed) = sealed_link(&keys, *connection, subject, attributes)?;
         diesel::update(
             si::table
                 .filter(
