@@ -59,12 +59,7 @@ impl Envelope {
         if tenant == TenantId::PLATFORM {
             return Ok(self.platform_sealer());
         }
-        let mut keks = kek_store::of_tenant(tx).await?;
-        if keks.is_empty() {
-            let wrapped = new_wrapped_kek(self, tenant, 1);
-            tx.keks().insert(tenant, 1, &wrapped).await?;
-            keks = kek_store::of_tenant(tx).await?;
-        }
+        let keks = kek_store::of_tenant_or_first(tx, || new_wrapped_kek(self, tenant, 1)).await?;
         Ok(Sealer {
             envelope: self,
             tenant,

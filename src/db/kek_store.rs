@@ -189,6 +189,20 @@ pub async fn of_tenant(tx: &crate::db::TenantTx) -> Result<Arc<Vec<StoredKek>>, 
     Ok(rows)
 }
 
+/// [`of_tenant`], making the workspace's first KEK (wrapped by `first`) when it has none:
+/// any instance may race, one insert wins and all read it back.
+pub async fn of_tenant_or_first(
+    tx: &crate::db::TenantTx,
+    first: impl FnOnce() -> String,
+) -> Result<Arc<Vec<StoredKek>>, DbError> {
+    let keks = of_tenant(tx).await?;
+    if !keks.is_empty() {
+        return Ok(keks);
+    }
+    tx.kek_parts().0.insert(tx.tenant(), 1, &first()).await?;
+    of_tenant(tx).await
+}
+
 /// Adds KEK `version` to `tx`'s workspace; once `tx` commits every instance forgets the
 /// versions it remembered, so the new one seals from then on. Returns whether it was added.
 pub async fn add(

@@ -16,22 +16,14 @@ pub struct PersonalKeys {
 }
 
 impl PersonalKeys {
-    /// The keys of `tx`'s workspace; its first KEK is made here on first use (any instance
-    /// may race: one insert wins, all read it back).
+    /// The keys of `tx`'s workspace (its first KEK made on first use).
     pub async fn of(tx: &TenantTx) -> Result<Self, DbError> {
         let cipher = tx.field_cipher()?;
         let tenant = tx.tenant();
         if tenant == TenantId::PLATFORM {
             return Err(DbError::Sealed("the platform holds no people".into()));
         }
-        let mut keks = kek_store::of_tenant(tx).await?;
-        if keks.is_empty() {
-            tx.kek_parts()
-                .0
-                .insert(tenant, 1, &cipher.new_kek(tenant, 1))
-                .await?;
-            keks = kek_store::of_tenant(tx).await?;
-        }
+        let keks = kek_store::of_tenant_or_first(tx, || cipher.new_kek(tenant, 1)).await?;
         Ok(Self {
             cipher,
             tenant,
